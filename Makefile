@@ -1,0 +1,33 @@
+# dataops: PGXS build.  `make test` and `make demo` bootstrap a fresh
+# Debian 12 machine (packages, build, throwaway cluster) through test/pg.sh.
+
+EXTENSION   = dataops
+EXTVERSION  = 0.1.0
+MODULE_big  = dataops
+OBJS        = $(patsubst %.c,%.o,$(wildcard src/*.c))
+DATA        = sql/dataops--$(EXTVERSION).sql
+PGFILEDESC  = "dataops - medallion data pipelines inside PostgreSQL"
+
+REGRESS      = api ingest pipeline expectations lineage run errors schedule
+REGRESS_OPTS = --inputdir=. --load-extension=dataops
+
+PCRE2_CONFIG ?= pcre2-config
+PG_CPPFLAGS += $(shell $(PCRE2_CONFIG) --cflags 2>/dev/null) \
+	-Wall -Wextra -Werror -Wno-unused-parameter -Wno-sign-compare \
+	-Wno-missing-field-initializers
+SHLIB_LINK  += $(shell $(PCRE2_CONFIG) --libs8 2>/dev/null)
+
+PG_CONFIG ?= pg_config
+PGXS := $(shell $(PG_CONFIG) --pgxs 2>/dev/null)
+# On a fresh machine PGXS is not there yet: `make test` installs it first.
+-include $(PGXS)
+
+.PHONY: test demo demo-stop bench loadtest
+test:
+	test/pg.sh test
+demo:
+	test/pg.sh demo
+demo-stop:
+	test/pg.sh demo-stop
+bench:
+	test/pg.sh bench

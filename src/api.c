@@ -1,0 +1,385 @@
+/*
+ * api.c: the definition API.
+ *
+ *   dataops.create_pipeline(name, description)
+ *   dataops.drop_pipeline(name)
+ *   dataops.add_step(pipeline, name, layer, target, query, source, unique_key, keep, options)
+ *   dataops.add_expectation(pipeline, step, name, kind, column_name, args, action, mostly)
+ *
+ * Every argument is validated before anything is written, so bad input
+ * raises a clear ERROR and leaves the catalog unchanged.
+ */
+#include "postgres.h"
+
+#include "catalog/namespace.h"
+#include "fmgr.h"
+#include "mb/pg_wchar.h"
+#include "miscadmin.h"
+#include "parser/parser.h"
+#include "utils/acl.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/guc.h"
+#include "utils/jsonb.h"
+#include "utils/lsyscache.h"
+#include "utils/varlena.h"
+
+#include "api.h"
+#include "catalog.h"
+#include "dag.h"
+#include "dataops.h"
+#include "expect.h"
+#include "schedule.h"
+
+void
+api_require_arg(bool isnull, const char *what)
+{
+	if (isnull)
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("%s must not be NULL", what)));
+}
+
+PipelineDef *
+api_lookup_owned_pipeline(const char *name, const char *action)
+{
+	PipelineDef *p = catalog_get_pipeline(name, false);
+
+	if (!OidIsValid(p->owner_oid) || !has_privs_of_role(GetUserId(), p->owner_oid))
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("permission denied to %s pipeline \"%s\"", action, name),
+				 errdetail("The pipeline is owned by role \"%s\".", p->owner),
+				 errhint("Only the pipeline's owner, members of its owner role and superusers may %s it.", action)));
+	return p;
+}
+
+static char *
+text_arg(FunctionCallInfo fcinfo, int i)
+{
+	return PG_ARGISNULL(i) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(i));
+}
+
+static void
+check_name(const char *what, const char *name)
+{
+	if (name[0] == '\0')
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s must not be empty", what)));
+}
+
+PG_FUNCTION_INFO_V1(dataops_create_pipeline);
+Datum
+dataops_create_pipeline(PG_FUNCTION_ARGS)
+{
+	char	   *name;
+	char	   *description = text_arg(fcinfo, 1);
+
+	api_require_arg(PG_ARGISNULL(0), "pipeline name");
+	name = text_arg(fcinfo, 0);
+	check_name("pipeline name", name);
+	if (catalog_get_pipeline(name, true) != NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_DUPLICATE_OBJECT),
+				 errmsg("pipeline \"%s\" already exists", name),
+				 errhint("Drop it first with dataops.drop_pipeline(), or choose another name.")));
+	catalog_insert_pipeline(name, description, GetUserNameFromId(GetUserId(), false));
+	PG_RETURN_VOID();
+}
+
+PG_FUNCTION_INFO_V1(dataops_drop_pipeline);
+Datum
+dataops_drop_pipeline(PG_FUNCTION_ARGS)
+{
+	char	   *name;
+
+	api_require_arg(PG_ARGISNULL(0), "pipeline name");
+	name = text_arg(fcinfo, 0);
+	(void) api_lookup_owned_pipeline(name, "drop");
+	schedule_remove_if_any(name);
+	catalog_delete_pipeline(name);
+	PG_RETURN_VOID();
+}
+
+/*
+ * Splits a target into schema and table.  Text that parses as an SQL name
+ * ('silver.people', '"Mixed Case"') is used as such; text that does not
+ * ('a;b') is taken literally as one table name, so any name works and none
+ * is ever spliced into SQL unquoted.
+ */
+static void
+parse_target(const char *target, const char *layer, char **schema, char **table)
+{
+	char	   *copy = pstrdup(target);
+	List	   *parts = NIL;
+
+	if (SplitIdentifierString(copy, '.', &parts) && list_length(parts) <= 2 && parts != NIL)
+	{
+		if (list_length(parts) == 2)
+		{
+			*schema = pstrdup(linitial(parts));
+			*table = pstrdup(lsecond(parts));
+		}
+		else
+		{
+			*schema = pstrdup(layer);
+			*table = pstrdup(linitial(parts));
+		}
+	}
+	else
+	{
+		*schema = pstrdup(layer);
+		*table = pstrdup(target);
+	}
+	if (strlen(*table) >= NAMEDATALEN || strlen(*schema) >= NAMEDATALEN)
+		ereport(ERROR,
+				(errcode(ERRCODE_NAME_TOO_LONG),
+				 errmsg("target name \"%s\" is too long", target),
+				 errdetail("Schema and table names are limited to %d bytes.", NAMEDATALEN - 1)));
+}
+
+static const char *const csv_options[] = {"header", "delimiter", "quote", "escape", "null", "encoding", "normalize_names"};
+
+/* Validates options: known keys only, each of the right JSON type. */
+static void
+validate_options(Jsonb *options, bool reads_files)
+{
+	JsonbIterator *it;
+	JsonbValue	v;
+	JsonbIteratorToken tok;
+
+	if (!JB_ROOT_IS_OBJECT(options))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("options must be a JSON object"),
+				 errhint("Example: '{\"delimiter\": \";\", \"header\": true}'.")));
+	it = JsonbIteratorInit(&options->root);
+	while ((tok = JsonbIteratorNext(&it, &v, true)) != WJB_DONE)
+	{
+		char	   *key;
+		JsonbValue	val;
+		int			i;
+		bool		known = false;
+
+		if (tok != WJB_KEY)
+			continue;
+		key = pnstrdup(v.val.string.val, v.val.string.len);
+		tok = JsonbIteratorNext(&it, &val, true);
+		for (i = 0; i < lengthof(csv_options); i++)
+			if (strcmp(key, csv_options[i]) == 0)
+				known = true;
+		if (!known)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("unknown step option \"%s\"", key),
+					 errhint("Valid options are header, delimiter, quote, escape, null, encoding and normalize_names.")));
+		if (!reads_files)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("option \"%s\" applies only to steps that read files", key)));
+		if (strcmp(key, "header") == 0 || strcmp(key, "normalize_names") == 0)
+		{
+			if (val.type != jbvBool)
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						 errmsg("option \"%s\" must be true or false", key)));
+		}
+		else if (val.type != jbvString)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("option \"%s\" must be a string", key)));
+		else if ((strcmp(key, "delimiter") == 0 || strcmp(key, "quote") == 0 || strcmp(key, "escape") == 0) &&
+				 val.val.string.len != 1)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("option \"%s\" must be a single one-byte character", key)));
+		else if (strcmp(key, "encoding") == 0 &&
+				 pg_char_to_encoding(pnstrdup(val.val.string.val, val.val.string.len)) < 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("option \"encoding\" names an unknown encoding \"%.*s\"",
+							val.val.string.len, val.val.string.val),
+					 errhint("Use an encoding name PostgreSQL knows, such as UTF8 or LATIN1.")));
+	}
+}
+
+/* Checks that keep parses as the list of an ORDER BY clause and nothing more. */
+static void
+validate_keep(const char *keep)
+{
+	List	   *parsed;
+	SelectStmt *sel;
+	char	   *sql = psprintf("SELECT 1 ORDER BY\n%s\n", keep);
+
+	parsed = raw_parser(sql, RAW_PARSE_DEFAULT);
+	sel = list_length(parsed) == 1 ? (SelectStmt *) ((RawStmt *) linitial(parsed))->stmt : NULL;
+	if (sel == NULL || !IsA(sel, SelectStmt) || sel->sortClause == NIL || sel->limitCount ||
+		sel->limitOffset || sel->lockingClause || sel->withClause || sel->op != SETOP_NONE)
+		ereport(ERROR,
+				(errcode(ERRCODE_SYNTAX_ERROR),
+				 errmsg("keep must be an ORDER BY list"),
+				 errhint("Example: 'updated_at DESC, id'.")));
+}
+
+PG_FUNCTION_INFO_V1(dataops_add_step);
+Datum
+dataops_add_step(PG_FUNCTION_ARGS)
+{
+	PipelineDef *p;
+	StepDef    *s = palloc0(sizeof(StepDef));
+	char	   *target;
+	char	   *owner_step;
+	List	   *steps;
+	List	   *reads = NIL;
+	ListCell   *lc;
+
+	api_require_arg(PG_ARGISNULL(0), "pipeline");
+	api_require_arg(PG_ARGISNULL(1), "step name");
+	api_require_arg(PG_ARGISNULL(2), "layer");
+	api_require_arg(PG_ARGISNULL(3), "target");
+	api_require_arg(PG_ARGISNULL(8), "options");
+
+	s->pipeline = text_arg(fcinfo, 0);
+	s->name = text_arg(fcinfo, 1);
+	s->layer = text_arg(fcinfo, 2);
+	target = text_arg(fcinfo, 3);
+	s->query = text_arg(fcinfo, 4);
+	s->source = text_arg(fcinfo, 5);
+	s->keep = text_arg(fcinfo, 7);
+	s->options = PG_GETARG_JSONB_P(8);
+
+	p = api_lookup_owned_pipeline(s->pipeline, "change");
+	check_name("step name", s->name);
+	if (catalog_get_step(s->pipeline, s->name, true) != NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_DUPLICATE_OBJECT),
+				 errmsg("step \"%s\" of pipeline \"%s\" already exists", s->name, s->pipeline)));
+	if (strcmp(s->layer, "bronze") != 0 && strcmp(s->layer, "silver") != 0 && strcmp(s->layer, "gold") != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid layer \"%s\"", s->layer),
+				 errhint("Valid layers are bronze, silver and gold.")));
+	check_name("target", target);
+	parse_target(target, s->layer, &s->target_schema, &s->target_table);
+	owner_step = catalog_target_owner_step(s->target_schema, s->target_table);
+	if (owner_step != NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_DUPLICATE_OBJECT),
+				 errmsg("target %s is already published by %s",
+						dataops_qualified_name(s->target_schema, s->target_table), owner_step),
+				 errhint("Each table is the target of one step.")));
+
+	if (s->source != NULL && s->query != NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("step \"%s\" has both a query and a source", s->name),
+				 errhint("A bronze step reads either files (source) or a query.")));
+	if (s->source != NULL)
+	{
+		if (strcmp(s->layer, "bronze") != 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("only bronze steps read files"),
+					 errhint("Give the %s step a query that reads the bronze table.", s->layer)));
+		if (s->source[0] != '/')
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("source must be an absolute path, got \"%s\"", s->source),
+					 errhint("Files are read by the server; give a path such as '/data/in/people-*.csv'.")));
+	}
+	else if (s->query == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("step \"%s\" needs a query", s->name),
+				 errhint("Silver and gold steps publish the rows of one SELECT; bronze steps may read files (source) instead.")));
+	else
+		s->query = dag_parse_select(s->query, NULL);
+
+	validate_options(s->options, s->source != NULL);
+
+	if (!PG_ARGISNULL(6))
+	{
+		ArrayType  *arr = PG_GETARG_ARRAYTYPE_P(6);
+		Datum	   *elems;
+		bool	   *nulls;
+		int			n;
+		int			i;
+
+		deconstruct_array(arr, TEXTOID, -1, false, TYPALIGN_INT, &elems, &nulls, &n);
+		for (i = 0; i < n; i++)
+		{
+			if (nulls[i] || VARSIZE_ANY_EXHDR(DatumGetTextPP(elems[i])) == 0)
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						 errmsg("unique_key must not contain NULL or empty column names")));
+			s->unique_key = lappend(s->unique_key, TextDatumGetCString(elems[i]));
+		}
+		if (n == 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("unique_key must name at least one column")));
+	}
+	if (s->keep != NULL)
+	{
+		if (s->unique_key == NIL)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("keep needs a unique_key"),
+					 errhint("keep orders the rows of one key; give the key in unique_key.")));
+		validate_keep(s->keep);
+	}
+
+	s->search_path = pstrdup(namespace_search_path);
+
+	/* dependencies over the whole pipeline, new step included */
+	steps = lappend(catalog_get_steps(s->pipeline, false), s);
+	dag_rebuild(steps, p->owner);
+	if (s->query)
+		reads = dag_query_reads(s->query, s->search_path, p->owner, steps);
+	catalog_insert_step(s, reads);
+	foreach(lc, steps)
+	{
+		StepDef    *o = lfirst(lc);
+
+		if (o != s)
+			catalog_set_step_dependencies(o->pipeline, o->name, o->depends_on);
+	}
+	PG_RETURN_VOID();
+}
+
+PG_FUNCTION_INFO_V1(dataops_add_expectation);
+Datum
+dataops_add_expectation(PG_FUNCTION_ARGS)
+{
+	char	   *pipeline;
+	char	   *step;
+	ExpectationDef e = {0};
+
+	api_require_arg(PG_ARGISNULL(0), "pipeline");
+	api_require_arg(PG_ARGISNULL(1), "step");
+	api_require_arg(PG_ARGISNULL(2), "expectation name");
+	api_require_arg(PG_ARGISNULL(3), "kind");
+	api_require_arg(PG_ARGISNULL(5), "args");
+	api_require_arg(PG_ARGISNULL(6), "action");
+	api_require_arg(PG_ARGISNULL(7), "mostly");
+
+	pipeline = text_arg(fcinfo, 0);
+	step = text_arg(fcinfo, 1);
+	e.name = text_arg(fcinfo, 2);
+	e.kind = text_arg(fcinfo, 3);
+	e.column_name = text_arg(fcinfo, 4);
+	e.args = PG_GETARG_JSONB_P(5);
+	e.action = text_arg(fcinfo, 6);
+	e.mostly = PG_GETARG_FLOAT8(7);
+
+	(void) api_lookup_owned_pipeline(pipeline, "change");
+	(void) catalog_get_step(pipeline, step, false);
+	expect_validate(&e);
+	if (catalog_expectation_exists(pipeline, step, e.name))
+		ereport(ERROR,
+				(errcode(ERRCODE_DUPLICATE_OBJECT),
+				 errmsg("expectation \"%s\" of step \"%s\" already exists", e.name, step)));
+	catalog_insert_expectation(pipeline, step, &e);
+	PG_RETURN_VOID();
+}

@@ -1,0 +1,22 @@
+/*
+ * api.h: the definition API (create_pipeline, drop_pipeline, add_step,
+ * add_expectation) and the checks it shares with the run API.
+ */
+#ifndef DATAOPS_API_H
+#define DATAOPS_API_H
+
+#include "postgres.h"
+#include "catalog.h"
+
+/*
+ * api_lookup_owned_pipeline: the pipeline named `name`, after checking that
+ * the current role owns it, is a member of its owner role, or is superuser.
+ * Raises 42704 for an unknown pipeline, 42501 (insufficient_privilege)
+ * otherwise, and 22004 for a NULL name.
+ */
+extern PipelineDef *api_lookup_owned_pipeline(const char *name, const char *action);
+
+/* Raises 22004 (null_value_not_allowed) naming `what` when the argument is NULL. */
+extern void api_require_arg(bool isnull, const char *what);
+
+#endif							/* DATAOPS_API_H */

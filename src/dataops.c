@@ -1,0 +1,117 @@
+/*
+ * dataops.c: library entry point (_PG_init), GUCs and shared helpers.
+ *
+ * dataops must be loaded through shared_preload_libraries: its runs execute
+ * in dynamic background workers whose entry point the postmaster must be able
+ * to find, as pg_cron requires.  Loaded any other way, CREATE EXTENSION and
+ * dataops.run() refuse with a hint naming the line to add.
+ */
+#include "postgres.h"
+
+#include "access/genam.h"
+#include "access/htup_details.h"
+#include "access/table.h"
+#include "catalog/indexing.h"
+#include "catalog/pg_extension.h"
+#include "fmgr.h"
+#include "miscadmin.h"
+#include "utils/builtins.h"
+#include "utils/fmgroids.h"
+#include "utils/guc.h"
+#include "utils/rel.h"
+
+#include "dataops.h"
+
+PG_MODULE_MAGIC;
+
+bool		dataops_preloaded = false;
+char	   *dataops_current_source_file = NULL;
+char	   *dataops_current_run_id = NULL;
+
+void		_PG_init(void);
+
+/*
+ * _PG_init: records whether we are being preloaded and defines the GUCs.
+ * It does not raise when loaded late, so that functions that need no
+ * background worker (dataops.regex_match) keep working; the actions that do
+ * need one call dataops_require_preload().
+ */
+void
+_PG_init(void)
+{
+	dataops_preloaded = process_shared_preload_libraries_in_progress;
+
+	DefineCustomStringVariable("dataops.source_file",
+							   "File being ingested (set by dataops while a bronze step runs).",
+							   "Read by the _source_file column default of bronze tables.",
+							   &dataops_current_source_file,
+							   NULL,
+							   PGC_USERSET,
+							   GUC_NO_SHOW_ALL | GUC_NOT_IN_SAMPLE | GUC_DISALLOW_IN_FILE,
+							   NULL, NULL, NULL);
+	DefineCustomStringVariable("dataops.run_id",
+							   "Run being executed (set by dataops while a bronze step runs).",
+							   "Read by the _run_id column default of bronze tables.",
+							   &dataops_current_run_id,
+							   NULL,
+							   PGC_USERSET,
+							   GUC_NO_SHOW_ALL | GUC_NOT_IN_SAMPLE | GUC_DISALLOW_IN_FILE,
+							   NULL, NULL, NULL);
+	MarkGUCPrefixReserved("dataops");
+}
+
+void
+dataops_require_preload(const char *what)
+{
+	if (!dataops_preloaded)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("dataops must be loaded via shared_preload_libraries to %s", what),
+				 errdetail("dataops runs pipelines in background workers, which need the library loaded when the server starts."),
+				 errhint("Add dataops to shared_preload_libraries in postgresql.conf, e.g. shared_preload_libraries = 'pg_cron,dataops', and restart the server.")));
+}
+
+/*
+ * dataops_assert_preloaded: SQL-callable check run by the install script, so
+ * that CREATE EXTENSION fails when the library is not preloaded.
+ */
+PG_FUNCTION_INFO_V1(dataops_assert_preloaded);
+Datum
+dataops_assert_preloaded(PG_FUNCTION_ARGS)
+{
+	dataops_require_preload("create the extension");
+	PG_RETURN_VOID();
+}
+
+Oid
+dataops_extension_owner(void)
+{
+	Relation	rel;
+	ScanKeyData key;
+	SysScanDesc scan;
+	HeapTuple	tup;
+	Oid			owner = InvalidOid;
+
+	rel = table_open(ExtensionRelationId, AccessShareLock);
+	ScanKeyInit(&key, Anum_pg_extension_extname, BTEqualStrategyNumber,
+				F_NAMEEQ, CStringGetDatum("dataops"));
+	scan = systable_beginscan(rel, ExtensionNameIndexId, true, NULL, 1, &key);
+	tup = systable_getnext(scan);
+	if (HeapTupleIsValid(tup))
+		owner = ((Form_pg_extension) GETSTRUCT(tup))->extowner;
+	systable_endscan(scan);
+	table_close(rel, AccessShareLock);
+
+	if (!OidIsValid(owner))
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("extension \"dataops\" is not installed in this database"),
+				 errhint("Run CREATE EXTENSION dataops.")));
+	return owner;
+}
+
+char *
+dataops_qualified_name(const char *schema, const char *table)
+{
+	return quote_qualified_identifier(schema, table);
+}

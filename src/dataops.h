@@ -1,0 +1,42 @@
+/*
+ * dataops.h: module loading, GUCs and helpers shared by every module.
+ */
+#ifndef DATAOPS_H
+#define DATAOPS_H
+
+#include "postgres.h"
+
+/* Number of sample unexpected values kept per expectation (GE's partial_unexpected_list). */
+#define DATAOPS_SAMPLE_SIZE 20
+
+/* Prefix of the columns dataops adds to a step's rows while it checks them. */
+#define DATAOPS_INTERNAL_PREFIX "__dataops_"
+
+/* True when the library was loaded by shared_preload_libraries. */
+extern bool dataops_preloaded;
+
+/* Internal GUCs read by bronze column defaults while a file is ingested. */
+extern char *dataops_current_source_file;
+extern char *dataops_current_run_id;
+
+/*
+ * dataops_require_preload: raises ERROR (ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE)
+ * with a hint naming the postgresql.conf line to add, unless the library was
+ * loaded through shared_preload_libraries.  `what` names the refused action.
+ */
+extern void dataops_require_preload(const char *what);
+
+/*
+ * dataops_extension_owner: OID of the role that owns the dataops extension
+ * (the role catalog writes run as).  Raises ERROR if the extension is not
+ * installed in this database.
+ */
+extern Oid	dataops_extension_owner(void);
+
+/*
+ * dataops_qualified_name: "schema.table" with each part quoted only where SQL
+ * needs it (quote_identifier), palloc'd in the current memory context.
+ */
+extern char *dataops_qualified_name(const char *schema, const char *table);
+
+#endif							/* DATAOPS_H */

@@ -1,0 +1,362 @@
+/*
+ * step.c: one step, from rows to published target, in one statement.
+ *
+ * The rows of the step's query are numbered per unique_key (row_number()
+ * in keep order), every row-level expectation becomes a boolean column, and
+ * one statement with data-modifying CTEs writes the surviving rows to the
+ * target, the dropped ones to the quarantine, and returns every count and
+ * sample: the query runs once and the rows are scanned once.
+ *
+ * The target keeps its identity (OID, grants, views, comments): it is
+ * truncated and refilled in the step's transaction, and only recreated when
+ * the query's columns change (the step run records it).
+ */
+#include "postgres.h"
+
+#include "access/htup_details.h"
+#include "access/relation.h"
+#include "access/table.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "mb/pg_wchar.h"
+#include "miscadmin.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+#include "utils/rel.h"
+
+#include "dataops.h"
+#include "expect.h"
+#include "ingest.h"
+#include "lineage.h"
+#include "step.h"
+
+static void
+exec_sql(const char *sql)
+{
+	if (SPI_execute(sql, false, 0) < 0)
+		elog(ERROR, "dataops: could not execute generated statement");
+}
+
+static Oid
+relation_oid(const char *schema, const char *table)
+{
+	Oid			nsp = get_namespace_oid(schema, true);
+
+	return OidIsValid(nsp) ? get_relname_relid(table, nsp) : InvalidOid;
+}
+
+/* True when the relation's columns are exactly `desc` followed by `extra` columns named in extra_names. */
+static bool
+columns_match(Oid relid, TupleDesc desc, int extra, const char *const *extra_names)
+{
+	Relation	rel = relation_open(relid, AccessShareLock);
+	TupleDesc	td = RelationGetDescr(rel);
+	int			i;
+	int			j = 0;
+	bool		ok = true;
+
+	for (i = 0; i < td->natts && ok; i++)
+	{
+		Form_pg_attribute a = TupleDescAttr(td, i);
+
+		if (a->attisdropped)
+			continue;
+		if (j < desc->natts)
+		{
+			Form_pg_attribute b = TupleDescAttr(desc, j);
+
+			ok = strcmp(NameStr(a->attname), NameStr(b->attname)) == 0 &&
+				a->atttypid == b->atttypid && a->atttypmod == b->atttypmod;
+		}
+		else if (j - desc->natts < extra)
+			ok = strcmp(NameStr(a->attname), extra_names[j - desc->natts]) == 0;
+		else
+			ok = false;
+		j++;
+	}
+	relation_close(rel, AccessShareLock);
+	return ok && j == desc->natts + extra;
+}
+
+static const char *const quarantine_extra[] = {"_run_id", "_failed_expectations"};
+
+/* Name of the quarantine table: <target>_quarantine, clipped to NAMEDATALEN. */
+static char *
+quarantine_name(const char *table)
+{
+	int			keep = pg_mbcliplen(table, strlen(table), NAMEDATALEN - 1 - strlen("_quarantine"));
+
+	return psprintf("%.*s_quarantine", keep, table);
+}
+
+/*
+ * Creates the target (and quarantine) from the query's columns, or
+ * recreates it when they changed.  Returns true if the target was (re)created.
+ */
+static bool
+ensure_tables(const StepDef *s, const char *subquery, TupleDesc desc, bool need_quarantine,
+			  int64 run_id, bool *recreated)
+{
+	const char *qname = dataops_qualified_name(s->target_schema, s->target_table);
+	Oid			relid;
+	char	   *qtable;
+	bool		created = false;
+
+	exec_sql(psprintf("CREATE SCHEMA IF NOT EXISTS %s", quote_identifier(s->target_schema)));
+	relid = relation_oid(s->target_schema, s->target_table);
+	if (OidIsValid(relid) && !columns_match(relid, desc, 0, NULL))
+	{
+		ereport(NOTICE,
+				(errmsg("columns of step \"%s\" changed: recreating %s", s->name, qname),
+				 errdetail("Views that depend on the target must be dropped first; the run fails otherwise.")));
+		exec_sql(psprintf("DROP TABLE %s", qname));
+		relid = InvalidOid;
+		*recreated = true;
+	}
+	if (!OidIsValid(relid))
+	{
+		exec_sql(psprintf("CREATE TABLE %s AS SELECT * FROM (\n%s\n) q WITH NO DATA", qname, subquery));
+		exec_sql(psprintf("COMMENT ON TABLE %s IS %s", qname,
+						  quote_literal_cstr(psprintf("%s target of step \"%s\" of pipeline \"%s\", published by dataops",
+													  s->layer, s->name, s->pipeline))));
+		created = true;
+	}
+	if (!need_quarantine)
+		return created;
+
+	qtable = quarantine_name(s->target_table);
+	relid = relation_oid(s->target_schema, qtable);
+	if (OidIsValid(relid) && !columns_match(relid, desc, 2, quarantine_extra))
+	{
+		char	   *old = psprintf("%.*s_%lld", pg_mbcliplen(qtable, strlen(qtable), NAMEDATALEN - 22),
+								   qtable, (long long) run_id);
+
+		ereport(NOTICE,
+				(errmsg("columns of step \"%s\" changed: the old quarantine is kept as %s",
+						s->name, dataops_qualified_name(s->target_schema, old))));
+		exec_sql(psprintf("ALTER TABLE %s RENAME TO %s",
+						  dataops_qualified_name(s->target_schema, qtable), quote_identifier(old)));
+		relid = InvalidOid;
+	}
+	if (!OidIsValid(relid))
+	{
+		const char *qq = dataops_qualified_name(s->target_schema, qtable);
+
+		exec_sql(psprintf("CREATE TABLE %s AS SELECT q.*, NULL::bigint AS _run_id, NULL::text[] AS _failed_expectations "
+						  "FROM (\n%s\n) q WITH NO DATA", qq, subquery));
+		exec_sql(psprintf("COMMENT ON TABLE %s IS %s", qq,
+						  quote_literal_cstr(psprintf("rows of step \"%s\" of pipeline \"%s\" kept out of %s by drop expectations",
+													  s->name, s->pipeline, qname))));
+		exec_sql(psprintf("COMMENT ON COLUMN %s._run_id IS 'run that quarantined the row'", qq));
+		exec_sql(psprintf("COMMENT ON COLUMN %s._failed_expectations IS 'drop expectations the row failed'", qq));
+	}
+	return created;
+}
+
+/* Comma-separated quoted column names of desc, each prefixed with `prefix`. */
+static char *
+column_list(TupleDesc desc, const char *prefix)
+{
+	StringInfoData s;
+	int			i;
+
+	initStringInfo(&s);
+	for (i = 0; i < desc->natts; i++)
+	{
+		Form_pg_attribute a = TupleDescAttr(desc, i);
+
+		if (a->attisdropped)
+			continue;
+		appendStringInfo(&s, "%s%s%s", s.len ? ", " : "", prefix, quote_identifier(NameStr(a->attname)));
+	}
+	return s.data;
+}
+
+static void
+check_reserved_columns(const StepDef *s, TupleDesc desc)
+{
+	int			i;
+
+	for (i = 0; i < desc->natts; i++)
+		if (strncmp(NameStr(TupleDescAttr(desc, i)->attname), DATAOPS_INTERNAL_PREFIX,
+					strlen(DATAOPS_INTERNAL_PREFIX)) == 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_RESERVED_NAME),
+					 errmsg("column \"%s\" of step \"%s\" uses the reserved prefix \"%s\"",
+							NameStr(TupleDescAttr(desc, i)->attname), s->name, DATAOPS_INTERNAL_PREFIX)));
+}
+
+/* Runs the generated statement; its single result row holds the counts. */
+static void
+run_statement(const char *sql, SqlParams *params, int64 *out, int nout, List *exps,
+			  TupleDesc desc, List **results, MemoryContext result_cxt, int64 published_col)
+{
+	int			rc;
+	int			i;
+	bool		isnull;
+	MemoryContext old;
+
+	rc = SPI_execute_with_args(sql, params->n, params->types, params->values, NULL, false, 0);
+	if (rc != SPI_OK_SELECT || SPI_processed != 1)
+		elog(ERROR, "dataops: generated statement returned %d (%s)", rc, SPI_result_code_string(rc));
+	for (i = 0; i < nout; i++)
+		out[i] = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, i + 1, &isnull));
+	old = MemoryContextSwitchTo(result_cxt);
+	*results = expect_results(exps, SPI_tuptable->vals[0], SPI_tuptable->tupdesc, nout + 1,
+							  out[0] - out[1], out[published_col]);
+	MemoryContextSwitchTo(old);
+}
+
+static void
+execute_query_step(const StepDef *s, int64 run_id, StepCounts *c, List **results,
+				   MemoryContext result_cxt)
+{
+	const char *qname = dataops_qualified_name(s->target_schema, s->target_table);
+	char	   *subquery = s->query;
+	TupleDesc	desc;
+	char	   *dropped = expect_sql_dropped(s->expectations);
+	char	   *cols;
+	const char *live;
+	SqlParams  *params = palloc0(sizeof(SqlParams));
+	StringInfoData sql;
+	int64		out[4];
+
+	/* the query's output columns */
+	if (SPI_execute(psprintf("SELECT * FROM (\n%s\n) q LIMIT 0", subquery), true, 0) != SPI_OK_SELECT)
+		elog(ERROR, "dataops: could not describe the query of step \"%s\"", s->name);
+	desc = CreateTupleDescCopy(SPI_tuptable->tupdesc);
+	check_reserved_columns(s, desc);
+
+	(void) ensure_tables(s, subquery, desc, dropped != NULL, run_id, &c->target_recreated);
+	exec_sql(psprintf("TRUNCATE %s", qname));
+
+	cols = column_list(desc, "");
+	(void) sql_param(params, INT8OID, Int64GetDatum(run_id));
+
+	if (s->expectations == NIL && s->unique_key == NIL)
+	{
+		/* nothing to check or deduplicate: a plain INSERT ... SELECT */
+		if (SPI_execute(psprintf("INSERT INTO %s (%s) SELECT * FROM (\n%s\n) q", qname, cols, subquery),
+						false, 0) != SPI_OK_INSERT)
+			elog(ERROR, "dataops: could not publish step \"%s\"", s->name);
+		c->rows_read = c->rows_written = SPI_processed;
+		*results = NIL;
+	}
+	else
+	{
+		initStringInfo(&sql);
+		if (s->unique_key != NIL)
+		{
+			StringInfoData keys;
+			ListCell   *lc;
+
+			initStringInfo(&keys);
+			foreach(lc, s->unique_key)
+				appendStringInfo(&keys, "%s%s", keys.len ? ", " : "", quote_identifier(lfirst(lc)));
+			appendStringInfo(&sql,
+							 "WITH " DATAOPS_INTERNAL_PREFIX "src AS (\n"
+							 "  SELECT q.*, row_number() OVER (PARTITION BY %s ORDER BY\n%s\n) AS " DATAOPS_INTERNAL_PREFIX "rn\n"
+							 "  FROM (\n%s\n) q\n), ",
+							 keys.data, s->keep ? s->keep : keys.data, subquery);
+			live = DATAOPS_INTERNAL_PREFIX "rn = 1";
+		}
+		else
+		{
+			appendStringInfo(&sql, "WITH " DATAOPS_INTERNAL_PREFIX "src AS (\n  SELECT q.* FROM (\n%s\n) q\n), ",
+							 subquery);
+			live = "true";
+		}
+		appendStringInfoString(&sql, DATAOPS_INTERNAL_PREFIX "chk AS (\n  SELECT s.*");
+		expect_sql_flags(s->expectations, desc, live, params, &sql);
+		appendStringInfoString(&sql, "\n  FROM " DATAOPS_INTERNAL_PREFIX "src s\n), ");
+		appendStringInfo(&sql,
+						 DATAOPS_INTERNAL_PREFIX "ins AS (\n  INSERT INTO %s (%s) SELECT %s FROM " DATAOPS_INTERNAL_PREFIX "chk WHERE %s%s%s\n)",
+						 qname, cols, cols, live, dropped ? " AND NOT " : "", dropped ? dropped : "");
+		if (dropped)
+			appendStringInfo(&sql,
+							 ", " DATAOPS_INTERNAL_PREFIX "quar AS (\n  INSERT INTO %s (%s, _run_id, _failed_expectations) "
+							 "SELECT %s, $1, %s FROM " DATAOPS_INTERNAL_PREFIX "chk WHERE %s AND %s\n)",
+							 dataops_qualified_name(s->target_schema, quarantine_name(s->target_table)),
+							 cols, cols, expect_sql_failed_names(s->expectations, params), live, dropped);
+		appendStringInfo(&sql,
+						 "\nSELECT count(*), count(*) FILTER (WHERE NOT (%s)), "
+						 "count(*) FILTER (WHERE %s AND NOT %s), count(*) FILTER (WHERE %s AND %s)",
+						 live, live, dropped ? dropped : "false", live, dropped ? dropped : "false");
+		expect_sql_aggregates(s->expectations, desc, live, &sql);
+		appendStringInfoString(&sql, "\nFROM " DATAOPS_INTERNAL_PREFIX "chk");
+
+		run_statement(sql.data, params, out, 4, s->expectations, desc, results, result_cxt, 2);
+		c->rows_read = out[0];
+		c->duplicates_removed = out[1];
+		c->rows_written = out[2];
+		c->rows_quarantined = out[3];
+	}
+}
+
+/* Expectations of a bronze step that reads files: checked on the rows this run loaded. */
+static void
+check_bronze_rows(const StepDef *s, int64 run_id, List **results, MemoryContext result_cxt)
+{
+	const char *qname = dataops_qualified_name(s->target_schema, s->target_table);
+	Relation	rel;
+	TupleDesc	desc;
+	SqlParams  *params = palloc0(sizeof(SqlParams));
+	StringInfoData sql;
+	int64		out[3];
+
+	rel = relation_open(relation_oid(s->target_schema, s->target_table), AccessShareLock);
+	desc = CreateTupleDescCopy(RelationGetDescr(rel));
+	relation_close(rel, AccessShareLock);
+
+	(void) sql_param(params, INT8OID, Int64GetDatum(run_id));
+	initStringInfo(&sql);
+	appendStringInfo(&sql, "WITH " DATAOPS_INTERNAL_PREFIX "chk AS (\n  SELECT s.*");
+	expect_sql_flags(s->expectations, desc, "true", params, &sql);
+	appendStringInfo(&sql, "\n  FROM %s s WHERE _run_id = $1\n)\nSELECT count(*), 0::bigint, count(*)", qname);
+	expect_sql_aggregates(s->expectations, desc, "true", &sql);
+	appendStringInfoString(&sql, "\nFROM " DATAOPS_INTERNAL_PREFIX "chk");
+	run_statement(sql.data, params, out, 3, s->expectations, desc, results, result_cxt, 2);
+}
+
+void
+step_execute(const StepDef *s, int64 run_id, bool full_refresh, StepCounts *c,
+			 List **results, List **lineage, MemoryContext result_cxt)
+{
+	MemoryContext caller = CurrentMemoryContext;
+
+	memset(c, 0, sizeof(StepCounts));
+	*results = NIL;
+	*lineage = NIL;
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	if (s->query == NULL)
+	{
+		List	   *files = NIL;
+		ListCell   *lc;
+		MemoryContext spi;
+
+		ingest_step(s, run_id, full_refresh, c, &files);
+		if (s->expectations != NIL && c->files_ingested > 0)
+			check_bronze_rows(s, run_id, results, result_cxt);
+		spi = MemoryContextSwitchTo(caller);
+		foreach(lc, files)
+		{
+			LineageEdge *e = palloc0(sizeof(LineageEdge));
+
+			e->source_relation = pstrdup(lfirst(lc));
+			*lineage = lappend(*lineage, e);
+		}
+		MemoryContextSwitchTo(spi);
+	}
+	else
+		execute_query_step(s, run_id, c, results, result_cxt);
+	SPI_finish();
+
+	/* what the target is computed from, from the analyzed query */
+	if (s->query != NULL)
+		*lineage = lineage_from_query(s->query);
+
+	expect_raise_failures(*results, s->name);
+}
