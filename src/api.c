@@ -212,7 +212,7 @@ validate_keep(const char *keep)
 	SelectStmt *sel;
 	char	   *sql = psprintf("SELECT 1 ORDER BY\n%s\n", keep);
 
-	parsed = raw_parser(sql, RAW_PARSE_DEFAULT);
+	parsed = dag_raw_parse(sql, RAW_PARSE_DEFAULT);
 	sel = list_length(parsed) == 1 ? (SelectStmt *) ((RawStmt *) linitial(parsed))->stmt : NULL;
 	if (sel == NULL || !IsA(sel, SelectStmt) || sel->sortClause == NIL || sel->limitCount ||
 		sel->limitOffset || sel->lockingClause || sel->withClause || sel->op != SETOP_NONE)

@@ -20,6 +20,36 @@
 #include "dag.h"
 #include "dataops.h"
 
+List *
+dag_raw_parse(const char *text, RawParseMode mode)
+{
+	MemoryContext cxt = CurrentMemoryContext;
+	List	   *volatile parsed = NIL;
+
+	PG_TRY();
+	{
+		parsed = raw_parser(text, mode);
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+
+		MemoryContextSwitchTo(cxt);
+		edata = CopyErrorData();
+		FlushErrorState();
+		/* the position is in the given text, not in the calling statement */
+		if (edata->cursorpos > 0)
+		{
+			edata->internalpos = edata->cursorpos;
+			edata->internalquery = pstrdup(text);
+			edata->cursorpos = 0;
+		}
+		ReThrowError(edata);
+	}
+	PG_END_TRY();
+	return parsed;
+}
+
 char *
 dag_parse_select(const char *query, RawStmt **raw_out)
 {
@@ -29,7 +59,7 @@ dag_parse_select(const char *query, RawStmt **raw_out)
 	ListCell   *lc;
 	int			len;
 
-	parsed = raw_parser(query, RAW_PARSE_DEFAULT);
+	parsed = dag_raw_parse(query, RAW_PARSE_DEFAULT);
 	if (list_length(parsed) != 1)
 		ereport(ERROR,
 				(errcode(ERRCODE_WRONG_OBJECT_TYPE),

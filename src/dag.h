@@ -7,6 +7,7 @@
 
 #include "postgres.h"
 #include "nodes/parsenodes.h"
+#include "parser/parser.h"
 #include "catalog.h"
 
 /*
@@ -16,6 +17,13 @@
  * (wrong_object_type) when it is not exactly one plain SELECT (WITH allowed;
  * no DML in WITH, no SELECT INTO, no FOR UPDATE).
  */
+/*
+ * dag_raw_parse: raw_parser(), with the position of a syntax error reported
+ * in `text` itself (as an internal query) rather than in the calling
+ * statement.
+ */
+extern List *dag_raw_parse(const char *text, RawParseMode mode);
+
 extern char *dag_parse_select(const char *query, RawStmt **raw);
 
 /*

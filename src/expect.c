@@ -27,6 +27,7 @@
 #include "utils/lsyscache.h"
 #include "utils/numeric.h"
 
+#include "dag.h"
 #include "dataops.h"
 #include "expect.h"
 #include "regex.h"
@@ -139,7 +140,7 @@ validate_expression(const ExpectationDef *e, const char *expr)
 	List	   *parsed;
 	SelectStmt *sel;
 
-	parsed = raw_parser(expr, RAW_PARSE_PLPGSQL_EXPR);
+	parsed = dag_raw_parse(expr, RAW_PARSE_PLPGSQL_EXPR);
 	sel = (SelectStmt *) ((RawStmt *) linitial(parsed))->stmt;
 	if (list_length(sel->targetList) != 1 || sel->fromClause || sel->whereClause ||
 		sel->groupClause || sel->havingClause || sel->windowClause || sel->sortClause ||

@@ -190,7 +190,10 @@ cmd_test() {
 
     local failed=() passed=() skipped=()
 
-    # 1. pg_regress
+    # 1. pg_regress, in contrib_regression, which pg_cron's launcher keeps
+    # connected (cron.database_name), so it is created here and reused
+    # (--use-existing); sql/setup.sql resets it.
+    "$(bindir)/psql" -X -q -d postgres -c 'CREATE DATABASE contrib_regression' 2>/dev/null || true
     if make -C "$REPO" PG_CONFIG="$PG_CONFIG" with_llvm=no installcheck; then
         passed+=(regress)
     else

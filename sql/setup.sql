@@ -1,0 +1,8 @@
+-- Resets the reused test database: a fresh dataops and no leftover targets.
+SET client_min_messages = warning;
+DROP EXTENSION IF EXISTS pg_cron;
+DROP EXTENSION dataops;
+DROP SCHEMA IF EXISTS bronze, silver, gold, analytics, quality CASCADE;
+CREATE EXTENSION dataops;
+RESET client_min_messages;
+SELECT extname, extversion FROM pg_extension WHERE extname = 'dataops';
