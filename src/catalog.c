@@ -84,6 +84,8 @@ arg_text_array(Args *a, List *items)
 /*
  * Runs one catalog statement as the extension owner.  Returns SPI_processed;
  * the caller reads SPI_tuptable before the next call.  SPI must be connected.
+ * Reads too run in SPI's read-write mode, so they see the transaction's own
+ * earlier writes (a new snapshot per statement).
  */
 static uint64
 catalog_exec(const char *sql, Args *a, bool read_only)
@@ -101,7 +103,7 @@ catalog_exec(const char *sql, Args *a, bool read_only)
 
 	rc = SPI_execute_with_args(sql, a ? a->n : 0, a ? a->types : NULL,
 							   a ? a->values : NULL, a ? a->nulls : NULL,
-							   read_only, 0);
+							   false, 0);
 	if (rc < 0)
 		elog(ERROR, "dataops catalog statement failed: %s", SPI_result_code_string(rc));
 
