@@ -2,7 +2,8 @@
 SET client_min_messages = warning;
 DROP EXTENSION IF EXISTS pg_cron;
 DROP EXTENSION dataops;
-DROP SCHEMA IF EXISTS bronze, silver, gold, analytics, quality CASCADE;
+DROP SCHEMA IF EXISTS bronze, silver, gold, analytics, quality, public CASCADE;
+CREATE SCHEMA public;
 CREATE EXTENSION dataops;
 RESET client_min_messages;
 SELECT extname, extversion FROM pg_extension WHERE extname = 'dataops';

@@ -264,9 +264,8 @@ expect_validate(ExpectationDef *e)
 	}
 }
 
-/* Quoted column name and its SQL type, checked against the step's output. */
-static const char *
-column_type(const ExpectationDef *e, TupleDesc desc, const char *col)
+static Form_pg_attribute
+find_column(TupleDesc desc, const char *col)
 {
 	int			i;
 
@@ -275,8 +274,55 @@ column_type(const ExpectationDef *e, TupleDesc desc, const char *col)
 		Form_pg_attribute att = TupleDescAttr(desc, i);
 
 		if (!att->attisdropped && strcmp(NameStr(att->attname), col) == 0)
-			return format_type_with_typemod(att->atttypid, att->atttypmod);
+			return att;
 	}
+	return NULL;
+}
+
+/*
+ * Checks that a bound or set value of an expectation reads as a value of
+ * the column's type, so that a bad bound fails naming the expectation.
+ */
+static void
+check_value_fits(const ExpectationDef *e, TupleDesc desc, const char *key, const char *value)
+{
+	Form_pg_attribute att = find_column(desc, e->column_name);
+	MemoryContext cxt = CurrentMemoryContext;
+	Oid			infunc;
+	Oid			ioparam;
+
+	if (att == NULL || value == NULL)
+		return;
+	getTypeInputInfo(att->atttypid, &infunc, &ioparam);
+	PG_TRY();
+	{
+		(void) OidInputFunctionCall(infunc, (char *) value, ioparam, att->atttypmod);
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+
+		MemoryContextSwitchTo(cxt);
+		edata = CopyErrorData();
+		FlushErrorState();
+		ereport(ERROR,
+				(errcode(ERRCODE_DATATYPE_MISMATCH),
+				 errmsg("%s of expectation \"%s\" does not compare with column \"%s\" of type %s",
+						key, e->name, e->column_name, format_type_be(att->atttypid)),
+				 errdetail("%s", edata->message),
+				 errhint("Give a bound of the column's type.")));
+	}
+	PG_END_TRY();
+}
+
+/* Quoted column name and its SQL type, checked against the step's output. */
+static const char *
+column_type(const ExpectationDef *e, TupleDesc desc, const char *col)
+{
+	Form_pg_attribute att = find_column(desc, col);
+
+	if (att != NULL)
+		return format_type_with_typemod(att->atttypid, att->atttypmod);
 	ereport(ERROR,
 			(errcode(ERRCODE_UNDEFINED_COLUMN),
 			 errmsg("column \"%s\" of expectation \"%s\" is not in the step's output", col, e->name),
@@ -361,6 +407,8 @@ expect_sql_flags(List *exps, TupleDesc desc, const char *live, SqlParams *params
 					JsonbValue *smax = json_get(e->args, "strict_max");
 					StringInfoData cond;
 
+					check_value_fits(e, desc, "args.min", lo);
+					check_value_fits(e, desc, "args.max", hi);
 					initStringInfo(&cond);
 					if (lo)
 						appendStringInfo(&cond, "%s %s CAST($%d AS %s)", col,
@@ -377,8 +425,15 @@ expect_sql_flags(List *exps, TupleDesc desc, const char *live, SqlParams *params
 				{
 					JsonbValue *v = json_get(e->args, "values");
 					Jsonb	   *arr = JsonbValueToJsonb(v);
+					JsonbIterator *it = JsonbIteratorInit(&arr->root);
+					JsonbValue	elem;
+					JsonbIteratorToken tok;
 
-					appendStringInfo(sql, "(%s IS NOT NULL AND (%s IN (SELECT CAST(v AS %s) FROM pg_catalog.jsonb_array_elements_text($%d) AS v)) IS NOT TRUE)",
+					while ((tok = JsonbIteratorNext(&it, &elem, true)) != WJB_DONE)
+						if (tok == WJB_ELEM && elem.type != jbvNull)
+							check_value_fits(e, desc, "a value of args.values", json_value_text(&elem));
+
+					appendStringInfo(sql, "(%s IS NOT NULL AND (%s IN (SELECT CAST(" DATAOPS_INTERNAL_PREFIX "set.value AS %s) FROM pg_catalog.jsonb_array_elements_text($%d) AS " DATAOPS_INTERNAL_PREFIX "set(value))) IS NOT TRUE)",
 									 col, col, type, sql_param(params, JSONBOID, JsonbPGetDatum(arr)));
 					break;
 				}
@@ -451,10 +506,11 @@ sample_value(const ExpectationDef *e, Kind k, TupleDesc desc)
 	appendStringInfoString(&s, "CAST(ROW(");
 	if (k == K_UNIQUE)
 	{
+		List	   *cols = unique_columns(e);
 		ListCell   *lc;
 
-		foreach(lc, unique_columns(e))
-			appendStringInfo(&s, "%s%s", lc == list_head(unique_columns(e)) ? "" : ", ",
+		foreach(lc, cols)
+			appendStringInfo(&s, "%s%s", lc == list_head(cols) ? "" : ", ",
 							 quote_identifier(lfirst(lc)));
 	}
 	else
