@@ -2,7 +2,7 @@
 SET client_min_messages = warning;
 DROP EXTENSION IF EXISTS pg_cron;
 DROP EXTENSION dataops;
-DROP SCHEMA IF EXISTS bronze, silver, gold, analytics, quality, public CASCADE;
+DROP SCHEMA IF EXISTS bronze, silver, gold, analytics, quality, "we ird", public CASCADE;
 CREATE SCHEMA public;
 CREATE EXTENSION dataops;
 RESET client_min_messages;
