@@ -92,6 +92,7 @@ SELECT dataops.add_expectation('p1', 'gold_people', 'e', 'expression', NULL, '{"
 SELECT dataops.add_expectation('p1', 'gold_people', 'e', 'expression', NULL, '{"expression": "1 FROM pg_class"}');
 SELECT dataops.add_expectation('p1', 'gold_people', 'e', 'expression', NULL, '{"expression": "true; DROP TABLE public.src_people"}');
 SELECT dataops.add_expectation('p1', 'gold_people', 'e', 'not_null', 'id', '[1]');
+SELECT dataops.add_expectation('p1', 'raw', 'e', 'not_null', 'user_id', action => 'drop');
 SELECT count(*) AS expectations FROM dataops.expectations;
 
 -- names that look like SQL are just names

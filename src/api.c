@@ -374,8 +374,13 @@ dataops_add_expectation(PG_FUNCTION_ARGS)
 	e.mostly = PG_GETARG_FLOAT8(7);
 
 	(void) api_lookup_owned_pipeline(pipeline, "change");
-	(void) catalog_get_step(pipeline, step, false);
 	expect_validate(&e);
+	if (catalog_get_step(pipeline, step, false)->source != NULL && strcmp(e.action, "drop") == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("expectation \"%s\" cannot drop rows of bronze step \"%s\"", e.name, step),
+				 errdetail("A bronze step that reads files keeps every row it loads."),
+				 errhint("Use warn or fail here, and drop the rows in the silver step that reads this table.")));
 	if (catalog_expectation_exists(pipeline, step, e.name))
 		ereport(ERROR,
 				(errcode(ERRCODE_DUPLICATE_OBJECT),

@@ -524,7 +524,13 @@ catalog_insert_step_run(int64 run_id, const StepDef *step, const char *status,
 				 "duplicates_removed, rows_quarantined, files_ingested, files_skipped, target_recreated, "
 				 "started_at, finished_at, error_message) "
 				 "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, "
-				 "CASE WHEN $5 = 'skipped' THEN NULL ELSE clock_timestamp() END, $14)",
+				 "CASE WHEN $5 IN ('skipped', 'running') THEN NULL ELSE clock_timestamp() END, $14) "
+				 "ON CONFLICT (run_id, step) DO UPDATE SET status = EXCLUDED.status, "
+				 "rows_read = EXCLUDED.rows_read, rows_written = EXCLUDED.rows_written, "
+				 "duplicates_removed = EXCLUDED.duplicates_removed, rows_quarantined = EXCLUDED.rows_quarantined, "
+				 "files_ingested = EXCLUDED.files_ingested, files_skipped = EXCLUDED.files_skipped, "
+				 "target_recreated = EXCLUDED.target_recreated, finished_at = EXCLUDED.finished_at, "
+				 "error_message = EXCLUDED.error_message",
 				 &a, false);
 	SPI_finish();
 }

@@ -99,6 +99,7 @@ extern void catalog_set_run_running(int64 run_id);
 extern void catalog_finish_run(int64 run_id, const char *status, const char *error_message,
 							   const char *error_detail, const char *sqlstate, const char *failed_step);
 extern int	catalog_recover_runs(const char *pipeline, int64 except_run_id);
+/* Records a step run, or updates the one recorded as running when the step started. */
 extern void catalog_insert_step_run(int64 run_id, const StepDef *step, const char *status,
 									const StepCounts *counts, const char *error_message,
 									TimestampTz started_at);

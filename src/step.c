@@ -149,7 +149,7 @@ ensure_tables(const StepDef *s, const char *subquery, TupleDesc desc, bool need_
 						  quote_literal_cstr(psprintf("rows of step \"%s\" of pipeline \"%s\" kept out of %s by drop expectations",
 													  s->name, s->pipeline, qname))));
 		exec_sql(psprintf("COMMENT ON COLUMN %s._run_id IS 'run that quarantined the row'", qq));
-		exec_sql(psprintf("COMMENT ON COLUMN %s._failed_expectations IS 'drop expectations the row failed'", qq));
+		exec_sql(psprintf("COMMENT ON COLUMN %s._failed_expectations IS 'expectations the row failed (at least one of them with action drop)'", qq));
 	}
 	return created;
 }

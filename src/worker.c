@@ -188,6 +188,11 @@ worker_run_pipeline(RunShared *shared)
 				ereport(ERROR,
 						(errcode(ERRCODE_QUERY_CANCELED),
 						 errmsg("canceling statement due to user request")));
+			/* committed before the step starts, so a crash leaves a trace */
+			begin_tx(activity);
+			catalog_insert_step_run(run_id, s, "running", NULL, NULL, started);
+			commit_tx();
+
 			begin_tx(activity);
 			nest = NewGUCNestLevel();
 			(void) set_config_option("search_path", s->search_path, PGC_USERSET, PGC_S_SESSION,

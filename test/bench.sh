@@ -196,9 +196,9 @@ TABLE=()
 
 # Each round uses a fresh database bench_<n>: the pipeline is defined there,
 # run once by dataops, and then the hand-written SQL runs in the same database.
-# (A second dataops.run('people', full_refresh => true) in the same database
-# would be the natural repeat, but in dataops 0.1.0 a full refresh truncates
-# bronze and then still skips the file as already ingested.)
+# Every round thus measures the same thing on both sides: a first load that
+# creates its tables (a repeat with dataops.run('people', full_refresh => true)
+# would instead truncate and replace existing targets).
 for n in $SIZES; do
     [[ $n =~ ^[0-9]+$ ]] || die "bad size '$n' in BENCH_SIZES"
     db="bench_$n"

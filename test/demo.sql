@@ -1,0 +1,57 @@
+-- The people demo: bronze -> silver -> gold on the datablist sample shipped in test/data.
+-- Run by `make demo` with psql -v datadir=<directory holding the CSV files>.
+\set QUIET on
+\pset footer off
+SET client_min_messages = warning;
+CREATE EXTENSION IF NOT EXISTS dataops;
+\o /dev/null
+SELECT dataops.drop_pipeline(name) FROM dataops.pipelines WHERE name = 'people';
+DROP SCHEMA IF EXISTS bronze, silver, gold CASCADE;
+TRUNCATE dataops.ingested_files;
+RESET client_min_messages;
+
+SELECT dataops.create_pipeline('people', 'datablist people: bronze -> silver -> gold');
+SELECT dataops.add_step('people', 'raw', 'bronze', 'people', source => :'datadir' || '/people-day*.csv');
+SELECT dataops.add_step('people', 'clean', 'silver', 'people', query => $$
+  SELECT user_id, first_name, last_name, sex, lower(trim(email)) AS email, phone,
+         date_of_birth::date AS date_of_birth, job_title, _ingested_at, _source_file
+  FROM bronze.people $$);
+SELECT dataops.add_step('people', 'people', 'gold', 'people',
+  query => 'SELECT * FROM silver.people', unique_key => '{user_id}', keep => '_source_file DESC');
+SELECT dataops.add_expectation('people', 'clean', 'email_valid', 'match_regex', 'email',
+  '{"pattern": "^[^@\\s]+@[^@\\s]+\\.[a-z]{2,}$"}', 'drop');
+SELECT dataops.add_expectation('people', 'clean', 'user_id_not_null', 'not_null', 'user_id', action => 'fail');
+SELECT dataops.add_expectation('people', 'clean', 'birth_date_range', 'between', 'date_of_birth',
+  '{"min": "1900-01-01", "max": "today"}');
+SELECT dataops.add_expectation('people', 'clean', 'sex_known', 'in_set', 'sex', '{"values": ["Male", "Female"]}');
+SELECT dataops.add_expectation('people', 'people', 'gold_row_count', 'row_count_between', NULL,
+  '{"min": 1, "max": 10000000}', 'fail');
+\o
+
+\echo
+\echo '== SELECT dataops.run(''people'')'
+SELECT dataops.run('people') AS run_id \gset
+SELECT run_id, pipeline, status, finished_at - started_at AS duration FROM dataops.runs WHERE run_id = :run_id;
+
+\echo '== rows per layer (dataops.step_runs)'
+SELECT step, layer, target, rows_read, rows_written, duplicates_removed, rows_quarantined, files_ingested
+  FROM dataops.step_runs WHERE run_id = :run_id ORDER BY started_at;
+
+\echo '== expectations (dataops.expectation_results)'
+SELECT step, expectation, kind, action, element_count, missing_count, unexpected_count,
+       round(unexpected_percent::numeric, 3) AS unexpected_pct, observed_value, success,
+       partial_unexpected_list
+  FROM dataops.expectation_results WHERE run_id = :run_id ORDER BY step, expectation;
+
+\echo '== quarantined rows (silver.people_quarantine)'
+SELECT user_id, email, _failed_expectations FROM silver.people_quarantine ORDER BY user_id;
+
+\echo '== lineage (dataops.lineage)'
+SELECT step, source_relation, source_column, target_relation, target_column
+  FROM dataops.lineage WHERE pipeline = 'people'
+ ORDER BY step = 'raw' DESC, step = 'clean' DESC, target_column NULLS FIRST, source_relation;
+
+\echo '== a second run ingests no file twice'
+SELECT dataops.run('people') AS run_id \gset
+SELECT step, rows_read, rows_written, files_ingested, files_skipped
+  FROM dataops.step_runs WHERE run_id = :run_id ORDER BY started_at;

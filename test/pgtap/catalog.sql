@@ -1,0 +1,59 @@
+-- pgTAP: the catalog contract (tables, columns, comments, functions) and the demo pipeline.
+\set QUIET on
+\getenv datadir DATAOPS_TEST_DATA
+BEGIN;
+SELECT plan(34);
+
+SELECT has_schema('dataops');
+SELECT has_table('dataops', t, 'table dataops.' || t)
+  FROM unnest(ARRAY['pipelines', 'steps', 'expectations', 'runs', 'step_runs',
+                    'expectation_results', 'lineage', 'ingested_files']) t;
+SELECT has_view('dataops', 'last_runs', 'view dataops.last_runs');
+SELECT columns_are('dataops', 'runs', ARRAY['run_id', 'pipeline', 'status', 'full_refresh', 'triggered_by',
+       'queued_at', 'started_at', 'finished_at', 'error_message', 'error_detail', 'error_sqlstate',
+       'failed_step', 'worker_pid']);
+SELECT columns_are('dataops', 'step_runs', ARRAY['run_id', 'step', 'layer', 'target', 'status', 'rows_read',
+       'rows_written', 'duplicates_removed', 'rows_quarantined', 'files_ingested', 'files_skipped',
+       'target_recreated', 'started_at', 'finished_at', 'error_message']);
+SELECT columns_are('dataops', 'expectation_results', ARRAY['run_id', 'step', 'expectation', 'kind', 'action',
+       'column_name', 'mostly', 'element_count', 'missing_count', 'unexpected_count', 'unexpected_percent',
+       'observed_value', 'success', 'partial_unexpected_list', 'checked_at']);
+SELECT columns_are('dataops', 'lineage', ARRAY['pipeline', 'step', 'source_relation', 'source_column',
+       'target_relation', 'target_column', 'run_id', 'recorded_at']);
+
+SELECT is((SELECT count(*)::int FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+            WHERE n.nspname = 'dataops' AND c.relkind IN ('r', 'v')
+              AND obj_description(c.oid, 'pg_class') IS NULL), 0,
+          'every catalog table and view has a comment');
+SELECT is((SELECT count(*)::int FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid
+             JOIN pg_namespace n ON n.oid = c.relnamespace
+            WHERE n.nspname = 'dataops' AND c.relkind IN ('r', 'v') AND a.attnum > 0 AND NOT a.attisdropped
+              AND col_description(c.oid, a.attnum) IS NULL), 0,
+          'every catalog column has a comment');
+SELECT is((SELECT count(*)::int FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+            WHERE n.nspname = 'dataops' AND obj_description(p.oid, 'pg_proc') IS NULL), 0,
+          'every dataops function has a comment');
+SELECT has_function('dataops', f, 'function dataops.' || f)
+  FROM unnest(ARRAY['create_pipeline', 'drop_pipeline', 'add_step', 'add_expectation', 'run',
+                    'schedule', 'unschedule', 'regex_match']) f;
+SELECT function_returns('dataops', 'run', ARRAY['text', 'boolean'], 'bigint');
+SELECT function_returns('dataops', 'schedule', ARRAY['text', 'text'], 'bigint');
+SELECT is((SELECT count(*)::int FROM pg_extension e, unnest(e.extconfig) c WHERE e.extname = 'dataops'), 9,
+          'definitions and history are dumped by pg_dump (pg_extension_config_dump)');
+
+-- the demo pipeline
+SELECT lives_ok($$SELECT dataops.create_pipeline('people_tap')$$, 'create the pipeline');
+SELECT lives_ok(format($f$SELECT dataops.add_step('people_tap', 'raw', 'bronze', 'bronze_tap.people', source => %L)$f$,
+                       :'datadir' || '/people-day*.csv'), 'add the bronze step');
+SELECT lives_ok($$SELECT dataops.add_step('people_tap', 'clean', 'silver', 'silver_tap.people', query => $q$
+  SELECT user_id, sex, lower(trim(email)) AS email, date_of_birth::date AS date_of_birth, _source_file
+    FROM bronze_tap.people $q$)$$, 'add the silver step');
+SELECT lives_ok($$SELECT dataops.add_step('people_tap', 'people', 'gold', 'gold_tap.people',
+  query => 'SELECT * FROM silver_tap.people', unique_key => '{user_id}', keep => '_source_file DESC')$$,
+  'add the gold step');
+SELECT lives_ok($$SELECT dataops.add_expectation('people_tap', 'clean', 'email_valid', 'match_regex', 'email',
+  '{"pattern": "^[^@\\s]+@[^@\\s]+\\.[a-z]{2,}$"}', 'drop')$$, 'add the email expectation');
+SELECT is((SELECT depends_on FROM dataops.steps WHERE pipeline = 'people_tap' AND name = 'people'),
+          ARRAY['clean'], 'gold depends on silver, found by the parser');
+SELECT * FROM finish();
+COMMIT;
