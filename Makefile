@@ -10,8 +10,9 @@ PGFILEDESC  = "dataops - medallion data pipelines inside PostgreSQL"
 
 REGRESS      = setup api ingest expectations pipeline run schedule
 # contrib_regression is pg_cron's database (cron.database_name): pg_cron keeps
-# it connected, so pg_regress reuses it and sql/setup.sql resets it.
-REGRESS_OPTS = --inputdir=. --use-existing --load-extension=dataops
+# it connected, so pg_regress reuses it and sql/setup.sql (re)creates the
+# extension in it.
+REGRESS_OPTS = --inputdir=. --use-existing
 
 PCRE2_CONFIG ?= pcre2-config
 PG_CPPFLAGS += $(shell $(PCRE2_CONFIG) --cflags 2>/dev/null) \

@@ -1,7 +1,7 @@
 -- Resets the reused test database: a fresh dataops and no leftover targets.
 SET client_min_messages = warning;
 DROP EXTENSION IF EXISTS pg_cron;
-DROP EXTENSION dataops;
+DROP EXTENSION IF EXISTS dataops;
 DROP SCHEMA IF EXISTS bronze, silver, gold, analytics, quality, "we ird", public CASCADE;
 CREATE SCHEMA public;
 CREATE EXTENSION dataops;
