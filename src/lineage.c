@@ -55,12 +55,6 @@ typedef struct ColumnSource
 	AttrNumber	attnum;
 } ColumnSource;
 
-typedef struct VarContext
-{
-	List	   *queries;		/* stack of enclosing Query *, innermost first */
-	List	   *sources;		/* ColumnSource * */
-} VarContext;
-
 static void add_var_sources(Query *q, List *outer, Var *var, List **sources);
 
 static void

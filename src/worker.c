@@ -113,6 +113,24 @@ record_step_success(int64 run_id, StepDef *s, StepCounts *c, List *results, List
 							run_id, lineage);
 }
 
+/*
+ * In a PG_CATCH: copies the error into `cxt`, rolls the transaction back and
+ * sets *outcome: canceled when the caller asked for it, else failed.
+ */
+static ErrorData *
+catch_error(MemoryContext cxt, RunShared *shared, volatile RunOutcome *outcome)
+{
+	ErrorData  *edata;
+
+	MemoryContextSwitchTo(cxt);
+	edata = CopyErrorData();
+	FlushErrorState();
+	AbortCurrentTransaction();
+	*outcome = (edata->sqlerrcode == ERRCODE_QUERY_CANCELED && run_cancel_requested(shared)) ?
+		RUN_OUTCOME_CANCELED : RUN_OUTCOME_FAILED;
+	return edata;
+}
+
 void
 worker_run_pipeline(RunShared *shared)
 {
@@ -157,12 +175,7 @@ worker_run_pipeline(RunShared *shared)
 	}
 	PG_CATCH();
 	{
-		MemoryContextSwitchTo(run_cxt);
-		edata = CopyErrorData();
-		FlushErrorState();
-		AbortCurrentTransaction();
-		outcome = (edata->sqlerrcode == ERRCODE_QUERY_CANCELED && run_cancel_requested(shared)) ?
-			RUN_OUTCOME_CANCELED : RUN_OUTCOME_FAILED;
+		edata = catch_error(run_cxt, shared, &outcome);
 		steps = NIL;
 	}
 	PG_END_TRY();
@@ -204,13 +217,8 @@ worker_run_pipeline(RunShared *shared)
 		}
 		PG_CATCH();
 		{
-			MemoryContextSwitchTo(run_cxt);
-			edata = CopyErrorData();
-			FlushErrorState();
-			AbortCurrentTransaction();
+			edata = catch_error(run_cxt, shared, &outcome);
 			failed = s;
-			outcome = (edata->sqlerrcode == ERRCODE_QUERY_CANCELED && run_cancel_requested(shared)) ?
-				RUN_OUTCOME_CANCELED : RUN_OUTCOME_FAILED;
 
 			/* the failure, with the results that failed it, in a new transaction */
 			begin_tx("dataops: recording failure");
