@@ -137,7 +137,7 @@ worker_run_pipeline(RunShared *shared)
 	MemoryContext run_cxt;
 	MemoryContext step_cxt;
 	int64		run_id;
-	List	   *steps;
+	List	   *volatile steps = NIL;
 	ListCell   *lc;
 	StepDef    *volatile failed = NULL;
 	ErrorData  *volatile edata = NULL;
