@@ -214,17 +214,18 @@ dag_query_reads(const char *query, const char *search_path, const char *owner, L
 			if (resolved == NULL)
 				resolved = pstrdup(rv->relname);
 		}
-		if (!list_member(result, makeString(resolved)))
-			result = lappend(result, makeString(resolved));
-	}
-	/* return plain C strings */
-	{
-		List	   *strings = NIL;
+		{
+			ListCell   *seen;
+			bool		dup = false;
 
-		foreach(lc, result)
-			strings = lappend(strings, strVal(lfirst(lc)));
-		return strings;
+			foreach(seen, result)
+				if (strcmp((char *) lfirst(seen), resolved) == 0)
+					dup = true;
+			if (!dup)
+				result = lappend(result, resolved);
+		}
 	}
+	return result;
 }
 
 void

@@ -12,12 +12,15 @@
 #include "access/htup_details.h"
 #include "access/table.h"
 #include "catalog/indexing.h"
+#include "catalog/namespace.h"
 #include "catalog/pg_extension.h"
+#include "executor/spi.h"
 #include "fmgr.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
 #include "utils/guc.h"
+#include "utils/lsyscache.h"
 #include "utils/rel.h"
 
 #include "dataops.h"
@@ -114,4 +117,21 @@ char *
 dataops_qualified_name(const char *schema, const char *table)
 {
 	return quote_qualified_identifier(schema, table);
+}
+
+Oid
+dataops_relation_oid(const char *schema, const char *table)
+{
+	Oid			nsp = get_namespace_oid(schema, true);
+
+	return OidIsValid(nsp) ? get_relname_relid(table, nsp) : InvalidOid;
+}
+
+void
+dataops_exec_sql(const char *sql)
+{
+	int			rc = SPI_execute(sql, false, 0);
+
+	if (rc < 0)
+		elog(ERROR, "dataops: generated statement failed: %s", SPI_result_code_string(rc));
 }

@@ -39,4 +39,17 @@ extern Oid	dataops_extension_owner(void);
  */
 extern char *dataops_qualified_name(const char *schema, const char *table);
 
+/*
+ * dataops_relation_oid: OID of the relation schema.table, or InvalidOid if
+ * the schema or the relation does not exist.  Takes no lock.
+ */
+extern Oid	dataops_relation_oid(const char *schema, const char *table);
+
+/*
+ * dataops_exec_sql: executes a statement dataops generated (identifiers
+ * already quoted) through SPI, which the caller has connected.  Raises the
+ * statement's own errors.
+ */
+extern void dataops_exec_sql(const char *sql);
+
 #endif							/* DATAOPS_H */

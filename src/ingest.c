@@ -250,23 +250,12 @@ file_sha256(const char *path, int64 *size)
 	return hex;
 }
 
-static void
-spi_exec(const char *sql)
-{
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
-	if (SPI_execute(sql, false, 0) < 0)
-		elog(ERROR, "could not execute: %s", sql);
-	SPI_finish();
-}
-
 /* Creates the target, or adds the columns it lacks. */
 static void
 ensure_bronze_table(const StepDef *s, List *columns)
 {
 	const char *qname = dataops_qualified_name(s->target_schema, s->target_table);
-	Oid			nsp = get_namespace_oid(s->target_schema, true);
-	Oid			relid = OidIsValid(nsp) ? get_relname_relid(s->target_table, nsp) : InvalidOid;
+	Oid			relid = dataops_relation_oid(s->target_schema, s->target_table);
 	StringInfoData sql;
 	ListCell   *lc;
 
@@ -281,12 +270,12 @@ ensure_bronze_table(const StepDef *s, List *columns)
 							   "_source_file text DEFAULT pg_catalog.current_setting('dataops.source_file', true), "
 							   "_ingested_at timestamptz NOT NULL DEFAULT pg_catalog.now(), "
 							   "_run_id bigint DEFAULT CAST(NULLIF(pg_catalog.current_setting('dataops.run_id', true), '') AS bigint))");
-		spi_exec(sql.data);
+		dataops_exec_sql(sql.data);
 		resetStringInfo(&sql);
 		appendStringInfo(&sql, "COMMENT ON TABLE %s IS %s", qname,
 						 quote_literal_cstr(psprintf("bronze table of step \"%s\" of pipeline \"%s\", loaded by dataops from %s",
 													 s->name, s->pipeline, s->source)));
-		spi_exec(sql.data);
+		dataops_exec_sql(sql.data);
 		return;
 	}
 	foreach(lc, columns)
@@ -297,7 +286,7 @@ ensure_bronze_table(const StepDef *s, List *columns)
 		{
 			resetStringInfo(&sql);
 			appendStringInfo(&sql, "ALTER TABLE %s ADD COLUMN %s text", qname, quote_identifier(col));
-			spi_exec(sql.data);
+			dataops_exec_sql(sql.data);
 		}
 	}
 }
@@ -385,10 +374,8 @@ ingest_step(const StepDef *s, int64 run_id, bool full_refresh, StepCounts *c, Li
 	{
 		if (full_refresh)
 		{
-			Oid			nsp = get_namespace_oid(s->target_schema, true);
-
-			if (OidIsValid(nsp) && OidIsValid(get_relname_relid(s->target_table, nsp)))
-				spi_exec(psprintf("TRUNCATE %s", dataops_qualified_name(s->target_schema, s->target_table)));
+			if (OidIsValid(dataops_relation_oid(s->target_schema, s->target_table)))
+				dataops_exec_sql(psprintf("TRUNCATE %s", dataops_qualified_name(s->target_schema, s->target_table)));
 			catalog_forget_files(target);
 		}
 		for (i = 0; rc == 0 && i < g.gl_pathc; i++)

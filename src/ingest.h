@@ -17,6 +17,7 @@
  * to *lineage.  Raises 58P01 (undefined_file) when nothing matches, and
  * COPY's error (22P04, 22021, ...) prefixed with the file name and line for
  * a malformed file; the caller's transaction then keeps none of its rows.
+ * The caller has connected SPI.
  */
 extern void ingest_step(const StepDef *step, int64 run_id, bool full_refresh,
 						StepCounts *counts, List **lineage);

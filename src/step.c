@@ -31,21 +31,6 @@
 #include "lineage.h"
 #include "step.h"
 
-static void
-exec_sql(const char *sql)
-{
-	if (SPI_execute(sql, false, 0) < 0)
-		elog(ERROR, "dataops: could not execute generated statement");
-}
-
-static Oid
-relation_oid(const char *schema, const char *table)
-{
-	Oid			nsp = get_namespace_oid(schema, true);
-
-	return OidIsValid(nsp) ? get_relname_relid(table, nsp) : InvalidOid;
-}
-
 /* True when the relation's columns are exactly `desc` followed by `extra` columns named in extra_names. */
 static bool
 columns_match(Oid relid, TupleDesc desc, int extra, const char *const *extra_names)
@@ -92,41 +77,39 @@ quarantine_name(const char *table)
 
 /*
  * Creates the target (and quarantine) from the query's columns, or
- * recreates it when they changed.  Returns true if the target was (re)created.
+ * recreates it when they changed (*recreated is then set).
  */
-static bool
+static void
 ensure_tables(const StepDef *s, const char *subquery, TupleDesc desc, bool need_quarantine,
 			  int64 run_id, bool *recreated)
 {
 	const char *qname = dataops_qualified_name(s->target_schema, s->target_table);
 	Oid			relid;
 	char	   *qtable;
-	bool		created = false;
 
-	exec_sql(psprintf("CREATE SCHEMA IF NOT EXISTS %s", quote_identifier(s->target_schema)));
-	relid = relation_oid(s->target_schema, s->target_table);
+	dataops_exec_sql(psprintf("CREATE SCHEMA IF NOT EXISTS %s", quote_identifier(s->target_schema)));
+	relid = dataops_relation_oid(s->target_schema, s->target_table);
 	if (OidIsValid(relid) && !columns_match(relid, desc, 0, NULL))
 	{
 		ereport(NOTICE,
 				(errmsg("columns of step \"%s\" changed: recreating %s", s->name, qname),
 				 errdetail("Views that depend on the target must be dropped first; the run fails otherwise.")));
-		exec_sql(psprintf("DROP TABLE %s", qname));
+		dataops_exec_sql(psprintf("DROP TABLE %s", qname));
 		relid = InvalidOid;
 		*recreated = true;
 	}
 	if (!OidIsValid(relid))
 	{
-		exec_sql(psprintf("CREATE TABLE %s AS SELECT * FROM (\n%s\n) q WITH NO DATA", qname, subquery));
-		exec_sql(psprintf("COMMENT ON TABLE %s IS %s", qname,
+		dataops_exec_sql(psprintf("CREATE TABLE %s AS SELECT * FROM (\n%s\n) q WITH NO DATA", qname, subquery));
+		dataops_exec_sql(psprintf("COMMENT ON TABLE %s IS %s", qname,
 						  quote_literal_cstr(psprintf("%s target of step \"%s\" of pipeline \"%s\", published by dataops",
 													  s->layer, s->name, s->pipeline))));
-		created = true;
 	}
 	if (!need_quarantine)
-		return created;
+		return;
 
 	qtable = quarantine_name(s->target_table);
-	relid = relation_oid(s->target_schema, qtable);
+	relid = dataops_relation_oid(s->target_schema, qtable);
 	if (OidIsValid(relid) && !columns_match(relid, desc, 2, quarantine_extra))
 	{
 		char	   *old = psprintf("%.*s_%lld", pg_mbcliplen(qtable, strlen(qtable), NAMEDATALEN - 22),
@@ -135,7 +118,7 @@ ensure_tables(const StepDef *s, const char *subquery, TupleDesc desc, bool need_
 		ereport(NOTICE,
 				(errmsg("columns of step \"%s\" changed: the old quarantine is kept as %s",
 						s->name, dataops_qualified_name(s->target_schema, old))));
-		exec_sql(psprintf("ALTER TABLE %s RENAME TO %s",
+		dataops_exec_sql(psprintf("ALTER TABLE %s RENAME TO %s",
 						  dataops_qualified_name(s->target_schema, qtable), quote_identifier(old)));
 		relid = InvalidOid;
 	}
@@ -143,15 +126,14 @@ ensure_tables(const StepDef *s, const char *subquery, TupleDesc desc, bool need_
 	{
 		const char *qq = dataops_qualified_name(s->target_schema, qtable);
 
-		exec_sql(psprintf("CREATE TABLE %s AS SELECT q.*, NULL::bigint AS _run_id, NULL::text[] AS _failed_expectations "
+		dataops_exec_sql(psprintf("CREATE TABLE %s AS SELECT q.*, NULL::bigint AS _run_id, NULL::text[] AS _failed_expectations "
 						  "FROM (\n%s\n) q WITH NO DATA", qq, subquery));
-		exec_sql(psprintf("COMMENT ON TABLE %s IS %s", qq,
+		dataops_exec_sql(psprintf("COMMENT ON TABLE %s IS %s", qq,
 						  quote_literal_cstr(psprintf("rows of step \"%s\" of pipeline \"%s\" kept out of %s by drop expectations",
 													  s->name, s->pipeline, qname))));
-		exec_sql(psprintf("COMMENT ON COLUMN %s._run_id IS 'run that quarantined the row'", qq));
-		exec_sql(psprintf("COMMENT ON COLUMN %s._failed_expectations IS 'expectations the row failed (at least one of them with action drop)'", qq));
+		dataops_exec_sql(psprintf("COMMENT ON COLUMN %s._run_id IS 'run that quarantined the row'", qq));
+		dataops_exec_sql(psprintf("COMMENT ON COLUMN %s._failed_expectations IS 'expectations the row failed (at least one of them with action drop)'", qq));
 	}
-	return created;
 }
 
 /* Comma-separated quoted column names of desc, each prefixed with `prefix`. */
@@ -228,8 +210,8 @@ execute_query_step(const StepDef *s, int64 run_id, StepCounts *c, List **results
 	desc = CreateTupleDescCopy(SPI_tuptable->tupdesc);
 	check_reserved_columns(s, desc);
 
-	(void) ensure_tables(s, subquery, desc, dropped != NULL, run_id, &c->target_recreated);
-	exec_sql(psprintf("TRUNCATE %s", qname));
+	ensure_tables(s, subquery, desc, dropped != NULL, run_id, &c->target_recreated);
+	dataops_exec_sql(psprintf("TRUNCATE %s", qname));
 
 	cols = column_list(desc, "");
 	(void) sql_param(params, INT8OID, Int64GetDatum(run_id));
@@ -305,7 +287,7 @@ check_bronze_rows(const StepDef *s, int64 run_id, List **results, MemoryContext 
 	StringInfoData sql;
 	int64		out[3];
 
-	rel = relation_open(relation_oid(s->target_schema, s->target_table), AccessShareLock);
+	rel = relation_open(dataops_relation_oid(s->target_schema, s->target_table), AccessShareLock);
 	desc = CreateTupleDescCopy(RelationGetDescr(rel));
 	relation_close(rel, AccessShareLock);
 
