@@ -11,6 +11,7 @@
  */
 #include "postgres.h"
 
+#include "access/relation.h"
 #include "catalog/namespace.h"
 #include "fmgr.h"
 #include "mb/pg_wchar.h"
@@ -22,6 +23,7 @@
 #include "utils/guc.h"
 #include "utils/jsonb.h"
 #include "utils/lsyscache.h"
+#include "utils/rel.h"
 #include "utils/varlena.h"
 
 #include "api.h"
@@ -54,10 +56,32 @@ api_lookup_owned_pipeline(const char *name, const char *action)
 	return p;
 }
 
-static char *
-text_arg(FunctionCallInfo fcinfo, int i)
+char *
+api_text_arg(FunctionCallInfo fcinfo, int i)
 {
 	return PG_ARGISNULL(i) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(i));
+}
+
+#define text_arg api_text_arg
+
+void
+api_check_expectation_on_step(const StepDef *s, const ExpectationDef *e)
+{
+	Oid			relid = dataops_relation_oid(s->target_schema, s->target_table);
+	Relation	rel;
+
+	if (!OidIsValid(relid))
+		return;
+	rel = relation_open(relid, AccessShareLock);
+	PG_TRY();
+	{
+		expect_check_types(e, RelationGetDescr(rel));
+	}
+	PG_FINALLY();
+	{
+		relation_close(rel, AccessShareLock);
+	}
+	PG_END_TRY();
 }
 
 static void
@@ -348,6 +372,17 @@ dataops_add_step(PG_FUNCTION_ARGS)
 	PG_RETURN_VOID();
 }
 
+void
+api_check_drop_allowed(const StepDef *s, const ExpectationDef *e)
+{
+	if (s->query == NULL && strcmp(e->action, "drop") == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("expectation \"%s\" cannot drop rows of bronze step \"%s\"", e->name, s->name),
+				 errdetail("A bronze step that reads files keeps every row it loads."),
+				 errhint("Use warn or fail here, and drop the rows in the silver step that reads this table.")));
+}
+
 PG_FUNCTION_INFO_V1(dataops_add_expectation);
 Datum
 dataops_add_expectation(PG_FUNCTION_ARGS)
@@ -355,6 +390,7 @@ dataops_add_expectation(PG_FUNCTION_ARGS)
 	char	   *pipeline;
 	char	   *step;
 	ExpectationDef e = {0};
+	StepDef    *s;
 
 	api_require_arg(PG_ARGISNULL(0), "pipeline");
 	api_require_arg(PG_ARGISNULL(1), "step");
@@ -375,16 +411,14 @@ dataops_add_expectation(PG_FUNCTION_ARGS)
 
 	(void) api_lookup_owned_pipeline(pipeline, "change");
 	expect_validate(&e);
-	if (catalog_get_step(pipeline, step, false)->source != NULL && strcmp(e.action, "drop") == 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("expectation \"%s\" cannot drop rows of bronze step \"%s\"", e.name, step),
-				 errdetail("A bronze step that reads files keeps every row it loads."),
-				 errhint("Use warn or fail here, and drop the rows in the silver step that reads this table.")));
+	s = catalog_get_step(pipeline, step, false);
+	api_check_drop_allowed(s, &e);
 	if (catalog_expectation_exists(pipeline, step, e.name))
 		ereport(ERROR,
 				(errcode(ERRCODE_DUPLICATE_OBJECT),
 				 errmsg("expectation \"%s\" of step \"%s\" already exists", e.name, step)));
+	api_check_expectation_on_step(s, &e);
 	catalog_insert_expectation(pipeline, step, &e);
+	catalog_check_expectation_names();
 	PG_RETURN_VOID();
 }

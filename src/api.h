@@ -6,6 +6,7 @@
 #define DATAOPS_API_H
 
 #include "postgres.h"
+#include "fmgr.h"
 #include "catalog.h"
 
 /*
@@ -18,5 +19,18 @@ extern PipelineDef *api_lookup_owned_pipeline(const char *name, const char *acti
 
 /* Raises 22004 (null_value_not_allowed) naming `what` when the argument is NULL. */
 extern void api_require_arg(bool isnull, const char *what);
+
+/* The text argument i of a V1 function as a palloc'd C string, or NULL. */
+extern char *api_text_arg(FunctionCallInfo fcinfo, int i);
+
+/*
+ * api_check_expectation_on_step: when the step's target exists, checks the
+ * expectation against its columns now (expect_check_types), so a wrong
+ * column or bound fails when it is added rather than at the next run.
+ */
+extern void api_check_expectation_on_step(const StepDef *s, const ExpectationDef *e);
+
+/* Raises 22023 for a drop expectation on a bronze step that reads files. */
+extern void api_check_drop_allowed(const StepDef *s, const ExpectationDef *e);
 
 #endif							/* DATAOPS_API_H */

@@ -285,8 +285,9 @@ catalog_get_steps(const char *pipeline, bool with_expectations)
 
 	if (with_expectations)
 	{
-		n = catalog_exec("SELECT step, name, kind, column_name, args, action, mostly "
-						 "FROM dataops.expectations WHERE pipeline = $1 ORDER BY created_at, name",
+		n = catalog_exec("SELECT step, name, kind, column_name, args, action, mostly, suite "
+						 "FROM dataops.step_expectations WHERE pipeline = $1 "
+						 "ORDER BY suite NULLS FIRST, created_at, name",
 						 &a, true);
 		spi = MemoryContextSwitchTo(caller);
 		for (i = 0; i < n; i++)
@@ -301,6 +302,7 @@ catalog_get_steps(const char *pipeline, bool with_expectations)
 			e->args = DatumGetJsonbPCopy(get_datum(i, 5, &isnull));
 			e->action = get_text(i, 6);
 			e->mostly = DatumGetFloat8(get_datum(i, 7, &isnull));
+			e->suite = get_text(i, 8);
 			foreach(lc, steps)
 			{
 				StepDef    *s = lfirst(lc);
@@ -553,15 +555,238 @@ catalog_insert_expectation_result(int64 run_id, const char *step, const Expectat
 	arg_int8(&a, r->missing_count, table_level);
 	arg_int8(&a, r->unexpected_count, table_level);
 	arg_datum(&a, FLOAT8OID, Float8GetDatum(r->unexpected_percent), table_level || r->percent_null);
-	arg_int8(&a, r->observed_value, !table_level);
+	arg_jsonb(&a, r->observed_value);
 	arg_datum(&a, BOOLOID, BoolGetDatum(r->success), false);
 	arg_jsonb(&a, r->partial_unexpected_list);
+	arg_text(&a, r->def->suite);
+	arg_text(&a, r->result_format ? r->result_format : "BASIC");
+	arg_datum(&a, FLOAT8OID,
+			  Float8GetDatum(r->element_count > 0 ? (double) r->missing_count * 100.0 / (double) r->element_count : 0.0),
+			  table_level || r->element_count == 0);
+	arg_jsonb(&a, r->partial_unexpected_counts);
 	catalog_exec("INSERT INTO dataops.expectation_results (run_id, step, expectation, kind, action, column_name, "
 				 "mostly, element_count, missing_count, unexpected_count, unexpected_percent, observed_value, "
-				 "success, partial_unexpected_list) "
-				 "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, to_jsonb($12), $13, $14)",
+				 "success, partial_unexpected_list, suite, result_format, missing_percent, partial_unexpected_counts) "
+				 "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)",
 				 &a, false);
 	SPI_finish();
+}
+
+/* ---------- suites ---------- */
+
+char *
+catalog_get_suite_owner(const char *suite, bool missing_ok)
+{
+	MemoryContext caller = enter_spi();
+	Args		a = {0};
+	char	   *owner = NULL;
+
+	arg_text(&a, suite);
+	if (catalog_exec("SELECT owner::text FROM dataops.suites WHERE name = $1", &a, true) == 1)
+	{
+		MemoryContext spi = MemoryContextSwitchTo(caller);
+
+		owner = get_text(0, 1);
+		MemoryContextSwitchTo(spi);
+	}
+	SPI_finish();
+	if (owner == NULL && !missing_ok)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("suite \"%s\" does not exist", suite),
+				 errhint("Create it with dataops.create_suite(), or list suites with SELECT name FROM dataops.suites.")));
+	return owner;
+}
+
+void
+catalog_insert_suite(const char *suite, const char *owner)
+{
+	Args		a = {0};
+
+	enter_spi();
+	arg_text(&a, suite);
+	arg_text(&a, owner);
+	catalog_exec("INSERT INTO dataops.suites (name, owner) VALUES ($1, $2)", &a, false);
+	SPI_finish();
+}
+
+/* Steps (as "pipeline.step") a suite is attached to, comma-separated, or NULL. */
+char *
+catalog_suite_attachments(const char *suite)
+{
+	MemoryContext caller = enter_spi();
+	Args		a = {0};
+	char	   *steps = NULL;
+
+	arg_text(&a, suite);
+	if (catalog_exec("SELECT string_agg(format('%s.%s', pipeline, step), ', ' ORDER BY pipeline, step) "
+					 "FROM dataops.step_suites WHERE suite = $1", &a, true) == 1)
+	{
+		MemoryContext spi = MemoryContextSwitchTo(caller);
+
+		steps = get_text(0, 1);
+		MemoryContextSwitchTo(spi);
+	}
+	SPI_finish();
+	return steps;
+}
+
+List *
+catalog_suite_steps(const char *suite)
+{
+	MemoryContext caller = enter_spi();
+	MemoryContext spi;
+	Args		a = {0};
+	uint64		n;
+	uint64		i;
+	List	   *pairs = NIL;
+	List	   *steps = NIL;
+	ListCell   *lc;
+
+	arg_text(&a, suite);
+	n = catalog_exec("SELECT pipeline, step FROM dataops.step_suites WHERE suite = $1 ORDER BY 1, 2", &a, true);
+	spi = MemoryContextSwitchTo(caller);
+	for (i = 0; i < n; i++)
+		pairs = lappend(pairs, list_make2(get_text(i, 1), get_text(i, 2)));
+	MemoryContextSwitchTo(spi);
+	SPI_finish();
+	foreach(lc, pairs)
+		steps = lappend(steps, catalog_get_step(linitial(lfirst(lc)), lsecond(lfirst(lc)), false));
+	return steps;
+}
+
+void
+catalog_delete_suite(const char *suite)
+{
+	Args		a = {0};
+
+	enter_spi();
+	arg_text(&a, suite);
+	catalog_exec("DELETE FROM dataops.suites WHERE name = $1", &a, false);
+	SPI_finish();
+}
+
+void
+catalog_insert_suite_expectation(const char *suite, const ExpectationDef *e)
+{
+	Args		a = {0};
+
+	enter_spi();
+	arg_text(&a, suite);
+	arg_text(&a, e->name);
+	arg_text(&a, e->kind);
+	arg_text(&a, e->column_name);
+	arg_jsonb(&a, e->args);
+	arg_text(&a, e->action);
+	arg_datum(&a, FLOAT8OID, Float8GetDatum(e->mostly), false);
+	if (catalog_exec("INSERT INTO dataops.suite_expectations (suite, name, kind, column_name, args, action, mostly, created_at) "
+					 "VALUES ($1, $2, $3, $4, $5, $6, $7, clock_timestamp()) ON CONFLICT DO NOTHING", &a, false) == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_DUPLICATE_OBJECT),
+				 errmsg("expectation \"%s\" of suite \"%s\" already exists", e->name, suite)));
+	SPI_finish();
+}
+
+List *
+catalog_get_suite_expectations(const char *suite)
+{
+	MemoryContext caller = enter_spi();
+	MemoryContext spi;
+	Args		a = {0};
+	uint64		n;
+	uint64		i;
+	List	   *exps = NIL;
+
+	arg_text(&a, suite);
+	n = catalog_exec("SELECT name, kind, column_name, args, action, mostly, suite "
+					 "FROM dataops.suite_expectations WHERE suite = $1 ORDER BY created_at, name", &a, true);
+	spi = MemoryContextSwitchTo(caller);
+	for (i = 0; i < n; i++)
+	{
+		ExpectationDef *e = palloc0(sizeof(ExpectationDef));
+		bool		isnull;
+
+		e->name = get_text(i, 1);
+		e->kind = get_text(i, 2);
+		e->column_name = get_text(i, 3);
+		e->args = DatumGetJsonbPCopy(get_datum(i, 4, &isnull));
+		e->action = get_text(i, 5);
+		e->mostly = DatumGetFloat8(get_datum(i, 6, &isnull));
+		e->suite = get_text(i, 7);
+		exps = lappend(exps, e);
+	}
+	MemoryContextSwitchTo(spi);
+	SPI_finish();
+	return exps;
+}
+
+bool
+catalog_set_suite_attached(const char *pipeline, const char *step, const char *suite, bool attached)
+{
+	Args		a = {0};
+	uint64		n;
+
+	enter_spi();
+	arg_text(&a, pipeline);
+	arg_text(&a, step);
+	arg_text(&a, suite);
+	if (attached)
+		n = catalog_exec("INSERT INTO dataops.step_suites (pipeline, step, suite) VALUES ($1, $2, $3) "
+						 "ON CONFLICT DO NOTHING", &a, false);
+	else
+		n = catalog_exec("DELETE FROM dataops.step_suites WHERE pipeline = $1 AND step = $2 AND suite = $3",
+						 &a, false);
+	SPI_finish();
+	return n > 0;
+}
+
+void
+catalog_check_expectation_names(void)
+{
+	MemoryContext caller = enter_spi();
+	char	   *pipeline = NULL;
+	char	   *step = NULL;
+	char	   *name = NULL;
+	char	   *sources = NULL;
+
+	if (catalog_exec("SELECT pipeline, step, name, string_agg(coalesce('suite ' || quote_literal(suite), 'the step itself'), ' and ' "
+					 "ORDER BY suite NULLS FIRST) FROM dataops.step_expectations "
+					 "GROUP BY pipeline, step, name HAVING count(*) > 1 LIMIT 1", NULL, true) == 1)
+	{
+		MemoryContext spi = MemoryContextSwitchTo(caller);
+
+		pipeline = get_text(0, 1);
+		step = get_text(0, 2);
+		name = get_text(0, 3);
+		sources = get_text(0, 4);
+		MemoryContextSwitchTo(spi);
+	}
+	SPI_finish();
+	if (name)
+		ereport(ERROR,
+				(errcode(ERRCODE_DUPLICATE_OBJECT),
+				 errmsg("step \"%s\" of pipeline \"%s\" would have two expectations named \"%s\"", step, pipeline, name),
+				 errdetail("They come from %s.", sources),
+				 errhint("Expectation names must be unique within a step: rename one of them.")));
+}
+
+int64
+catalog_insert_validation_run(const char *relation, const char *suite, const char *triggered_by)
+{
+	Args		a = {0};
+	int64		run_id;
+	bool		isnull;
+
+	enter_spi();
+	arg_text(&a, relation);
+	arg_text(&a, suite);
+	arg_text(&a, triggered_by);
+	arg_datum(&a, INT4OID, Int32GetDatum(MyProcPid), false);
+	catalog_exec("INSERT INTO dataops.runs (kind, relation, suite, status, triggered_by, worker_pid, started_at) "
+				 "VALUES ('validation', $1, $2, 'running', $3, $4, clock_timestamp()) RETURNING run_id", &a, false);
+	run_id = DatumGetInt64(get_datum(0, 1, &isnull));
+	SPI_finish();
+	return run_id;
 }
 
 void

@@ -28,6 +28,7 @@ typedef struct ExpectationDef
 	Jsonb	   *args;
 	char	   *action;			/* warn, drop, fail */
 	double		mostly;
+	char	   *suite;			/* suite it comes from, NULL for the step's own */
 } ExpectationDef;
 
 typedef struct StepDef
@@ -64,9 +65,11 @@ typedef struct ExpectationResult
 	int64		unexpected_count;	/* -1: not applicable */
 	double		unexpected_percent;
 	bool		percent_null;	/* no rows to compute it over (NULL, as GE's None) */
-	int64		observed_value; /* table-level kinds */
+	Jsonb	   *observed_value; /* aggregate and table-level kinds; may be NULL */
 	bool		success;
 	Jsonb	   *partial_unexpected_list;	/* may be NULL */
+	Jsonb	   *partial_unexpected_counts;	/* SUMMARY and COMPLETE; may be NULL */
+	const char *result_format;	/* BASIC, SUMMARY or COMPLETE */
 } ExpectationResult;
 
 /* Counts of one step run. */
@@ -93,7 +96,29 @@ extern void catalog_set_step_dependencies(const char *pipeline, const char *step
 extern bool catalog_expectation_exists(const char *pipeline, const char *step, const char *name);
 extern void catalog_insert_expectation(const char *pipeline, const char *step, const ExpectationDef *e);
 
+/* Suites.  catalog_get_suite_owner raises 42704 for an unknown suite unless missing_ok. */
+extern char *catalog_get_suite_owner(const char *suite, bool missing_ok);
+extern void catalog_insert_suite(const char *suite, const char *owner);
+extern void catalog_delete_suite(const char *suite);
+/* Steps the suite is attached to, as "pipeline.step, ...", or NULL when none. */
+extern char *catalog_suite_attachments(const char *suite);
+/* The steps (StepDef *, without expectations) the suite is attached to. */
+extern List *catalog_suite_steps(const char *suite);
+/* Raises 42710 when the suite already has an expectation of that name. */
+extern void catalog_insert_suite_expectation(const char *suite, const ExpectationDef *e);
+extern List *catalog_get_suite_expectations(const char *suite);
+/* Attaches (or detaches) a suite; returns false when nothing changed. */
+extern bool catalog_set_suite_attached(const char *pipeline, const char *step, const char *suite, bool attached);
+/*
+ * Raises 42710 when some step would check two expectations of one name
+ * (its own and its suites' together); called after every change to them,
+ * so the transaction rolls the change back.
+ */
+extern void catalog_check_expectation_names(void);
+
 /* Runs. */
+/* Records a validation run (dataops.validate) as running; returns its id. */
+extern int64 catalog_insert_validation_run(const char *relation, const char *suite, const char *triggered_by);
 extern int64 catalog_insert_run(const char *pipeline, bool full_refresh, const char *triggered_by, int pid);
 extern void catalog_set_run_running(int64 run_id);
 extern void catalog_finish_run(int64 run_id, const char *status, const char *error_message,

@@ -3,83 +3,180 @@
  *
  * Counting follows Great Expectations: for a column expectation,
  * element_count = rows checked, missing_count = rows whose column is NULL,
- * and NULLs are neither expected nor unexpected, except for not_null where
- * each NULL is unexpected.  unexpected_percent = unexpected / (element_count
- * - missing_count) * 100 (/ element_count for not_null and expression).
- * Success = (nonmissing - unexpected) / nonmissing >= mostly; an empty or
- * all-NULL column succeeds.  An expression that evaluates to NULL is
- * unexpected: a check never passes silently on NULL.
+ * and NULLs are neither expected nor unexpected, except for not_null and
+ * null, which judge the NULLs themselves.  unexpected_percent = unexpected /
+ * (element_count - missing_count) * 100 (/ element_count for not_null, null
+ * and expression).  Success = (nonmissing - unexpected) / nonmissing >=
+ * mostly; an empty or all-NULL column succeeds.  An expression that
+ * evaluates to NULL is unexpected: a check never passes silently on NULL.
+ *
+ * Aggregate kinds (row counts, mean, min, max, sum, median, stdev, distinct
+ * values, freshness) report an observed_value computed over the rows the
+ * step publishes; an observed value that is NULL (no non-NULL value) does
+ * not satisfy a bound, so it fails, as in Great Expectations.
+ * columns_match_set is judged on the rows' columns, without a scan.
  *
  * All row-level expectations of a step become boolean columns of one query
- * and their counts aggregates of one scan (step.c runs it), so ten
- * expectations cost one pass over the rows.
+ * and all counts and aggregates come from one aggregate over it (step.c
+ * runs it), so ten expectations cost one pass over the rows.
  */
 #include "postgres.h"
 
 #include "access/htup_details.h"
+#include "access/relation.h"
+#include "catalog/namespace.h"
 #include "catalog/pg_type.h"
+#include "executor/spi.h"
 #include "fmgr.h"
+#include "nodes/makefuncs.h"
 #include "nodes/parsenodes.h"
+#include "parser/parse_coerce.h"
+#include "parser/parse_oper.h"
 #include "parser/parser.h"
 #include "utils/builtins.h"
 #include "utils/float.h"
 #include "utils/jsonb.h"
 #include "utils/lsyscache.h"
 #include "utils/numeric.h"
+#include "utils/rel.h"
+#include "utils/syscache.h"
+#include "utils/regproc.h"
 
 #include "dag.h"
 #include "dataops.h"
 #include "expect.h"
 #include "regex.h"
+#include "typecheck.h"
 
 typedef enum Kind
 {
+	/* row level */
 	K_NOT_NULL,
+	K_NULL,
 	K_UNIQUE,
+	K_COMPOUND_UNIQUE,
 	K_MATCH_REGEX,
+	K_NOT_MATCH_REGEX,
+	K_MATCH_REGEX_LIST,
 	K_BETWEEN,
 	K_IN_SET,
+	K_NOT_IN_SET,
+	K_VALUE_LENGTHS_BETWEEN,
+	K_MATCH_STRFTIME_FORMAT,
+	K_CASTABLE_TO,
+	K_RELATIONSHIPS,
+	K_EXPRESSION,
+	/* aggregate */
 	K_ROW_COUNT_BETWEEN,
-	K_EXPRESSION
+	K_ROW_COUNT_EQUAL,
+	K_MEAN_BETWEEN,
+	K_MIN_BETWEEN,
+	K_MAX_BETWEEN,
+	K_SUM_BETWEEN,
+	K_MEDIAN_BETWEEN,
+	K_STDEV_BETWEEN,
+	K_UNIQUE_VALUE_COUNT_BETWEEN,
+	K_PROPORTION_OF_UNIQUE_VALUES_BETWEEN,
+	K_DISTINCT_VALUES_IN_SET,
+	K_FRESHNESS,
+	/* schema */
+	K_COLUMNS_MATCH_SET
 } Kind;
 
-typedef struct KindName
+typedef enum Level
+{
+	L_ROW,						/* counts unexpected rows; may drop */
+	L_AGGREGATE,				/* one observed value from an aggregate */
+	L_COUNT,					/* the published row count */
+	L_SCHEMA					/* the columns, no scan */
+} Level;
+
+typedef enum ColumnRule
+{
+	COL_REQUIRED,
+	COL_NONE,
+	COL_OR_COLUMNS,				/* column_name or args.columns (unique) */
+	COL_OR_ARG					/* column_name or args.column (freshness) */
+} ColumnRule;
+
+typedef struct KindInfo
 {
 	const char *name;
+	const char *ge_name;		/* Great Expectations' name, or NULL */
 	Kind		kind;
-	const char *canonical;
-} KindName;
+	Level		level;
+	ColumnRule	column;
+	const char *keys;			/* args keys the kind takes, space separated */
+} KindInfo;
 
-static const KindName kinds[] = {
-	{"not_null", K_NOT_NULL, "not_null"},
-	{"unique", K_UNIQUE, "unique"},
-	{"match_regex", K_MATCH_REGEX, "match_regex"},
-	{"between", K_BETWEEN, "between"},
-	{"in_set", K_IN_SET, "in_set"},
-	{"row_count_between", K_ROW_COUNT_BETWEEN, "row_count_between"},
-	{"expression", K_EXPRESSION, "expression"},
-	/* Great Expectations' names */
-	{"expect_column_values_to_not_be_null", K_NOT_NULL, "not_null"},
-	{"expect_column_values_to_be_unique", K_UNIQUE, "unique"},
-	{"expect_column_values_to_match_regex", K_MATCH_REGEX, "match_regex"},
-	{"expect_column_values_to_be_between", K_BETWEEN, "between"},
-	{"expect_column_values_to_be_in_set", K_IN_SET, "in_set"},
-	{"expect_table_row_count_to_be_between", K_ROW_COUNT_BETWEEN, "row_count_between"},
+static const KindInfo kinds[] = {
+	{"not_null", "expect_column_values_to_not_be_null", K_NOT_NULL, L_ROW, COL_REQUIRED, ""},
+	{"null", "expect_column_values_to_be_null", K_NULL, L_ROW, COL_REQUIRED, ""},
+	{"unique", "expect_column_values_to_be_unique", K_UNIQUE, L_ROW, COL_OR_COLUMNS, "columns"},
+	{"compound_unique", "expect_compound_columns_to_be_unique", K_COMPOUND_UNIQUE, L_ROW, COL_NONE, "columns"},
+	{"match_regex", "expect_column_values_to_match_regex", K_MATCH_REGEX, L_ROW, COL_REQUIRED, "pattern flags"},
+	{"not_match_regex", "expect_column_values_to_not_match_regex", K_NOT_MATCH_REGEX, L_ROW, COL_REQUIRED, "pattern flags"},
+	{"match_regex_list", "expect_column_values_to_match_regex_list", K_MATCH_REGEX_LIST, L_ROW, COL_REQUIRED, "patterns match_on flags"},
+	{"between", "expect_column_values_to_be_between", K_BETWEEN, L_ROW, COL_REQUIRED, "min max strict_min strict_max"},
+	{"in_set", "expect_column_values_to_be_in_set", K_IN_SET, L_ROW, COL_REQUIRED, "values"},
+	{"not_in_set", "expect_column_values_to_not_be_in_set", K_NOT_IN_SET, L_ROW, COL_REQUIRED, "values"},
+	{"value_lengths_between", "expect_column_value_lengths_to_be_between", K_VALUE_LENGTHS_BETWEEN, L_ROW, COL_REQUIRED, "min max strict_min strict_max"},
+	{"match_strftime_format", "expect_column_values_to_match_strftime_format", K_MATCH_STRFTIME_FORMAT, L_ROW, COL_REQUIRED, "format"},
+	{"castable_to", NULL, K_CASTABLE_TO, L_ROW, COL_REQUIRED, "type"},
+	{"relationships", NULL, K_RELATIONSHIPS, L_ROW, COL_REQUIRED, "to field"},
+	{"expression", NULL, K_EXPRESSION, L_ROW, COL_NONE, "expression"},
+	{"row_count_between", "expect_table_row_count_to_be_between", K_ROW_COUNT_BETWEEN, L_COUNT, COL_NONE, "min max strict_min strict_max"},
+	{"row_count_equal", "expect_table_row_count_to_equal", K_ROW_COUNT_EQUAL, L_COUNT, COL_NONE, "value"},
+	{"mean_between", "expect_column_mean_to_be_between", K_MEAN_BETWEEN, L_AGGREGATE, COL_REQUIRED, "min max strict_min strict_max"},
+	{"min_between", "expect_column_min_to_be_between", K_MIN_BETWEEN, L_AGGREGATE, COL_REQUIRED, "min max strict_min strict_max"},
+	{"max_between", "expect_column_max_to_be_between", K_MAX_BETWEEN, L_AGGREGATE, COL_REQUIRED, "min max strict_min strict_max"},
+	{"sum_between", "expect_column_sum_to_be_between", K_SUM_BETWEEN, L_AGGREGATE, COL_REQUIRED, "min max strict_min strict_max"},
+	{"median_between", "expect_column_median_to_be_between", K_MEDIAN_BETWEEN, L_AGGREGATE, COL_REQUIRED, "min max strict_min strict_max"},
+	{"stdev_between", "expect_column_stdev_to_be_between", K_STDEV_BETWEEN, L_AGGREGATE, COL_REQUIRED, "min max strict_min strict_max"},
+	{"unique_value_count_between", "expect_column_unique_value_count_to_be_between", K_UNIQUE_VALUE_COUNT_BETWEEN, L_AGGREGATE, COL_REQUIRED, "min max strict_min strict_max"},
+	{"proportion_of_unique_values_between", "expect_column_proportion_of_unique_values_to_be_between", K_PROPORTION_OF_UNIQUE_VALUES_BETWEEN, L_AGGREGATE, COL_REQUIRED, "min max strict_min strict_max"},
+	{"distinct_values_in_set", "expect_column_distinct_values_to_be_in_set", K_DISTINCT_VALUES_IN_SET, L_AGGREGATE, COL_REQUIRED, "values"},
+	{"freshness", NULL, K_FRESHNESS, L_AGGREGATE, COL_OR_ARG, "column max_age"},
+	{"columns_match_set", "expect_table_columns_to_match_set", K_COLUMNS_MATCH_SET, L_SCHEMA, COL_NONE, "columns exact_match"},
 };
 
-static Kind
-kind_of(const char *name)
+/* Great Expectations' argument names and ours. */
+static const char *const arg_aliases[][2] = {
+	{"min_value", "min"},
+	{"max_value", "max"},
+	{"value_set", "values"},
+	{"regex", "pattern"},
+	{"regex_list", "patterns"},
+	{"column_list", "columns"},
+	{"column_set", "columns"},
+	{"strftime_format", "format"},
+};
+
+static const KindInfo *
+kind_info(const char *name)
 {
 	int			i;
+	StringInfoData valid;
 
 	for (i = 0; i < lengthof(kinds); i++)
-		if (strcmp(kinds[i].name, name) == 0)
-			return kinds[i].kind;
+		if (strcmp(kinds[i].name, name) == 0 ||
+			(kinds[i].ge_name && strcmp(kinds[i].ge_name, name) == 0))
+			return &kinds[i];
+	initStringInfo(&valid);
+	for (i = 0; i < lengthof(kinds); i++)
+		appendStringInfo(&valid, "%s%s", i ? ", " : "", kinds[i].name);
 	ereport(ERROR,
 			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 			 errmsg("unknown expectation kind \"%s\"", name),
-			 errhint("Valid kinds are not_null, unique, match_regex, between, in_set, row_count_between and expression (or their Great Expectations names).")));
-	return K_NOT_NULL;			/* keep compiler quiet */
+			 errhint("Valid kinds are %s (or their Great Expectations names, such as expect_column_values_to_not_be_null).",
+					 valid.data)));
+	return NULL;				/* keep compiler quiet */
+}
+
+static Kind
+kind_of(const ExpectationDef *e)
+{
+	return kind_info(e->kind)->kind;
 }
 
 int
@@ -88,16 +185,23 @@ sql_param(SqlParams *p, Oid type, Datum value)
 	if (p->n >= lengthof(p->types))
 		ereport(ERROR,
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-				 errmsg("too many expectation arguments in one step")));
+				 errmsg("too many expectation arguments in one step"),
+				 errhint("Split the expectations across suites of fewer steps, or use fewer set values.")));
 	p->types[p->n] = type;
 	p->values[p->n] = value;
 	return ++p->n;
 }
 
-bool
-expect_is_table_level(const ExpectationDef *e)
+static int
+text_param(SqlParams *p, const char *s)
 {
-	return kind_of(e->kind) == K_ROW_COUNT_BETWEEN;
+	return sql_param(p, TEXTOID, CStringGetTextDatum(s));
+}
+
+bool
+expect_is_row_level(const ExpectationDef *e)
+{
+	return kind_info(e->kind)->level == L_ROW;
 }
 
 static void
@@ -109,18 +213,43 @@ bad_args(const ExpectationDef *e, const char *msg, const char *hint)
 			 errhint("%s", hint)));
 }
 
-/* A bound of between/row_count_between: absent, or a JSON string or number. */
+static const char *
+result_format(const ExpectationDef *e)
+{
+	char	   *f = json_value_text(json_get(e->args, "result_format"));
+
+	return f ? f : "BASIC";
+}
+
+/* A string argument: absent (NULL unless required) or a non-empty JSON string. */
+static char *
+get_string(const ExpectationDef *e, const char *key, bool required, const char *example)
+{
+	JsonbValue *v = json_get(e->args, key);
+
+	if (v == NULL || v->type == jbvNull)
+	{
+		if (required)
+			bad_args(e, psprintf("args.%s is missing", key), example);
+		return NULL;
+	}
+	if (v->type != jbvString || v->val.string.len == 0)
+		bad_args(e, psprintf("args.%s must be a non-empty string", key), example);
+	return json_value_text(v);
+}
+
+/* A bound: absent, a JSON number, or (when strings are allowed) a string. */
 static JsonbValue *
-get_bound(const ExpectationDef *e, const char *key, bool integer)
+get_bound(const ExpectationDef *e, const char *key, bool allow_string)
 {
 	JsonbValue *v = json_get(e->args, key);
 
 	if (v == NULL || v->type == jbvNull)
 		return NULL;
-	if (integer ? v->type != jbvNumeric : (v->type != jbvNumeric && v->type != jbvString))
-		bad_args(e, psprintf("args.%s must be a %s", key, integer ? "number" : "number or a string"),
-				 integer ? "Example: '{\"min\": 1, \"max\": 1000000}'." :
-				 "Example: '{\"min\": 0, \"max\": 100}' or '{\"min\": \"1900-01-01\", \"max\": \"today\"}'.");
+	if (v->type != jbvNumeric && !(allow_string && v->type == jbvString))
+		bad_args(e, psprintf("args.%s must be a %s", key, allow_string ? "number or a string" : "number"),
+				 allow_string ? "Example: '{\"min\": 0, \"max\": 100}' or '{\"min\": \"1900-01-01\"}'." :
+				 "Example: '{\"min\": 0, \"max\": 100}'.");
 	return v;
 }
 
@@ -131,6 +260,76 @@ check_bool_arg(const ExpectationDef *e, const char *key)
 
 	if (v != NULL && v->type != jbvBool)
 		bad_args(e, psprintf("args.%s must be true or false", key), "Example: '{\"min\": 0, \"strict_min\": true}'.");
+}
+
+static bool
+get_bool(const ExpectationDef *e, const char *key, bool dflt)
+{
+	JsonbValue *v = json_get(e->args, key);
+
+	return (v && v->type == jbvBool) ? v->val.boolean : dflt;
+}
+
+static int
+numeric_cmp_values(JsonbValue *a, JsonbValue *b)
+{
+	return DatumGetInt32(DirectFunctionCall2(numeric_cmp, NumericGetDatum(a->val.numeric),
+											 NumericGetDatum(b->val.numeric)));
+}
+
+static bool
+numeric_is_integer(JsonbValue *v)
+{
+	Numeric		n = v->val.numeric;
+
+	if (numeric_is_nan(n) || numeric_is_inf(n))
+		return false;
+	return DatumGetBool(DirectFunctionCall2(numeric_eq, NumericGetDatum(n),
+											DirectFunctionCall2(numeric_trunc, NumericGetDatum(n),
+																Int32GetDatum(0))));
+}
+
+/*
+ * min/max/strict_min/strict_max: at least one bound; min <= max; with
+ * `integers`, bounds are whole numbers >= 0; with unit_interval, in [0, 1].
+ */
+static void
+check_bounds(const ExpectationDef *e, bool allow_string, bool integers, bool unit_interval)
+{
+	JsonbValue *lo = get_bound(e, "min", allow_string);
+	JsonbValue *hi = get_bound(e, "max", allow_string);
+	JsonbValue *b[2] = {lo, hi};
+	int			i;
+
+	if (lo == NULL && hi == NULL)
+		bad_args(e, "args.min and args.max are both missing", "Give at least one bound, e.g. '{\"min\": 0}'.");
+	for (i = 0; i < 2; i++)
+	{
+		double		d;
+
+		if (b[i] == NULL || b[i]->type != jbvNumeric)
+			continue;
+		d = DatumGetFloat8(DirectFunctionCall1(numeric_float8, NumericGetDatum(b[i]->val.numeric)));
+		if (integers && (!numeric_is_integer(b[i]) || d < 0))
+			bad_args(e, psprintf("args.%s must be a whole number of at least 0", i ? "max" : "min"),
+					 "Example: '{\"min\": 1, \"max\": 1000000}'.");
+		if (unit_interval && (d < 0 || d > 1))
+			bad_args(e, psprintf("args.%s must be between 0 and 1", i ? "max" : "min"),
+					 "A proportion is a fraction, e.g. '{\"min\": 0.9}'.");
+	}
+	if (lo && hi && lo->type == jbvNumeric && hi->type == jbvNumeric && numeric_cmp_values(lo, hi) > 0)
+		bad_args(e, "args.min is greater than args.max", "Swap the bounds.");
+	check_bool_arg(e, "strict_min");
+	check_bool_arg(e, "strict_max");
+}
+
+static void
+check_array(const ExpectationDef *e, const char *key, const char *example)
+{
+	JsonbValue *v = json_get(e->args, key);
+
+	if (v == NULL || v->type != jbvBinary || !JsonContainerIsArray(v->val.binary.data))
+		bad_args(e, psprintf("args.%s must be a JSON array", key), example);
 }
 
 /* Parses text as exactly one SQL expression; raises 42601 otherwise. */
@@ -152,21 +351,69 @@ validate_expression(const ExpectationDef *e, const char *expr)
 				 errhint("Write a boolean condition over the step's columns, e.g. 'score >= 0 AND score <= 100'.")));
 }
 
+/*
+ * Renames Great Expectations' argument names to ours and refuses keys the
+ * kind does not take (a typo would otherwise be silently ignored).
+ */
+static Jsonb *
+normalize_args(const ExpectationDef *e, const KindInfo *ki)
+{
+	JsonbIterator *it = JsonbIteratorInit(&e->args->root);
+	JsonbValue	v;
+	JsonbIteratorToken tok;
+	JsonbParseState *ps = NULL;
+	JsonbValue *res = NULL;
+	List	   *seen = NIL;
+	char	   *keys = psprintf(" %s result_format ", ki->keys);
+
+	while ((tok = JsonbIteratorNext(&it, &v, true)) != WJB_DONE)
+	{
+		if (tok == WJB_KEY)
+		{
+			char	   *key = pnstrdup(v.val.string.val, v.val.string.len);
+			ListCell   *lc;
+			int			i;
+
+			for (i = 0; i < lengthof(arg_aliases); i++)
+				if (strcmp(key, arg_aliases[i][0]) == 0)
+					key = pstrdup(arg_aliases[i][1]);
+			if (strstr(keys, psprintf(" %s ", key)) == NULL)
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						 errmsg("invalid args for expectation \"%s\": kind %s takes no argument \"%s\"",
+								e->name, ki->name, pnstrdup(v.val.string.val, v.val.string.len)),
+						 ki->keys[0] ? errhint("Kind %s takes %s and result_format.", ki->name, ki->keys) :
+						 errhint("Kind %s takes only result_format.", ki->name)));
+			foreach(lc, seen)
+				if (strcmp(lfirst(lc), key) == 0)
+					ereport(ERROR,
+							(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+							 errmsg("invalid args for expectation \"%s\": argument \"%s\" is given twice", e->name, key),
+							 errhint("Great Expectations' names (such as min_value) are aliases of dataops' (min).")));
+			seen = lappend(seen, key);
+			v.val.string.val = key;
+			v.val.string.len = strlen(key);
+		}
+		res = pushJsonbValue(&ps, tok, tok < WJB_BEGIN_ARRAY ? &v : NULL);
+	}
+	return JsonbValueToJsonb(res);
+}
+
 void
 expect_validate(ExpectationDef *e)
 {
+	const KindInfo *ki;
 	Kind		k;
-	int			i;
 	JsonbValue *v;
+	char	   *s;
 
 	if (e->name == NULL || e->name[0] == '\0')
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("expectation name must not be empty")));
-	k = kind_of(e->kind);
-	for (i = 0; i < lengthof(kinds); i++)
-		if (strcmp(kinds[i].name, e->kind) == 0)
-			e->kind = pstrdup(kinds[i].canonical);
+	ki = kind_info(e->kind);
+	k = ki->kind;
+	e->kind = pstrdup(ki->name);
 
 	if (e->action == NULL ||
 		(strcmp(e->action, "warn") != 0 && strcmp(e->action, "drop") != 0 && strcmp(e->action, "fail") != 0))
@@ -185,84 +432,177 @@ expect_validate(ExpectationDef *e)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("column_name of expectation \"%s\" must not be empty", e->name)));
+	e->args = normalize_args(e, ki);
 
-	switch (k)
+	if (ki->level != L_ROW)
 	{
-		case K_NOT_NULL:
-		case K_MATCH_REGEX:
-		case K_BETWEEN:
-		case K_IN_SET:
+		if (strcmp(e->action, "drop") == 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("expectation \"%s\" of kind %s cannot drop rows", e->name, e->kind),
+					 errdetail("It is checked on the rows as a whole."),
+					 errhint("Use action warn or fail.")));
+		if (e->mostly != 1.0)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("expectation \"%s\" of kind %s takes no mostly", e->name, e->kind),
+					 errdetail("mostly is the fraction of rows that must pass a row-level check; %s checks one observed value.", e->kind),
+					 errhint("Leave mostly at 1.")));
+	}
+
+	s = json_value_text(json_get(e->args, "result_format"));
+	if (json_get(e->args, "result_format") &&
+		(s == NULL || (strcmp(s, "BASIC") != 0 && strcmp(s, "SUMMARY") != 0 && strcmp(s, "COMPLETE") != 0)))
+		bad_args(e, "args.result_format must be BASIC, SUMMARY or COMPLETE",
+				 "SUMMARY adds the 20 most frequent unexpected values; COMPLETE also keeps every unexpected row.");
+	if (s && strcmp(s, "BASIC") != 0 && ki->level != L_ROW)
+		bad_args(e, psprintf("result_format %s applies to row-level kinds only", s),
+				 psprintf("Kind %s reports one observed value; leave result_format at BASIC.", e->kind));
+
+	switch (ki->column)
+	{
+		case COL_REQUIRED:
 			if (e->column_name == NULL)
 				ereport(ERROR,
 						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 						 errmsg("expectation \"%s\" of kind %s needs a column_name", e->name, e->kind)));
 			break;
-		case K_UNIQUE:
+		case COL_NONE:
+			if (e->column_name != NULL)
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						 errmsg("expectation \"%s\" of kind %s takes no column_name", e->name, e->kind),
+						 k == K_COMPOUND_UNIQUE || k == K_COLUMNS_MATCH_SET ?
+						 errhint("Name the columns in args, e.g. '{\"columns\": [\"a\", \"b\"]}'.") : 0));
+			break;
+		case COL_OR_COLUMNS:
 			v = json_get(e->args, "columns");
 			if ((e->column_name == NULL) == (v == NULL))
 				ereport(ERROR,
 						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 						 errmsg("expectation \"%s\" of kind unique needs either column_name or args.columns", e->name),
 						 errhint("Use column_name for one column, or args '{\"columns\": [\"a\", \"b\"]}' for a compound key.")));
-			if (v != NULL)
-				(void) json_string_list(v, "args.columns");
 			break;
-		case K_ROW_COUNT_BETWEEN:
-		case K_EXPRESSION:
-			if (e->column_name != NULL)
+		case COL_OR_ARG:
+			s = get_string(e, "column", false, "Example: '{\"column\": \"updated_at\", \"max_age\": \"1 day\"}'.");
+			if ((e->column_name == NULL) == (s == NULL))
 				ereport(ERROR,
 						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-						 errmsg("expectation \"%s\" of kind %s takes no column_name", e->name, e->kind)));
+						 errmsg("expectation \"%s\" of kind %s needs either column_name or args.column", e->name, e->kind),
+						 errhint("Example: column_name => 'updated_at', args => '{\"max_age\": \"1 day\"}'.")));
+			if (s)
+				e->column_name = s;
 			break;
 	}
 
 	switch (k)
 	{
-		case K_MATCH_REGEX:
-			v = json_get(e->args, "pattern");
-			if (v == NULL || v->type != jbvString)
-				bad_args(e, "args.pattern must be a string", "Example: '{\"pattern\": \"^[^@]+@[^@]+$\"}'.");
-			regex_validate(json_value_text(v));
+		case K_NOT_NULL:
+		case K_NULL:
 			break;
-		case K_BETWEEN:
-		case K_ROW_COUNT_BETWEEN:
+		case K_UNIQUE:
+		case K_COMPOUND_UNIQUE:
+			if (e->column_name == NULL)
+				(void) json_string_list(json_get(e->args, "columns"),
+										psprintf("args.columns of expectation \"%s\"", e->name));
+			break;
+		case K_MATCH_REGEX:
+		case K_NOT_MATCH_REGEX:
+			s = get_string(e, "flags", false, "Example: '{\"pattern\": \"^[a-z]+$\", \"flags\": \"i\"}'.");
+			regex_validate(get_string(e, "pattern", true, "Example: '{\"pattern\": \"^[^@]+@[^@]+$\"}'."),
+						   s, e->name);
+			break;
+		case K_MATCH_REGEX_LIST:
 			{
-				bool		integer = (k == K_ROW_COUNT_BETWEEN);
-				JsonbValue *lo = get_bound(e, "min", integer);
-				JsonbValue *hi = get_bound(e, "max", integer);
+				List	   *pats;
+				ListCell   *lc;
 
-				if (lo == NULL && hi == NULL)
-					bad_args(e, "args.min and args.max are both missing",
-							 "Give at least one bound, e.g. '{\"min\": 0}'.");
-				if (lo && hi && lo->type == jbvNumeric && hi->type == jbvNumeric &&
-					DatumGetInt32(DirectFunctionCall2(numeric_cmp, NumericGetDatum(lo->val.numeric),
-													  NumericGetDatum(hi->val.numeric))) > 0)
-					bad_args(e, "args.min is greater than args.max", "Swap the bounds.");
-				check_bool_arg(e, "strict_min");
-				check_bool_arg(e, "strict_max");
-				if (integer && e->action && strcmp(e->action, "drop") == 0)
-					ereport(ERROR,
-							(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-							 errmsg("expectation \"%s\" of kind %s cannot drop rows", e->name, e->kind),
-							 errdetail("It is checked on the table as a whole."),
-							 errhint("Use action warn or fail.")));
+				s = get_string(e, "flags", false, "Example: '{\"patterns\": [\"^a\", \"^b\"], \"flags\": \"i\"}'.");
+				pats = json_string_list(json_get(e->args, "patterns"),
+										psprintf("args.patterns of expectation \"%s\"", e->name));
+				foreach(lc, pats)
+					regex_validate(lfirst(lc), s, e->name);
+				s = get_string(e, "match_on", false, "Example: '{\"patterns\": [\"^a\", \"^b\"], \"match_on\": \"all\"}'.");
+				if (s && strcmp(s, "any") != 0 && strcmp(s, "all") != 0)
+					bad_args(e, "args.match_on must be any or all",
+							 "any: a value must match one of the patterns; all: every pattern.");
 				break;
 			}
+		case K_BETWEEN:
+		case K_MIN_BETWEEN:
+		case K_MAX_BETWEEN:
+			check_bounds(e, true, false, false);
+			break;
+		case K_MEAN_BETWEEN:
+		case K_SUM_BETWEEN:
+		case K_MEDIAN_BETWEEN:
+		case K_STDEV_BETWEEN:
+			check_bounds(e, false, false, false);
+			break;
+		case K_VALUE_LENGTHS_BETWEEN:
+		case K_ROW_COUNT_BETWEEN:
+		case K_UNIQUE_VALUE_COUNT_BETWEEN:
+			check_bounds(e, false, true, false);
+			break;
+		case K_PROPORTION_OF_UNIQUE_VALUES_BETWEEN:
+			check_bounds(e, false, false, true);
+			break;
+		case K_ROW_COUNT_EQUAL:
+			v = json_get(e->args, "value");
+			if (v == NULL || v->type != jbvNumeric || !numeric_is_integer(v) ||
+				DatumGetFloat8(DirectFunctionCall1(numeric_float8, NumericGetDatum(v->val.numeric))) < 0)
+				bad_args(e, "args.value must be a whole number of at least 0", "Example: '{\"value\": 1000}'.");
+			break;
 		case K_IN_SET:
-			v = json_get(e->args, "values");
-			if (v == NULL || v->type != jbvBinary || !JsonContainerIsArray(v->val.binary.data))
-				bad_args(e, "args.values must be a JSON array", "Example: '{\"values\": [\"Male\", \"Female\"]}'.");
+		case K_NOT_IN_SET:
+		case K_DISTINCT_VALUES_IN_SET:
+			check_array(e, "values", "Example: '{\"values\": [\"Male\", \"Female\"]}'.");
+			break;
+		case K_MATCH_STRFTIME_FORMAT:
+			typecheck_validate_format(get_string(e, "format", true, "Example: '{\"format\": \"%Y-%m-%d\"}'."),
+									  e->name);
+			break;
+		case K_CASTABLE_TO:
+			typecheck_validate_type(get_string(e, "type", true, "Example: '{\"type\": \"integer\"}'."),
+									e->name);
+			break;
+		case K_RELATIONSHIPS:
+			s = get_string(e, "to", true, "Example: '{\"to\": \"silver.customers\", \"field\": \"customer_id\"}'.");
+			(void) stringToQualifiedNameList(s);
+			(void) get_string(e, "field", true, "Example: '{\"to\": \"silver.customers\", \"field\": \"customer_id\"}'.");
 			break;
 		case K_EXPRESSION:
-			v = json_get(e->args, "expression");
-			if (v == NULL || v->type != jbvString)
-				bad_args(e, "args.expression must be a string", "Example: '{\"expression\": \"score >= 0\"}'.");
-			validate_expression(e, json_value_text(v));
+			validate_expression(e, get_string(e, "expression", true, "Example: '{\"expression\": \"score >= 0\"}'."));
 			break;
-		default:
+		case K_FRESHNESS:
+			{
+				MemoryContext cxt = CurrentMemoryContext;
+
+				s = get_string(e, "max_age", true, "Example: '{\"max_age\": \"1 day\"}'.");
+				PG_TRY();
+				{
+					(void) DirectFunctionCall3(interval_in, CStringGetDatum(s),
+											   ObjectIdGetDatum(InvalidOid), Int32GetDatum(-1));
+				}
+				PG_CATCH();
+				{
+					MemoryContextSwitchTo(cxt);
+					FlushErrorState();
+					bad_args(e, psprintf("args.max_age \"%s\" is not an interval", s),
+							 "Example: '{\"max_age\": \"36 hours\"}'.");
+				}
+				PG_END_TRY();
+				break;
+			}
+		case K_COLUMNS_MATCH_SET:
+			(void) json_string_list(json_get(e->args, "columns"),
+									psprintf("args.columns of expectation \"%s\"", e->name));
+			check_bool_arg(e, "exact_match");
 			break;
 	}
 }
+
+/* ---------- checks against the rows' columns ---------- */
 
 static Form_pg_attribute
 find_column(TupleDesc desc, const char *col)
@@ -279,24 +619,36 @@ find_column(TupleDesc desc, const char *col)
 	return NULL;
 }
 
+static Form_pg_attribute
+require_column(const ExpectationDef *e, TupleDesc desc, const char *col)
+{
+	Form_pg_attribute att = find_column(desc, col);
+
+	if (att == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_COLUMN),
+				 errmsg("column \"%s\" of expectation \"%s\" is not in the step's output", col, e->name),
+				 errhint("Check the column name against the columns the rows have.")));
+	return att;
+}
+
 /*
  * Checks that a bound or set value of an expectation reads as a value of
- * the column's type, so that a bad bound fails naming the expectation.
+ * type typid, so that a bad bound fails naming the expectation.
  */
 static void
-check_value_fits(const ExpectationDef *e, TupleDesc desc, const char *key, const char *value)
+check_value_fits(const ExpectationDef *e, Oid typid, int32 typmod, const char *key, const char *value)
 {
-	Form_pg_attribute att = find_column(desc, e->column_name);
 	MemoryContext cxt = CurrentMemoryContext;
 	Oid			infunc;
 	Oid			ioparam;
 
-	if (att == NULL || value == NULL)
+	if (value == NULL)
 		return;
-	getTypeInputInfo(att->atttypid, &infunc, &ioparam);
+	getTypeInputInfo(typid, &infunc, &ioparam);
 	PG_TRY();
 	{
-		(void) OidInputFunctionCall(infunc, (char *) value, ioparam, att->atttypmod);
+		(void) OidInputFunctionCall(infunc, (char *) value, ioparam, typmod);
 	}
 	PG_CATCH();
 	{
@@ -308,49 +660,179 @@ check_value_fits(const ExpectationDef *e, TupleDesc desc, const char *key, const
 		ereport(ERROR,
 				(errcode(ERRCODE_DATATYPE_MISMATCH),
 				 errmsg("%s of expectation \"%s\" does not compare with column \"%s\" of type %s",
-						key, e->name, e->column_name, format_type_be(att->atttypid)),
+						key, e->name, e->column_name, format_type_be(typid)),
 				 errdetail("%s", edata->message),
 				 errhint("Give a bound of the column's type.")));
 	}
 	PG_END_TRY();
 }
 
-/* Quoted column name and its SQL type, checked against the step's output. */
-static const char *
-column_type(const ExpectationDef *e, TupleDesc desc, const char *col)
-{
-	Form_pg_attribute att = find_column(desc, col);
-
-	if (att != NULL)
-		return format_type_with_typemod(att->atttypid, att->atttypmod);
-	ereport(ERROR,
-			(errcode(ERRCODE_UNDEFINED_COLUMN),
-			 errmsg("column \"%s\" of expectation \"%s\" is not in the step's output", col, e->name),
-			 errhint("Check the column name against the columns the step's query returns.")));
-	return NULL;
-}
-
 static List *
-unique_columns(const ExpectationDef *e)
+key_columns(const ExpectationDef *e)
 {
 	if (e->column_name)
 		return list_make1(e->column_name);
 	return json_string_list(json_get(e->args, "columns"), "args.columns");
 }
 
-/* SQL condition: the row's key columns are all NULL (a missing value). */
+/* OID of args.to of a relationships expectation; 42P01 naming it if absent. */
+static Oid
+parent_relation(const ExpectationDef *e)
+{
+	char	   *to = json_value_text(json_get(e->args, "to"));
+	Oid			relid = RangeVarGetRelid(makeRangeVarFromNameList(stringToQualifiedNameList(to)),
+										 AccessShareLock, true);
+
+	if (!OidIsValid(relid))
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_TABLE),
+				 errmsg("relation \"%s\" of expectation \"%s\" does not exist", to, e->name),
+				 errhint("args.to names the table whose args.field the column's values must exist in.")));
+	return relid;
+}
+
+void
+expect_check_types(const ExpectationDef *e, TupleDesc desc)
+{
+	Kind		k = kind_of(e);
+	Form_pg_attribute att = NULL;
+	ListCell   *lc;
+
+	if (e->column_name)
+		att = require_column(e, desc, e->column_name);
+	switch (k)
+	{
+		case K_UNIQUE:
+		case K_COMPOUND_UNIQUE:
+			foreach(lc, key_columns(e))
+				(void) require_column(e, desc, lfirst(lc));
+			break;
+		case K_BETWEEN:
+		case K_MIN_BETWEEN:
+		case K_MAX_BETWEEN:
+			check_value_fits(e, att->atttypid, att->atttypmod, "args.min",
+							 json_value_text(json_get(e->args, "min")));
+			check_value_fits(e, att->atttypid, att->atttypmod, "args.max",
+							 json_value_text(json_get(e->args, "max")));
+			break;
+		case K_MEAN_BETWEEN:
+		case K_SUM_BETWEEN:
+		case K_MEDIAN_BETWEEN:
+		case K_STDEV_BETWEEN:
+			if (TypeCategory(getBaseType(att->atttypid)) != TYPCATEGORY_NUMERIC)
+				ereport(ERROR,
+						(errcode(ERRCODE_DATATYPE_MISMATCH),
+						 errmsg("expectation \"%s\" of kind %s needs a numeric column, but \"%s\" is of type %s",
+								e->name, e->kind, e->column_name, format_type_be(att->atttypid)),
+						 errhint("Cast the column to numeric in the step's query.")));
+			break;
+		case K_FRESHNESS:
+			{
+				Oid			t = getBaseType(att->atttypid);
+
+				if (t != TIMESTAMPTZOID && t != TIMESTAMPOID && t != DATEOID)
+					ereport(ERROR,
+							(errcode(ERRCODE_DATATYPE_MISMATCH),
+							 errmsg("expectation \"%s\" of kind freshness needs a date or timestamp column, but \"%s\" is of type %s",
+									e->name, e->column_name, format_type_be(att->atttypid))));
+				break;
+			}
+		case K_IN_SET:
+		case K_NOT_IN_SET:
+		case K_DISTINCT_VALUES_IN_SET:
+			{
+				Jsonb	   *arr = JsonbValueToJsonb(json_get(e->args, "values"));
+				JsonbIterator *it = JsonbIteratorInit(&arr->root);
+				JsonbValue	elem;
+				JsonbIteratorToken tok;
+
+				while ((tok = JsonbIteratorNext(&it, &elem, true)) != WJB_DONE)
+					if (tok == WJB_ELEM && elem.type != jbvNull)
+						check_value_fits(e, att->atttypid, att->atttypmod, "a value of args.values",
+										 json_value_text(&elem));
+				break;
+			}
+		case K_RELATIONSHIPS:
+			{
+				Oid			relid = parent_relation(e);
+				char	   *field = json_value_text(json_get(e->args, "field"));
+				AttrNumber	attnum = get_attnum(relid, field);
+				Oid			ftype;
+				Operator	op;
+
+				if (attnum == InvalidAttrNumber)
+					ereport(ERROR,
+							(errcode(ERRCODE_UNDEFINED_COLUMN),
+							 errmsg("column \"%s\" of relation \"%s\" named by expectation \"%s\" does not exist",
+									field, get_rel_name(relid), e->name)));
+				ftype = get_atttype(relid, attnum);
+				op = oper(NULL, list_make1(makeString("=")), att->atttypid, ftype, true, -1);
+				if (op == NULL)
+					ereport(ERROR,
+							(errcode(ERRCODE_UNDEFINED_FUNCTION),
+							 errmsg("column \"%s\" (%s) of expectation \"%s\" does not compare with \"%s\" (%s)",
+									e->column_name, format_type_be(att->atttypid), e->name, field,
+									format_type_be(ftype)),
+							 errhint("Cast the column in the step's query to the type of the parent key.")));
+				ReleaseSysCache(op);
+				break;
+			}
+		default:
+			break;
+	}
+}
+
+/* ---------- SQL generation ---------- */
+
+/* SQL condition: the row's checked value is missing (NULL), or NULL if the kind judges NULLs itself. */
 static char *
 missing_condition(const ExpectationDef *e, Kind k)
 {
 	StringInfoData s;
 	ListCell   *lc;
 
-	if (k == K_NOT_NULL || k == K_EXPRESSION)
+	if (k == K_NOT_NULL || k == K_NULL || k == K_EXPRESSION)
 		return NULL;
 	initStringInfo(&s);
-	foreach(lc, unique_columns(e))
+	foreach(lc, key_columns(e))
 		appendStringInfo(&s, "%s%s IS NULL", s.len ? " AND " : "", quote_identifier(lfirst(lc)));
 	return s.data;
+}
+
+/* "expr >= CAST($n AS type) AND expr <= CAST($m AS type)" from min/max/strict_*. */
+static char *
+bound_condition(const ExpectationDef *e, const char *expr, const char *type, SqlParams *params)
+{
+	char	   *lo = json_value_text(json_get(e->args, "min"));
+	char	   *hi = json_value_text(json_get(e->args, "max"));
+	StringInfoData cond;
+
+	initStringInfo(&cond);
+	if (lo)
+		appendStringInfo(&cond, "%s %s CAST($%d AS %s)", expr,
+						 get_bool(e, "strict_min", false) ? ">" : ">=", text_param(params, lo), type);
+	if (hi)
+		appendStringInfo(&cond, "%s%s %s CAST($%d AS %s)", lo ? " AND " : "", expr,
+						 get_bool(e, "strict_max", false) ? "<" : "<=", text_param(params, hi), type);
+	return cond.data;
+}
+
+/* "(SELECT CAST(v AS type) FROM jsonb_array_elements_text($n) v)" for args.values. */
+static char *
+set_subquery(const ExpectationDef *e, const char *type, SqlParams *params)
+{
+	return psprintf("SELECT CAST(" DATAOPS_INTERNAL_PREFIX "set.value AS %s) FROM pg_catalog.jsonb_array_elements_text($%d) AS " DATAOPS_INTERNAL_PREFIX "set(value)",
+					type, sql_param(params, JSONBOID, JsonbPGetDatum(JsonbValueToJsonb(json_get(e->args, "values")))));
+}
+
+static char *
+regex_call(const ExpectationDef *e, const char *col, const char *pattern, SqlParams *params)
+{
+	char	   *flags = json_value_text(json_get(e->args, "flags"));
+
+	return psprintf("dataops._expect_regex(CAST(%s AS text), $%d, $%d, $%d)", col,
+					text_param(params, pattern), text_param(params, flags ? flags : ""),
+					text_param(params, e->name));
 }
 
 void
@@ -362,86 +844,101 @@ expect_sql_flags(List *exps, TupleDesc desc, const char *live, SqlParams *params
 	foreach(lc, exps)
 	{
 		ExpectationDef *e = lfirst(lc);
-		Kind		k = kind_of(e->kind);
+		Kind		k = kind_of(e);
 		const char *col = e->column_name ? quote_identifier(e->column_name) : NULL;
 		const char *type = NULL;
 
 		idx++;
-		if (k == K_ROW_COUNT_BETWEEN)
+		expect_check_types(e, desc);
+		if (!expect_is_row_level(e))
 			continue;
 		if (e->column_name)
-			type = column_type(e, desc, e->column_name);
+		{
+			Form_pg_attribute att = find_column(desc, e->column_name);
+
+			type = format_type_with_typemod(att->atttypid, att->atttypmod);
+		}
 		appendStringInfoString(sql, ",\n  ");
 		switch (k)
 		{
 			case K_NOT_NULL:
 				appendStringInfo(sql, "(%s IS NULL)", col);
 				break;
+			case K_NULL:
+				appendStringInfo(sql, "(%s IS NOT NULL)", col);
+				break;
 			case K_UNIQUE:
+			case K_COMPOUND_UNIQUE:
 				{
-					List	   *cols = unique_columns(e);
 					StringInfoData part;
 					ListCell   *c;
 
 					initStringInfo(&part);
-					foreach(c, cols)
-					{
-						(void) column_type(e, desc, lfirst(c));
+					foreach(c, key_columns(e))
 						appendStringInfo(&part, "%s%s", part.len ? ", " : "", quote_identifier(lfirst(c)));
-					}
 					appendStringInfo(sql, "(NOT (%s) AND count(*) FILTER (WHERE %s) OVER (PARTITION BY %s) > 1)",
 									 missing_condition(e, k), live, part.data);
 					break;
 				}
 			case K_MATCH_REGEX:
-				appendStringInfo(sql, "(%s IS NOT NULL AND NOT dataops.regex_match(CAST(%s AS text), $%d))",
-								 col, col,
-								 sql_param(params, TEXTOID,
-										   CStringGetTextDatum(json_value_text(json_get(e->args, "pattern")))));
+			case K_NOT_MATCH_REGEX:
+				appendStringInfo(sql, "(%s IS NOT NULL AND %s%s)", col, k == K_MATCH_REGEX ? "NOT " : "",
+								 regex_call(e, col, json_value_text(json_get(e->args, "pattern")), params));
 				break;
-			case K_BETWEEN:
+			case K_MATCH_REGEX_LIST:
 				{
-					char	   *lo = json_value_text(json_get(e->args, "min"));
-					char	   *hi = json_value_text(json_get(e->args, "max"));
-					JsonbValue *smin = json_get(e->args, "strict_min");
-					JsonbValue *smax = json_get(e->args, "strict_max");
-					StringInfoData cond;
+					char	   *on = json_value_text(json_get(e->args, "match_on"));
+					bool		all = on && strcmp(on, "all") == 0;
+					ListCell   *c;
+					bool		first = true;
 
-					check_value_fits(e, desc, "args.min", lo);
-					check_value_fits(e, desc, "args.max", hi);
-					initStringInfo(&cond);
-					if (lo)
-						appendStringInfo(&cond, "%s %s CAST($%d AS %s)", col,
-										 (smin && smin->val.boolean) ? ">" : ">=",
-										 sql_param(params, TEXTOID, CStringGetTextDatum(lo)), type);
-					if (hi)
-						appendStringInfo(&cond, "%s%s %s CAST($%d AS %s)", lo ? " AND " : "", col,
-										 (smax && smax->val.boolean) ? "<" : "<=",
-										 sql_param(params, TEXTOID, CStringGetTextDatum(hi)), type);
-					appendStringInfo(sql, "(%s IS NOT NULL AND (%s) IS NOT TRUE)", col, cond.data);
+					appendStringInfo(sql, "(%s IS NOT NULL AND NOT (", col);
+					foreach(c, json_string_list(json_get(e->args, "patterns"), "args.patterns"))
+					{
+						appendStringInfo(sql, "%s%s", first ? "" : (all ? " AND " : " OR "),
+										 regex_call(e, col, lfirst(c), params));
+						first = false;
+					}
+					appendStringInfoString(sql, "))");
 					break;
 				}
+			case K_BETWEEN:
+				appendStringInfo(sql, "(%s IS NOT NULL AND (%s) IS NOT TRUE)", col,
+								 bound_condition(e, col, type, params));
+				break;
+			case K_VALUE_LENGTHS_BETWEEN:
+				appendStringInfo(sql, "(%s IS NOT NULL AND (%s) IS NOT TRUE)", col,
+								 bound_condition(e, psprintf("pg_catalog.char_length(CAST(%s AS text))", col),
+												 "integer", params));
+				break;
 			case K_IN_SET:
+			case K_NOT_IN_SET:
+				appendStringInfo(sql, "(%s IS NOT NULL AND (%s IN (%s)) IS %s TRUE)", col, col,
+								 set_subquery(e, type, params), k == K_IN_SET ? "NOT" : "");
+				break;
+			case K_MATCH_STRFTIME_FORMAT:
+				appendStringInfo(sql, "(%s IS NOT NULL AND NOT dataops.matches_strftime(CAST(%s AS text), $%d))",
+								 col, col, text_param(params, json_value_text(json_get(e->args, "format"))));
+				break;
+			case K_CASTABLE_TO:
+				appendStringInfo(sql, "(%s IS NOT NULL AND NOT dataops.input_is_valid(CAST(%s AS text), $%d))",
+								 col, col, text_param(params, json_value_text(json_get(e->args, "type"))));
+				break;
+			case K_RELATIONSHIPS:
 				{
-					JsonbValue *v = json_get(e->args, "values");
-					Jsonb	   *arr = JsonbValueToJsonb(v);
-					JsonbIterator *it = JsonbIteratorInit(&arr->root);
-					JsonbValue	elem;
-					JsonbIteratorToken tok;
+					Oid			relid = parent_relation(e);
 
-					while ((tok = JsonbIteratorNext(&it, &elem, true)) != WJB_DONE)
-						if (tok == WJB_ELEM && elem.type != jbvNull)
-							check_value_fits(e, desc, "a value of args.values", json_value_text(&elem));
-
-					appendStringInfo(sql, "(%s IS NOT NULL AND (%s IN (SELECT CAST(" DATAOPS_INTERNAL_PREFIX "set.value AS %s) FROM pg_catalog.jsonb_array_elements_text($%d) AS " DATAOPS_INTERNAL_PREFIX "set(value))) IS NOT TRUE)",
-									 col, col, type, sql_param(params, JSONBOID, JsonbPGetDatum(arr)));
+					appendStringInfo(sql, "(%s IS NOT NULL AND (%s IN (SELECT %s FROM %s)) IS NOT TRUE)", col, col,
+									 quote_identifier(json_value_text(json_get(e->args, "field"))),
+									 dataops_qualified_name(get_namespace_name(get_rel_namespace(relid)),
+															get_rel_name(relid)));
 					break;
 				}
 			case K_EXPRESSION:
 				appendStringInfo(sql, "((\n%s\n) IS NOT TRUE)",
 								 json_value_text(json_get(e->args, "expression")));
 				break;
-			case K_ROW_COUNT_BETWEEN:
+			default:
 				break;
 		}
 		appendStringInfo(sql, " AS %s", quote_identifier(psprintf(DATAOPS_INTERNAL_PREFIX "u%d", idx)));
@@ -461,14 +958,15 @@ expect_sql_dropped(List *exps)
 		ExpectationDef *e = lfirst(lc);
 
 		idx++;
-		if (strcmp(e->action, "drop") == 0 && !expect_is_table_level(e))
+		if (strcmp(e->action, "drop") == 0 && expect_is_row_level(e))
 			appendStringInfo(&s, "%s%su%d", s.len ? " OR " : "", DATAOPS_INTERNAL_PREFIX, idx);
 	}
 	return s.len ? psprintf("(%s)", s.data) : NULL;
 }
 
-char *
-expect_sql_failed_names(List *exps, SqlParams *params)
+/* text[] of the names of the expectations (those `only_complete` selects) that flag the row. */
+static char *
+names_array(List *exps, SqlParams *params, bool only_complete, StringInfo any)
 {
 	StringInfoData s;
 	ListCell   *lc;
@@ -482,18 +980,48 @@ expect_sql_failed_names(List *exps, SqlParams *params)
 		ExpectationDef *e = lfirst(lc);
 
 		idx++;
-		if (expect_is_table_level(e))
+		if (!expect_is_row_level(e) || (only_complete && strcmp(result_format(e), "COMPLETE") != 0))
 			continue;
 		appendStringInfo(&s, "%sCASE WHEN %su%d THEN $%d END", first ? "" : ", ",
-						 DATAOPS_INTERNAL_PREFIX, idx,
-						 sql_param(params, TEXTOID, CStringGetTextDatum(e->name)));
+						 DATAOPS_INTERNAL_PREFIX, idx, text_param(params, e->name));
+		if (any)
+			appendStringInfo(any, "%s%su%d", first ? "" : " OR ", DATAOPS_INTERNAL_PREFIX, idx);
 		first = false;
 	}
 	appendStringInfoString(&s, "]::text[], NULL)");
-	return s.data;
+	return first ? NULL : s.data;
 }
 
-/* SQL text value sampled for an unexpected row. */
+char *
+expect_sql_failed_names(List *exps, SqlParams *params)
+{
+	char	   *s = names_array(exps, params, false, NULL);
+
+	return s ? s : "'{}'::text[]";
+}
+
+bool
+expect_any_complete(List *exps)
+{
+	ListCell   *lc;
+
+	foreach(lc, exps)
+		if (expect_is_row_level(lfirst(lc)) && strcmp(result_format(lfirst(lc)), "COMPLETE") == 0)
+			return true;
+	return false;
+}
+
+char *
+expect_sql_complete(List *exps, SqlParams *params, char **names)
+{
+	StringInfoData any;
+
+	initStringInfo(&any);
+	*names = names_array(exps, params, true, &any);
+	return *names ? psprintf("(%s)", any.data) : NULL;
+}
+
+/* SQL text value reported for an unexpected row. */
 static char *
 sample_value(const ExpectationDef *e, Kind k, TupleDesc desc)
 {
@@ -504,9 +1032,9 @@ sample_value(const ExpectationDef *e, Kind k, TupleDesc desc)
 		return psprintf("CAST(%s AS text)", quote_identifier(e->column_name));
 	initStringInfo(&s);
 	appendStringInfoString(&s, "CAST(ROW(");
-	if (k == K_UNIQUE)
+	if (k == K_UNIQUE || k == K_COMPOUND_UNIQUE)
 	{
-		List	   *cols = unique_columns(e);
+		List	   *cols = key_columns(e);
 		ListCell   *lc;
 
 		foreach(lc, cols)
@@ -532,8 +1060,101 @@ sample_value(const ExpectationDef *e, Kind k, TupleDesc desc)
 	return s.data;
 }
 
+/* Number of aggregate columns expect_sql_aggregates emits for e. */
+static int
+aggregate_columns(const ExpectationDef *e)
+{
+	switch (kind_info(e->kind)->level)
+	{
+		case L_ROW:
+			return strcmp(result_format(e), "BASIC") == 0 ? 3 : 4;
+		case L_AGGREGATE:
+			return 2;
+		default:
+			return 0;
+	}
+}
+
+/* observed value and success of an aggregate kind, as two SQL columns. */
+static void
+aggregate_sql(const ExpectationDef *e, Kind k, TupleDesc desc, const char *pub,
+			  SqlParams *params, StringInfo sql)
+{
+	const char *col = quote_identifier(e->column_name);
+	Form_pg_attribute att = find_column(desc, e->column_name);
+	const char *type = format_type_with_typemod(att->atttypid, att->atttypmod);
+	const char *nn = psprintf("%s AND %s IS NOT NULL", pub, col);
+	char	   *agg = NULL;
+	char	   *observed;
+	char	   *success;
+
+	switch (k)
+	{
+		case K_MEAN_BETWEEN:
+			agg = psprintf("pg_catalog.avg(%s) FILTER (WHERE %s)", col, pub);
+			break;
+		case K_SUM_BETWEEN:
+			agg = psprintf("pg_catalog.sum(%s) FILTER (WHERE %s)", col, pub);
+			break;
+		case K_MIN_BETWEEN:
+			agg = psprintf("pg_catalog.min(%s) FILTER (WHERE %s)", col, pub);
+			break;
+		case K_MAX_BETWEEN:
+		case K_FRESHNESS:
+			agg = psprintf("pg_catalog.max(%s) FILTER (WHERE %s)", col, pub);
+			break;
+		case K_MEDIAN_BETWEEN:
+			agg = psprintf("pg_catalog.percentile_cont(0.5) WITHIN GROUP (ORDER BY CAST(%s AS float8)) FILTER (WHERE %s)",
+						   col, pub);
+			break;
+		case K_STDEV_BETWEEN:
+			agg = psprintf("pg_catalog.stddev_samp(%s) FILTER (WHERE %s)", col, pub);
+			break;
+		case K_UNIQUE_VALUE_COUNT_BETWEEN:
+			agg = psprintf("count(DISTINCT %s) FILTER (WHERE %s)", col, pub);
+			break;
+		case K_PROPORTION_OF_UNIQUE_VALUES_BETWEEN:
+			agg = psprintf("(CAST(count(DISTINCT %s) FILTER (WHERE %s) AS numeric) / NULLIF(count(%s) FILTER (WHERE %s), 0))",
+						   col, pub, col, pub);
+			break;
+		case K_DISTINCT_VALUES_IN_SET:
+			agg = psprintf("pg_catalog.array_agg(DISTINCT %s ORDER BY %s) FILTER (WHERE %s)", col, col, nn);
+			break;
+		default:
+			elog(ERROR, "dataops: kind %s is not an aggregate", e->kind);
+	}
+
+	switch (k)
+	{
+		case K_MIN_BETWEEN:
+		case K_MAX_BETWEEN:
+			observed = psprintf("pg_catalog.to_jsonb(%s)", agg);
+			success = bound_condition(e, agg, type, params);
+			break;
+		case K_DISTINCT_VALUES_IN_SET:
+			observed = psprintf("COALESCE(pg_catalog.to_jsonb(%s), '[]'::jsonb)", agg);
+			success = psprintf("COALESCE(%s <@ ARRAY(%s), true)", agg, set_subquery(e, type, params));
+			break;
+		case K_FRESHNESS:
+			{
+				char	   *age = psprintf("(pg_catalog.now() - CAST(%s AS timestamptz))", agg);
+
+				observed = psprintf("pg_catalog.jsonb_build_object('max', %s, 'age', CAST(%s AS text))", agg, age);
+				success = psprintf("%s <= CAST($%d AS interval)", age,
+								   text_param(params, json_value_text(json_get(e->args, "max_age"))));
+				break;
+			}
+		default:
+			observed = psprintf("pg_catalog.to_jsonb(%s)", agg);
+			success = bound_condition(e, psprintf("CAST(%s AS numeric)", agg), "numeric", params);
+			break;
+	}
+	appendStringInfo(sql, ",\n  %s,\n  COALESCE(%s, false)", observed, success);
+}
+
 void
-expect_sql_aggregates(List *exps, TupleDesc desc, const char *live, StringInfo sql)
+expect_sql_aggregates(List *exps, TupleDesc desc, const char *live, const char *published,
+					  SqlParams *params, StringInfo sql)
 {
 	ListCell   *lc;
 	int			idx = 0;
@@ -541,14 +1162,19 @@ expect_sql_aggregates(List *exps, TupleDesc desc, const char *live, StringInfo s
 	foreach(lc, exps)
 	{
 		ExpectationDef *e = lfirst(lc);
-		Kind		k = kind_of(e->kind);
+		const KindInfo *ki = kind_info(e->kind);
 		char	   *missing;
 		char	   *u;
 
 		idx++;
-		if (k == K_ROW_COUNT_BETWEEN)
+		if (ki->level == L_AGGREGATE)
+		{
+			aggregate_sql(e, ki->kind, desc, published, params, sql);
 			continue;
-		missing = missing_condition(e, k);
+		}
+		if (ki->level != L_ROW)
+			continue;
+		missing = missing_condition(e, ki->kind);
 		u = psprintf(DATAOPS_INTERNAL_PREFIX "u%d", idx);
 		if (missing)
 			appendStringInfo(sql, ",\n  count(*) FILTER (WHERE %s AND %s)", live, missing);
@@ -556,13 +1182,70 @@ expect_sql_aggregates(List *exps, TupleDesc desc, const char *live, StringInfo s
 			appendStringInfoString(sql, ",\n  0::bigint");
 		appendStringInfo(sql, ",\n  count(*) FILTER (WHERE %s AND %s)", live, u);
 		appendStringInfo(sql, ",\n  dataops.unexpected_sample(%s) FILTER (WHERE %s AND %s)",
-						 sample_value(e, k, desc), live, u);
+						 sample_value(e, ki->kind, desc), live, u);
+		if (aggregate_columns(e) == 4)
+			appendStringInfo(sql,
+							 ",\n  COALESCE((SELECT pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object('value', t.v, 'count', t.n) ORDER BY t.n DESC, t.v)"
+							 " FROM (SELECT %s AS v, count(*) AS n FROM " DATAOPS_INTERNAL_PREFIX "chk WHERE %s AND %s"
+							 " GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT %d) t), '[]'::jsonb)",
+							 sample_value(e, ki->kind, desc), live, u, DATAOPS_SAMPLE_SIZE);
 	}
+}
+
+static Jsonb *
+int8_jsonb(int64 v)
+{
+	JsonbValue	jv;
+
+	jv.type = jbvNumeric;
+	jv.val.numeric = int64_to_numeric(v);
+	return JsonbValueToJsonb(&jv);
+}
+
+/* Observed columns (excluding dataops' own) and success of columns_match_set. */
+static bool
+columns_match_set(const ExpectationDef *e, TupleDesc desc, Jsonb **observed)
+{
+	List	   *want = json_string_list(json_get(e->args, "columns"), "args.columns");
+	bool		exact = get_bool(e, "exact_match", true);
+	JsonbParseState *ps = NULL;
+	JsonbValue *res;
+	ListCell   *lc;
+	int			i;
+	int			have = 0;
+	bool		ok = true;
+
+	(void) pushJsonbValue(&ps, WJB_BEGIN_ARRAY, NULL);
+	for (i = 0; i < desc->natts; i++)
+	{
+		Form_pg_attribute att = TupleDescAttr(desc, i);
+		JsonbValue	v;
+		bool		listed = false;
+
+		if (att->attisdropped || strncmp(NameStr(att->attname), DATAOPS_INTERNAL_PREFIX,
+										 strlen(DATAOPS_INTERNAL_PREFIX)) == 0)
+			continue;
+		have++;
+		v.type = jbvString;
+		v.val.string.val = NameStr(att->attname);
+		v.val.string.len = strlen(NameStr(att->attname));
+		(void) pushJsonbValue(&ps, WJB_ELEM, &v);
+		foreach(lc, want)
+			listed |= strcmp(lfirst(lc), NameStr(att->attname)) == 0;
+		if (exact && !listed)
+			ok = false;
+	}
+	res = pushJsonbValue(&ps, WJB_END_ARRAY, NULL);
+	*observed = JsonbValueToJsonb(res);
+	foreach(lc, want)
+		if (find_column(desc, lfirst(lc)) == NULL)
+			ok = false;
+	return ok;
 }
 
 List *
 expect_results(List *exps, HeapTuple row, TupleDesc rowdesc, int first_col,
-			   int64 element_count, int64 published)
+			   int64 element_count, int64 published, TupleDesc desc)
 {
 	ListCell   *lc;
 	List	   *results = NIL;
@@ -571,46 +1254,124 @@ expect_results(List *exps, HeapTuple row, TupleDesc rowdesc, int first_col,
 	foreach(lc, exps)
 	{
 		ExpectationDef *e = lfirst(lc);
-		Kind		k = kind_of(e->kind);
+		const KindInfo *ki = kind_info(e->kind);
 		ExpectationResult *r = palloc0(sizeof(ExpectationResult));
 		bool		isnull;
+		Datum		d;
 
 		r->def = e;
-		if (k == K_ROW_COUNT_BETWEEN)
+		r->result_format = result_format(e);
+		r->missing_count = -1;
+		r->unexpected_count = -1;
+		r->percent_null = true;
+		switch (ki->level)
 		{
-			char	   *lo = json_value_text(json_get(e->args, "min"));
-			char	   *hi = json_value_text(json_get(e->args, "max"));
+			case L_COUNT:
+				r->element_count = published;
+				r->observed_value = int8_jsonb(published);
+				if (ki->kind == K_ROW_COUNT_EQUAL)
+					r->success = published == strtoi64(json_value_text(json_get(e->args, "value")), NULL, 10);
+				else
+				{
+					char	   *lo = json_value_text(json_get(e->args, "min"));
+					char	   *hi = json_value_text(json_get(e->args, "max"));
+					bool		slo = get_bool(e, "strict_min", false);
+					bool		shi = get_bool(e, "strict_max", false);
+					double		p = (double) published;
 
-			r->element_count = published;
-			r->missing_count = -1;
-			r->unexpected_count = -1;
-			r->observed_value = published;
-			r->success = (lo == NULL || (double) published >= strtod(lo, NULL)) &&
-				(hi == NULL || (double) published <= strtod(hi, NULL));
-		}
-		else
-		{
-			int64		nonmissing;
-			int64		denom;
+					r->success = (lo == NULL || (slo ? p > strtod(lo, NULL) : p >= strtod(lo, NULL))) &&
+						(hi == NULL || (shi ? p < strtod(hi, NULL) : p <= strtod(hi, NULL)));
+				}
+				break;
+			case L_SCHEMA:
+				r->element_count = published;
+				r->success = columns_match_set(e, desc, &r->observed_value);
+				break;
+			case L_AGGREGATE:
+				r->element_count = published;
+				d = heap_getattr(row, col, rowdesc, &isnull);
+				r->observed_value = isnull ? NULL : DatumGetJsonbPCopy(d);
+				r->success = DatumGetBool(heap_getattr(row, col + 1, rowdesc, &isnull));
+				col += 2;
+				break;
+			case L_ROW:
+				{
+					int64		nonmissing;
+					int64		denom;
 
-			r->element_count = element_count;
-			r->missing_count = DatumGetInt64(heap_getattr(row, col, rowdesc, &isnull));
-			r->unexpected_count = DatumGetInt64(heap_getattr(row, col + 1, rowdesc, &isnull));
-			{
-				Datum		d = heap_getattr(row, col + 2, rowdesc, &isnull);
-
-				r->partial_unexpected_list = isnull ? NULL : DatumGetJsonbPCopy(d);
-			}
-			col += 3;
-			nonmissing = element_count - r->missing_count;
-			denom = (k == K_NOT_NULL || k == K_EXPRESSION) ? element_count : nonmissing;
-			r->percent_null = (denom == 0);
-			r->unexpected_percent = denom > 0 ? (double) r->unexpected_count * 100.0 / (double) denom : 0.0;
-			r->success = (denom == 0) ||
-				((double) (denom - r->unexpected_count) / (double) denom >= e->mostly);
+					r->element_count = element_count;
+					r->missing_count = DatumGetInt64(heap_getattr(row, col, rowdesc, &isnull));
+					r->unexpected_count = DatumGetInt64(heap_getattr(row, col + 1, rowdesc, &isnull));
+					d = heap_getattr(row, col + 2, rowdesc, &isnull);
+					r->partial_unexpected_list = isnull ? NULL : DatumGetJsonbPCopy(d);
+					if (aggregate_columns(e) == 4)
+					{
+						d = heap_getattr(row, col + 3, rowdesc, &isnull);
+						r->partial_unexpected_counts = isnull ? NULL : DatumGetJsonbPCopy(d);
+					}
+					col += aggregate_columns(e);
+					nonmissing = element_count - r->missing_count;
+					denom = (ki->kind == K_NOT_NULL || ki->kind == K_NULL || ki->kind == K_EXPRESSION) ?
+						element_count : nonmissing;
+					r->percent_null = (denom == 0);
+					r->unexpected_percent = denom > 0 ? (double) r->unexpected_count * 100.0 / (double) denom : 0.0;
+					r->success = (denom == 0) ||
+						((double) (denom - r->unexpected_count) / (double) denom >= e->mostly);
+					break;
+				}
 		}
 		results = lappend(results, r);
 	}
+	return results;
+}
+
+List *
+expect_check_rows(List *exps, const char *from_sql, TupleDesc desc, int64 run_id,
+				  const char *unexpected_table, MemoryContext result_cxt)
+{
+	SqlParams  *params = palloc0(sizeof(SqlParams));
+	StringInfoData sql;
+	char	   *names = NULL;
+	char	   *complete;
+	int			rc;
+	bool		isnull;
+	int64		n;
+	List	   *results;
+	MemoryContext old;
+
+	(void) sql_param(params, INT8OID, Int64GetDatum(run_id));
+	initStringInfo(&sql);
+	appendStringInfoString(&sql, "WITH " DATAOPS_INTERNAL_PREFIX "chk AS (\n  SELECT s.*");
+	expect_sql_flags(exps, desc, "true", params, &sql);
+	appendStringInfo(&sql, "\n  FROM %s\n)", from_sql);
+	complete = unexpected_table ? expect_sql_complete(exps, params, &names) : NULL;
+	if (complete)
+	{
+		StringInfoData cols;
+		int			i;
+
+		initStringInfo(&cols);
+		for (i = 0; i < desc->natts; i++)
+			if (!TupleDescAttr(desc, i)->attisdropped)
+				appendStringInfo(&cols, "%s%s", cols.len ? ", " : "",
+								 quote_identifier(NameStr(TupleDescAttr(desc, i)->attname)));
+		appendStringInfo(&sql,
+						 ", " DATAOPS_INTERNAL_PREFIX "unx AS (\n  INSERT INTO %s (%s, _check_run_id, _expectation) "
+						 "SELECT %s, $1, " DATAOPS_INTERNAL_PREFIX "x.n FROM " DATAOPS_INTERNAL_PREFIX "chk "
+						 "CROSS JOIN LATERAL pg_catalog.unnest(%s) AS " DATAOPS_INTERNAL_PREFIX "x(n) WHERE %s\n)",
+						 unexpected_table, cols.data, cols.data, names, complete);
+	}
+	appendStringInfoString(&sql, "\nSELECT count(*)");
+	expect_sql_aggregates(exps, desc, "true", "true", params, &sql);
+	appendStringInfoString(&sql, "\nFROM " DATAOPS_INTERNAL_PREFIX "chk");
+
+	rc = SPI_execute_with_args(sql.data, params->n, params->types, params->values, NULL, false, 0);
+	if (rc != SPI_OK_SELECT || SPI_processed != 1)
+		elog(ERROR, "dataops: generated check statement returned %d (%s)", rc, SPI_result_code_string(rc));
+	n = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	old = MemoryContextSwitchTo(result_cxt);
+	results = expect_results(exps, SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, n, n, desc);
+	MemoryContextSwitchTo(old);
 	return results;
 }
 
@@ -629,8 +1390,9 @@ expect_raise_failures(List *results, const char *step)
 			ereport(ERROR,
 					(errcode(ERRCODE_CHECK_VIOLATION),
 					 errmsg("expectation \"%s\" of step \"%s\" failed", r->def->name, step),
-					 errdetail("The step would publish " INT64_FORMAT " rows, outside the expected range.",
-							   r->observed_value),
+					 errdetail("The observed value is %s.",
+							   r->observed_value ? JsonbToCString(NULL, &r->observed_value->root,
+																   VARSIZE(r->observed_value)) : "null"),
 					 errhint("The target was left unchanged; see dataops.expectation_results.")));
 		ereport(ERROR,
 				(errcode(ERRCODE_CHECK_VIOLATION),

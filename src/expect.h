@@ -3,8 +3,14 @@
  * evaluates them in the one scan of a step's rows, and their results.
  *
  * Semantics follow Great Expectations (element/missing/unexpected counts,
- * mostly, partial_unexpected_list); actions follow Delta Live Tables
- * (warn, drop, fail).
+ * mostly, partial_unexpected_list, result formats BASIC, SUMMARY and
+ * COMPLETE); actions follow Delta Live Tables (warn, drop, fail).
+ *
+ * Every generated statement has the same shape: a CTE named
+ * __dataops_chk holds the rows with one boolean column __dataops_u<k> per
+ * row-level expectation k (its position in the list, from 1) that is true
+ * for an unexpected row; an aggregate SELECT over it returns the counts
+ * (expect_sql_aggregates) that expect_results turns into results.
  */
 #ifndef DATAOPS_EXPECT_H
 #define DATAOPS_EXPECT_H
@@ -18,32 +24,45 @@
 typedef struct SqlParams
 {
 	int			n;
-	Oid			types[256];
-	Datum		values[256];
+	Oid			types[1024];
+	Datum		values[1024];
 } SqlParams;
 
-/* Adds a parameter and returns its number (for "$%d"); ERROR 54000 past 256. */
+/* Adds a parameter and returns its number (for "$%d"); ERROR 54000 past 1024. */
 extern int	sql_param(SqlParams *p, Oid type, Datum value);
 
 /*
- * expect_validate: checks an expectation definition before it is stored and
- * canonicalises its kind.  Raises 22023 (invalid_parameter_value) for an
- * unknown kind or action (the hint lists the valid ones), missing or
- * mistyped args, min > max, mostly outside [0, 1], drop on a table-level
+ * expect_validate: checks an expectation definition before it is stored,
+ * canonicalises its kind (Great Expectations names become the short kind)
+ * and its args (Great Expectations argument names such as min_value,
+ * value_set or regex become min, values, pattern).  Raises 22023
+ * (invalid_parameter_value) for an unknown kind, action or argument (the
+ * hint lists the valid ones), missing or mistyped args, min > max, mostly
+ * outside [0, 1] or below 1 for an aggregate kind, drop on an aggregate
  * kind; 2201B for a pattern that does not compile; 42601 for an expression
- * that is not one SQL expression.
+ * that is not one SQL expression; 42704 for an unknown args.type.
  */
 extern void expect_validate(ExpectationDef *e);
 
-/* True for kinds checked on the table as a whole (row_count_between). */
-extern bool expect_is_table_level(const ExpectationDef *e);
+/* True for kinds checked row by row (they count unexpected rows and may drop). */
+extern bool expect_is_row_level(const ExpectationDef *e);
+
+/*
+ * expect_check_types: checks an expectation against the columns `desc` of
+ * the rows it will check: every column it names exists (42703), numeric
+ * kinds name numeric columns and bounds and set values read as values of
+ * the column's type (42804), relationships' parent exists (42P01) and its
+ * field compares with the column (42883).  Errors name the expectation.
+ * Called when an expectation is added (if the step's target exists) and
+ * again when a run generates its SQL.
+ */
+extern void expect_check_types(const ExpectationDef *e, TupleDesc desc);
 
 /*
  * expect_sql_flags: appends to `sql`, for each row-level expectation k of
  * `exps`, ",\n <expr> AS __dataops_u<k>" where <expr> is true for a row
- * that is unexpected.  `desc` is the step's output; `live` is the SQL
- * condition of rows that survive deduplication.  Raises 42703 when a column
- * an expectation names is not in the output.
+ * that is unexpected.  `desc` is the rows' columns; `live` is the SQL
+ * condition of rows that survive deduplication.  Calls expect_check_types.
  */
 extern void expect_sql_flags(List *exps, TupleDesc desc, const char *live,
 							 SqlParams *params, StringInfo sql);
@@ -51,23 +70,50 @@ extern void expect_sql_flags(List *exps, TupleDesc desc, const char *live,
 /* SQL condition true for a row some drop expectation rejects, or NULL if none. */
 extern char *expect_sql_dropped(List *exps);
 
-/* SQL text[] expression naming the expectations a row failed (names as parameters). */
+/* SQL text[] expression naming the row-level expectations a row failed (names as parameters). */
 extern char *expect_sql_failed_names(List *exps, SqlParams *params);
 
 /*
- * expect_sql_aggregates: appends to `sql` three aggregate columns per
- * row-level expectation: missing count, unexpected count and sample.
+ * expect_sql_complete: for the expectations with result_format COMPLETE,
+ * returns the SQL condition true for a row one of them flags and sets
+ * *names to a text[] expression naming those it flags; NULL if none.
  */
-extern void expect_sql_aggregates(List *exps, TupleDesc desc, const char *live, StringInfo sql);
+extern char *expect_sql_complete(List *exps, SqlParams *params, char **names);
+
+/*
+ * expect_sql_aggregates: appends to `sql` the aggregate columns of every
+ * expectation: for a row-level one its missing count, unexpected count,
+ * sample (and for SUMMARY and COMPLETE its 20 most frequent unexpected
+ * values, read from __dataops_chk); for an aggregate one its observed value
+ * (jsonb) and success (boolean), computed over the rows where `published`
+ * holds.
+ */
+extern void expect_sql_aggregates(List *exps, TupleDesc desc, const char *live,
+								  const char *published, SqlParams *params, StringInfo sql);
 
 /*
  * expect_results: builds the result of every expectation from the
  * aggregates row (`first_col` is the 1-based column of the first aggregate
- * of expect_sql_aggregates), `element_count` checked rows and `published`
- * rows written to the target.  Allocated in the current memory context.
+ * of expect_sql_aggregates), `element_count` checked rows, `published`
+ * rows written to the target, and `desc` the rows' columns (for
+ * columns_match_set).  Allocated in the current memory context.
  */
 extern List *expect_results(List *exps, HeapTuple row, TupleDesc rowdesc, int first_col,
-							int64 element_count, int64 published);
+							int64 element_count, int64 published, TupleDesc desc);
+
+/*
+ * expect_check_rows: checks every expectation of `exps` on the rows of
+ * `from_sql` (a relation with alias s, optionally followed by a WHERE
+ * clause that may use $1 = run_id), in one statement, writing the rows
+ * COMPLETE expectations flag to `unexpected_table` (qualified, created by
+ * the caller) when it is not NULL.  SPI must be connected.  Results are
+ * allocated in result_cxt.
+ */
+extern List *expect_check_rows(List *exps, const char *from_sql, TupleDesc desc, int64 run_id,
+							   const char *unexpected_table, MemoryContext result_cxt);
+
+/* True when some expectation of `exps` has result_format COMPLETE. */
+extern bool expect_any_complete(List *exps);
 
 /*
  * expect_raise_failures: raises ERROR 23514 (check_violation) naming the

@@ -3,10 +3,14 @@
  *
  * Patterns are compiled once per backend with PCRE2_UTF (when the database
  * encoding is UTF-8) and JIT-compiled; a small cache keeps the most recently
- * used ones.  PCRE2 allocates with malloc: every object lives in the cache
- * (freed on eviction) and nothing is allocated per match, so an ERROR raised
- * mid-scan leaks nothing.  The match limit bounds catastrophic backtracking,
- * so a bad pattern fails with an error instead of hanging the backend.
+ * used ones, keyed on the pattern bytes and the compile options its flags
+ * give.  PCRE2 allocates with malloc: every PCRE2 object lives in the cache
+ * (freed on eviction) or in a per-backend static (match context, JIT stack),
+ * and nothing is malloc'd per match, so an ERROR raised mid-scan leaks
+ * nothing.  Per-call memory (extracted text, replaced text) is palloc'd in
+ * the caller's memory context.  The match and depth limits bound
+ * catastrophic backtracking, so a bad pattern fails with an error instead of
+ * hanging the backend; interrupts are honoured between rows.
  */
 #include "postgres.h"
 
@@ -15,7 +19,9 @@
 
 #include "fmgr.h"
 #include "mb/pg_wchar.h"
+#include "miscadmin.h"
 #include "utils/builtins.h"
+#include "utils/memutils.h"
 
 #include "regex.h"
 
@@ -23,20 +29,40 @@
 #define REGEX_MATCH_LIMIT 10000000
 #define REGEX_DEPTH_LIMIT 100000
 
+/*
+ * A cache slot.  A slot is in use only when `code` is set; regex_lookup fills
+ * every other field before it sets `code`, so an ERROR raised while a pattern
+ * is compiled or an entry is filled never leaves a half-built entry that a
+ * later lookup could return.
+ */
 typedef struct RegexEntry
 {
 	char	   *pattern;		/* malloc'd copy, NUL-terminated */
 	int			patlen;
-	pcre2_code *code;
+	uint32		options;		/* compile options, UTF bits included */
+	pcre2_code *code;			/* NULL: slot free */
 	pcre2_match_data *match_data;
+	int			capture_count;	/* capture groups in the pattern */
 	uint64		last_used;
 } RegexEntry;
 
 static RegexEntry cache[REGEX_CACHE_SIZE];
-static int	cache_used = 0;
+static int	last_hit = 0;
 static uint64 use_clock = 0;
 static pcre2_match_context *match_context = NULL;
 static pcre2_jit_stack *jit_stack = NULL;
+
+/*
+ * Who is asking: the expectation name (not NUL-terminated, from a text
+ * argument) or NULL for a plain SQL call.  Used only to word errors.
+ */
+typedef struct RegexCaller
+{
+	const char *name;
+	int			namelen;
+} RegexCaller;
+
+static const RegexCaller no_caller = {NULL, 0};
 
 static void
 regex_free_entry(RegexEntry *e)
@@ -61,36 +87,114 @@ regex_init_context(void)
 	pcre2_set_match_limit(match_context, REGEX_MATCH_LIMIT);
 	pcre2_set_depth_limit(match_context, REGEX_DEPTH_LIMIT);
 	jit_stack = pcre2_jit_stack_create(32 * 1024, 1024 * 1024, NULL);
+	/* Without a JIT stack of our own, JIT uses a 32 kB one on the C stack. */
 	if (jit_stack != NULL)
 		pcre2_jit_stack_assign(match_context, NULL, jit_stack);
 }
 
-/* Finds or compiles the cache entry for a pattern. */
+/* Options every pattern gets from the database encoding. */
+static inline uint32
+regex_encoding_options(void)
+{
+	return GetDatabaseEncoding() == PG_UTF8 ? (PCRE2_UTF | PCRE2_NO_UTF_CHECK) : 0;
+}
+
+/* Options every match gets: the subject is database text, already verified. */
+static inline uint32
+regex_match_options(void)
+{
+	return GetDatabaseEncoding() == PG_UTF8 ? PCRE2_NO_UTF_CHECK : 0;
+}
+
+/* flags[0..len) -> PCRE2 compile options; raises 22023 on an unknown flag. */
+static uint32
+regex_parse_flags_len(const char *flags, int len)
+{
+	uint32		options = 0;
+	int			i;
+
+	for (i = 0; i < len; i++)
+	{
+		switch (flags[i])
+		{
+			case 'i':
+				options |= PCRE2_CASELESS;
+				break;
+			case 'm':
+				options |= PCRE2_MULTILINE;
+				break;
+			case 's':
+				options |= PCRE2_DOTALL;
+				break;
+			case 'x':
+				options |= PCRE2_EXTENDED;
+				break;
+			default:
+				/* the whole character, should it be multibyte */
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						 errmsg("invalid regular expression flag \"%.*s\"",
+								Min(pg_mblen(flags + i), len - i), flags + i),
+						 errhint("Valid flags are i, m, s and x.")));
+		}
+	}
+	return options;
+}
+
+uint32
+regex_parse_flags(const char *flags)
+{
+	if (flags == NULL)
+		return 0;
+	return regex_parse_flags_len(flags, strlen(flags));
+}
+
+static inline bool
+regex_entry_is(const RegexEntry *e, const char *pattern, int patlen, uint32 options)
+{
+	return e->code != NULL && e->patlen == patlen && e->options == options &&
+		memcmp(e->pattern, pattern, patlen) == 0;
+}
+
+/*
+ * Finds or compiles the cache entry for pattern[0..patlen) with the compile
+ * options `flag_options` (from regex_parse_flags).  Raises 2201B if the
+ * pattern does not compile.
+ */
 static RegexEntry *
-regex_lookup(const char *pattern, int patlen)
+regex_lookup(const char *pattern, int patlen, uint32 flag_options, RegexCaller who)
 {
 	int			i;
-	int			victim = 0;
+	int			victim = -1;
 	RegexEntry *e;
 	int			errorcode;
 	PCRE2_SIZE	erroffset;
-	uint32		options = 0;
+	uint32		options = flag_options | regex_encoding_options();
 	pcre2_code *code;
+	pcre2_match_data *match_data;
+	char	   *copy;
+	uint32		capture_count = 0;
 
-	for (i = 0; i < cache_used; i++)
+	/* Generated SQL calls with one pattern per call site: try the last hit first. */
+	if (regex_entry_is(&cache[last_hit], pattern, patlen, options))
 	{
-		e = &cache[i];
-		if (e->patlen == patlen && memcmp(e->pattern, pattern, patlen) == 0)
+		e = &cache[last_hit];
+		e->last_used = ++use_clock;
+		return e;
+	}
+	for (i = 0; i < REGEX_CACHE_SIZE; i++)
+	{
+		if (regex_entry_is(&cache[i], pattern, patlen, options))
 		{
+			e = &cache[i];
 			e->last_used = ++use_clock;
+			last_hit = i;
 			return e;
 		}
 	}
 
 	regex_init_context();
 
-	if (GetDatabaseEncoding() == PG_UTF8)
-		options |= PCRE2_UTF | PCRE2_NO_UTF_CHECK;
 	code = pcre2_compile((PCRE2_SPTR) pattern, patlen, options,
 						 &errorcode, &erroffset, NULL);
 	if (code == NULL)
@@ -98,67 +202,92 @@ regex_lookup(const char *pattern, int patlen)
 		PCRE2_UCHAR msg[256];
 
 		pcre2_get_error_message(errorcode, msg, sizeof(msg));
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_REGULAR_EXPRESSION),
-				 errmsg("invalid regular expression: %s", (char *) msg),
-				 errdetail("The error is at offset %d of the pattern \"%.*s\".",
-						   (int) erroffset, patlen, pattern)));
+		if (who.name != NULL)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_REGULAR_EXPRESSION),
+					 errmsg("invalid regular expression in expectation \"%.*s\": %s",
+							who.namelen, who.name, (char *) msg),
+					 errdetail("The error is at offset %d of the pattern \"%.*s\".",
+							   (int) erroffset, patlen, pattern)));
+		else
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_REGULAR_EXPRESSION),
+					 errmsg("invalid regular expression: %s", (char *) msg),
+					 errdetail("The error is at offset %d of the pattern \"%.*s\".",
+							   (int) erroffset, patlen, pattern)));
 	}
 	/* JIT is an optimisation: on platforms without it, interpret. */
 	(void) pcre2_jit_compile(code, PCRE2_JIT_COMPLETE);
+	(void) pcre2_pattern_info(code, PCRE2_INFO_CAPTURECOUNT, &capture_count);
 
-	if (cache_used < REGEX_CACHE_SIZE)
-		victim = cache_used++;
-	else
+	/* Everything the entry needs, before any slot is touched. */
+	match_data = pcre2_match_data_create_from_pattern(code, NULL);
+	copy = malloc(patlen + 1);
+	if (match_data == NULL || copy == NULL)
 	{
-		for (i = 1; i < REGEX_CACHE_SIZE; i++)
-			if (cache[i].last_used < cache[victim].last_used)
-				victim = i;
-		regex_free_entry(&cache[victim]);
-	}
-	e = &cache[victim];
-	e->code = code;
-	e->match_data = pcre2_match_data_create_from_pattern(code, NULL);
-	e->pattern = malloc(patlen + 1);
-	if (e->match_data == NULL || e->pattern == NULL)
-	{
-		regex_free_entry(e);
+		if (match_data)
+			pcre2_match_data_free(match_data);
+		if (copy)
+			free(copy);
+		pcre2_code_free(code);
 		ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory")));
 	}
-	memcpy(e->pattern, pattern, patlen);
-	e->pattern[patlen] = '\0';
+	memcpy(copy, pattern, patlen);
+	copy[patlen] = '\0';
+
+	/* A free slot, else the least recently used one. */
+	for (i = 0; i < REGEX_CACHE_SIZE; i++)
+	{
+		if (cache[i].code == NULL)
+		{
+			victim = i;
+			break;
+		}
+		if (victim < 0 || cache[i].last_used < cache[victim].last_used)
+			victim = i;
+	}
+	e = &cache[victim];
+	regex_free_entry(e);
+
+	/* No ERROR can be raised from here on: the slot is filled in one go. */
+	e->pattern = copy;
 	e->patlen = patlen;
+	e->options = options;
+	e->match_data = match_data;
+	e->capture_count = (int) capture_count;
 	e->last_used = ++use_clock;
+	e->code = code;				/* marks the slot used */
+	last_hit = victim;
 	return e;
 }
 
-void
-regex_validate(const char *pattern)
+/*
+ * Raises the error for a negative pcre2_match/pcre2_substitute result other
+ * than "no match": 54000 for a resource limit, 2201B otherwise.
+ */
+static void
+regex_match_error(int rc, const char *pattern, int patlen, int len, RegexCaller who)
 {
-	(void) regex_lookup(pattern, strlen(pattern));
-}
-
-bool
-regex_search(const char *pattern, int patlen, const char *subject, int len)
-{
-	RegexEntry *e = regex_lookup(pattern, patlen);
-	int			rc;
-
-	rc = pcre2_match(e->code, (PCRE2_SPTR) subject, len, 0,
-					 GetDatabaseEncoding() == PG_UTF8 ? PCRE2_NO_UTF_CHECK : 0,
-					 e->match_data, match_context);
-	if (rc >= 0)
-		return true;
-	if (rc == PCRE2_ERROR_NOMATCH)
-		return false;
 	if (rc == PCRE2_ERROR_MATCHLIMIT || rc == PCRE2_ERROR_DEPTHLIMIT ||
 		rc == PCRE2_ERROR_JIT_STACKLIMIT || rc == PCRE2_ERROR_HEAPLIMIT)
-		ereport(ERROR,
-				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-				 errmsg("regular expression match limit exceeded"),
-				 errdetail("The pattern \"%.*s\" backtracked too much on a value of %d bytes.",
-						   patlen, pattern, len),
-				 errhint("Rewrite the pattern to avoid nested quantifiers such as (a+)+.")));
+	{
+		if (who.name != NULL)
+			ereport(ERROR,
+					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+					 errmsg("regular expression match limit exceeded in expectation \"%.*s\"",
+							who.namelen, who.name),
+					 errdetail("The pattern \"%.*s\" backtracked too much on a value of %d bytes.",
+							   patlen, pattern, len),
+					 errhint("Rewrite the pattern to avoid nested quantifiers such as (a+)+.")));
+		else
+			ereport(ERROR,
+					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+					 errmsg("regular expression match limit exceeded"),
+					 errdetail("The pattern \"%.*s\" backtracked too much on a value of %d bytes.",
+							   patlen, pattern, len),
+					 errhint("Rewrite the pattern to avoid nested quantifiers such as (a+)+.")));
+	}
+	else
 	{
 		PCRE2_UCHAR msg[256];
 
@@ -167,12 +296,52 @@ regex_search(const char *pattern, int patlen, const char *subject, int len)
 				(errcode(ERRCODE_INVALID_REGULAR_EXPRESSION),
 				 errmsg("regular expression match failed: %s", (char *) msg)));
 	}
-	return false;				/* keep compiler quiet */
+}
+
+/* Runs pcre2_match; returns its result (> 0 on a match, NOMATCH) or raises. */
+static int
+regex_exec(RegexEntry *e, const char *subject, int len, RegexCaller who)
+{
+	int			rc;
+
+	rc = pcre2_match(e->code, (PCRE2_SPTR) subject, len, 0, regex_match_options(),
+					 e->match_data, match_context);
+	if (rc < 0 && rc != PCRE2_ERROR_NOMATCH)
+		regex_match_error(rc, e->pattern, e->patlen, len, who);
+	return rc;
+}
+
+static bool
+regex_search_internal(const char *pattern, int patlen, uint32 options,
+					  const char *subject, int len, RegexCaller who)
+{
+	RegexEntry *e;
+
+	CHECK_FOR_INTERRUPTS();
+	e = regex_lookup(pattern, patlen, options, who);
+	return regex_exec(e, subject, len, who) >= 0;
+}
+
+void
+regex_validate(const char *pattern, const char *flags, const char *expectation)
+{
+	RegexCaller who = {expectation, expectation ? (int) strlen(expectation) : 0};
+
+	(void) regex_lookup(pattern, strlen(pattern), regex_parse_flags(flags), who);
+}
+
+bool
+regex_search(const char *pattern, int patlen, uint32 options,
+			 const char *subject, int len, const char *expectation)
+{
+	RegexCaller who = {expectation, expectation ? (int) strlen(expectation) : 0};
+
+	return regex_search_internal(pattern, patlen, options, subject, len, who);
 }
 
 /*
- * dataops.regex_match(value text, pattern text) → boolean: PCRE2 unanchored
- * search.  IMMUTABLE STRICT PARALLEL SAFE.
+ * dataops.regex_match(value text, pattern text) -> boolean: PCRE2 unanchored
+ * search, no flags.  IMMUTABLE STRICT PARALLEL SAFE.
  */
 PG_FUNCTION_INFO_V1(dataops_regex_match);
 Datum
@@ -181,6 +350,219 @@ dataops_regex_match(PG_FUNCTION_ARGS)
 	text	   *value = PG_GETARG_TEXT_PP(0);
 	text	   *pattern = PG_GETARG_TEXT_PP(1);
 
-	PG_RETURN_BOOL(regex_search(VARDATA_ANY(pattern), VARSIZE_ANY_EXHDR(pattern),
-								VARDATA_ANY(value), VARSIZE_ANY_EXHDR(value)));
+	PG_RETURN_BOOL(regex_search_internal(VARDATA_ANY(pattern), VARSIZE_ANY_EXHDR(pattern), 0,
+										 VARDATA_ANY(value), VARSIZE_ANY_EXHDR(value),
+										 no_caller));
+}
+
+/*
+ * Flags of the last call at this call site and the options they give, kept
+ * in fn_extra so that a flags argument that does not change from row to row
+ * is parsed once.
+ */
+typedef struct FlagsCache
+{
+	bool		valid;
+	int			len;
+	char		flags[16];
+	uint32		options;
+} FlagsCache;
+
+static uint32
+cached_flags(FunctionCallInfo fcinfo, text *flags)
+{
+	const char *f = VARDATA_ANY(flags);
+	int			len = VARSIZE_ANY_EXHDR(flags);
+	FlagsCache *fc = (FlagsCache *) fcinfo->flinfo->fn_extra;
+	uint32		options;
+
+	if (fc != NULL && fc->valid && fc->len == len && memcmp(fc->flags, f, len) == 0)
+		return fc->options;
+	options = regex_parse_flags_len(f, len);
+	if (len <= (int) sizeof(fc->flags))
+	{
+		if (fc == NULL)
+		{
+			fc = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(FlagsCache));
+			fcinfo->flinfo->fn_extra = fc;
+		}
+		memcpy(fc->flags, f, len);
+		fc->len = len;
+		fc->options = options;
+		fc->valid = true;
+	}
+	return options;
+}
+
+/*
+ * dataops.regex_match(value text, pattern text, flags text) -> boolean:
+ * PCRE2 unanchored search with flags i, m, s, x.  IMMUTABLE STRICT PARALLEL
+ * SAFE.
+ */
+PG_FUNCTION_INFO_V1(dataops_regex_match_flags);
+Datum
+dataops_regex_match_flags(PG_FUNCTION_ARGS)
+{
+	text	   *value = PG_GETARG_TEXT_PP(0);
+	text	   *pattern = PG_GETARG_TEXT_PP(1);
+	uint32		options = cached_flags(fcinfo, PG_GETARG_TEXT_PP(2));
+
+	PG_RETURN_BOOL(regex_search_internal(VARDATA_ANY(pattern), VARSIZE_ANY_EXHDR(pattern), options,
+										 VARDATA_ANY(value), VARSIZE_ANY_EXHDR(value),
+										 no_caller));
+}
+
+/*
+ * dataops._expect_regex(value text, pattern text, flags text, expectation
+ * text) -> boolean: dataops.regex_match(value, pattern, flags) for the
+ * generated SQL of a match_regex expectation, called once per row; errors
+ * name the expectation.  Works on the arguments in place (no per-row copy of
+ * the pattern or the expectation name).  IMMUTABLE STRICT PARALLEL SAFE.
+ */
+PG_FUNCTION_INFO_V1(dataops_expect_regex);
+Datum
+dataops_expect_regex(PG_FUNCTION_ARGS)
+{
+	text	   *value = PG_GETARG_TEXT_PP(0);
+	text	   *pattern = PG_GETARG_TEXT_PP(1);
+	uint32		options = cached_flags(fcinfo, PG_GETARG_TEXT_PP(2));
+	text	   *expectation = PG_GETARG_TEXT_PP(3);
+	RegexCaller who = {VARDATA_ANY(expectation), VARSIZE_ANY_EXHDR(expectation)};
+
+	PG_RETURN_BOOL(regex_search_internal(VARDATA_ANY(pattern), VARSIZE_ANY_EXHDR(pattern), options,
+										 VARDATA_ANY(value), VARSIZE_ANY_EXHDR(value), who));
+}
+
+/*
+ * dataops.regex_extract(value text, pattern text, grp integer) -> text:
+ * capture group grp (0: the whole match) of the first match; NULL when
+ * nothing matches or the group took no part in the match.  Raises 22023 for
+ * a group the pattern does not have.  IMMUTABLE STRICT PARALLEL SAFE.
+ */
+PG_FUNCTION_INFO_V1(dataops_regex_extract);
+Datum
+dataops_regex_extract(PG_FUNCTION_ARGS)
+{
+	text	   *value = PG_GETARG_TEXT_PP(0);
+	text	   *pattern = PG_GETARG_TEXT_PP(1);
+	int32		grp = PG_GETARG_INT32(2);
+	const char *subject = VARDATA_ANY(value);
+	int			len = VARSIZE_ANY_EXHDR(value);
+	RegexEntry *e;
+	PCRE2_SIZE *ovector;
+	PCRE2_SIZE	start,
+				end;
+	int			rc;
+
+	CHECK_FOR_INTERRUPTS();
+	e = regex_lookup(VARDATA_ANY(pattern), VARSIZE_ANY_EXHDR(pattern), 0, no_caller);
+	if (grp < 0 || grp > e->capture_count)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("capture group %d does not exist in the pattern", grp),
+				 errdetail_plural("The pattern has %d capture group.",
+								  "The pattern has %d capture groups.",
+								  e->capture_count, e->capture_count)));
+
+	rc = regex_exec(e, subject, len, no_caller);
+	/* rc is 1 + the highest group that was set: a higher one took no part */
+	if (rc == PCRE2_ERROR_NOMATCH || grp >= rc)
+		PG_RETURN_NULL();
+	ovector = pcre2_get_ovector_pointer(e->match_data);
+	start = ovector[2 * grp];
+	end = ovector[2 * grp + 1];
+	/* start > end is possible only with \K in a lookaround, refused since 10.38 */
+	if (start == PCRE2_UNSET || end == PCRE2_UNSET || start > end)
+		PG_RETURN_NULL();
+	PG_RETURN_TEXT_P(cstring_to_text_with_len(subject + start, (int) (end - start)));
+}
+
+/*
+ * dataops.regex_replace(value text, pattern text, replacement text) -> text:
+ * value with every match replaced (pcre2_substitute, PCRE2_SUBSTITUTE_GLOBAL;
+ * $n, ${n}, ${name}, $$ in the replacement, an unset group inserts nothing).
+ * Raises 22023 for a replacement PCRE2 rejects (e.g. $9 when the pattern has
+ * no group 9) and 54000 when a match limit is hit.  IMMUTABLE STRICT PARALLEL
+ * SAFE.
+ */
+PG_FUNCTION_INFO_V1(dataops_regex_replace);
+Datum
+dataops_regex_replace(PG_FUNCTION_ARGS)
+{
+	text	   *value = PG_GETARG_TEXT_PP(0);
+	text	   *pattern = PG_GETARG_TEXT_PP(1);
+	text	   *replacement = PG_GETARG_TEXT_PP(2);
+	const char *subject = VARDATA_ANY(value);
+	int			len = VARSIZE_ANY_EXHDR(value);
+	const char *rep = VARDATA_ANY(replacement);
+	int			replen = VARSIZE_ANY_EXHDR(replacement);
+	const Size	maxlen = MaxAllocSize - VARHDRSZ;
+	uint32		options = PCRE2_SUBSTITUTE_GLOBAL | PCRE2_SUBSTITUTE_OVERFLOW_LENGTH |
+		PCRE2_SUBSTITUTE_UNSET_EMPTY | regex_match_options();
+	RegexEntry *e;
+	text	   *result;
+	PCRE2_SIZE	bufsize;
+	PCRE2_SIZE	outlen;
+	int			rc;
+	int			attempt;
+
+	CHECK_FOR_INTERRUPTS();
+	e = regex_lookup(VARDATA_ANY(pattern), VARSIZE_ANY_EXHDR(pattern), 0, no_caller);
+
+	/* A first guess (room for the trailing zero PCRE2 writes), then the exact size. */
+	bufsize = Min((Size) len * 2 + replen + 64, maxlen);
+	for (attempt = 0;; attempt++)
+	{
+		result = (text *) palloc(VARHDRSZ + bufsize);
+		outlen = bufsize;
+		rc = pcre2_substitute(e->code, (PCRE2_SPTR) subject, len, 0, options,
+							  e->match_data, match_context,
+							  (PCRE2_SPTR) rep, replen,
+							  (PCRE2_UCHAR *) VARDATA(result), &outlen);
+		if (rc != PCRE2_ERROR_NOMEMORY || attempt > 0)
+			break;
+		/* outlen is now the size needed, trailing zero included */
+		if (outlen > maxlen)
+			ereport(ERROR,
+					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+					 errmsg("regular expression replacement result is too long"),
+					 errdetail("The result would be %zu bytes; the maximum is %zu.",
+							   (size_t) outlen - 1, (size_t) maxlen - 1)));
+		pfree(result);
+		bufsize = outlen;
+	}
+	if (rc < 0)
+	{
+		PCRE2_UCHAR msg[256];
+
+		switch (rc)
+		{
+			case PCRE2_ERROR_NOSUBSTRING:
+			case PCRE2_ERROR_UNSET:
+			case PCRE2_ERROR_BADREPLACEMENT:
+			case PCRE2_ERROR_BADREPESCAPE:
+			case PCRE2_ERROR_REPMISSINGBRACE:
+			case PCRE2_ERROR_BADSUBSTITUTION:
+			case PCRE2_ERROR_BADSUBSPATTERN:
+				pcre2_get_error_message(rc, msg, sizeof(msg));
+				if (outlen != PCRE2_UNSET && outlen <= (PCRE2_SIZE) replen)
+					ereport(ERROR,
+							(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+							 errmsg("invalid regular expression replacement: %s", (char *) msg),
+							 errdetail("The error is at offset %d of the replacement \"%.*s\".",
+									   (int) outlen, replen, rep)));
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						 errmsg("invalid regular expression replacement: %s", (char *) msg),
+						 errdetail("The replacement is \"%.*s\".", replen, rep)));
+				break;
+			case PCRE2_ERROR_NOMEMORY:
+				elog(ERROR, "pcre2_substitute needed more room than it reported");
+				break;
+			default:
+				regex_match_error(rc, e->pattern, e->patlen, len, no_caller);
+		}
+	}
+	SET_VARSIZE(result, VARHDRSZ + outlen);
+	PG_RETURN_TEXT_P(result);
 }

@@ -65,14 +65,70 @@ columns_match(Oid relid, TupleDesc desc, int extra, const char *const *extra_nam
 }
 
 static const char *const quarantine_extra[] = {"_run_id", "_failed_expectations"};
+static const char *const unexpected_extra[] = {"_check_run_id", "_expectation"};
 
-/* Name of the quarantine table: <target>_quarantine, clipped to NAMEDATALEN. */
+/* Name of a table kept next to `table`: <table><suffix>, clipped to NAMEDATALEN. */
 static char *
-quarantine_name(const char *table)
+side_table_name(const char *table, const char *suffix)
 {
-	int			keep = pg_mbcliplen(table, strlen(table), NAMEDATALEN - 1 - strlen("_quarantine"));
+	int			keep = pg_mbcliplen(table, strlen(table), NAMEDATALEN - 1 - strlen(suffix));
 
-	return psprintf("%.*s_quarantine", keep, table);
+	return psprintf("%.*s%s", keep, table, suffix);
+}
+
+/*
+ * Creates schema.<table><suffix> with the columns of `subquery` (described
+ * by desc) followed by two extra columns, or, when it exists with other
+ * columns, keeps the old one under a name carrying the run id and creates a
+ * new one.  Returns its qualified name.
+ */
+static char *
+ensure_side_table(const char *schema, const char *table, const char *suffix, const char *subquery,
+				  TupleDesc desc, const char *const *extra, const char *extra_sql,
+				  const char *comment, const char *const *extra_comments, int64 run_id)
+{
+	char	   *name = side_table_name(table, suffix);
+	char	   *qname = dataops_qualified_name(schema, name);
+	Oid			relid = dataops_relation_oid(schema, name);
+
+	if (OidIsValid(relid) && !columns_match(relid, desc, 2, extra))
+	{
+		char	   *old = psprintf("%.*s_%lld", pg_mbcliplen(name, strlen(name), NAMEDATALEN - 22),
+								   name, (long long) run_id);
+
+		ereport(NOTICE,
+				(errmsg("columns of %s changed: the old table is kept as %s",
+						dataops_qualified_name(schema, table), dataops_qualified_name(schema, old))));
+		dataops_exec_sql(psprintf("ALTER TABLE %s RENAME TO %s", qname, quote_identifier(old)));
+		relid = InvalidOid;
+	}
+	if (!OidIsValid(relid))
+	{
+		dataops_exec_sql(psprintf("CREATE TABLE %s AS SELECT q.*, %s FROM (\n%s\n) q WITH NO DATA",
+								  qname, extra_sql, subquery));
+		dataops_exec_sql(psprintf("COMMENT ON TABLE %s IS %s", qname, quote_literal_cstr(comment)));
+		dataops_exec_sql(psprintf("COMMENT ON COLUMN %s.%s IS %s", qname, quote_identifier(extra[0]),
+								  quote_literal_cstr(extra_comments[0])));
+		dataops_exec_sql(psprintf("COMMENT ON COLUMN %s.%s IS %s", qname, quote_identifier(extra[1]),
+								  quote_literal_cstr(extra_comments[1])));
+	}
+	return qname;
+}
+
+char *
+step_ensure_unexpected_table(const char *schema, const char *table, const char *subquery,
+							 TupleDesc desc, int64 run_id)
+{
+	static const char *const comments[] = {
+		"run whose expectation found the row unexpected",
+		"expectation (with result_format COMPLETE) the row failed; a row failing several appears once per expectation"
+	};
+
+	return ensure_side_table(schema, table, "_unexpected", subquery, desc, unexpected_extra,
+							 "NULL::bigint AS _check_run_id, NULL::text AS _expectation",
+							 psprintf("every row of %s that an expectation with result_format COMPLETE found unexpected, kept by dataops",
+									  dataops_qualified_name(schema, table)),
+							 comments, run_id);
 }
 
 /*
@@ -85,7 +141,10 @@ ensure_tables(const StepDef *s, const char *subquery, TupleDesc desc, bool need_
 {
 	const char *qname = dataops_qualified_name(s->target_schema, s->target_table);
 	Oid			relid;
-	char	   *qtable;
+	static const char *const comments[] = {
+		"run that quarantined the row",
+		"expectations the row failed (at least one of them with action drop)"
+	};
 
 	dataops_exec_sql(psprintf("CREATE SCHEMA IF NOT EXISTS %s", quote_identifier(s->target_schema)));
 	relid = dataops_relation_oid(s->target_schema, s->target_table);
@@ -105,35 +164,12 @@ ensure_tables(const StepDef *s, const char *subquery, TupleDesc desc, bool need_
 						  quote_literal_cstr(psprintf("%s target of step \"%s\" of pipeline \"%s\", published by dataops",
 													  s->layer, s->name, s->pipeline))));
 	}
-	if (!need_quarantine)
-		return;
-
-	qtable = quarantine_name(s->target_table);
-	relid = dataops_relation_oid(s->target_schema, qtable);
-	if (OidIsValid(relid) && !columns_match(relid, desc, 2, quarantine_extra))
-	{
-		char	   *old = psprintf("%.*s_%lld", pg_mbcliplen(qtable, strlen(qtable), NAMEDATALEN - 22),
-								   qtable, (long long) run_id);
-
-		ereport(NOTICE,
-				(errmsg("columns of step \"%s\" changed: the old quarantine is kept as %s",
-						s->name, dataops_qualified_name(s->target_schema, old))));
-		dataops_exec_sql(psprintf("ALTER TABLE %s RENAME TO %s",
-						  dataops_qualified_name(s->target_schema, qtable), quote_identifier(old)));
-		relid = InvalidOid;
-	}
-	if (!OidIsValid(relid))
-	{
-		const char *qq = dataops_qualified_name(s->target_schema, qtable);
-
-		dataops_exec_sql(psprintf("CREATE TABLE %s AS SELECT q.*, NULL::bigint AS _run_id, NULL::text[] AS _failed_expectations "
-						  "FROM (\n%s\n) q WITH NO DATA", qq, subquery));
-		dataops_exec_sql(psprintf("COMMENT ON TABLE %s IS %s", qq,
-						  quote_literal_cstr(psprintf("rows of step \"%s\" of pipeline \"%s\" kept out of %s by drop expectations",
-													  s->name, s->pipeline, qname))));
-		dataops_exec_sql(psprintf("COMMENT ON COLUMN %s._run_id IS 'run that quarantined the row'", qq));
-		dataops_exec_sql(psprintf("COMMENT ON COLUMN %s._failed_expectations IS 'expectations the row failed (at least one of them with action drop)'", qq));
-	}
+	if (need_quarantine)
+		(void) ensure_side_table(s->target_schema, s->target_table, "_quarantine", subquery, desc,
+								 quarantine_extra, "NULL::bigint AS _run_id, NULL::text[] AS _failed_expectations",
+								 psprintf("rows of step \"%s\" of pipeline \"%s\" kept out of %s by drop expectations",
+										  s->name, s->pipeline, qname),
+								 comments, run_id);
 }
 
 /* Comma-separated quoted column names of desc, each prefixed with `prefix`. */
@@ -186,7 +222,7 @@ run_statement(const char *sql, SqlParams *params, int64 *out, int nout, List *ex
 		out[i] = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, i + 1, &isnull));
 	old = MemoryContextSwitchTo(result_cxt);
 	*results = expect_results(exps, SPI_tuptable->vals[0], SPI_tuptable->tupdesc, nout + 1,
-							  out[0] - out[1], out[published_col]);
+							  out[0] - out[1], out[published_col], desc);
 	MemoryContextSwitchTo(old);
 }
 
@@ -200,6 +236,10 @@ execute_query_step(const StepDef *s, int64 run_id, StepCounts *c, List **results
 	char	   *dropped = expect_sql_dropped(s->expectations);
 	char	   *cols;
 	const char *live;
+	char	   *published;
+	char	   *complete_names = NULL;
+	char	   *complete;
+	char	   *unexpected_table = NULL;
 	SqlParams  *params = palloc0(sizeof(SqlParams));
 	StringInfoData sql;
 	int64		out[4];
@@ -211,6 +251,9 @@ execute_query_step(const StepDef *s, int64 run_id, StepCounts *c, List **results
 	check_reserved_columns(s, desc);
 
 	ensure_tables(s, subquery, desc, dropped != NULL, run_id, &c->target_recreated);
+	if (expect_any_complete(s->expectations))
+		unexpected_table = step_ensure_unexpected_table(s->target_schema, s->target_table, subquery,
+														desc, run_id);
 	dataops_exec_sql(psprintf("TRUNCATE %s", qname));
 
 	cols = column_list(desc, "");
@@ -224,56 +267,63 @@ execute_query_step(const StepDef *s, int64 run_id, StepCounts *c, List **results
 			elog(ERROR, "dataops: could not publish step \"%s\"", s->name);
 		c->rows_read = c->rows_written = SPI_processed;
 		*results = NIL;
+		return;
+	}
+
+	initStringInfo(&sql);
+	if (s->unique_key != NIL)
+	{
+		StringInfoData keys;
+		ListCell   *lc;
+
+		initStringInfo(&keys);
+		foreach(lc, s->unique_key)
+			appendStringInfo(&keys, "%s%s", keys.len ? ", " : "", quote_identifier(lfirst(lc)));
+		appendStringInfo(&sql,
+						 "WITH " DATAOPS_INTERNAL_PREFIX "src AS (\n"
+						 "  SELECT q.*, row_number() OVER (PARTITION BY %s ORDER BY\n%s\n) AS " DATAOPS_INTERNAL_PREFIX "rn\n"
+						 "  FROM (\n%s\n) q\n), ",
+						 keys.data, s->keep ? s->keep : keys.data, subquery);
+		live = DATAOPS_INTERNAL_PREFIX "rn = 1";
 	}
 	else
 	{
-		initStringInfo(&sql);
-		if (s->unique_key != NIL)
-		{
-			StringInfoData keys;
-			ListCell   *lc;
-
-			initStringInfo(&keys);
-			foreach(lc, s->unique_key)
-				appendStringInfo(&keys, "%s%s", keys.len ? ", " : "", quote_identifier(lfirst(lc)));
-			appendStringInfo(&sql,
-							 "WITH " DATAOPS_INTERNAL_PREFIX "src AS (\n"
-							 "  SELECT q.*, row_number() OVER (PARTITION BY %s ORDER BY\n%s\n) AS " DATAOPS_INTERNAL_PREFIX "rn\n"
-							 "  FROM (\n%s\n) q\n), ",
-							 keys.data, s->keep ? s->keep : keys.data, subquery);
-			live = DATAOPS_INTERNAL_PREFIX "rn = 1";
-		}
-		else
-		{
-			appendStringInfo(&sql, "WITH " DATAOPS_INTERNAL_PREFIX "src AS (\n  SELECT q.* FROM (\n%s\n) q\n), ",
-							 subquery);
-			live = "true";
-		}
-		appendStringInfoString(&sql, DATAOPS_INTERNAL_PREFIX "chk AS (\n  SELECT s.*");
-		expect_sql_flags(s->expectations, desc, live, params, &sql);
-		appendStringInfoString(&sql, "\n  FROM " DATAOPS_INTERNAL_PREFIX "src s\n), ");
-		appendStringInfo(&sql,
-						 DATAOPS_INTERNAL_PREFIX "ins AS (\n  INSERT INTO %s (%s) SELECT %s FROM " DATAOPS_INTERNAL_PREFIX "chk WHERE %s%s%s\n)",
-						 qname, cols, cols, live, dropped ? " AND NOT " : "", dropped ? dropped : "");
-		if (dropped)
-			appendStringInfo(&sql,
-							 ", " DATAOPS_INTERNAL_PREFIX "quar AS (\n  INSERT INTO %s (%s, _run_id, _failed_expectations) "
-							 "SELECT %s, $1, %s FROM " DATAOPS_INTERNAL_PREFIX "chk WHERE %s AND %s\n)",
-							 dataops_qualified_name(s->target_schema, quarantine_name(s->target_table)),
-							 cols, cols, expect_sql_failed_names(s->expectations, params), live, dropped);
-		appendStringInfo(&sql,
-						 "\nSELECT count(*), count(*) FILTER (WHERE NOT (%s)), "
-						 "count(*) FILTER (WHERE %s AND NOT %s), count(*) FILTER (WHERE %s AND %s)",
-						 live, live, dropped ? dropped : "false", live, dropped ? dropped : "false");
-		expect_sql_aggregates(s->expectations, desc, live, &sql);
-		appendStringInfoString(&sql, "\nFROM " DATAOPS_INTERNAL_PREFIX "chk");
-
-		run_statement(sql.data, params, out, 4, s->expectations, desc, results, result_cxt, 2);
-		c->rows_read = out[0];
-		c->duplicates_removed = out[1];
-		c->rows_written = out[2];
-		c->rows_quarantined = out[3];
+		appendStringInfo(&sql, "WITH " DATAOPS_INTERNAL_PREFIX "src AS (\n  SELECT q.* FROM (\n%s\n) q\n), ",
+						 subquery);
+		live = "true";
 	}
+	published = psprintf("%s AND NOT %s", live, dropped ? dropped : "false");
+	appendStringInfoString(&sql, DATAOPS_INTERNAL_PREFIX "chk AS (\n  SELECT s.*");
+	expect_sql_flags(s->expectations, desc, live, params, &sql);
+	appendStringInfoString(&sql, "\n  FROM " DATAOPS_INTERNAL_PREFIX "src s\n), ");
+	appendStringInfo(&sql,
+					 DATAOPS_INTERNAL_PREFIX "ins AS (\n  INSERT INTO %s (%s) SELECT %s FROM " DATAOPS_INTERNAL_PREFIX "chk WHERE %s\n)",
+					 qname, cols, cols, published);
+	if (dropped)
+		appendStringInfo(&sql,
+						 ", " DATAOPS_INTERNAL_PREFIX "quar AS (\n  INSERT INTO %s (%s, _run_id, _failed_expectations) "
+						 "SELECT %s, $1, %s FROM " DATAOPS_INTERNAL_PREFIX "chk WHERE %s AND %s\n)",
+						 dataops_qualified_name(s->target_schema, side_table_name(s->target_table, "_quarantine")),
+						 cols, cols, expect_sql_failed_names(s->expectations, params), live, dropped);
+	complete = unexpected_table ? expect_sql_complete(s->expectations, params, &complete_names) : NULL;
+	if (complete)
+		appendStringInfo(&sql,
+						 ", " DATAOPS_INTERNAL_PREFIX "unx AS (\n  INSERT INTO %s (%s, _check_run_id, _expectation) "
+						 "SELECT %s, $1, " DATAOPS_INTERNAL_PREFIX "x.n FROM " DATAOPS_INTERNAL_PREFIX "chk "
+						 "CROSS JOIN LATERAL pg_catalog.unnest(%s) AS " DATAOPS_INTERNAL_PREFIX "x(n) WHERE %s AND %s\n)",
+						 unexpected_table, cols, cols, complete_names, live, complete);
+	appendStringInfo(&sql,
+					 "\nSELECT count(*), count(*) FILTER (WHERE NOT (%s)), "
+					 "count(*) FILTER (WHERE %s), count(*) FILTER (WHERE %s AND %s)",
+					 live, published, live, dropped ? dropped : "false");
+	expect_sql_aggregates(s->expectations, desc, live, published, params, &sql);
+	appendStringInfoString(&sql, "\nFROM " DATAOPS_INTERNAL_PREFIX "chk");
+
+	run_statement(sql.data, params, out, 4, s->expectations, desc, results, result_cxt, 2);
+	c->rows_read = out[0];
+	c->duplicates_removed = out[1];
+	c->rows_written = out[2];
+	c->rows_quarantined = out[3];
 }
 
 /* Expectations of a bronze step that reads files: checked on the rows this run loaded. */
@@ -283,22 +333,17 @@ check_bronze_rows(const StepDef *s, int64 run_id, List **results, MemoryContext 
 	const char *qname = dataops_qualified_name(s->target_schema, s->target_table);
 	Relation	rel;
 	TupleDesc	desc;
-	SqlParams  *params = palloc0(sizeof(SqlParams));
-	StringInfoData sql;
-	int64		out[3];
+	char	   *unexpected_table = NULL;
 
 	rel = relation_open(dataops_relation_oid(s->target_schema, s->target_table), AccessShareLock);
 	desc = CreateTupleDescCopy(RelationGetDescr(rel));
 	relation_close(rel, AccessShareLock);
 
-	(void) sql_param(params, INT8OID, Int64GetDatum(run_id));
-	initStringInfo(&sql);
-	appendStringInfo(&sql, "WITH " DATAOPS_INTERNAL_PREFIX "chk AS (\n  SELECT s.*");
-	expect_sql_flags(s->expectations, desc, "true", params, &sql);
-	appendStringInfo(&sql, "\n  FROM %s s WHERE _run_id = $1\n)\nSELECT count(*), 0::bigint, count(*)", qname);
-	expect_sql_aggregates(s->expectations, desc, "true", &sql);
-	appendStringInfoString(&sql, "\nFROM " DATAOPS_INTERNAL_PREFIX "chk");
-	run_statement(sql.data, params, out, 3, s->expectations, desc, results, result_cxt, 2);
+	if (expect_any_complete(s->expectations))
+		unexpected_table = step_ensure_unexpected_table(s->target_schema, s->target_table,
+														psprintf("SELECT * FROM %s", qname), desc, run_id);
+	*results = expect_check_rows(s->expectations, psprintf("%s s WHERE s._run_id = $1", qname), desc,
+								 run_id, unexpected_table, result_cxt);
 }
 
 void

@@ -1,0 +1,213 @@
+/*
+ * suite.c: expectation suites.
+ *
+ *   dataops.create_suite(name)
+ *   dataops.drop_suite(name)
+ *   dataops.add_suite_expectation(suite, name, kind, column_name, args, action, mostly)
+ *   dataops.attach_suite(pipeline, step, suite)
+ *   dataops.detach_suite(pipeline, step, suite)
+ *
+ * A suite belongs to the role that created it; only that role, its members
+ * and superusers change it.  Any pipeline owner may attach any suite (the
+ * catalog is readable by everyone), and a step checks the suite's
+ * expectations as its own from its next run.  Expectation names stay unique
+ * within each step across its own expectations and all its suites'.
+ * Every argument is checked before anything is written.
+ */
+#include "postgres.h"
+
+#include "fmgr.h"
+#include "miscadmin.h"
+#include "utils/acl.h"
+#include "utils/builtins.h"
+#include "utils/jsonb.h"
+
+#include "api.h"
+#include "catalog.h"
+#include "expect.h"
+#include "suite.h"
+
+/* Raises 42704 for an unknown suite and 42501 unless the current role may change it. */
+static void
+require_suite_owner(const char *suite, const char *action)
+{
+	char	   *owner = catalog_get_suite_owner(suite, false);
+	Oid			owner_oid = get_role_oid(owner, true);
+
+	if (!OidIsValid(owner_oid) || !has_privs_of_role(GetUserId(), owner_oid))
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("permission denied to %s suite \"%s\"", action, suite),
+				 errdetail("The suite is owned by role \"%s\".", owner),
+				 errhint("Only the suite's owner, members of its owner role and superusers may %s it.", action)));
+}
+
+void
+suite_require_trusted(const char *suite, List *exps, Oid role)
+{
+	char	   *owner = catalog_get_suite_owner(suite, false);
+	Oid			owner_oid = get_role_oid(owner, true);
+	ListCell   *lc;
+
+	if (OidIsValid(owner_oid) && has_privs_of_role(role, owner_oid))
+		return;
+	foreach(lc, exps)
+	{
+		ExpectationDef *e = lfirst(lc);
+
+		if (strcmp(e->kind, "expression") == 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+					 errmsg("suite \"%s\" has an expression expectation (\"%s\") that role \"%s\" may not run",
+							suite, e->name, GetUserNameFromId(role, false)),
+					 errdetail("An expression runs with the privileges of the role checking the rows, and the suite is owned by role \"%s\".",
+							   owner),
+					 errhint("Only roles with the privileges of the suite's owner may check its expression expectations.")));
+	}
+}
+
+/* Checks that every step the suite is attached to can check e. */
+static void
+check_on_attached_steps(const char *suite, const ExpectationDef *e)
+{
+	ListCell   *lc;
+
+	foreach(lc, catalog_suite_steps(suite))
+	{
+		StepDef    *s = lfirst(lc);
+
+		suite_require_trusted(suite, list_make1((void *) e),
+							  catalog_get_pipeline(s->pipeline, false)->owner_oid);
+		api_check_drop_allowed(lfirst(lc), e);
+		api_check_expectation_on_step(lfirst(lc), e);
+	}
+}
+
+PG_FUNCTION_INFO_V1(dataops_create_suite);
+Datum
+dataops_create_suite(PG_FUNCTION_ARGS)
+{
+	char	   *name;
+
+	api_require_arg(PG_ARGISNULL(0), "suite name");
+	name = api_text_arg(fcinfo, 0);
+	if (name[0] == '\0')
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("suite name must not be empty")));
+	if (catalog_get_suite_owner(name, true) != NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_DUPLICATE_OBJECT),
+				 errmsg("suite \"%s\" already exists", name)));
+	catalog_insert_suite(name, GetUserNameFromId(GetUserId(), false));
+	PG_RETURN_VOID();
+}
+
+PG_FUNCTION_INFO_V1(dataops_drop_suite);
+Datum
+dataops_drop_suite(PG_FUNCTION_ARGS)
+{
+	char	   *name;
+	char	   *steps;
+
+	api_require_arg(PG_ARGISNULL(0), "suite name");
+	name = api_text_arg(fcinfo, 0);
+	require_suite_owner(name, "drop");
+	steps = catalog_suite_attachments(name);
+	if (steps != NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_DEPENDENT_OBJECTS_STILL_EXIST),
+				 errmsg("suite \"%s\" is attached to steps", name),
+				 errdetail("Attached to %s.", steps),
+				 errhint("Detach it first with dataops.detach_suite().")));
+	catalog_delete_suite(name);
+	PG_RETURN_VOID();
+}
+
+PG_FUNCTION_INFO_V1(dataops_add_suite_expectation);
+Datum
+dataops_add_suite_expectation(PG_FUNCTION_ARGS)
+{
+	char	   *suite;
+	ExpectationDef e = {0};
+
+	api_require_arg(PG_ARGISNULL(0), "suite");
+	api_require_arg(PG_ARGISNULL(1), "expectation name");
+	api_require_arg(PG_ARGISNULL(2), "kind");
+	api_require_arg(PG_ARGISNULL(4), "args");
+	api_require_arg(PG_ARGISNULL(5), "action");
+	api_require_arg(PG_ARGISNULL(6), "mostly");
+
+	suite = api_text_arg(fcinfo, 0);
+	e.name = api_text_arg(fcinfo, 1);
+	e.kind = api_text_arg(fcinfo, 2);
+	e.column_name = api_text_arg(fcinfo, 3);
+	e.args = PG_GETARG_JSONB_P(4);
+	e.action = api_text_arg(fcinfo, 5);
+	e.mostly = PG_GETARG_FLOAT8(6);
+	e.suite = suite;
+
+	require_suite_owner(suite, "change");
+	expect_validate(&e);
+	check_on_attached_steps(suite, &e);
+	catalog_insert_suite_expectation(suite, &e);
+	catalog_check_expectation_names();
+	PG_RETURN_VOID();
+}
+
+/* attach_suite and detach_suite. */
+static void
+set_attached(FunctionCallInfo fcinfo, bool attach)
+{
+	char	   *pipeline;
+	char	   *step;
+	char	   *suite;
+	StepDef    *s;
+
+	api_require_arg(PG_ARGISNULL(0), "pipeline");
+	api_require_arg(PG_ARGISNULL(1), "step");
+	api_require_arg(PG_ARGISNULL(2), "suite");
+	pipeline = api_text_arg(fcinfo, 0);
+	step = api_text_arg(fcinfo, 1);
+	suite = api_text_arg(fcinfo, 2);
+
+	(void) api_lookup_owned_pipeline(pipeline, "change");
+	s = catalog_get_step(pipeline, step, false);
+	(void) catalog_get_suite_owner(suite, false);
+	if (attach)
+	{
+		ListCell   *lc;
+		List	   *exps = catalog_get_suite_expectations(suite);
+
+		suite_require_trusted(suite, exps, catalog_get_pipeline(pipeline, false)->owner_oid);
+		foreach(lc, exps)
+		{
+			api_check_drop_allowed(s, lfirst(lc));
+			api_check_expectation_on_step(s, lfirst(lc));
+		}
+	}
+	if (!catalog_set_suite_attached(pipeline, step, suite, attach))
+		ereport(ERROR,
+				(errcode(attach ? ERRCODE_DUPLICATE_OBJECT : ERRCODE_UNDEFINED_OBJECT),
+				 errmsg(attach ? "suite \"%s\" is already attached to step \"%s\" of pipeline \"%s\"" :
+						"suite \"%s\" is not attached to step \"%s\" of pipeline \"%s\"",
+						suite, step, pipeline)));
+	if (attach)
+		catalog_check_expectation_names();
+}
+
+PG_FUNCTION_INFO_V1(dataops_attach_suite);
+Datum
+dataops_attach_suite(PG_FUNCTION_ARGS)
+{
+	set_attached(fcinfo, true);
+	PG_RETURN_VOID();
+}
+
+PG_FUNCTION_INFO_V1(dataops_detach_suite);
+Datum
+dataops_detach_suite(PG_FUNCTION_ARGS)
+{
+	set_attached(fcinfo, false);
+	PG_RETURN_VOID();
+}

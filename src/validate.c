@@ -1,0 +1,95 @@
+/*
+ * validate.c: dataops._validate(relation regclass, suite text) → bigint,
+ * behind the SQL function dataops.validate, which returns the results.
+ *
+ * The relation is read in the caller's transaction with the caller's
+ * privileges, in the one statement expect_check_rows generates for a
+ * step's rows.  The run (kind validation) and its results are written in
+ * the same transaction: they commit with it.  A failed expectation does
+ * not raise, as a Great Expectations checkpoint returns success = false:
+ * the run is recorded failed when an expectation with action fail failed,
+ * succeeded otherwise (warn and drop only record).
+ */
+#include "postgres.h"
+
+#include "access/relation.h"
+#include "catalog/pg_class.h"
+#include "executor/spi.h"
+#include "fmgr.h"
+#include "miscadmin.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+#include "utils/rel.h"
+
+#include "api.h"
+#include "catalog.h"
+#include "dataops.h"
+#include "expect.h"
+#include "step.h"
+#include "suite.h"
+#include "validate.h"
+
+PG_FUNCTION_INFO_V1(dataops_validate);
+Datum
+dataops_validate(PG_FUNCTION_ARGS)
+{
+	Oid			relid;
+	char	   *suite;
+	Relation	rel;
+	TupleDesc	desc;
+	char	   *schema;
+	char	   *relname;
+	char	   *qname;
+	List	   *exps;
+	List	   *results;
+	int64		run_id;
+	char	   *unexpected_table = NULL;
+	char	   *failed = NULL;
+	ListCell   *lc;
+	MemoryContext cxt = CurrentMemoryContext;
+
+	api_require_arg(PG_ARGISNULL(0), "relation");
+	api_require_arg(PG_ARGISNULL(1), "suite");
+	relid = PG_GETARG_OID(0);
+	suite = api_text_arg(fcinfo, 1);
+
+	exps = catalog_get_suite_expectations(suite);
+	suite_require_trusted(suite, exps, GetUserId());
+
+	rel = relation_open(relid, AccessShareLock);
+	if (rel->rd_rel->relkind != RELKIND_RELATION && rel->rd_rel->relkind != RELKIND_VIEW &&
+		rel->rd_rel->relkind != RELKIND_MATVIEW && rel->rd_rel->relkind != RELKIND_FOREIGN_TABLE &&
+		rel->rd_rel->relkind != RELKIND_PARTITIONED_TABLE)
+		ereport(ERROR,
+				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+				 errmsg("\"%s\" is not a table or view", RelationGetRelationName(rel)),
+				 errhint("dataops.validate checks the rows of a table, view, materialized view or foreign table.")));
+	desc = CreateTupleDescCopy(RelationGetDescr(rel));
+	schema = get_namespace_name(RelationGetNamespace(rel));
+	relname = pstrdup(RelationGetRelationName(rel));
+	relation_close(rel, NoLock);	/* keep the lock until the end of the transaction */
+	qname = dataops_qualified_name(schema, relname);
+
+	run_id = catalog_insert_validation_run(qname, suite, GetUserNameFromId(GetUserId(), false));
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	if (expect_any_complete(exps))
+		unexpected_table = step_ensure_unexpected_table(schema, relname, psprintf("SELECT * FROM %s", qname),
+														desc, run_id);
+	results = exps == NIL ? NIL :
+		expect_check_rows(exps, psprintf("%s s", qname), desc, run_id, unexpected_table, cxt);
+	SPI_finish();
+
+	foreach(lc, results)
+	{
+		ExpectationResult *r = lfirst(lc);
+
+		catalog_insert_expectation_result(run_id, qname, r);
+		if (!r->success && failed == NULL && strcmp(r->def->action, "fail") == 0)
+			failed = psprintf("expectation \"%s\" failed", r->def->name);
+	}
+	catalog_finish_run(run_id, failed ? "failed" : "succeeded", failed, NULL,
+					   failed ? unpack_sql_state(ERRCODE_CHECK_VIOLATION) : NULL, NULL);
+	PG_RETURN_INT64(run_id);
+}
