@@ -627,8 +627,8 @@ require_column(const ExpectationDef *e, TupleDesc desc, const char *col)
 	if (att == NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_COLUMN),
-				 errmsg("column \"%s\" of expectation \"%s\" is not in the step's output", col, e->name),
-				 errhint("Check the column name against the columns the rows have.")));
+				 errmsg("column \"%s\" of expectation \"%s\" is not among the columns checked", col, e->name),
+				 errhint("Check the column name against the columns of the step's query or of the relation validated.")));
 	return att;
 }
 
