@@ -112,13 +112,13 @@ SELECT expectation, kind, element_count, missing_count, unexpected_count, partia
 
 -- relationships (dbt): customer 99 does not exist; NULL is missing -> 1 of 3,
 -- dropped to the quarantine
-CREATE TABLE public.customers (id int);
-INSERT INTO public.customers VALUES (10), (11), (12), (NULL);
+CREATE TABLE public.kinds_customers (id int);
+INSERT INTO public.kinds_customers VALUES (10), (11), (12), (NULL);
 SELECT dataops.create_pipeline('orders');
 SELECT dataops.add_step('orders', 'o', 'silver', 'kinds_orders', query => $$
   SELECT * FROM (VALUES (1, 10), (2, 11), (3, NULL::int), (4, 99)) o(id, customer_id) $$);
 SELECT dataops.add_expectation('orders', 'o', 'customer_exists', 'relationships', 'customer_id',
-       '{"to": "public.customers", "field": "id"}', 'drop');
+       '{"to": "public.kinds_customers", "field": "id"}', 'drop');
 SELECT public.run_outcome('orders');
 SELECT id, customer_id FROM silver.kinds_orders ORDER BY id;
 SELECT id, customer_id, _failed_expectations FROM silver.kinds_orders_quarantine;
@@ -178,7 +178,7 @@ SELECT dataops.add_expectation('kinds', 'k', 'e', 'mean_between', 'age', '{"min"
 SELECT dataops.add_expectation('kinds', 'k', 'e', 'not_null', 'age', '{"result_format": "FULL"}');
 SELECT dataops.add_expectation('kinds', 'k', 'e', 'max_between', 'age', '{"max": 1, "result_format": "SUMMARY"}');
 SELECT dataops.add_expectation('kinds', 'k', 'e', 'columns_match_set', 'id', '{"columns": ["id"]}');
-SELECT dataops.add_expectation('kinds', 'k', 'e', 'relationships', 'id', '{"to": "public.customers"}');
+SELECT dataops.add_expectation('kinds', 'k', 'e', 'relationships', 'id', '{"to": "public.kinds_customers"}');
 -- the target exists, so its column types are checked when the expectation is added
 SELECT dataops.add_expectation('kinds', 'k', 'e', 'between', 'age', '{"min": "abc"}');
 SELECT dataops.add_expectation('kinds', 'k', 'e', 'mean_between', 'name', '{"min": 1}');
@@ -186,7 +186,7 @@ SELECT dataops.add_expectation('kinds', 'k', 'e', 'freshness', 'age', '{"max_age
 SELECT dataops.add_expectation('kinds', 'k', 'e', 'in_set', 'age', '{"values": [1, "x"]}');
 SELECT dataops.add_expectation('kinds', 'k', 'e', 'not_null', 'nope');
 SELECT dataops.add_expectation('kinds', 'k', 'e', 'relationships', 'id', '{"to": "public.nope", "field": "id"}');
-SELECT dataops.add_expectation('kinds', 'k', 'e', 'relationships', 'id', '{"to": "public.customers", "field": "nope"}');
-SELECT dataops.add_expectation('kinds', 'k', 'e', 'relationships', 'name', '{"to": "public.customers", "field": "id"}');
+SELECT dataops.add_expectation('kinds', 'k', 'e', 'relationships', 'id', '{"to": "public.kinds_customers", "field": "nope"}');
+SELECT dataops.add_expectation('kinds', 'k', 'e', 'relationships', 'name', '{"to": "public.kinds_customers", "field": "id"}');
 \set VERBOSITY default
 SELECT count(*) AS nothing_added FROM dataops.expectations WHERE name = 'e';
