@@ -64,6 +64,9 @@ typedef struct InputCache
 	Oid			typioparam;
 	bool		catchable;		/* errors can be caught without a subtransaction */
 	FmgrInfo	input;			/* the type's input function */
+	MemoryContext type_cxt;		/* type_str, input and what the input
+								 * function caches: reset when the type
+								 * changes */
 	MemoryContext work;			/* per-call memory, reset on each call */
 } InputCache;
 
@@ -216,14 +219,16 @@ input_cache(FunctionCallInfo fcinfo, text *type)
 	if (c == NULL)
 	{
 		c = MemoryContextAllocZero(mcxt, sizeof(InputCache));
+		c->type_cxt = AllocSetContextCreate(mcxt, "dataops input_is_valid type",
+											ALLOCSET_SMALL_SIZES);
 		c->work = AllocSetContextCreate(mcxt, "dataops input_is_valid",
 										ALLOCSET_SMALL_SIZES);
 		fcinfo->flinfo->fn_extra = c;
 	}
-	else if (c->type_str != NULL)
+	else
 	{
-		pfree(c->type_str);
 		c->type_str = NULL;		/* invalid until resolved again */
+		MemoryContextReset(c->type_cxt);
 	}
 
 	type_name = text_to_cstring(type);
@@ -234,12 +239,12 @@ input_cache(FunctionCallInfo fcinfo, text *type)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("cannot check values of pseudo-type %s", format_type_be(typid))));
 	getTypeInputInfo(typid, &typinput, &typioparam);
-	fmgr_info_cxt(typinput, &c->input, mcxt);
+	fmgr_info_cxt(typinput, &c->input, c->type_cxt);
 	c->typid = typid;
 	c->typmod = typmod;
 	c->typioparam = typioparam;
 	c->catchable = input_is_catchable(typid);
-	c->type_str = MemoryContextAlloc(mcxt, len + 1);
+	c->type_str = MemoryContextAlloc(c->type_cxt, len + 1);
 	memcpy(c->type_str, str, len);
 	c->type_str[len] = '\0';
 	c->type_len = len;			/* valid from here */
@@ -402,7 +407,7 @@ strftime_cache(FunctionCallInfo fcinfo, text *format)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("invalid strftime format \"%s\": %s", f, problem),
-				 errhint(FORMAT_EXAMPLE)));
+				 errhint("Example: '%%Y-%%m-%%d %%H:%%M:%%S'.")));
 
 	/*
 	 * Where the value may hold whitespace: where the format has some, and in
