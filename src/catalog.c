@@ -125,6 +125,26 @@ get_datum(uint64 row, int col, bool *isnull)
 	return SPI_getbinval(SPI_tuptable->vals[row], SPI_tuptable->tupdesc, col, isnull);
 }
 
+/*
+ * The expectation in columns first..first+6 (name, kind, column_name, args,
+ * action, mostly, suite) of SPI_tuptable's row `row`, in the current context.
+ */
+static ExpectationDef *
+expectation_from_row(uint64 row, int first)
+{
+	ExpectationDef *e = palloc0(sizeof(ExpectationDef));
+	bool		isnull;
+
+	e->name = get_text(row, first);
+	e->kind = get_text(row, first + 1);
+	e->column_name = get_text(row, first + 2);
+	e->args = DatumGetJsonbPCopy(get_datum(row, first + 3, &isnull));
+	e->action = get_text(row, first + 4);
+	e->mostly = DatumGetFloat8(get_datum(row, first + 5, &isnull));
+	e->suite = get_text(row, first + 6);
+	return e;
+}
+
 /* Copies a text[] datum into a List of C strings. */
 static List *
 text_array_to_list(Datum d)
@@ -156,6 +176,18 @@ enter_spi(void)
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	return caller;
+}
+
+/* Runs one catalog write whose only parameter is the text `arg`. */
+static void
+exec_text_arg(const char *sql, const char *arg)
+{
+	Args		a = {0};
+
+	enter_spi();
+	arg_text(&a, arg);
+	catalog_exec(sql, &a, false);
+	SPI_finish();
 }
 
 PipelineDef *
@@ -202,12 +234,7 @@ catalog_insert_pipeline(const char *name, const char *description, const char *o
 void
 catalog_delete_pipeline(const char *name)
 {
-	Args		a = {0};
-
-	enter_spi();
-	arg_text(&a, name);
-	catalog_exec("DELETE FROM dataops.pipelines WHERE name = $1", &a, false);
-	SPI_finish();
+	exec_text_arg("DELETE FROM dataops.pipelines WHERE name = $1", name);
 }
 
 #define STEP_COLUMNS "pipeline, name, layer, target_schema, target_table, query, source, " \
@@ -292,17 +319,8 @@ catalog_get_steps(const char *pipeline, bool with_expectations)
 		spi = MemoryContextSwitchTo(caller);
 		for (i = 0; i < n; i++)
 		{
-			ExpectationDef *e = palloc0(sizeof(ExpectationDef));
+			ExpectationDef *e = expectation_from_row(i, 2);
 			char	   *step = get_text(i, 1);
-			bool		isnull;
-
-			e->name = get_text(i, 2);
-			e->kind = get_text(i, 3);
-			e->column_name = get_text(i, 4);
-			e->args = DatumGetJsonbPCopy(get_datum(i, 5, &isnull));
-			e->action = get_text(i, 6);
-			e->mostly = DatumGetFloat8(get_datum(i, 7, &isnull));
-			e->suite = get_text(i, 8);
 			foreach(lc, steps)
 			{
 				StepDef    *s = lfirst(lc);
@@ -658,12 +676,7 @@ catalog_suite_steps(const char *suite)
 void
 catalog_delete_suite(const char *suite)
 {
-	Args		a = {0};
-
-	enter_spi();
-	arg_text(&a, suite);
-	catalog_exec("DELETE FROM dataops.suites WHERE name = $1", &a, false);
-	SPI_finish();
+	exec_text_arg("DELETE FROM dataops.suites WHERE name = $1", suite);
 }
 
 void
@@ -703,17 +716,7 @@ catalog_get_suite_expectations(const char *suite)
 	spi = MemoryContextSwitchTo(caller);
 	for (i = 0; i < n; i++)
 	{
-		ExpectationDef *e = palloc0(sizeof(ExpectationDef));
-		bool		isnull;
-
-		e->name = get_text(i, 1);
-		e->kind = get_text(i, 2);
-		e->column_name = get_text(i, 3);
-		e->args = DatumGetJsonbPCopy(get_datum(i, 4, &isnull));
-		e->action = get_text(i, 5);
-		e->mostly = DatumGetFloat8(get_datum(i, 6, &isnull));
-		e->suite = get_text(i, 7);
-		exps = lappend(exps, e);
+		exps = lappend(exps, expectation_from_row(i, 1));
 	}
 	MemoryContextSwitchTo(spi);
 	SPI_finish();
@@ -855,12 +858,7 @@ catalog_record_file(const char *target, const char *path, int64 size, const char
 void
 catalog_forget_files(const char *target)
 {
-	Args		a = {0};
-
-	enter_spi();
-	arg_text(&a, target);
-	catalog_exec("DELETE FROM dataops.ingested_files WHERE target = $1", &a, false);
-	SPI_finish();
+	exec_text_arg("DELETE FROM dataops.ingested_files WHERE target = $1", target);
 }
 
 /* ---------- jsonb helpers ---------- */
