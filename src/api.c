@@ -62,8 +62,6 @@ api_text_arg(FunctionCallInfo fcinfo, int i)
 	return PG_ARGISNULL(i) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(i));
 }
 
-#define text_arg api_text_arg
-
 void
 api_check_expectation_on_step(const StepDef *s, const ExpectationDef *e)
 {
@@ -98,10 +96,10 @@ Datum
 dataops_create_pipeline(PG_FUNCTION_ARGS)
 {
 	char	   *name;
-	char	   *description = text_arg(fcinfo, 1);
+	char	   *description = api_text_arg(fcinfo, 1);
 
 	api_require_arg(PG_ARGISNULL(0), "pipeline name");
-	name = text_arg(fcinfo, 0);
+	name = api_text_arg(fcinfo, 0);
 	check_name("pipeline name", name);
 	if (catalog_get_pipeline(name, true) != NULL)
 		ereport(ERROR,
@@ -119,7 +117,7 @@ dataops_drop_pipeline(PG_FUNCTION_ARGS)
 	char	   *name;
 
 	api_require_arg(PG_ARGISNULL(0), "pipeline name");
-	name = text_arg(fcinfo, 0);
+	name = api_text_arg(fcinfo, 0);
 	(void) api_lookup_owned_pipeline(name, "drop");
 	schedule_remove_if_any(name);
 	catalog_delete_pipeline(name);
@@ -264,13 +262,13 @@ dataops_add_step(PG_FUNCTION_ARGS)
 	api_require_arg(PG_ARGISNULL(3), "target");
 	api_require_arg(PG_ARGISNULL(8), "options");
 
-	s->pipeline = text_arg(fcinfo, 0);
-	s->name = text_arg(fcinfo, 1);
-	s->layer = text_arg(fcinfo, 2);
-	target = text_arg(fcinfo, 3);
-	s->query = text_arg(fcinfo, 4);
-	s->source = text_arg(fcinfo, 5);
-	s->keep = text_arg(fcinfo, 7);
+	s->pipeline = api_text_arg(fcinfo, 0);
+	s->name = api_text_arg(fcinfo, 1);
+	s->layer = api_text_arg(fcinfo, 2);
+	target = api_text_arg(fcinfo, 3);
+	s->query = api_text_arg(fcinfo, 4);
+	s->source = api_text_arg(fcinfo, 5);
+	s->keep = api_text_arg(fcinfo, 7);
 	s->options = PG_GETARG_JSONB_P(8);
 
 	p = api_lookup_owned_pipeline(s->pipeline, "change");
@@ -373,6 +371,22 @@ dataops_add_step(PG_FUNCTION_ARGS)
 }
 
 void
+api_expectation_args(FunctionCallInfo fcinfo, int first, ExpectationDef *e)
+{
+	api_require_arg(PG_ARGISNULL(first), "expectation name");
+	api_require_arg(PG_ARGISNULL(first + 1), "kind");
+	api_require_arg(PG_ARGISNULL(first + 3), "args");
+	api_require_arg(PG_ARGISNULL(first + 4), "action");
+	api_require_arg(PG_ARGISNULL(first + 5), "mostly");
+	e->name = api_text_arg(fcinfo, first);
+	e->kind = api_text_arg(fcinfo, first + 1);
+	e->column_name = api_text_arg(fcinfo, first + 2);
+	e->args = PG_GETARG_JSONB_P(first + 3);
+	e->action = api_text_arg(fcinfo, first + 4);
+	e->mostly = PG_GETARG_FLOAT8(first + 5);
+}
+
+void
 api_check_drop_allowed(const StepDef *s, const ExpectationDef *e)
 {
 	if (s->query == NULL && strcmp(e->action, "drop") == 0)
@@ -394,20 +408,9 @@ dataops_add_expectation(PG_FUNCTION_ARGS)
 
 	api_require_arg(PG_ARGISNULL(0), "pipeline");
 	api_require_arg(PG_ARGISNULL(1), "step");
-	api_require_arg(PG_ARGISNULL(2), "expectation name");
-	api_require_arg(PG_ARGISNULL(3), "kind");
-	api_require_arg(PG_ARGISNULL(5), "args");
-	api_require_arg(PG_ARGISNULL(6), "action");
-	api_require_arg(PG_ARGISNULL(7), "mostly");
-
-	pipeline = text_arg(fcinfo, 0);
-	step = text_arg(fcinfo, 1);
-	e.name = text_arg(fcinfo, 2);
-	e.kind = text_arg(fcinfo, 3);
-	e.column_name = text_arg(fcinfo, 4);
-	e.args = PG_GETARG_JSONB_P(5);
-	e.action = text_arg(fcinfo, 6);
-	e.mostly = PG_GETARG_FLOAT8(7);
+	pipeline = api_text_arg(fcinfo, 0);
+	step = api_text_arg(fcinfo, 1);
+	api_expectation_args(fcinfo, 2, &e);
 
 	(void) api_lookup_owned_pipeline(pipeline, "change");
 	expect_validate(&e);

@@ -17,6 +17,14 @@
  */
 extern PipelineDef *api_lookup_owned_pipeline(const char *name, const char *action);
 
+/*
+ * api_expectation_args: fills *e from the arguments (name, kind,
+ * column_name, args, action, mostly) starting at argument `first`, as
+ * add_expectation and add_suite_expectation take them; raises 22004 for a
+ * NULL where one is not allowed.  Validation is expect_validate's.
+ */
+extern void api_expectation_args(FunctionCallInfo fcinfo, int first, ExpectationDef *e);
+
 /* Raises 22004 (null_value_not_allowed) naming `what` when the argument is NULL. */
 extern void api_require_arg(bool isnull, const char *what);
 

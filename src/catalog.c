@@ -190,6 +190,30 @@ exec_text_arg(const char *sql, const char *arg)
 	SPI_finish();
 }
 
+/*
+ * First column, as text in the caller's context, of the row a catalog read
+ * with the one text parameter `arg` returns; NULL when it returns no row (or
+ * a NULL).
+ */
+static char *
+query_text(const char *sql, const char *arg)
+{
+	MemoryContext caller = enter_spi();
+	Args		a = {0};
+	char	   *result = NULL;
+
+	arg_text(&a, arg);
+	if (catalog_exec(sql, &a, true) == 1)
+	{
+		MemoryContext spi = MemoryContextSwitchTo(caller);
+
+		result = get_text(0, 1);
+		MemoryContextSwitchTo(spi);
+	}
+	SPI_finish();
+	return result;
+}
+
 PipelineDef *
 catalog_get_pipeline(const char *name, bool missing_ok)
 {
@@ -595,19 +619,8 @@ catalog_insert_expectation_result(int64 run_id, const char *step, const Expectat
 char *
 catalog_get_suite_owner(const char *suite, bool missing_ok)
 {
-	MemoryContext caller = enter_spi();
-	Args		a = {0};
-	char	   *owner = NULL;
+	char	   *owner = query_text("SELECT owner::text FROM dataops.suites WHERE name = $1", suite);
 
-	arg_text(&a, suite);
-	if (catalog_exec("SELECT owner::text FROM dataops.suites WHERE name = $1", &a, true) == 1)
-	{
-		MemoryContext spi = MemoryContextSwitchTo(caller);
-
-		owner = get_text(0, 1);
-		MemoryContextSwitchTo(spi);
-	}
-	SPI_finish();
 	if (owner == NULL && !missing_ok)
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_OBJECT),
@@ -632,21 +645,8 @@ catalog_insert_suite(const char *suite, const char *owner)
 char *
 catalog_suite_attachments(const char *suite)
 {
-	MemoryContext caller = enter_spi();
-	Args		a = {0};
-	char	   *steps = NULL;
-
-	arg_text(&a, suite);
-	if (catalog_exec("SELECT string_agg(format('%s.%s', pipeline, step), ', ' ORDER BY pipeline, step) "
-					 "FROM dataops.step_suites WHERE suite = $1", &a, true) == 1)
-	{
-		MemoryContext spi = MemoryContextSwitchTo(caller);
-
-		steps = get_text(0, 1);
-		MemoryContextSwitchTo(spi);
-	}
-	SPI_finish();
-	return steps;
+	return query_text("SELECT string_agg(format('%s.%s', pipeline, step), ', ' ORDER BY pipeline, step) "
+					  "FROM dataops.step_suites WHERE suite = $1", suite);
 }
 
 List *

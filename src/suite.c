@@ -132,19 +132,8 @@ dataops_add_suite_expectation(PG_FUNCTION_ARGS)
 	ExpectationDef e = {0};
 
 	api_require_arg(PG_ARGISNULL(0), "suite");
-	api_require_arg(PG_ARGISNULL(1), "expectation name");
-	api_require_arg(PG_ARGISNULL(2), "kind");
-	api_require_arg(PG_ARGISNULL(4), "args");
-	api_require_arg(PG_ARGISNULL(5), "action");
-	api_require_arg(PG_ARGISNULL(6), "mostly");
-
 	suite = api_text_arg(fcinfo, 0);
-	e.name = api_text_arg(fcinfo, 1);
-	e.kind = api_text_arg(fcinfo, 2);
-	e.column_name = api_text_arg(fcinfo, 3);
-	e.args = PG_GETARG_JSONB_P(4);
-	e.action = api_text_arg(fcinfo, 5);
-	e.mostly = PG_GETARG_FLOAT8(6);
+	api_expectation_args(fcinfo, 1, &e);
 	e.suite = suite;
 
 	require_suite_owner(suite, "change");
