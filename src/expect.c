@@ -33,6 +33,7 @@
 #include "parser/parse_coerce.h"
 #include "parser/parse_oper.h"
 #include "parser/parser.h"
+#include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/float.h"
 #include "utils/guc.h"
@@ -220,6 +221,12 @@ result_format(const ExpectationDef *e)
 	char	   *f = json_value_text(json_get(e->args, "result_format"));
 
 	return f ? f : "BASIC";
+}
+
+const char *
+expect_result_format(const ExpectationDef *e)
+{
+	return result_format(e);
 }
 
 /* A string argument: absent (NULL unless required) or a non-empty JSON string. */
@@ -785,6 +792,16 @@ expect_check_types(const ExpectationDef *e, TupleDesc desc)
 
 /* ---------- SQL generation ---------- */
 
+List *
+expect_missing_columns(const ExpectationDef *e)
+{
+	Kind		k = kind_of(e);
+
+	if (!expect_is_row_level(e) || k == K_NOT_NULL || k == K_NULL || k == K_EXPRESSION)
+		return NIL;
+	return key_columns(e);
+}
+
 /* SQL condition: the row's checked value is missing (NULL), or NULL if the kind judges NULLs itself. */
 static char *
 missing_condition(const ExpectationDef *e, Kind k)
@@ -824,6 +841,53 @@ set_subquery(const ExpectationDef *e, const char *type, SqlParams *params)
 {
 	return psprintf("SELECT CAST(" DATAOPS_INTERNAL_PREFIX "set.value AS %s) FROM pg_catalog.jsonb_array_elements_text($%d) AS " DATAOPS_INTERNAL_PREFIX "set(value)",
 					type, sql_param(params, JSONBOID, JsonbPGetDatum(JsonbValueToJsonb(json_get(e->args, "values")))));
+}
+
+/*
+ * args.values as one array parameter of the column's type, so that the set
+ * test is "= ANY($n)" on a constant array, which PostgreSQL hashes; -1 when
+ * the type has no array type.
+ */
+static int
+set_array_param(const ExpectationDef *e, Form_pg_attribute att, SqlParams *params)
+{
+	JsonbValue *values = json_get(e->args, "values");
+	Jsonb	   *jb = JsonbValueToJsonb(values);
+	Oid			arraytype = get_array_type(att->atttypid);
+	JsonbIterator *it;
+	JsonbValue	v;
+	JsonbIteratorToken tok;
+	Oid			infunc;
+	Oid			ioparam;
+	int16		typlen;
+	bool		typbyval;
+	char		typalign;
+	Datum	   *elems;
+	bool	   *nulls;
+	int			n = 0;
+	int			dims[1];
+	int			lbs[1] = {1};
+
+	if (!OidIsValid(arraytype))
+		return -1;
+	getTypeInputInfo(att->atttypid, &infunc, &ioparam);
+	get_typlenbyvalalign(att->atttypid, &typlen, &typbyval, &typalign);
+	elems = palloc(sizeof(Datum) * Max(JB_ROOT_COUNT(jb), 1));
+	nulls = palloc(sizeof(bool) * Max(JB_ROOT_COUNT(jb), 1));
+	it = JsonbIteratorInit(&jb->root);
+	while ((tok = JsonbIteratorNext(&it, &v, true)) != WJB_DONE)
+	{
+		if (tok != WJB_ELEM)
+			continue;
+		nulls[n] = v.type == jbvNull;
+		elems[n] = nulls[n] ? (Datum) 0 :
+			OidInputFunctionCall(infunc, json_value_text(&v), ioparam, att->atttypmod);
+		n++;
+	}
+	dims[0] = n;
+	return sql_param(params, arraytype,
+					 PointerGetDatum(construct_md_array(elems, nulls, 1, dims, lbs, att->atttypid,
+														typlen, typbyval, typalign)));
 }
 
 static char *
@@ -908,15 +972,33 @@ expect_sql_flags(List *exps, TupleDesc desc, const char *live, SqlParams *params
 								 bound_condition(e, col, type, params));
 				break;
 			case K_VALUE_LENGTHS_BETWEEN:
-				appendStringInfo(sql, "(%s IS NOT NULL AND (%s) IS NOT TRUE)", col,
-								 bound_condition(e, psprintf("pg_catalog.char_length(CAST(%s AS text))", col),
-												 "integer", params));
-				break;
+				{
+					/* one range test, so that the length is computed once */
+					char	   *lo = json_value_text(json_get(e->args, "min"));
+					char	   *hi = json_value_text(json_get(e->args, "max"));
+
+					appendStringInfo(sql,
+									 "(%s IS NOT NULL AND NOT (pg_catalog.int4range(%s, %s, '%c%c') @> pg_catalog.char_length(CAST(%s AS text))))",
+									 col,
+									 lo ? psprintf("CAST($%d AS integer)", text_param(params, lo)) : "NULL",
+									 hi ? psprintf("CAST($%d AS integer)", text_param(params, hi)) : "NULL",
+									 get_bool(e, "strict_min", false) ? '(' : '[',
+									 get_bool(e, "strict_max", false) ? ')' : ']', col);
+					break;
+				}
 			case K_IN_SET:
 			case K_NOT_IN_SET:
-				appendStringInfo(sql, "(%s IS NOT NULL AND (%s IN (%s)) IS %s TRUE)", col, col,
-								 set_subquery(e, type, params), k == K_IN_SET ? "NOT" : "");
-				break;
+				{
+					int			n = set_array_param(e, find_column(desc, e->column_name), params);
+
+					if (n > 0)
+						appendStringInfo(sql, "(%s IS NOT NULL AND (%s = ANY($%d)) IS %s TRUE)", col, col,
+										 n, k == K_IN_SET ? "NOT" : "");
+					else
+						appendStringInfo(sql, "(%s IS NOT NULL AND (%s IN (%s)) IS %s TRUE)", col, col,
+										 set_subquery(e, type, params), k == K_IN_SET ? "NOT" : "");
+					break;
+				}
 			case K_MATCH_STRFTIME_FORMAT:
 				appendStringInfo(sql, "(%s IS NOT NULL AND NOT dataops.matches_strftime(CAST(%s AS text), $%d))",
 								 col, col, text_param(params, json_value_text(json_get(e->args, "format"))));
@@ -991,14 +1073,6 @@ names_array(List *exps, SqlParams *params, bool only_complete, StringInfo any)
 	}
 	appendStringInfoString(&s, "]::text[], NULL)");
 	return first ? NULL : s.data;
-}
-
-char *
-expect_sql_failed_names(List *exps, SqlParams *params)
-{
-	char	   *s = names_array(exps, params, false, NULL);
-
-	return s ? s : "'{}'::text[]";
 }
 
 bool
@@ -1155,7 +1229,7 @@ aggregate_sql(const ExpectationDef *e, Kind k, TupleDesc desc, const char *pub,
 
 void
 expect_sql_aggregates(List *exps, TupleDesc desc, const char *live, const char *published,
-					  SqlParams *params, StringInfo sql)
+					  bool row_level, SqlParams *params, StringInfo sql)
 {
 	ListCell   *lc;
 	int			idx = 0;
@@ -1173,7 +1247,7 @@ expect_sql_aggregates(List *exps, TupleDesc desc, const char *live, const char *
 			aggregate_sql(e, ki->kind, desc, published, params, sql);
 			continue;
 		}
-		if (ki->level != L_ROW)
+		if (ki->level != L_ROW || !row_level)
 			continue;
 		missing = missing_condition(e, ki->kind);
 		u = psprintf(DATAOPS_INTERNAL_PREFIX "u%d", idx);
@@ -1191,6 +1265,48 @@ expect_sql_aggregates(List *exps, TupleDesc desc, const char *live, const char *
 							 " GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT %d) t), '[]'::jsonb)",
 							 sample_value(e, ki->kind, desc), live, u, DATAOPS_SAMPLE_SIZE);
 	}
+}
+
+bool
+expect_sql_samples(List *exps, TupleDesc desc, StringInfo sql)
+{
+	ListCell   *lc;
+	bool		any = false;
+
+	foreach(lc, exps)
+	{
+		ExpectationDef *e = lfirst(lc);
+		int			idx = foreach_current_index(lc) + 1;
+
+		if (!expect_is_row_level(e) || e->column_name != NULL)
+			continue;
+		appendStringInfo(sql, ",\n  CASE WHEN %su%d THEN %s END AS %ss%d", DATAOPS_INTERNAL_PREFIX, idx,
+						 sample_value(e, kind_of(e), desc), DATAOPS_INTERNAL_PREFIX, idx);
+		any = true;
+	}
+	return any;
+}
+
+bool
+expect_needs_serial(List *exps)
+{
+	ListCell   *lc;
+
+	foreach(lc, exps)
+		if (kind_of(lfirst(lc)) == K_CASTABLE_TO)
+			return true;
+	return false;
+}
+
+bool
+expect_any_aggregate(List *exps)
+{
+	ListCell   *lc;
+
+	foreach(lc, exps)
+		if (kind_info(((ExpectationDef *) lfirst(lc))->kind)->level == L_AGGREGATE)
+			return true;
+	return false;
 }
 
 static Jsonb *
@@ -1246,7 +1362,8 @@ columns_match_set(const ExpectationDef *e, TupleDesc desc, Jsonb **observed)
 
 List *
 expect_results(List *exps, HeapTuple row, TupleDesc rowdesc, int first_col,
-			   int64 element_count, int64 published, TupleDesc desc)
+			   int64 element_count, int64 published, TupleDesc desc,
+			   const ExpectationResult *row_outcomes)
 {
 	ListCell   *lc;
 	List	   *results = NIL;
@@ -1301,16 +1418,28 @@ expect_results(List *exps, HeapTuple row, TupleDesc rowdesc, int first_col,
 					int64		denom;
 
 					r->element_count = element_count;
-					r->missing_count = DatumGetInt64(heap_getattr(row, col, rowdesc, &isnull));
-					r->unexpected_count = DatumGetInt64(heap_getattr(row, col + 1, rowdesc, &isnull));
-					d = heap_getattr(row, col + 2, rowdesc, &isnull);
-					r->partial_unexpected_list = isnull ? NULL : DatumGetJsonbPCopy(d);
-					if (aggregate_columns(e) == 4)
+					if (row_outcomes)
 					{
-						d = heap_getattr(row, col + 3, rowdesc, &isnull);
-						r->partial_unexpected_counts = isnull ? NULL : DatumGetJsonbPCopy(d);
+						const ExpectationResult *o = &row_outcomes[foreach_current_index(lc)];
+
+						r->missing_count = o->missing_count;
+						r->unexpected_count = o->unexpected_count;
+						r->partial_unexpected_list = o->partial_unexpected_list;
+						r->partial_unexpected_counts = o->partial_unexpected_counts;
 					}
-					col += aggregate_columns(e);
+					else
+					{
+						r->missing_count = DatumGetInt64(heap_getattr(row, col, rowdesc, &isnull));
+						r->unexpected_count = DatumGetInt64(heap_getattr(row, col + 1, rowdesc, &isnull));
+						d = heap_getattr(row, col + 2, rowdesc, &isnull);
+						r->partial_unexpected_list = isnull ? NULL : DatumGetJsonbPCopy(d);
+						if (aggregate_columns(e) == 4)
+						{
+							d = heap_getattr(row, col + 3, rowdesc, &isnull);
+							r->partial_unexpected_counts = isnull ? NULL : DatumGetJsonbPCopy(d);
+						}
+						col += aggregate_columns(e);
+					}
 					nonmissing = element_count - r->missing_count;
 					denom = (ki->kind == K_NOT_NULL || ki->kind == K_NULL || ki->kind == K_EXPRESSION) ?
 						element_count : nonmissing;
@@ -1339,7 +1468,6 @@ expect_check_rows(List *exps, const char *from_sql, TupleDesc desc, int64 run_id
 	int64		n;
 	List	   *results;
 	MemoryContext old;
-	ListCell   *lc;
 	int			nestlevel;
 
 	(void) sql_param(params, INT8OID, Int64GetDatum(run_id));
@@ -1365,27 +1493,25 @@ expect_check_rows(List *exps, const char *from_sql, TupleDesc desc, int64 run_id
 						 unexpected_table, cols.data, cols.data, names, complete);
 	}
 	appendStringInfoString(&sql, "\nSELECT count(*)");
-	expect_sql_aggregates(exps, desc, "true", "true", params, &sql);
+	expect_sql_aggregates(exps, desc, "true", "true", true, params, &sql);
 	appendStringInfoString(&sql, "\nFROM " DATAOPS_INTERNAL_PREFIX "chk");
 
 	/*
 	 * castable_to may need a subtransaction per value (domains, types whose
 	 * input function is not built in), which parallel mode forbids: check
-	 * such rows without parallel workers.  (Step statements write, so they
-	 * never run in parallel mode.)
+	 * such rows without parallel workers.
 	 */
 	nestlevel = NewGUCNestLevel();
-	foreach(lc, exps)
-		if (kind_of(lfirst(lc)) == K_CASTABLE_TO)
-			(void) set_config_option("max_parallel_workers_per_gather", "0", PGC_USERSET,
-									 PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
+	if (expect_needs_serial(exps))
+		(void) set_config_option("max_parallel_workers_per_gather", "0", PGC_USERSET,
+								 PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
 	rc = SPI_execute_with_args(sql.data, params->n, params->types, params->values, NULL, false, 0);
 	AtEOXact_GUC(true, nestlevel);
 	if (rc != SPI_OK_SELECT || SPI_processed != 1)
 		elog(ERROR, "dataops: generated check statement returned %d (%s)", rc, SPI_result_code_string(rc));
 	n = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
 	old = MemoryContextSwitchTo(result_cxt);
-	results = expect_results(exps, SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, n, n, desc);
+	results = expect_results(exps, SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, n, n, desc, NULL);
 	MemoryContextSwitchTo(old);
 	return results;
 }
@@ -1448,30 +1574,35 @@ dataops_sample_add(PG_FUNCTION_ARGS)
 	PG_RETURN_POINTER(state);
 }
 
+Jsonb *
+expect_sample_jsonb(char *const *values, int n)
+{
+	JsonbParseState *ps = NULL;
+	int			i;
+
+	(void) pushJsonbValue(&ps, WJB_BEGIN_ARRAY, NULL);
+	for (i = 0; i < n; i++)
+	{
+		JsonbValue	v;
+
+		if (values[i] == NULL)
+			v.type = jbvNull;
+		else
+		{
+			v.type = jbvString;
+			v.val.string.val = values[i];
+			v.val.string.len = strlen(values[i]);
+		}
+		(void) pushJsonbValue(&ps, WJB_ELEM, &v);
+	}
+	return JsonbValueToJsonb(pushJsonbValue(&ps, WJB_END_ARRAY, NULL));
+}
+
 PG_FUNCTION_INFO_V1(dataops_sample_final);
 Datum
 dataops_sample_final(PG_FUNCTION_ARGS)
 {
 	SampleState *state = PG_ARGISNULL(0) ? NULL : (SampleState *) PG_GETARG_POINTER(0);
-	JsonbParseState *ps = NULL;
-	JsonbValue *res;
-	int			i;
 
-	(void) pushJsonbValue(&ps, WJB_BEGIN_ARRAY, NULL);
-	for (i = 0; state && i < state->n; i++)
-	{
-		JsonbValue	v;
-
-		if (state->values[i] == NULL)
-			v.type = jbvNull;
-		else
-		{
-			v.type = jbvString;
-			v.val.string.val = state->values[i];
-			v.val.string.len = strlen(state->values[i]);
-		}
-		(void) pushJsonbValue(&ps, WJB_ELEM, &v);
-	}
-	res = pushJsonbValue(&ps, WJB_END_ARRAY, NULL);
-	PG_RETURN_JSONB_P(JsonbValueToJsonb(res));
+	PG_RETURN_JSONB_P(state ? expect_sample_jsonb(state->values, state->n) : expect_sample_jsonb(NULL, 0));
 }

@@ -18,6 +18,7 @@
 #include "postgres.h"
 #include "access/tupdesc.h"
 #include "lib/stringinfo.h"
+#include "utils/jsonb.h"
 #include "catalog.h"
 
 /* Parameters of a generated statement ($1, $2, ...). */
@@ -70,9 +71,6 @@ extern void expect_sql_flags(List *exps, TupleDesc desc, const char *live,
 /* SQL condition true for a row some drop expectation rejects, or NULL if none. */
 extern char *expect_sql_dropped(List *exps);
 
-/* SQL text[] expression naming the row-level expectations a row failed (names as parameters). */
-extern char *expect_sql_failed_names(List *exps, SqlParams *params);
-
 /*
  * expect_sql_complete: for the expectations with result_format COMPLETE,
  * returns the SQL condition true for a row one of them flags and sets
@@ -82,24 +80,54 @@ extern char *expect_sql_complete(List *exps, SqlParams *params, char **names);
 
 /*
  * expect_sql_aggregates: appends to `sql` the aggregate columns of every
- * expectation: for a row-level one its missing count, unexpected count,
- * sample (and for SUMMARY and COMPLETE its 20 most frequent unexpected
- * values, read from __dataops_chk); for an aggregate one its observed value
- * (jsonb) and success (boolean), computed over the rows where `published`
- * holds.
+ * expectation: when `row_level`, for a row-level one its missing count,
+ * unexpected count, sample (and for SUMMARY and COMPLETE its 20 most
+ * frequent unexpected values, read from __dataops_chk); for an aggregate
+ * one its observed value (jsonb) and success (boolean), computed over the
+ * rows where `published` holds.
  */
 extern void expect_sql_aggregates(List *exps, TupleDesc desc, const char *live,
-								  const char *published, SqlParams *params, StringInfo sql);
+								  const char *published, bool row_level,
+								  SqlParams *params, StringInfo sql);
+
+/*
+ * expect_sql_samples: appends, for each row-level expectation k that names
+ * no single column (unique or compound_unique on args.columns, expression),
+ * ",\n CASE WHEN __dataops_u<k> THEN <value> END AS __dataops_s<k>": the
+ * text reported for an unexpected row (the key as a row, or the whole row),
+ * as sink.c reads it.  (For one column, sink.c casts the value to text
+ * itself.)  Returns whether it appended anything.
+ */
+extern bool expect_sql_samples(List *exps, TupleDesc desc, StringInfo sql);
+
+/* The columns whose values are all NULL in a missing row (Great Expectations' missing); NIL when the kind judges NULLs itself. */
+extern List *expect_missing_columns(const ExpectationDef *e);
+
+/* args.result_format of e: BASIC (the default), SUMMARY or COMPLETE. */
+extern const char *expect_result_format(const ExpectationDef *e);
+
+/* True when some expectation must check rows outside parallel mode (castable_to may need subtransactions). */
+extern bool expect_needs_serial(List *exps);
+
+/* True when some expectation of `exps` is an aggregate kind (mean_between, freshness, ...). */
+extern bool expect_any_aggregate(List *exps);
+
+/* A JSON array of the n strings (NULL entries become JSON nulls): partial_unexpected_list. */
+extern Jsonb *expect_sample_jsonb(char *const *values, int n);
 
 /*
  * expect_results: builds the result of every expectation from the
  * aggregates row (`first_col` is the 1-based column of the first aggregate
  * of expect_sql_aggregates), `element_count` checked rows, `published`
  * rows written to the target, and `desc` the rows' columns (for
- * columns_match_set).  Allocated in the current memory context.
+ * columns_match_set).  When row_outcomes is given (sink.c's, by position),
+ * row-level expectations take their counts and samples from it and the
+ * aggregates row holds only aggregate kinds' columns.  Allocated in the
+ * current memory context.
  */
 extern List *expect_results(List *exps, HeapTuple row, TupleDesc rowdesc, int first_col,
-							int64 element_count, int64 published, TupleDesc desc);
+							int64 element_count, int64 published, TupleDesc desc,
+							const ExpectationResult *row_outcomes);
 
 /*
  * expect_check_rows: checks every expectation of `exps` on the rows of

@@ -21,6 +21,7 @@
 #include "executor/spi.h"
 #include "mb/pg_wchar.h"
 #include "miscadmin.h"
+#include "nodes/params.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
@@ -29,6 +30,7 @@
 #include "expect.h"
 #include "ingest.h"
 #include "lineage.h"
+#include "sink.h"
 #include "step.h"
 
 /* True when the relation's columns are exactly `desc` followed by `extra` columns named in extra_names. */
@@ -205,25 +207,60 @@ check_reserved_columns(const StepDef *s, TupleDesc desc)
 							NameStr(TupleDescAttr(desc, i)->attname), s->name, DATAOPS_INTERNAL_PREFIX)));
 }
 
-/* Runs the generated statement; its single result row holds the counts. */
+/*
+ * Runs the checked query into the sink: with the parameters as constants,
+ * and in parallel only when nothing written needs a serial executor.
+ */
 static void
-run_statement(const char *sql, SqlParams *params, int64 *out, int nout, List *exps,
-			  TupleDesc desc, List **results, MemoryContext result_cxt, int64 published_col)
+run_into_sink(const char *sql, SqlParams *params, DestReceiver *sink, bool parallel_ok)
 {
-	int			rc;
+	SPIPlanPtr	plan;
+	ParamListInfo pli = makeParamList(params->n);
+	SPIExecuteOptions options;
 	int			i;
-	bool		isnull;
-	MemoryContext old;
+	int			rc;
 
-	rc = SPI_execute_with_args(sql, params->n, params->types, params->values, NULL, false, 0);
-	if (rc != SPI_OK_SELECT || SPI_processed != 1)
-		elog(ERROR, "dataops: generated statement returned %d (%s)", rc, SPI_result_code_string(rc));
-	for (i = 0; i < nout; i++)
-		out[i] = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, i + 1, &isnull));
-	old = MemoryContextSwitchTo(result_cxt);
-	*results = expect_results(exps, SPI_tuptable->vals[0], SPI_tuptable->tupdesc, nout + 1,
-							  out[0] - out[1], out[published_col], desc);
-	MemoryContextSwitchTo(old);
+	plan = SPI_prepare_cursor(sql, params->n, params->types, parallel_ok ? CURSOR_OPT_PARALLEL_OK : 0);
+	if (plan == NULL)
+		elog(ERROR, "dataops: could not prepare a step's checked query: %s", SPI_result_code_string(SPI_result));
+	for (i = 0; i < params->n; i++)
+	{
+		pli->params[i].value = params->values[i];
+		pli->params[i].isnull = false;
+		pli->params[i].pflags = PARAM_FLAG_CONST;
+		pli->params[i].ptype = params->types[i];
+	}
+	memset(&options, 0, sizeof(options));
+	options.params = pli;
+	options.read_only = false;
+	options.dest = sink;
+	rc = SPI_execute_plan_extended(plan, &options);
+	if (rc < 0)
+		elog(ERROR, "dataops: a step's checked query returned %d (%s)", rc, SPI_result_code_string(rc));
+	SPI_freeplan(plan);
+}
+
+/*
+ * The observed values of the aggregate kinds, from one aggregate query over
+ * the target (which now holds exactly the published rows); NULL if none.
+ */
+static HeapTuple
+aggregate_row(const StepDef *s, TupleDesc desc, TupleDesc *rowdesc)
+{
+	SqlParams  *params = palloc0(sizeof(SqlParams));
+	StringInfoData sql;
+
+	if (!expect_any_aggregate(s->expectations))
+		return NULL;
+	initStringInfo(&sql);
+	appendStringInfoString(&sql, "SELECT true");
+	expect_sql_aggregates(s->expectations, desc, "true", "true", false, params, &sql);
+	appendStringInfo(&sql, "\nFROM %s", dataops_qualified_name(s->target_schema, s->target_table));
+	if (SPI_execute_with_args(sql.data, params->n, params->types, params->values, NULL, false, 0) != SPI_OK_SELECT ||
+		SPI_processed != 1)
+		elog(ERROR, "dataops: the aggregate expectations of step \"%s\" returned no row", s->name);
+	*rowdesc = SPI_tuptable->tupdesc;
+	return SPI_tuptable->vals[0];
 }
 
 static void
@@ -233,16 +270,21 @@ execute_query_step(const StepDef *s, int64 run_id, StepCounts *c, List **results
 	const char *qname = dataops_qualified_name(s->target_schema, s->target_table);
 	char	   *subquery = s->query;
 	TupleDesc	desc;
-	char	   *dropped = expect_sql_dropped(s->expectations);
+	bool		need_quarantine = expect_sql_dropped(s->expectations) != NULL;
+	Oid			quarantine = InvalidOid;
+	Oid			unexpected = InvalidOid;
 	char	   *cols;
 	const char *live;
-	char	   *published;
-	char	   *complete_names = NULL;
-	char	   *complete;
-	char	   *unexpected_table = NULL;
 	SqlParams  *params = palloc0(sizeof(SqlParams));
 	StringInfoData sql;
-	int64		out[4];
+	StringInfoData samples;
+	bool		fenced;
+	DestReceiver *sink;
+	SinkCounts	counts;
+	ExpectationResult *outcomes;
+	HeapTuple	aggs;
+	TupleDesc	aggdesc = NULL;
+	MemoryContext old;
 
 	/* the query's output columns */
 	if (SPI_execute(psprintf("SELECT * FROM (\n%s\n) q LIMIT 0", subquery), true, 0) != SPI_OK_SELECT)
@@ -250,18 +292,20 @@ execute_query_step(const StepDef *s, int64 run_id, StepCounts *c, List **results
 	desc = CreateTupleDescCopy(SPI_tuptable->tupdesc);
 	check_reserved_columns(s, desc);
 
-	ensure_tables(s, subquery, desc, dropped != NULL, run_id, &c->target_recreated);
+	ensure_tables(s, subquery, desc, need_quarantine, run_id, &c->target_recreated);
+	if (need_quarantine)
+		quarantine = dataops_relation_oid(s->target_schema, side_table_name(s->target_table, "_quarantine"));
 	if (expect_any_complete(s->expectations))
-		unexpected_table = step_ensure_unexpected_table(s->target_schema, s->target_table, subquery,
-														desc, run_id);
+	{
+		(void) step_ensure_unexpected_table(s->target_schema, s->target_table, subquery, desc, run_id);
+		unexpected = dataops_relation_oid(s->target_schema, side_table_name(s->target_table, "_unexpected"));
+	}
 	dataops_exec_sql(psprintf("TRUNCATE %s", qname));
-
-	cols = column_list(desc, "");
-	(void) sql_param(params, INT8OID, Int64GetDatum(run_id));
 
 	if (s->expectations == NIL && s->unique_key == NIL)
 	{
 		/* nothing to check or deduplicate: a plain INSERT ... SELECT */
+		cols = column_list(desc, "");
 		if (SPI_execute(psprintf("INSERT INTO %s (%s) SELECT * FROM (\n%s\n) q", qname, cols, subquery),
 						false, 0) != SPI_OK_INSERT)
 			elog(ERROR, "dataops: could not publish step \"%s\"", s->name);
@@ -270,7 +314,18 @@ execute_query_step(const StepDef *s, int64 run_id, StepCounts *c, List **results
 		return;
 	}
 
+	/*
+	 * The checked query: the rows (numbered per unique_key), whether each
+	 * survives deduplication, one flag per row-level expectation; then, for
+	 * expectations on several columns, outside an optimization fence so that
+	 * no flag is computed twice, the row each unexpected row reports.
+	 */
+	initStringInfo(&samples);
+	fenced = expect_sql_samples(s->expectations, desc, &samples);
 	initStringInfo(&sql);
+	if (fenced)
+		appendStringInfo(&sql, "SELECT c.*%s\nFROM (\n", samples.data);
+	appendStringInfoString(&sql, "  SELECT s.*, ");
 	if (s->unique_key != NIL)
 	{
 		StringInfoData keys;
@@ -279,51 +334,39 @@ execute_query_step(const StepDef *s, int64 run_id, StepCounts *c, List **results
 		initStringInfo(&keys);
 		foreach(lc, s->unique_key)
 			appendStringInfo(&keys, "%s%s", keys.len ? ", " : "", quote_identifier(lfirst(lc)));
-		appendStringInfo(&sql,
-						 "WITH " DATAOPS_INTERNAL_PREFIX "src AS (\n"
-						 "  SELECT q.*, row_number() OVER (PARTITION BY %s ORDER BY\n%s\n) AS " DATAOPS_INTERNAL_PREFIX "rn\n"
-						 "  FROM (\n%s\n) q\n), ",
-						 keys.data, s->keep ? s->keep : keys.data, subquery);
 		live = DATAOPS_INTERNAL_PREFIX "rn = 1";
+		appendStringInfo(&sql, "%s AS " DATAOPS_INTERNAL_PREFIX "live", live);
+		expect_sql_flags(s->expectations, desc, live, params, &sql);
+		appendStringInfo(&sql,
+						 "\n  FROM (\n  SELECT q.*, row_number() OVER (PARTITION BY %s ORDER BY\n%s\n) AS " DATAOPS_INTERNAL_PREFIX "rn\n"
+						 "  FROM (\n%s\n) q\n) s",
+						 keys.data, s->keep ? s->keep : keys.data, subquery);
 	}
 	else
 	{
-		appendStringInfo(&sql, "WITH " DATAOPS_INTERNAL_PREFIX "src AS (\n  SELECT q.* FROM (\n%s\n) q\n), ",
-						 subquery);
 		live = "true";
+		appendStringInfo(&sql, "%s AS " DATAOPS_INTERNAL_PREFIX "live", live);
+		expect_sql_flags(s->expectations, desc, live, params, &sql);
+		appendStringInfo(&sql, "\n  FROM (\n%s\n) s", subquery);
 	}
-	published = psprintf("%s AND NOT %s", live, dropped ? dropped : "false");
-	appendStringInfoString(&sql, DATAOPS_INTERNAL_PREFIX "chk AS (\n  SELECT s.*");
-	expect_sql_flags(s->expectations, desc, live, params, &sql);
-	appendStringInfoString(&sql, "\n  FROM " DATAOPS_INTERNAL_PREFIX "src s\n), ");
-	appendStringInfo(&sql,
-					 DATAOPS_INTERNAL_PREFIX "ins AS (\n  INSERT INTO %s (%s) SELECT %s FROM " DATAOPS_INTERNAL_PREFIX "chk WHERE %s\n)",
-					 qname, cols, cols, published);
-	if (dropped)
-		appendStringInfo(&sql,
-						 ", " DATAOPS_INTERNAL_PREFIX "quar AS (\n  INSERT INTO %s (%s, _run_id, _failed_expectations) "
-						 "SELECT %s, $1, %s FROM " DATAOPS_INTERNAL_PREFIX "chk WHERE %s AND %s\n)",
-						 dataops_qualified_name(s->target_schema, side_table_name(s->target_table, "_quarantine")),
-						 cols, cols, expect_sql_failed_names(s->expectations, params), live, dropped);
-	complete = unexpected_table ? expect_sql_complete(s->expectations, params, &complete_names) : NULL;
-	if (complete)
-		appendStringInfo(&sql,
-						 ", " DATAOPS_INTERNAL_PREFIX "unx AS (\n  INSERT INTO %s (%s, _check_run_id, _expectation) "
-						 "SELECT %s, $1, " DATAOPS_INTERNAL_PREFIX "x.n FROM " DATAOPS_INTERNAL_PREFIX "chk "
-						 "CROSS JOIN LATERAL pg_catalog.unnest(%s) AS " DATAOPS_INTERNAL_PREFIX "x(n) WHERE %s AND %s\n)",
-						 unexpected_table, cols, cols, complete_names, live, complete);
-	appendStringInfo(&sql,
-					 "\nSELECT count(*), count(*) FILTER (WHERE NOT (%s)), "
-					 "count(*) FILTER (WHERE %s), count(*) FILTER (WHERE %s AND %s)",
-					 live, published, live, dropped ? dropped : "false");
-	expect_sql_aggregates(s->expectations, desc, live, published, params, &sql);
-	appendStringInfoString(&sql, "\nFROM " DATAOPS_INTERNAL_PREFIX "chk");
+	if (fenced)
+		appendStringInfoString(&sql, "\n  OFFSET 0\n) c");
 
-	run_statement(sql.data, params, out, 4, s->expectations, desc, results, result_cxt, 2);
-	c->rows_read = out[0];
-	c->duplicates_removed = out[1];
-	c->rows_written = out[2];
-	c->rows_quarantined = out[3];
+	sink = sink_create(s->expectations, desc, dataops_relation_oid(s->target_schema, s->target_table),
+					   quarantine, unexpected, run_id);
+	run_into_sink(sql.data, params, sink,
+				  sink_parallel_ok(sink) && !expect_needs_serial(s->expectations));
+	outcomes = sink_finish(sink, &counts, result_cxt);
+	c->rows_read = counts.rows_read;
+	c->duplicates_removed = counts.duplicates;
+	c->rows_written = counts.published;
+	c->rows_quarantined = counts.quarantined;
+
+	aggs = aggregate_row(s, desc, &aggdesc);
+	old = MemoryContextSwitchTo(result_cxt);
+	*results = expect_results(s->expectations, aggs, aggdesc, 2, counts.rows_read - counts.duplicates,
+							  counts.published, desc, outcomes);
+	MemoryContextSwitchTo(old);
 }
 
 /* Expectations of a bronze step that reads files: checked on the rows this run loaded. */

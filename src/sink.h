@@ -1,0 +1,67 @@
+/*
+ * sink.h: the rows of a step streamed to the target, the quarantine and
+ * <target>_unexpected, with the row-level expectations counted on the way.
+ *
+ * A step's checked query returns its own columns, then
+ * __dataops_live (false for a row deduplication discards), one boolean
+ * __dataops_u<k> per row-level expectation k (true: the row is unexpected)
+ * and one text __dataops_s<k> (the value reported for an unexpected row).
+ * The sink is the DestReceiver that query runs into: for each row it
+ * counts, per expectation, the missing and unexpected values and keeps
+ * Great Expectations' partial_unexpected_list (the first 20) and, for
+ * SUMMARY and COMPLETE, the counts behind partial_unexpected_counts; then
+ * it inserts the row into the target, or into the quarantine when a drop
+ * expectation rejects it (Delta Live Tables' expect_or_drop), and into
+ * <target>_unexpected once per COMPLETE expectation it fails.  The rows are
+ * never materialized: the query is read once, as it streams.
+ */
+#ifndef DATAOPS_SINK_H
+#define DATAOPS_SINK_H
+
+#include "postgres.h"
+#include "access/tupdesc.h"
+#include "tcop/dest.h"
+#include "catalog.h"
+
+/* Row counts of a step, as the sink saw them. */
+typedef struct SinkCounts
+{
+	int64		rows_read;		/* rows of the query */
+	int64		duplicates;		/* rows deduplication discarded */
+	int64		published;		/* rows inserted into the target */
+	int64		quarantined;	/* rows inserted into the quarantine */
+} SinkCounts;
+
+/*
+ * sink_create: a DestReceiver for the checked query of a step whose own
+ * columns are `desc` (its first desc->natts result columns) and whose
+ * expectations are `exps`.  `target`, `quarantine` and `unexpected` are the
+ * relations written (the latter two InvalidOid when there is none); their
+ * columns must be `desc` followed by dataops' two extra columns, as step.c
+ * creates them.  Opens them with RowExclusiveLock.  Raises 42501 when the
+ * current user may not insert into one of them, and 0A000 for a relation
+ * that is not a plain table, has row-level security enabled, or has
+ * triggers with transition tables.  Allocated in the current memory
+ * context, which must live until sink_finish.
+ */
+extern DestReceiver *sink_create(List *exps, TupleDesc desc, Oid target, Oid quarantine,
+								 Oid unexpected, int64 run_id);
+
+/*
+ * sink_parallel_ok: false when the rows must not be read by a parallel
+ * query: a relation written has BEFORE ROW triggers, which would run in
+ * parallel mode.
+ */
+extern bool sink_parallel_ok(DestReceiver *sink);
+
+/*
+ * sink_finish: closes the relations, sets *counts and returns an array
+ * with one ExpectationResult per expectation of `exps` (by position) in
+ * which, for row-level ones, missing_count, unexpected_count,
+ * partial_unexpected_list and (SUMMARY, COMPLETE) partial_unexpected_counts
+ * are filled; allocated in result_cxt.
+ */
+extern ExpectationResult *sink_finish(DestReceiver *sink, SinkCounts *counts,
+									  MemoryContext result_cxt);
+
+#endif							/* DATAOPS_SINK_H */
