@@ -6,11 +6,12 @@
  * mostly, partial_unexpected_list, result formats BASIC, SUMMARY and
  * COMPLETE); actions follow Delta Live Tables (warn, drop, fail).
  *
- * Every generated statement has the same shape: a CTE named
- * __dataops_chk holds the rows with one boolean column __dataops_u<k> per
- * row-level expectation k (its position in the list, from 1) that is true
- * for an unexpected row; an aggregate SELECT over it returns the counts
- * (expect_sql_aggregates) that expect_results turns into results.
+ * Every row-level expectation k (its position in the list, from 1) becomes
+ * one boolean column __dataops_u<k>, true for an unexpected row
+ * (expect_sql_flags).  A step's checked query streams those flags into
+ * sink.c, which counts them; dataops.validate() and bronze checks aggregate
+ * them in SQL over a CTE named __dataops_chk (expect_sql_aggregates).
+ * Either way expect_results turns the counts into results.
  */
 #ifndef DATAOPS_EXPECT_H
 #define DATAOPS_EXPECT_H

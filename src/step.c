@@ -1,11 +1,14 @@
 /*
- * step.c: one step, from rows to published target, in one statement.
+ * step.c: one step, from rows to published target, in one scan.
  *
  * The rows of the step's query are numbered per unique_key (row_number()
- * in keep order), every row-level expectation becomes a boolean column, and
- * one statement with data-modifying CTEs writes the surviving rows to the
- * target, the dropped ones to the quarantine, and returns every count and
- * sample: the query runs once and the rows are scanned once.
+ * in keep order) and every row-level expectation becomes a boolean column
+ * of one checked query, which streams into sink.c's DestReceiver: it
+ * counts the expectations and inserts each row into the target, the
+ * quarantine (drop) or <target>_unexpected (COMPLETE) as it arrives, so the
+ * query runs once and no row is materialized.  Aggregate kinds then share
+ * one aggregate query over the target, which holds exactly the published
+ * rows.
  *
  * The target keeps its identity (OID, grants, views, comments): it is
  * truncated and refilled in the step's transaction, and only recreated when
