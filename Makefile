@@ -2,10 +2,10 @@
 # Debian 12 machine (packages, build, throwaway cluster) through test/pg.sh.
 
 EXTENSION   = dataops
-EXTVERSION  = 0.2.0
+EXTVERSION  = 0.3.0
 MODULE_big  = dataops
 OBJS        = $(patsubst %.c,%.o,$(wildcard src/*.c))
-DATA        = sql/dataops--0.1.0.sql sql/dataops--0.1.0--0.2.0.sql
+DATA        = sql/dataops--0.1.0.sql sql/dataops--0.1.0--0.2.0.sql sql/dataops--0.2.0--0.3.0.sql
 PGFILEDESC  = "dataops - medallion data pipelines inside PostgreSQL"
 
 REGRESS      = setup api ingest expectations pipeline run schedule kinds suites regex sink

@@ -9,7 +9,7 @@ SELECT step, status FROM dataops.step_runs
  WHERE run_id = (SELECT max(run_id) FROM dataops.runs WHERE pipeline = 'slow');
 SELECT to_regclass('silver.sleepy') AS target_not_created;
 -- no worker is left behind
-SELECT count(*) AS workers FROM pg_stat_activity WHERE backend_type = 'dataops run';
+SELECT count(*) AS workers FROM pg_stat_activity WHERE backend_type = 'dataops step';
 
 -- the run history view
 SELECT pipeline, status FROM dataops.last_runs WHERE pipeline IN ('slow', 'odd') ORDER BY pipeline;

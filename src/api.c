@@ -23,6 +23,7 @@
 #include "utils/guc.h"
 #include "utils/jsonb.h"
 #include "utils/lsyscache.h"
+#include "utils/numeric.h"
 #include "utils/rel.h"
 #include "utils/varlena.h"
 
@@ -163,6 +164,52 @@ parse_target(const char *target, const char *layer, char **schema, char **table)
 
 static const char *const csv_options[] = {"header", "delimiter", "quote", "escape", "null", "encoding", "normalize_names"};
 
+/*
+ * Checks a run option's value: retries a non-negative integer, an interval
+ * for retry_delay, timeout and step_timeout, a boolean for retry_on_crash.
+ * Raises 22023 naming the option.
+ */
+static void
+validate_run_option(const char *key, JsonbValue *val)
+{
+	if (strcmp(key, "retries") == 0)
+	{
+		char	   *t = val->type == jbvNumeric ?
+			DatumGetCString(DirectFunctionCall1(numeric_out, NumericGetDatum(val->val.numeric))) : NULL;
+		char	   *end;
+		long		n = t ? strtol(t, &end, 10) : -1;
+
+		if (t == NULL || *end != '\0' || n < 0 || n > 100)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("option \"retries\" must be an integer from 0 to 100"),
+					 errhint("Example: '{\"retries\": 3, \"retry_delay\": \"30 seconds\"}'.")));
+	}
+	else if (strcmp(key, "retry_on_crash") == 0)
+	{
+		if (val->type != jbvBool)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("option \"retry_on_crash\" must be true or false")));
+	}
+	else
+	{
+		if (val->type != jbvString)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("option \"%s\" must be an interval given as a string", key),
+					 errhint("Example: '\"5 minutes\"'.")));
+		if (dataops_interval_ms(pnstrdup(val->val.string.val, val->val.string.len), key) <= 0 &&
+			strcmp(key, "retry_delay") != 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("option \"%s\" must be a positive interval", key)));
+	}
+}
+
+static const char *const step_run_options[] = {"retries", "retry_delay", "timeout"};
+static const char *const pipeline_run_options[] = {"timeout", "retries", "retry_delay", "step_timeout", "retry_on_crash"};
+
 /* Validates options: known keys only, each of the right JSON type. */
 static void
 validate_options(Jsonb *options, bool reads_files)
@@ -188,6 +235,14 @@ validate_options(Jsonb *options, bool reads_files)
 			continue;
 		key = pnstrdup(v.val.string.val, v.val.string.len);
 		tok = JsonbIteratorNext(&it, &val, true);
+		for (i = 0; i < lengthof(step_run_options); i++)
+			if (strcmp(key, step_run_options[i]) == 0)
+				known = true;
+		if (known)
+		{
+			validate_run_option(key, &val);
+			continue;
+		}
 		for (i = 0; i < lengthof(csv_options); i++)
 			if (strcmp(key, csv_options[i]) == 0)
 				known = true;
@@ -195,7 +250,7 @@ validate_options(Jsonb *options, bool reads_files)
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("unknown step option \"%s\"", key),
-					 errhint("Valid options are header, delimiter, quote, escape, null, encoding and normalize_names.")));
+					 errhint("Valid options are retries, retry_delay and timeout, and for steps that read files header, delimiter, quote, escape, null, encoding and normalize_names.")));
 		if (!reads_files)
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -423,5 +478,106 @@ dataops_add_expectation(PG_FUNCTION_ARGS)
 	api_check_expectation_on_step(s, &e);
 	catalog_insert_expectation(pipeline, step, &e);
 	catalog_check_expectation_names();
+	PG_RETURN_VOID();
+}
+
+/*
+ * dataops.set_pipeline_option(pipeline text, key text, value jsonb) → void:
+ * sets a run option of the pipeline (timeout: an interval string, the whole
+ * run; retries, retry_delay, step_timeout: defaults for its steps;
+ * retry_on_crash: a boolean), or removes it when value is NULL.  Raises
+ * 42704 for an unknown pipeline, 42501 unless the caller has the privileges
+ * of its owner, 22023 for an unknown key or a value of the wrong type.
+ */
+PG_FUNCTION_INFO_V1(dataops_set_pipeline_option);
+Datum
+dataops_set_pipeline_option(PG_FUNCTION_ARGS)
+{
+	char	   *pipeline;
+	char	   *key;
+	Jsonb	   *value = PG_ARGISNULL(2) ? NULL : PG_GETARG_JSONB_P(2);
+	int			i;
+	bool		known = false;
+
+	api_require_arg(PG_ARGISNULL(0), "pipeline");
+	api_require_arg(PG_ARGISNULL(1), "key");
+	pipeline = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	key = text_to_cstring(PG_GETARG_TEXT_PP(1));
+	(void) api_lookup_owned_pipeline(pipeline, "change");
+	for (i = 0; i < lengthof(pipeline_run_options); i++)
+		if (strcmp(key, pipeline_run_options[i]) == 0)
+			known = true;
+	if (!known)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("unknown pipeline option \"%s\"", key),
+				 errhint("Valid options are timeout, retries, retry_delay, step_timeout and retry_on_crash.")));
+	if (value)
+	{
+		JsonbValue	v;
+
+		if (!JsonbExtractScalar(&value->root, &v))
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("value of option \"%s\" must be a JSON scalar", key)));
+		if (v.type == jbvNull)
+			value = NULL;
+		else
+			validate_run_option(key, &v);
+	}
+	catalog_set_pipeline_option(pipeline, key, value);
+	PG_RETURN_VOID();
+}
+
+/*
+ * dataops.add_dependency(pipeline text, upstream text) → void: whenever a
+ * run of `upstream` succeeds, a run of `pipeline` is queued (event-driven
+ * chaining).  Raises 42704 for an unknown pipeline, 42501 unless the caller
+ * has the privileges of both owners, 22023 for a pipeline depending on
+ * itself, 42P17 for a cycle.  Adding an existing dependency does nothing.
+ */
+PG_FUNCTION_INFO_V1(dataops_add_dependency);
+Datum
+dataops_add_dependency(PG_FUNCTION_ARGS)
+{
+	char	   *pipeline;
+	char	   *upstream;
+
+	api_require_arg(PG_ARGISNULL(0), "pipeline");
+	api_require_arg(PG_ARGISNULL(1), "upstream");
+	pipeline = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	upstream = text_to_cstring(PG_GETARG_TEXT_PP(1));
+	(void) api_lookup_owned_pipeline(pipeline, "change");
+	(void) api_lookup_owned_pipeline(upstream, "depend on");
+	if (strcmp(pipeline, upstream) == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("pipeline \"%s\" cannot depend on itself", pipeline)));
+	(void) catalog_add_dependency(pipeline, upstream);
+	PG_RETURN_VOID();
+}
+
+/*
+ * dataops.drop_dependency(pipeline text, upstream text) → void.  Raises
+ * 42704 when there is no such dependency, 42501 unless the caller has the
+ * privileges of the pipeline's owner.
+ */
+PG_FUNCTION_INFO_V1(dataops_drop_dependency);
+Datum
+dataops_drop_dependency(PG_FUNCTION_ARGS)
+{
+	char	   *pipeline;
+	char	   *upstream;
+
+	api_require_arg(PG_ARGISNULL(0), "pipeline");
+	api_require_arg(PG_ARGISNULL(1), "upstream");
+	pipeline = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	upstream = text_to_cstring(PG_GETARG_TEXT_PP(1));
+	(void) api_lookup_owned_pipeline(pipeline, "change");
+	if (!catalog_drop_dependency(pipeline, upstream))
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("pipeline \"%s\" does not depend on \"%s\"", pipeline, upstream),
+				 errhint("See SELECT * FROM dataops.pipeline_dependencies.")));
 	PG_RETURN_VOID();
 }

@@ -9,6 +9,7 @@
 #include "postgres.h"
 
 #include "catalog/pg_type.h"
+#include "commands/trigger.h"
 #include "executor/spi.h"
 #include "miscadmin.h"
 #include "utils/acl.h"
@@ -18,12 +19,16 @@
 #include "utils/jsonb.h"
 #include "utils/lsyscache.h"
 #include "utils/numeric.h"
+#include "utils/snapmgr.h"
 #include "utils/timestamp.h"
 
 #include "catalog.h"
 #include "dataops.h"
 
 #define MAX_ARGS 20
+
+/* True while catalog_prune_history deletes events (dataops_events_guard lets it). */
+static bool pruning = false;
 
 typedef struct Args
 {
@@ -222,14 +227,16 @@ catalog_get_pipeline(const char *name, bool missing_ok)
 	PipelineDef *p = NULL;
 
 	arg_text(&a, name);
-	if (catalog_exec("SELECT name, owner::text FROM dataops.pipelines WHERE name = $1", &a, true) == 1)
+	if (catalog_exec("SELECT name, owner::text, options FROM dataops.pipelines WHERE name = $1", &a, true) == 1)
 	{
 		MemoryContext spi = MemoryContextSwitchTo(caller);
+		bool		isnull;
 
 		p = palloc0(sizeof(PipelineDef));
 		p->name = get_text(0, 1);
 		p->owner = get_text(0, 2);
 		p->owner_oid = get_role_oid(p->owner, true);
+		p->options = DatumGetJsonbPCopy(get_datum(0, 3, &isnull));
 		MemoryContextSwitchTo(spi);
 	}
 	SPI_finish();
@@ -459,128 +466,8 @@ catalog_insert_expectation(const char *pipeline, const char *step, const Expecta
 	SPI_finish();
 }
 
-int64
-catalog_insert_run(const char *pipeline, bool full_refresh, const char *triggered_by, int pid)
-{
-	Args		a = {0};
-	int64		run_id;
-	bool		isnull;
-
-	enter_spi();
-	arg_text(&a, pipeline);
-	arg_datum(&a, BOOLOID, BoolGetDatum(full_refresh), false);
-	arg_text(&a, triggered_by);
-	arg_datum(&a, INT4OID, Int32GetDatum(pid), false);
-	catalog_exec("INSERT INTO dataops.runs (pipeline, status, full_refresh, triggered_by, worker_pid) "
-				 "VALUES ($1, 'queued', $2, $3, $4) RETURNING run_id", &a, false);
-	run_id = DatumGetInt64(get_datum(0, 1, &isnull));
-	SPI_finish();
-	return run_id;
-}
-
 void
-catalog_set_run_running(int64 run_id)
-{
-	Args		a = {0};
-
-	enter_spi();
-	arg_int8(&a, run_id, false);
-	catalog_exec("UPDATE dataops.runs SET status = 'running', started_at = clock_timestamp() WHERE run_id = $1",
-				 &a, false);
-	SPI_finish();
-}
-
-void
-catalog_finish_run(int64 run_id, const char *status, const char *error_message,
-				   const char *error_detail, const char *sqlstate, const char *failed_step)
-{
-	Args		a = {0};
-
-	enter_spi();
-	arg_int8(&a, run_id, false);
-	arg_text(&a, status);
-	arg_text(&a, error_message);
-	arg_text(&a, error_detail);
-	arg_text(&a, sqlstate);
-	arg_text(&a, failed_step);
-	catalog_exec("UPDATE dataops.runs SET status = $2, finished_at = clock_timestamp(), "
-				 "started_at = coalesce(started_at, clock_timestamp()), "
-				 "error_message = $3, error_detail = $4, error_sqlstate = $5, failed_step = $6 "
-				 "WHERE run_id = $1", &a, false);
-	SPI_finish();
-}
-
-/*
- * Marks runs that can no longer be executing as failed: those queued or
- * running before the server started (their worker died with it), and, for
- * `pipeline`, any other open run (the caller holds the pipeline's run lock, so
- * no other worker is executing it).  Returns the number of runs recovered.
- */
-int
-catalog_recover_runs(const char *pipeline, int64 except_run_id)
-{
-	Args		a = {0};
-	uint64		n;
-
-	enter_spi();
-	arg_text(&a, pipeline);
-	arg_int8(&a, except_run_id, false);
-	n = catalog_exec("UPDATE dataops.runs SET status = 'failed', finished_at = clock_timestamp(), "
-					 "error_message = CASE WHEN queued_at < pg_postmaster_start_time() "
-					 "  THEN 'server restarted while the run was ' || status "
-					 "  ELSE 'the run''s background worker exited without recording an outcome' END "
-					 "WHERE status IN ('queued', 'running') AND run_id <> $2 "
-					 "AND (queued_at < pg_postmaster_start_time() OR (pipeline = $1 AND status = 'running'))",
-					 &a, false);
-	if (n > 0)
-		catalog_exec("UPDATE dataops.step_runs s SET status = 'failed', finished_at = r.finished_at, "
-					 "error_message = r.error_message FROM dataops.runs r "
-					 "WHERE s.run_id = r.run_id AND s.status = 'running' AND r.status = 'failed'",
-					 NULL, false);
-	SPI_finish();
-	return (int) n;
-}
-
-void
-catalog_insert_step_run(int64 run_id, const StepDef *step, const char *status,
-						const StepCounts *c, const char *error_message, TimestampTz started_at)
-{
-	Args		a = {0};
-	bool		have = (c != NULL);
-	bool		bronze_files = have && step->query == NULL;
-
-	enter_spi();
-	arg_int8(&a, run_id, false);
-	arg_text(&a, step->name);
-	arg_text(&a, step->layer);
-	arg_text(&a, psprintf("%s.%s", step->target_schema, step->target_table));
-	arg_text(&a, status);
-	arg_int8(&a, have ? c->rows_read : 0, !have);
-	arg_int8(&a, have ? c->rows_written : 0, !have);
-	arg_int8(&a, have ? c->duplicates_removed : 0, !have);
-	arg_int8(&a, have ? c->rows_quarantined : 0, !have);
-	arg_int8(&a, bronze_files ? c->files_ingested : 0, !bronze_files);
-	arg_int8(&a, bronze_files ? c->files_skipped : 0, !bronze_files);
-	arg_datum(&a, BOOLOID, BoolGetDatum(have && c->target_recreated), false);
-	arg_datum(&a, TIMESTAMPTZOID, TimestampTzGetDatum(started_at), started_at == 0);
-	arg_text(&a, error_message);
-	catalog_exec("INSERT INTO dataops.step_runs (run_id, step, layer, target, status, rows_read, rows_written, "
-				 "duplicates_removed, rows_quarantined, files_ingested, files_skipped, target_recreated, "
-				 "started_at, finished_at, error_message) "
-				 "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, "
-				 "CASE WHEN $5 IN ('skipped', 'running') THEN NULL ELSE clock_timestamp() END, $14) "
-				 "ON CONFLICT (run_id, step) DO UPDATE SET status = EXCLUDED.status, "
-				 "rows_read = EXCLUDED.rows_read, rows_written = EXCLUDED.rows_written, "
-				 "duplicates_removed = EXCLUDED.duplicates_removed, rows_quarantined = EXCLUDED.rows_quarantined, "
-				 "files_ingested = EXCLUDED.files_ingested, files_skipped = EXCLUDED.files_skipped, "
-				 "target_recreated = EXCLUDED.target_recreated, finished_at = EXCLUDED.finished_at, "
-				 "error_message = EXCLUDED.error_message",
-				 &a, false);
-	SPI_finish();
-}
-
-void
-catalog_insert_expectation_result(int64 run_id, const char *step, const ExpectationResult *r)
+catalog_insert_expectation_result(int64 run_id, const char *step, int attempt, const ExpectationResult *r)
 {
 	Args		a = {0};
 	bool		table_level = r->missing_count < 0;
@@ -606,10 +493,11 @@ catalog_insert_expectation_result(int64 run_id, const char *step, const Expectat
 			  Float8GetDatum(r->element_count > 0 ? (double) r->missing_count * 100.0 / (double) r->element_count : 0.0),
 			  table_level || r->element_count == 0);
 	arg_jsonb(&a, r->partial_unexpected_counts);
+	arg_datum(&a, INT4OID, Int32GetDatum(attempt), false);
 	catalog_exec("INSERT INTO dataops.expectation_results (run_id, step, expectation, kind, action, column_name, "
 				 "mostly, element_count, missing_count, unexpected_count, unexpected_percent, observed_value, "
-				 "success, partial_unexpected_list, suite, result_format, missing_percent, partial_unexpected_counts) "
-				 "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)",
+				 "success, partial_unexpected_list, suite, result_format, missing_percent, partial_unexpected_counts, attempt) "
+				 "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)",
 				 &a, false);
 	SPI_finish();
 }
@@ -925,4 +813,632 @@ json_string_list(JsonbValue *v, const char *what)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("%s must be a non-empty JSON array of strings", what)));
 	return result;
+}
+
+/* ---------- orchestration: runs, step attempts, events ---------- */
+
+void
+catalog_emit_event(int64 run_id, const char *pipeline, const char *step, const char *kind,
+				   const char *status, const char *details_json)
+{
+	Args		a = {0};
+
+	enter_spi();
+	arg_int8(&a, run_id, run_id == 0);
+	arg_text(&a, pipeline);
+	arg_text(&a, step);
+	arg_text(&a, kind);
+	arg_text(&a, status);
+	arg_text(&a, details_json);
+	catalog_exec("SELECT dataops._emit_event($1, $2, $3, $4, $5, CAST($6 AS jsonb))", &a, false);
+	SPI_finish();
+}
+
+int64
+catalog_insert_run(const char *pipeline, bool full_refresh, const char *triggered_by, int64 upstream_run_id)
+{
+	Args		a = {0};
+	int64		run_id;
+	bool		isnull;
+
+	enter_spi();
+	arg_text(&a, pipeline);
+	arg_datum(&a, BOOLOID, BoolGetDatum(full_refresh), false);
+	arg_text(&a, triggered_by);
+	arg_int8(&a, upstream_run_id, upstream_run_id == 0);
+	catalog_exec("WITH r AS (INSERT INTO dataops.runs (pipeline, status, full_refresh, triggered_by, upstream_run_id) "
+				 "VALUES ($1, 'queued', $2, $3, $4) RETURNING run_id) "
+				 "SELECT r.run_id, dataops._emit_event(r.run_id, $1, NULL, 'run', 'queued', "
+				 "pg_catalog.jsonb_build_object('triggered_by', $3, 'full_refresh', $2, 'upstream_run_id', $4)) FROM r",
+				 &a, false);
+	run_id = DatumGetInt64(get_datum(0, 1, &isnull));
+	SPI_finish();
+	return run_id;
+}
+
+List *
+catalog_queued_runs(int limit, TimestampTz *next_not_before)
+{
+	MemoryContext caller = enter_spi();
+	Args		a = {0};
+	List	   *result = NIL;
+	uint64		i;
+	uint64		n;
+
+	arg_int8(&a, limit, false);
+	n = catalog_exec("SELECT run_id, pipeline, full_refresh FROM dataops.runs "
+					 "WHERE status = 'queued' AND kind = 'pipeline' "
+					 "AND (not_before IS NULL OR not_before <= clock_timestamp()) ORDER BY run_id LIMIT $1",
+					 &a, true);
+	for (i = 0; i < n; i++)
+	{
+		MemoryContext spi = MemoryContextSwitchTo(caller);
+		QueuedRun  *q = palloc0(sizeof(QueuedRun));
+		bool		isnull;
+
+		q->run_id = DatumGetInt64(get_datum(i, 1, &isnull));
+		q->pipeline = get_text(i, 2);
+		q->full_refresh = DatumGetBool(get_datum(i, 3, &isnull));
+		result = lappend(result, q);
+		MemoryContextSwitchTo(spi);
+	}
+	*next_not_before = 0;
+	if (catalog_exec("SELECT min(not_before) FROM dataops.runs WHERE status = 'queued' "
+					 "AND not_before > clock_timestamp()", NULL, true) == 1)
+	{
+		bool		isnull;
+		Datum		d = get_datum(0, 1, &isnull);
+
+		if (!isnull)
+			*next_not_before = DatumGetTimestampTz(d);
+	}
+	SPI_finish();
+	return result;
+}
+
+void
+catalog_set_run_running(int64 run_id, int pid)
+{
+	Args		a = {0};
+
+	enter_spi();
+	arg_int8(&a, run_id, false);
+	arg_datum(&a, INT4OID, Int32GetDatum(pid), false);
+	catalog_exec("WITH r AS (UPDATE dataops.runs SET status = 'running', started_at = clock_timestamp(), "
+				 "worker_pid = $2 WHERE run_id = $1 RETURNING run_id, pipeline) "
+				 "SELECT dataops._emit_event(r.run_id, r.pipeline, NULL, 'run', 'running', '{}') FROM r",
+				 &a, false);
+	SPI_finish();
+}
+
+void
+catalog_finish_run(int64 run_id, const char *status, const char *error_message,
+				   const char *error_detail, const char *sqlstate, const char *failed_step)
+{
+	Args		a = {0};
+
+	enter_spi();
+	arg_int8(&a, run_id, false);
+	arg_text(&a, status);
+	arg_text(&a, error_message);
+	arg_text(&a, error_detail);
+	arg_text(&a, sqlstate);
+	arg_text(&a, failed_step);
+	catalog_exec("WITH r AS (UPDATE dataops.runs SET status = $2, finished_at = clock_timestamp(), "
+				 "started_at = coalesce(started_at, clock_timestamp()), "
+				 "error_message = $3, error_detail = $4, error_sqlstate = $5, failed_step = $6 "
+				 "WHERE run_id = $1 RETURNING run_id, pipeline, started_at, finished_at) "
+				 "SELECT dataops._emit_event(r.run_id, r.pipeline, NULL, 'run', $2, "
+				 "pg_catalog.jsonb_strip_nulls(pg_catalog.jsonb_build_object('error', $3, 'failed_step', $6, "
+				 "'sqlstate', $5, 'duration', CAST(r.finished_at - r.started_at AS text)))) FROM r",
+				 &a, false);
+	SPI_finish();
+}
+
+int
+catalog_recover_orphaned_runs(void)
+{
+	uint64		n;
+
+	enter_spi();
+
+	/*
+	 * Every run still marked running lost its scheduler (only one runs per
+	 * database): the server restarted or crashed.  Its running attempts
+	 * crashed.  With retry_on_crash the run is queued again, after a backoff
+	 * that doubles with each crash (10 s, 20 s, ... capped at 1 h), and given
+	 * up after 5 crashes, so a step that crashes the server is not retried in
+	 * a tight loop (TimescaleDB's crash accounting).
+	 */
+	catalog_exec("WITH s AS (UPDATE dataops.step_runs s SET status = 'crashed', finished_at = clock_timestamp(), "
+				 "error_message = 'the server restarted while the step was running' "
+				 "FROM dataops.runs r WHERE s.run_id = r.run_id AND r.status = 'running' AND s.status = 'running' "
+				 "RETURNING s.run_id, r.pipeline, s.step, s.attempt) "
+				 "SELECT dataops._emit_event(s.run_id, s.pipeline, s.step, 'step', 'crashed', "
+				 "pg_catalog.jsonb_build_object('attempt', s.attempt)) FROM s",
+				 NULL, false);
+	n = catalog_exec("WITH o AS (SELECT r.run_id, r.crash_count + 1 AS crashes, "
+					 "  coalesce((p.options->>'retry_on_crash')::boolean, false) AS retry "
+					 "  FROM dataops.runs r LEFT JOIN dataops.pipelines p ON p.name = r.pipeline "
+					 "  WHERE r.status = 'running' AND r.kind = 'pipeline' FOR UPDATE OF r), "
+					 "u AS (UPDATE dataops.runs r SET crash_count = o.crashes, "
+					 "  status = CASE WHEN o.retry AND o.crashes <= 5 THEN 'queued' ELSE 'failed' END, "
+					 "  not_before = CASE WHEN o.retry AND o.crashes <= 5 THEN clock_timestamp() + "
+					 "    least(interval '10 seconds' * power(2, o.crashes - 1), interval '1 hour') END, "
+					 "  finished_at = CASE WHEN o.retry AND o.crashes <= 5 THEN NULL ELSE clock_timestamp() END, "
+					 "  error_message = CASE WHEN o.retry AND o.crashes <= 5 THEN NULL "
+					 "    WHEN o.retry THEN 'server restarted while the run was running (' || o.crashes || ' times); not retried again' "
+					 "    ELSE 'server restarted while the run was running' END "
+					 "  FROM o WHERE r.run_id = o.run_id "
+					 "  RETURNING r.run_id, r.pipeline, r.status, r.not_before, r.crash_count) "
+					 "SELECT dataops._emit_event(u.run_id, u.pipeline, NULL, 'run', u.status, "
+					 "pg_catalog.jsonb_strip_nulls(pg_catalog.jsonb_build_object('reason', 'server restarted', "
+					 "'crash_count', u.crash_count, 'not_before', u.not_before))) FROM u",
+					 NULL, false);
+	/* validations run in their caller's backend: only a server restart ends them */
+	catalog_exec("UPDATE dataops.runs SET status = 'failed', finished_at = clock_timestamp(), "
+				 "error_message = 'server restarted while the validation was running' "
+				 "WHERE kind = 'validation' AND status = 'running' AND started_at < pg_postmaster_start_time()",
+				 NULL, false);
+	SPI_finish();
+	return (int) n;
+}
+
+int64
+catalog_insert_step_attempt(int64 run_id, const StepDef *step, int *attempt)
+{
+	Args		a = {0};
+	int64		id;
+	bool		isnull;
+
+	enter_spi();
+	arg_int8(&a, run_id, false);
+	arg_text(&a, step->name);
+	arg_text(&a, step->layer);
+	arg_text(&a, psprintf("%s.%s", step->target_schema, step->target_table));
+	arg_text(&a, step->pipeline);
+	/* attempts continue where an earlier admission of the run (before a crash) stopped */
+	catalog_exec("WITH n AS (SELECT coalesce(max(attempt), 0) + 1 AS attempt FROM dataops.step_runs "
+				 "  WHERE run_id = $1 AND step = $2), "
+				 "s AS (INSERT INTO dataops.step_runs (run_id, step, layer, target, status, attempt, started_at) "
+				 "  SELECT $1, $2, $3, $4, 'running', n.attempt, clock_timestamp() FROM n "
+				 "  RETURNING step_run_id, attempt) "
+				 "SELECT s.step_run_id, s.attempt, dataops._emit_event($1, $5, $2, 'step', 'running', "
+				 "pg_catalog.jsonb_build_object('attempt', s.attempt)) FROM s",
+				 &a, false);
+	id = DatumGetInt64(get_datum(0, 1, &isnull));
+	*attempt = DatumGetInt32(get_datum(0, 2, &isnull));
+	SPI_finish();
+	return id;
+}
+
+void
+catalog_delete_step_attempt(int64 step_run_id)
+{
+	Args		a = {0};
+
+	enter_spi();
+	arg_int8(&a, step_run_id, false);
+	catalog_exec("DELETE FROM dataops.step_runs WHERE step_run_id = $1", &a, false);
+	SPI_finish();
+}
+
+StepAttempt *
+catalog_get_step_attempt(int64 step_run_id, int worker_pid)
+{
+	MemoryContext caller = enter_spi();
+	Args		a = {0};
+	StepAttempt *sa = NULL;
+
+	arg_int8(&a, step_run_id, false);
+	arg_datum(&a, INT4OID, Int32GetDatum(worker_pid), false);
+	if (catalog_exec("UPDATE dataops.step_runs s SET worker_pid = $2 FROM dataops.runs r "
+					 "WHERE s.step_run_id = $1 AND r.run_id = s.run_id "
+					 "RETURNING s.run_id, r.pipeline, s.step, s.attempt, r.full_refresh, s.status",
+					 &a, false) == 1)
+	{
+		MemoryContext spi = MemoryContextSwitchTo(caller);
+		bool		isnull;
+
+		sa = palloc0(sizeof(StepAttempt));
+		sa->step_run_id = step_run_id;
+		sa->run_id = DatumGetInt64(get_datum(0, 1, &isnull));
+		sa->pipeline = get_text(0, 2);
+		sa->step = get_text(0, 3);
+		sa->attempt = DatumGetInt32(get_datum(0, 4, &isnull));
+		sa->full_refresh = DatumGetBool(get_datum(0, 5, &isnull));
+		sa->status = get_text(0, 6);
+		MemoryContextSwitchTo(spi);
+	}
+	SPI_finish();
+	return sa;
+}
+
+char *
+catalog_step_attempt_status(int64 step_run_id, char **error_message)
+{
+	MemoryContext caller = enter_spi();
+	Args		a = {0};
+	char	   *status = NULL;
+
+	*error_message = NULL;
+	arg_int8(&a, step_run_id, false);
+	if (catalog_exec("SELECT status, error_message FROM dataops.step_runs WHERE step_run_id = $1", &a, true) == 1)
+	{
+		MemoryContext spi = MemoryContextSwitchTo(caller);
+
+		status = get_text(0, 1);
+		*error_message = get_text(0, 2);
+		MemoryContextSwitchTo(spi);
+	}
+	SPI_finish();
+	return status;
+}
+
+void
+catalog_finish_step_attempt(int64 step_run_id, const char *status, const StepCounts *c,
+							const char *error_message, const char *error_detail, const char *sqlstate,
+							bool bronze_files)
+{
+	Args		a = {0};
+	bool		have = (c != NULL);
+
+	bronze_files = bronze_files && have;
+	enter_spi();
+	arg_int8(&a, step_run_id, false);
+	arg_text(&a, status);
+	arg_int8(&a, have ? c->rows_read : 0, !have);
+	arg_int8(&a, have ? c->rows_written : 0, !have);
+	arg_int8(&a, have ? c->duplicates_removed : 0, !have);
+	arg_int8(&a, have ? c->rows_quarantined : 0, !have);
+	arg_int8(&a, bronze_files ? c->files_ingested : 0, !bronze_files);
+	arg_int8(&a, bronze_files ? c->files_skipped : 0, !bronze_files);
+	arg_datum(&a, BOOLOID, BoolGetDatum(have && c->target_recreated), false);
+	arg_text(&a, error_message);
+	arg_text(&a, error_detail);
+	arg_text(&a, sqlstate);
+	catalog_exec("WITH s AS (UPDATE dataops.step_runs SET status = $2, rows_read = $3, rows_written = $4, "
+				 "duplicates_removed = $5, rows_quarantined = $6, files_ingested = $7, files_skipped = $8, "
+				 "target_recreated = $9, error_message = $10, error_detail = $11, error_sqlstate = $12, "
+				 "finished_at = clock_timestamp() WHERE step_run_id = $1 "
+				 "RETURNING run_id, step, attempt, started_at, finished_at), "
+				 "r AS (SELECT s.*, r.pipeline FROM s JOIN dataops.runs r USING (run_id)) "
+				 "SELECT dataops._emit_event(r.run_id, r.pipeline, r.step, 'step', $2, "
+				 "pg_catalog.jsonb_strip_nulls(pg_catalog.jsonb_build_object('attempt', r.attempt, "
+				 "'rows_written', $4, 'rows_quarantined', $6, 'error', $10, 'sqlstate', $12, "
+				 "'duration', CAST(r.finished_at - r.started_at AS text)))) FROM r",
+				 &a, false);
+	SPI_finish();
+}
+
+void
+catalog_set_step_retry(int64 step_run_id, TimestampTz retry_at)
+{
+	Args		a = {0};
+
+	enter_spi();
+	arg_int8(&a, step_run_id, false);
+	arg_datum(&a, TIMESTAMPTZOID, TimestampTzGetDatum(retry_at), false);
+	catalog_exec("WITH s AS (UPDATE dataops.step_runs SET retry_at = $2 WHERE step_run_id = $1 "
+				 "RETURNING run_id, step, attempt) "
+				 "SELECT dataops._emit_event(s.run_id, r.pipeline, s.step, 'step', 'retrying', "
+				 "pg_catalog.jsonb_build_object('attempt', s.attempt, 'retry_at', $2)) "
+				 "FROM s JOIN dataops.runs r USING (run_id)",
+				 &a, false);
+	SPI_finish();
+}
+
+void
+catalog_mark_step(int64 run_id, const StepDef *step, const char *status, const char *reason)
+{
+	Args		a = {0};
+
+	enter_spi();
+	arg_int8(&a, run_id, false);
+	arg_text(&a, step->name);
+	arg_text(&a, step->layer);
+	arg_text(&a, psprintf("%s.%s", step->target_schema, step->target_table));
+	arg_text(&a, status);
+	arg_text(&a, reason);
+	arg_text(&a, step->pipeline);
+	catalog_exec("WITH s AS (INSERT INTO dataops.step_runs (run_id, step, layer, target, status, attempt, finished_at, error_message) "
+				 "  SELECT $1, $2, $3, $4, $5, coalesce(max(attempt), 0) + 1, clock_timestamp(), $6 "
+				 "  FROM dataops.step_runs WHERE run_id = $1 AND step = $2 RETURNING attempt) "
+				 "SELECT dataops._emit_event($1, $7, $2, 'step', $5, "
+				 "pg_catalog.jsonb_strip_nulls(pg_catalog.jsonb_build_object('attempt', s.attempt, 'reason', $6))) FROM s",
+				 &a, false);
+	SPI_finish();
+}
+
+bool
+catalog_run_cancel_requested(int64 run_id)
+{
+	Args		a = {0};
+	bool		result = false;
+
+	enter_spi();
+	arg_int8(&a, run_id, false);
+	if (catalog_exec("SELECT 1 FROM dataops.runs WHERE run_id = $1 AND cancel_requested", &a, true) == 1)
+		result = true;
+	SPI_finish();
+	return result;
+}
+
+List *
+catalog_cancel_requested_runs(void)
+{
+	MemoryContext caller = enter_spi();
+	List	   *result = NIL;
+	uint64		i;
+	uint64		n;
+
+	n = catalog_exec("SELECT run_id FROM dataops.runs WHERE status = 'running' AND cancel_requested", NULL, true);
+	for (i = 0; i < n; i++)
+	{
+		bool		isnull;
+		int64		id = DatumGetInt64(get_datum(i, 1, &isnull));
+		MemoryContext spi = MemoryContextSwitchTo(caller);
+		int64	   *p = palloc(sizeof(int64));
+
+		*p = id;
+		result = lappend(result, p);
+		MemoryContextSwitchTo(spi);
+	}
+	SPI_finish();
+	return result;
+}
+
+void
+catalog_request_run_cancel(int64 run_id)
+{
+	Args		a = {0};
+
+	enter_spi();
+	arg_int8(&a, run_id, false);
+	catalog_exec("UPDATE dataops.runs SET cancel_requested = true WHERE run_id = $1", &a, false);
+	SPI_finish();
+}
+
+bool
+catalog_cancel_run(int64 run_id)
+{
+	Args		a = {0};
+	uint64		n;
+
+	enter_spi();
+	arg_int8(&a, run_id, false);
+	n = catalog_exec("WITH r AS (UPDATE dataops.runs SET status = 'canceled', finished_at = clock_timestamp(), "
+					 "cancel_requested = true, error_message = 'canceled while queued' "
+					 "WHERE run_id = $1 AND status = 'queued' RETURNING run_id, pipeline) "
+					 "SELECT dataops._emit_event(r.run_id, r.pipeline, NULL, 'run', 'canceled', "
+					 "'{\"reason\": \"canceled while queued\"}') FROM r",
+					 &a, false);
+	if (n == 0)
+		n = catalog_exec("WITH r AS (UPDATE dataops.runs SET cancel_requested = true "
+						 "WHERE run_id = $1 AND status = 'running' AND NOT cancel_requested RETURNING run_id, pipeline) "
+						 "SELECT dataops._emit_event(r.run_id, r.pipeline, NULL, 'run', 'canceling', '{}') FROM r",
+						 &a, false);
+	if (n == 0)
+		n = catalog_exec("SELECT 1 FROM dataops.runs WHERE run_id = $1 AND status = 'running'", &a, true);
+	SPI_finish();
+	return n > 0;
+}
+
+RunInfo *
+catalog_get_run_info(int64 run_id)
+{
+	MemoryContext caller = CurrentMemoryContext;
+	Oid			types[1] = {INT8OID};
+	Datum		values[1];
+	RunInfo    *ri = NULL;
+	Oid			save_user;
+	int			save_sec;
+
+	/*
+	 * A fresh snapshot, even in a REPEATABLE READ transaction: the scheduler
+	 * and the workers commit the run's progress while the caller waits.
+	 */
+	values[0] = Int64GetDatum(run_id);
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	PushActiveSnapshot(GetLatestSnapshot());
+	GetUserIdAndSecContext(&save_user, &save_sec);
+	SetUserIdAndSecContext(dataops_extension_owner(), save_sec | SECURITY_LOCAL_USERID_CHANGE);
+	if (SPI_execute_with_args("SELECT pipeline, status, error_message, error_detail, error_sqlstate, failed_step, kind "
+							  "FROM dataops.runs WHERE run_id = $1",
+							  1, types, values, NULL, true, 1) != SPI_OK_SELECT)
+		elog(ERROR, "could not read dataops.runs");
+	SetUserIdAndSecContext(save_user, save_sec);
+	PopActiveSnapshot();
+	if (SPI_processed == 1)
+	{
+		MemoryContext spi = MemoryContextSwitchTo(caller);
+
+		ri = palloc0(sizeof(RunInfo));
+		ri->pipeline = get_text(0, 1);
+		ri->status = get_text(0, 2);
+		ri->error_message = get_text(0, 3);
+		ri->error_detail = get_text(0, 4);
+		ri->sqlstate = get_text(0, 5);
+		ri->failed_step = get_text(0, 6);
+		ri->kind = get_text(0, 7);
+		MemoryContextSwitchTo(spi);
+	}
+	SPI_finish();
+	return ri;
+}
+
+void
+catalog_run_error_from_steps(int64 run_id, char **step, char **message, char **detail, char **sqlstate)
+{
+	MemoryContext caller = enter_spi();
+	Args		a = {0};
+
+	*step = *message = *detail = *sqlstate = NULL;
+	arg_int8(&a, run_id, false);
+	if (catalog_exec("SELECT step, error_message, error_detail, error_sqlstate FROM dataops.step_runs "
+					 "WHERE run_id = $1 AND status IN ('failed', 'timed_out', 'crashed') "
+					 "ORDER BY finished_at, step_run_id LIMIT 1", &a, true) == 1)
+	{
+		MemoryContext spi = MemoryContextSwitchTo(caller);
+
+		*step = get_text(0, 1);
+		*message = get_text(0, 2);
+		*detail = get_text(0, 3);
+		*sqlstate = get_text(0, 4);
+		MemoryContextSwitchTo(spi);
+	}
+	SPI_finish();
+}
+
+List *
+catalog_downstream_pipelines(const char *upstream)
+{
+	MemoryContext caller = enter_spi();
+	Args		a = {0};
+	List	   *result = NIL;
+	uint64		i;
+	uint64		n;
+
+	arg_text(&a, upstream);
+	n = catalog_exec("SELECT pipeline FROM dataops.pipeline_dependencies WHERE upstream = $1 ORDER BY pipeline",
+					 &a, true);
+	for (i = 0; i < n; i++)
+	{
+		MemoryContext spi = MemoryContextSwitchTo(caller);
+
+		result = lappend(result, get_text(i, 1));
+		MemoryContextSwitchTo(spi);
+	}
+	SPI_finish();
+	return result;
+}
+
+void
+catalog_set_pipeline_option(const char *pipeline, const char *key, Jsonb *value)
+{
+	Args		a = {0};
+
+	enter_spi();
+	arg_text(&a, pipeline);
+	arg_text(&a, key);
+	arg_jsonb(&a, value);
+	catalog_exec("UPDATE dataops.pipelines SET options = CASE WHEN $3 IS NULL THEN options - $2 "
+				 "ELSE options || pg_catalog.jsonb_build_object($2, $3) END WHERE name = $1",
+				 &a, false);
+	SPI_finish();
+}
+
+bool
+catalog_add_dependency(const char *pipeline, const char *upstream)
+{
+	Args		a = {0};
+	uint64		n;
+
+	enter_spi();
+	arg_text(&a, pipeline);
+	arg_text(&a, upstream);
+	/* a cycle: pipeline is already upstream of upstream */
+	if (catalog_exec("WITH RECURSIVE up(name) AS (SELECT upstream FROM dataops.pipeline_dependencies WHERE pipeline = $2 "
+					 "UNION SELECT d.upstream FROM dataops.pipeline_dependencies d JOIN up ON d.pipeline = up.name) "
+					 "SELECT 1 FROM up WHERE name = $1", &a, true) > 0)
+	{
+		SPI_finish();
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_OBJECT_DEFINITION),
+				 errmsg("dependency of pipeline \"%s\" on \"%s\" would create a cycle", pipeline, upstream),
+				 errdetail("Pipeline \"%s\" already runs after \"%s\", directly or through other pipelines.",
+						   upstream, pipeline),
+				 errhint("Remove a dependency with dataops.drop_dependency().")));
+	}
+	n = catalog_exec("INSERT INTO dataops.pipeline_dependencies (pipeline, upstream) VALUES ($1, $2) "
+					 "ON CONFLICT DO NOTHING", &a, false);
+	SPI_finish();
+	return n > 0;
+}
+
+bool
+catalog_drop_dependency(const char *pipeline, const char *upstream)
+{
+	Args		a = {0};
+	uint64		n;
+
+	enter_spi();
+	arg_text(&a, pipeline);
+	arg_text(&a, upstream);
+	n = catalog_exec("DELETE FROM dataops.pipeline_dependencies WHERE pipeline = $1 AND upstream = $2", &a, false);
+	SPI_finish();
+	return n > 0;
+}
+
+bool
+catalog_run_is_open(int64 run_id)
+{
+	Args		a = {0};
+	bool		result;
+
+	enter_spi();
+	arg_int8(&a, run_id, false);
+	result = catalog_exec("SELECT 1 FROM dataops.runs WHERE run_id = $1 AND status IN ('queued', 'running')",
+						  &a, true) > 0;
+	SPI_finish();
+	return result;
+}
+
+bool
+catalog_has_open_runs(void)
+{
+	bool		result;
+
+	enter_spi();
+	result = catalog_exec("SELECT 1 FROM dataops.runs WHERE status IN ('queued', 'running') "
+						  "AND kind = 'pipeline' LIMIT 1", NULL, true) > 0;
+	SPI_finish();
+	return result;
+}
+
+void
+catalog_prune_history(const char *retention)
+{
+	Args		a = {0};
+
+	enter_spi();
+	arg_text(&a, retention);
+	catalog_exec("DELETE FROM dataops.runs WHERE finished_at < clock_timestamp() - CAST($1 AS interval) "
+				 "AND status NOT IN ('queued', 'running')", &a, false);
+	pruning = true;
+	PG_TRY();
+	{
+		catalog_exec("DELETE FROM dataops.events WHERE at < clock_timestamp() - CAST($1 AS interval)", &a, false);
+	}
+	PG_FINALLY();
+	{
+		pruning = false;
+	}
+	PG_END_TRY();
+	SPI_finish();
+}
+
+/*
+ * dataops._events_guard(): trigger on dataops.events refusing UPDATE,
+ * DELETE and TRUNCATE (42501) except from catalog_prune_history: the event
+ * log is append-only, as Delta Live Tables' event log.
+ */
+PG_FUNCTION_INFO_V1(dataops_events_guard);
+Datum
+dataops_events_guard(PG_FUNCTION_ARGS)
+{
+	TriggerData *td = (TriggerData *) fcinfo->context;
+
+	if (!CALLED_AS_TRIGGER(fcinfo))
+		elog(ERROR, "dataops_events_guard: not called as a trigger");
+	if (!pruning)
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("dataops.events is append-only"),
+				 errdetail("Events are removed only by dataops' history retention (dataops.history_retention)."),
+				 errhint("Lower dataops.history_retention to keep fewer events.")));
+	if (TRIGGER_FIRED_FOR_ROW(td->tg_event))
+		return PointerGetDatum(TRIGGER_FIRED_BY_UPDATE(td->tg_event) ? td->tg_newtuple : td->tg_trigtuple);
+	return PointerGetDatum(NULL);
 }

@@ -18,6 +18,7 @@ typedef struct PipelineDef
 	char	   *name;
 	char	   *owner;			/* role name */
 	Oid			owner_oid;
+	Jsonb	   *options;		/* set_pipeline_option's: timeout, retries, retry_delay, retry_on_crash */
 } PipelineDef;
 
 typedef struct ExpectationDef
@@ -119,16 +120,96 @@ extern void catalog_check_expectation_names(void);
 /* Runs. */
 /* Records a validation run (dataops.validate) as running; returns its id. */
 extern int64 catalog_insert_validation_run(const char *relation, const char *suite, const char *triggered_by);
-extern int64 catalog_insert_run(const char *pipeline, bool full_refresh, const char *triggered_by, int pid);
-extern void catalog_set_run_running(int64 run_id);
+/* ---------- orchestration (scheduler.c, worker.c, run.c) ---------- */
+
+/* A queued run, as the scheduler admits it. */
+typedef struct QueuedRun
+{
+	int64		run_id;
+	char	   *pipeline;
+	bool		full_refresh;
+} QueuedRun;
+
+/* A step attempt, as its worker loads it. */
+typedef struct StepAttempt
+{
+	int64		step_run_id;
+	int64		run_id;
+	char	   *pipeline;
+	char	   *step;
+	int			attempt;
+	bool		full_refresh;
+	char	   *status;
+} StepAttempt;
+
+/* A run's state, read with a fresh snapshot (dataops.wait, dataops.run). */
+typedef struct RunInfo
+{
+	char	   *pipeline;
+	char	   *kind;
+	char	   *status;
+	char	   *error_message;
+	char	   *error_detail;
+	char	   *sqlstate;
+	char	   *failed_step;
+} RunInfo;
+
+/*
+ * Every state change below also appends its event to dataops.events and
+ * notifies channel "dataops" (on commit), in the same statement.
+ */
+extern void catalog_emit_event(int64 run_id, const char *pipeline, const char *step, const char *kind,
+							   const char *status, const char *details_json);
+/* Queues a run (upstream_run_id 0: none); returns its id. */
+extern int64 catalog_insert_run(const char *pipeline, bool full_refresh, const char *triggered_by,
+								int64 upstream_run_id);
+/* Queued runs whose not_before has passed, oldest first (QueuedRun *); *next_not_before: the next later one, or 0. */
+extern List *catalog_queued_runs(int limit, TimestampTz *next_not_before);
+extern void catalog_set_run_running(int64 run_id, int pid);
 extern void catalog_finish_run(int64 run_id, const char *status, const char *error_message,
 							   const char *error_detail, const char *sqlstate, const char *failed_step);
-extern int	catalog_recover_runs(const char *pipeline, int64 except_run_id);
-/* Records a step run, or updates the one recorded as running when the step started. */
-extern void catalog_insert_step_run(int64 run_id, const StepDef *step, const char *status,
-									const StepCounts *counts, const char *error_message,
-									TimestampTz started_at);
-extern void catalog_insert_expectation_result(int64 run_id, const char *step, const ExpectationResult *r);
+/* Runs left running by a dead scheduler: failed, or queued again with backoff (retry_on_crash); returns how many. */
+extern int	catalog_recover_orphaned_runs(void);
+/*
+ * Records the step's next attempt as running (the crash mark, committed
+ * before its worker starts); sets *attempt to its number and returns its
+ * step_run_id.
+ */
+extern int64 catalog_insert_step_attempt(int64 run_id, const StepDef *step, int *attempt);
+extern void catalog_delete_step_attempt(int64 step_run_id);
+/* The attempt a worker executes (NULL if gone); records the worker's pid. */
+extern StepAttempt *catalog_get_step_attempt(int64 step_run_id, int worker_pid);
+/* Status (and error message) of an attempt, NULL if gone. */
+extern char *catalog_step_attempt_status(int64 step_run_id, char **error_message);
+extern void catalog_finish_step_attempt(int64 step_run_id, const char *status, const StepCounts *counts,
+										const char *error_message, const char *error_detail,
+										const char *sqlstate, bool bronze_files);
+extern void catalog_set_step_retry(int64 step_run_id, TimestampTz retry_at);
+/* Records a step that will not run (upstream_failed, canceled) as its next attempt. */
+extern void catalog_mark_step(int64 run_id, const StepDef *step, const char *status, const char *reason);
+extern bool catalog_run_cancel_requested(int64 run_id);
+/* Running runs whose cancel was requested (int64 * list). */
+extern List *catalog_cancel_requested_runs(void);
+extern void catalog_request_run_cancel(int64 run_id);
+/* dataops.cancel(): cancels a queued run, or flags a running one; false when it had finished. */
+extern bool catalog_cancel_run(int64 run_id);
+/* NULL when there is no such run. */
+extern RunInfo *catalog_get_run_info(int64 run_id);
+/* The first failed attempt of a run: its step and error. */
+extern void catalog_run_error_from_steps(int64 run_id, char **step, char **message, char **detail,
+										 char **sqlstate);
+extern List *catalog_downstream_pipelines(const char *upstream);
+extern void catalog_set_pipeline_option(const char *pipeline, const char *key, Jsonb *value);
+/* Raises 42P17 for a cycle; returns false when the dependency existed. */
+extern bool catalog_add_dependency(const char *pipeline, const char *upstream);
+extern bool catalog_drop_dependency(const char *pipeline, const char *upstream);
+extern bool catalog_has_open_runs(void);
+extern bool catalog_run_is_open(int64 run_id);
+/* Deletes finished runs (with their step runs and results) and events older than `retention` (an interval). */
+extern void catalog_prune_history(const char *retention);
+
+extern void catalog_insert_expectation_result(int64 run_id, const char *step, int attempt,
+											  const ExpectationResult *r);
 extern void catalog_replace_lineage(const char *pipeline, const char *step, const char *target,
 									int64 run_id, List *edges);
 

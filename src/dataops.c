@@ -22,16 +22,65 @@
 #include "utils/guc.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
+#include "utils/timestamp.h"
+
+#include "launcher.h"
 
 #include "dataops.h"
 
 PG_MODULE_MAGIC;
 
 bool		dataops_preloaded = false;
+int			dataops_max_parallel_runs = 4;
+int			dataops_max_parallel_steps = 4;
+char	   *dataops_history_retention = NULL;
 char	   *dataops_current_source_file = NULL;
 char	   *dataops_current_run_id = NULL;
 
 void		_PG_init(void);
+
+static bool
+check_retention(char **newval, void **extra, GucSource source)
+{
+	int64		ms = -1;
+	MemoryContext cxt = CurrentMemoryContext;
+
+	PG_TRY();
+	{
+		ms = dataops_interval_ms(*newval, "dataops.history_retention");
+	}
+	PG_CATCH();
+	{
+		MemoryContextSwitchTo(cxt);
+		FlushErrorState();
+		ms = -1;
+	}
+	PG_END_TRY();
+	if (ms <= 0)
+	{
+		GUC_check_errdetail("dataops.history_retention must be a positive interval, such as '30 days'.");
+		return false;
+	}
+	return true;
+}
+
+int64
+dataops_interval_ms(const char *text, const char *what)
+{
+	Interval   *iv;
+	int64		ms;
+
+	iv = DatumGetIntervalP(DirectFunctionCall3(interval_in, CStringGetDatum(text),
+											   ObjectIdGetDatum(InvalidOid), Int32GetDatum(-1)));
+	ms = iv->time / 1000 + (int64) iv->day * 86400000 + (int64) iv->month * 30 * 86400000;
+	if (ms < 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s must not be negative", what),
+				 errdetail("The interval given is \"%s\".", text),
+				 errhint("Give an interval such as '30 seconds'.")));
+	return ms;
+}
 
 /*
  * _PG_init: records whether we are being preloaded and defines the GUCs.
@@ -60,7 +109,30 @@ _PG_init(void)
 							   PGC_USERSET,
 							   GUC_NO_SHOW_ALL | GUC_NOT_IN_SAMPLE | GUC_DISALLOW_IN_FILE,
 							   NULL, NULL, NULL);
+	DefineCustomIntVariable("dataops.max_parallel_runs",
+							"Runs a database's scheduler executes at once; later runs wait queued.",
+							NULL,
+							&dataops_max_parallel_runs,
+							4, 1, 1024,
+							PGC_SIGHUP, 0,
+							NULL, NULL, NULL);
+	DefineCustomIntVariable("dataops.max_parallel_steps",
+							"Steps (background workers) a database's scheduler executes at once, across its runs.",
+							"Independent steps of a run execute in parallel up to this number.",
+							&dataops_max_parallel_steps,
+							4, 1, 1024,
+							PGC_SIGHUP, 0,
+							NULL, NULL, NULL);
+	DefineCustomStringVariable("dataops.history_retention",
+							   "How long finished runs, their step runs and results, and events are kept.",
+							   "An interval; the scheduler prunes older history in the background.",
+							   &dataops_history_retention,
+							   "30 days",
+							   PGC_SIGHUP, 0,
+							   check_retention, NULL, NULL);
 	MarkGUCPrefixReserved("dataops");
+	if (dataops_preloaded)
+		launcher_init();
 }
 
 void

@@ -15,6 +15,18 @@
 /* True when the library was loaded by shared_preload_libraries. */
 extern bool dataops_preloaded;
 
+/* dataops.max_parallel_runs, dataops.max_parallel_steps, dataops.history_retention (PGC_SIGHUP). */
+extern int	dataops_max_parallel_runs;
+extern int	dataops_max_parallel_steps;
+extern char *dataops_history_retention;
+
+/*
+ * dataops_interval_ms: an interval's text ('30 seconds', '1 day') in
+ * milliseconds (a month counts 30 days).  Raises 22007 for text that is not
+ * an interval and 22023, naming `what`, for a negative one.
+ */
+extern int64 dataops_interval_ms(const char *text, const char *what);
+
 /* Internal GUCs read by bronze column defaults while a file is ingested. */
 extern char *dataops_current_source_file;
 extern char *dataops_current_run_id;

@@ -1,92 +1,57 @@
 /*
- * run.c: dataops.run(), the caller's side of a run.
+ * run.c: the caller's side of a run: dataops.start_run(), dataops.wait(),
+ * dataops.cancel() and dataops.run() (= start_run, then wait, raising the
+ * failed step's error).
  *
- * The run executes in a dynamic background worker (worker.c) so that each
- * step commits in its own transaction and the run's history stays recorded
- * even when run() raises an ERROR.  The caller waits on its latch; the
- * postmaster wakes it when the worker stops (bgw_notify_pid).  If the
- * caller is canceled (Ctrl-C, statement_timeout), it forwards the cancel to
- * the worker, which rolls back the current step and records the run as
- * canceled.
+ * A run is queued by the database's scheduler (launcher.c), so it is
+ * recorded and durable as soon as start_run returns; its progress is read
+ * back from dataops.runs with a fresh snapshot.
  */
 #include "postgres.h"
-
-#include <signal.h>
 
 #include "access/xact.h"
 #include "access/xlog.h"
 #include "fmgr.h"
 #include "miscadmin.h"
-#include "pgstat.h"
-#include "postmaster/bgworker.h"
-#include "storage/dsm.h"
-#include "storage/ipc.h"
 #include "storage/latch.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
+#include "utils/timestamp.h"
 #include "utils/wait_event.h"
 
 #include "api.h"
 #include "catalog.h"
 #include "dataops.h"
+#include "launcher.h"
 #include "run.h"
 
-bool
-run_cancel_requested(RunShared *shared)
-{
-	bool		result;
-
-	SpinLockAcquire(&shared->mutex);
-	result = shared->cancel_requested;
-	SpinLockRelease(&shared->mutex);
-	return result;
-}
-
-/* Waits up to `ms` milliseconds for the worker to stop; never raises. */
 static bool
-wait_stopped_quietly(BackgroundWorkerHandle *handle, int ms)
+is_final(const char *status)
 {
-	pid_t		pid;
-	int			waited = 0;
-
-	while (GetBackgroundWorkerPid(handle, &pid) != BGWH_STOPPED)
-	{
-		if (waited >= ms)
-			return false;
-		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH, 100, PG_WAIT_EXTENSION);
-		ResetLatch(MyLatch);
-		waited += 100;
-	}
-	return true;
+	return strcmp(status, "queued") != 0 && strcmp(status, "running") != 0;
 }
 
-/*
- * dataops.run(pipeline text, full_refresh boolean DEFAULT false) → bigint.
- * Runs the pipeline in a background worker connected as the pipeline's
- * owner, waits for it and returns the run id.  Raises the failed step's
- * SQLSTATE with a message naming the run id and the step; 25001 when the
- * calling transaction has written data (the worker could not see it);
- * 53400 when no background worker slot is free; 25006 on a hot standby.
- */
-PG_FUNCTION_INFO_V1(dataops_run);
-Datum
-dataops_run(PG_FUNCTION_ARGS)
+/* The run, after checking that the current user may act on its pipeline; 42704 if unknown. */
+static RunInfo *
+lookup_run(int64 run_id, const char *action)
 {
-	char	   *name;
-	bool		full_refresh;
-	PipelineDef *p;
-	dsm_segment *seg;
-	RunShared  *shared;
-	BackgroundWorker worker;
-	BackgroundWorkerHandle *handle;
-	pid_t		pid;
-	const char *appname;
-	RunShared	result;
+	RunInfo    *ri = catalog_get_run_info(run_id);
 
-	api_require_arg(PG_ARGISNULL(0), "pipeline");
-	api_require_arg(PG_ARGISNULL(1), "full_refresh");
-	name = text_to_cstring(PG_GETARG_TEXT_PP(0));
-	full_refresh = PG_GETARG_BOOL(1);
+	if (ri == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("run " INT64_FORMAT " does not exist", run_id),
+				 errhint("See SELECT run_id, pipeline, status FROM dataops.runs.")));
+	if (strcmp(ri->kind, "pipeline") == 0)
+		(void) api_lookup_owned_pipeline(ri->pipeline, action);
+	return ri;
+}
+
+int64
+run_start(const char *pipeline, bool full_refresh)
+{
+	const char *appname;
+	char	   *triggered_by;
 
 	dataops_require_preload("run a pipeline");
 	if (RecoveryInProgress())
@@ -95,117 +60,187 @@ dataops_run(PG_FUNCTION_ARGS)
 				 errmsg("cannot run a pipeline on a hot standby"),
 				 errdetail("A run writes its targets and history; the server is in recovery."),
 				 errhint("Run the pipeline on the primary.")));
-	p = api_lookup_owned_pipeline(name, "run");
-	if (catalog_get_steps(name, false) == NIL)
+	(void) api_lookup_owned_pipeline(pipeline, "run");
+	if (catalog_get_steps(pipeline, false) == NIL)
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("pipeline \"%s\" has no steps", name),
+				 errmsg("pipeline \"%s\" has no steps", pipeline),
 				 errhint("Add steps with dataops.add_step().")));
 	if (GetTopTransactionIdIfAny() != InvalidTransactionId)
 		ereport(ERROR,
 				(errcode(ERRCODE_ACTIVE_SQL_TRANSACTION),
 				 errmsg("cannot run a pipeline in a transaction that has written data"),
-				 errdetail("The run executes in a background worker, which sees only committed data."),
-				 errhint("Commit the transaction first, then call dataops.run().")));
-	if (!OidIsValid(p->owner_oid))
-		ereport(ERROR,
-				(errcode(ERRCODE_UNDEFINED_OBJECT),
-				 errmsg("owner \"%s\" of pipeline \"%s\" no longer exists", p->owner, name)));
-
-	seg = dsm_create(sizeof(RunShared), 0);
-	shared = dsm_segment_address(seg);
-	memset(shared, 0, sizeof(RunShared));
-	SpinLockInit(&shared->mutex);
-	shared->database_id = MyDatabaseId;
-	shared->owner_id = p->owner_oid;
-	shared->full_refresh = full_refresh;
-	strlcpy(shared->pipeline, name, sizeof(shared->pipeline));
+				 errdetail("The run executes in background workers, which see only committed data."),
+				 errhint("Commit the transaction first, then start the run.")));
 	appname = GetConfigOption("application_name", true, false);
-	snprintf(shared->triggered_by, sizeof(shared->triggered_by), "%s%s",
-			 GetUserNameFromId(GetUserId(), false),
-			 (appname && strcmp(appname, "pg_cron") == 0) ? " (pg_cron)" : "");
+	triggered_by = psprintf("%s%s", GetUserNameFromId(GetUserId(), false),
+							(appname && strcmp(appname, "pg_cron") == 0) ? " (pg_cron)" : "");
+	return launcher_request_run(pipeline, full_refresh, triggered_by);
+}
 
-	memset(&worker, 0, sizeof(worker));
-	worker.bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
-	worker.bgw_start_time = BgWorkerStart_RecoveryFinished;
-	worker.bgw_restart_time = BGW_NEVER_RESTART;
-	snprintf(worker.bgw_library_name, BGW_MAXLEN, "dataops");
-	snprintf(worker.bgw_function_name, BGW_MAXLEN, "dataops_worker_main");
-	snprintf(worker.bgw_name, BGW_MAXLEN, "dataops run of pipeline %s", name);
-	snprintf(worker.bgw_type, BGW_MAXLEN, "dataops run");
-	worker.bgw_main_arg = UInt32GetDatum(dsm_segment_handle(seg));
-	worker.bgw_notify_pid = MyProcPid;
+char *
+run_wait(int64 run_id, int64 timeout_ms)
+{
+	RunInfo    *ri = lookup_run(run_id, "wait on");
+	TimestampTz deadline = timeout_ms >= 0 ?
+		TimestampTzPlusMilliseconds(GetCurrentTimestamp(), timeout_ms) : 0;
+	long		sleep_ms = 1;
 
-	if (!RegisterDynamicBackgroundWorker(&worker, &handle))
+	while (!is_final(ri->status))
+	{
+		if (deadline && GetCurrentTimestamp() >= deadline)
+			break;
+		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH, sleep_ms, PG_WAIT_EXTENSION);
+		ResetLatch(MyLatch);
+		CHECK_FOR_INTERRUPTS();
+		/* poll often at first (short runs), then every 50 ms */
+		sleep_ms = Min(sleep_ms * 2, 50);
+		ri = catalog_get_run_info(run_id);
+		if (ri == NULL)
+			ereport(ERROR,
+					(errcode(ERRCODE_UNDEFINED_OBJECT),
+					 errmsg("run " INT64_FORMAT " no longer exists", run_id),
+					 errdetail("Its history was pruned (dataops.history_retention).")));
+	}
+	return ri->status;
+}
+
+/*
+ * dataops.start_run(pipeline text, full_refresh boolean DEFAULT false) →
+ * bigint: queues a run and returns its id at once.  Raises 42704 for an
+ * unknown pipeline, 42501 unless the caller has the privileges of its
+ * owner, 55000 when it has no steps, 25001 when the calling transaction has
+ * written data (the workers could not see it), 25006 on a hot standby.
+ */
+PG_FUNCTION_INFO_V1(dataops_start_run);
+Datum
+dataops_start_run(PG_FUNCTION_ARGS)
+{
+	api_require_arg(PG_ARGISNULL(0), "pipeline");
+	api_require_arg(PG_ARGISNULL(1), "full_refresh");
+	PG_RETURN_INT64(run_start(text_to_cstring(PG_GETARG_TEXT_PP(0)), PG_GETARG_BOOL(1)));
+}
+
+/*
+ * dataops.wait(run_id bigint, timeout interval DEFAULT NULL) → text: the
+ * run's final status once it has one (succeeded, failed, canceled,
+ * timed_out), or its current status (queued, running) when the timeout
+ * passes first.  Never raises for a failed run.  Raises 42704 for an
+ * unknown run, 42501 unless the caller has the privileges of the
+ * pipeline's owner, 22023 for a negative timeout.
+ */
+PG_FUNCTION_INFO_V1(dataops_wait);
+Datum
+dataops_wait(PG_FUNCTION_ARGS)
+{
+	int64		timeout_ms = -1;
+
+	api_require_arg(PG_ARGISNULL(0), "run_id");
+	if (!PG_ARGISNULL(1))
+		timeout_ms = dataops_interval_ms(DatumGetCString(DirectFunctionCall1(interval_out, PG_GETARG_DATUM(1))),
+										 "timeout");
+	PG_RETURN_TEXT_P(cstring_to_text(run_wait(PG_GETARG_INT64(0), timeout_ms)));
+}
+
+/*
+ * dataops.cancel(run_id bigint) → boolean: a queued run is canceled at
+ * once; a running one is flagged, and its scheduler cancels its running
+ * steps (recorded canceled) and records the rest canceled.  Returns false
+ * when the run had already finished.  Raises 42704 for an unknown run and
+ * 42501 unless the caller has the privileges of the pipeline's owner.
+ */
+PG_FUNCTION_INFO_V1(dataops_cancel);
+Datum
+dataops_cancel(PG_FUNCTION_ARGS)
+{
+	int64		run_id;
+	RunInfo    *ri;
+	bool		result;
+
+	api_require_arg(PG_ARGISNULL(0), "run_id");
+	run_id = PG_GETARG_INT64(0);
+	ri = lookup_run(run_id, "cancel");
+	if (strcmp(ri->kind, "pipeline") != 0)
 		ereport(ERROR,
-				(errcode(ERRCODE_CONFIGURATION_LIMIT_EXCEEDED),
-				 errmsg("could not start a background worker for pipeline \"%s\"", name),
-				 errdetail("All background worker slots are in use."),
-				 errhint("Raise max_worker_processes, or wait for other runs to finish.")));
+				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+				 errmsg("run " INT64_FORMAT " is a validation", run_id),
+				 errdetail("Validations run in their caller's session and cannot be canceled from another.")));
+	result = catalog_cancel_run(run_id);
+	launcher_wake_scheduler();
+	PG_RETURN_BOOL(result);
+}
+
+/*
+ * dataops.run(pipeline text, full_refresh boolean DEFAULT false) → bigint:
+ * start_run, then wait; returns the run id when the run succeeded.  Raises
+ * the failed step's SQLSTATE with a message naming the run and the step;
+ * 57014 for a canceled or timed-out run; and start_run's errors.  If the
+ * caller is canceled while it waits, the run is canceled too.
+ */
+PG_FUNCTION_INFO_V1(dataops_run);
+Datum
+dataops_run(PG_FUNCTION_ARGS)
+{
+	char	   *name;
+	int64		run_id;
+	RunInfo    *ri;
+	char	   *status = NULL;
+
+	api_require_arg(PG_ARGISNULL(0), "pipeline");
+	api_require_arg(PG_ARGISNULL(1), "full_refresh");
+	name = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	run_id = run_start(name, PG_GETARG_BOOL(1));
 
 	PG_TRY();
 	{
-		for (;;)
-		{
-			BgwHandleStatus status = GetBackgroundWorkerPid(handle, &pid);
-
-			if (status == BGWH_STOPPED)
-				break;
-			if (status == BGWH_POSTMASTER_DIED)
-				ereport(FATAL,
-						(errcode(ERRCODE_ADMIN_SHUTDOWN),
-						 errmsg("postmaster exited during a dataops run")));
-			(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
-							 1000, PG_WAIT_EXTENSION);
-			ResetLatch(MyLatch);
-			CHECK_FOR_INTERRUPTS();
-		}
+		status = run_wait(run_id, -1);
 	}
 	PG_CATCH();
 	{
-		/* forward the cancel, then give the worker time to record it */
+		/* the caller gave up (Ctrl-C, statement_timeout): cancel the run, give it 10 s to stop */
 		HOLD_INTERRUPTS();
-		SpinLockAcquire(&shared->mutex);
-		shared->cancel_requested = true;
-		SpinLockRelease(&shared->mutex);
-		if (GetBackgroundWorkerPid(handle, &pid) == BGWH_STARTED)
-			kill(pid, SIGINT);
-		if (!wait_stopped_quietly(handle, 10000))
-			TerminateBackgroundWorker(handle);
+		launcher_cancel_and_wait(run_id, 10000);
 		RESUME_INTERRUPTS();
 		PG_RE_THROW();
 	}
 	PG_END_TRY();
 
-	memcpy(&result, shared, sizeof(RunShared));
-	dsm_detach(seg);
-
-	switch (result.outcome)
+	if (strcmp(status, "succeeded") == 0)
+		PG_RETURN_INT64(run_id);
+	ri = catalog_get_run_info(run_id);
+	if (strcmp(status, "canceled") == 0 || strcmp(status, "timed_out") == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_QUERY_CANCELED),
+				 errmsg("run " INT64_FORMAT " of pipeline \"%s\" was %s%s%s%s", run_id, name,
+						strcmp(status, "canceled") == 0 ? "canceled" : "timed out",
+						ri->failed_step ? " during step \"" : "",
+						ri->failed_step ? ri->failed_step : "", ri->failed_step ? "\"" : ""),
+				 errhint("See SELECT * FROM dataops.step_runs WHERE run_id = " INT64_FORMAT ".", run_id)));
+	/* the step's own detail, without the hint and context lines error_detail adds */
+	if (ri->error_detail)
 	{
-		case RUN_OUTCOME_SUCCEEDED:
-			PG_RETURN_INT64(result.run_id);
-		case RUN_OUTCOME_NONE:
-			ereport(ERROR,
-					(errcode(ERRCODE_INTERNAL_ERROR),
-					 errmsg("the background worker of pipeline \"%s\" exited without recording an outcome", name),
-					 errdetail("Run id: " INT64_FORMAT ".", result.run_id),
-					 errhint("See the server log; the pipeline owner must be a role that can log in.")));
-			break;
-		case RUN_OUTCOME_CANCELED:
-			ereport(ERROR,
-					(errcode(ERRCODE_QUERY_CANCELED),
-					 errmsg("run " INT64_FORMAT " of pipeline \"%s\" was canceled%s%s%s", result.run_id, name,
-							result.failed_step[0] ? " during step \"" : "",
-							result.failed_step, result.failed_step[0] ? "\"" : "")));
-			break;
-		case RUN_OUTCOME_FAILED:
-			ereport(ERROR,
-					(errcode(result.sqlerrcode ? result.sqlerrcode : ERRCODE_INTERNAL_ERROR),
-					 errmsg("run " INT64_FORMAT " of pipeline \"%s\" failed at step \"%s\": %s",
-							result.run_id, name, result.failed_step, result.error_message),
-					 result.error_detail[0] ? errdetail("%s", result.error_detail) : 0,
-					 errhint("See SELECT * FROM dataops.step_runs WHERE run_id = " INT64_FORMAT ".", result.run_id)));
-			break;
+		char	   *cut = strstr(ri->error_detail, "Hint: ");
+		char	   *ctx = strstr(ri->error_detail, "Context: ");
+
+		if (ctx && (cut == NULL || ctx < cut))
+			cut = ctx;
+		if (cut)
+		{
+			while (cut > ri->error_detail && cut[-1] == '\n')
+				cut--;
+			*cut = '\0';
+		}
+		if (ri->error_detail[0] == '\0')
+			ri->error_detail = NULL;
 	}
+	ereport(ERROR,
+			(errcode(ri->sqlstate && strlen(ri->sqlstate) == 5 ?
+					 MAKE_SQLSTATE(ri->sqlstate[0], ri->sqlstate[1], ri->sqlstate[2], ri->sqlstate[3], ri->sqlstate[4]) :
+					 ERRCODE_INTERNAL_ERROR),
+			 errmsg("run " INT64_FORMAT " of pipeline \"%s\" failed at step \"%s\": %s",
+					run_id, name, ri->failed_step ? ri->failed_step : "?",
+					ri->error_message ? ri->error_message : "unknown error"),
+			 ri->error_detail ? errdetail("%s", ri->error_detail) : 0,
+			 errhint("See SELECT * FROM dataops.step_runs WHERE run_id = " INT64_FORMAT ".", run_id)));
 	PG_RETURN_NULL();
 }

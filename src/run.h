@@ -1,57 +1,24 @@
 /*
- * run.h: what the calling backend and the run's background worker share.
- *
- * The caller creates a DSM segment holding a RunShared, starts a dynamic
- * background worker with the segment's handle as its argument, and waits;
- * the worker writes the run's outcome back into the segment (the caller's
- * snapshot may not see the worker's commits).
+ * run.h: starting and waiting for runs from a backend (dataops.start_run,
+ * dataops.wait, dataops.cancel, dataops.run).
  */
 #ifndef DATAOPS_RUN_H
 #define DATAOPS_RUN_H
 
 #include "postgres.h"
-#include "storage/spin.h"
-
-#define RUN_TEXT_LEN 2048
-
-typedef enum RunOutcome
-{
-	RUN_OUTCOME_NONE = 0,		/* worker has not finished (or died) */
-	RUN_OUTCOME_SUCCEEDED,
-	RUN_OUTCOME_FAILED,
-	RUN_OUTCOME_CANCELED
-} RunOutcome;
-
-typedef struct RunShared
-{
-	/* set by the caller before the worker starts */
-	Oid			database_id;
-	Oid			owner_id;
-	bool		full_refresh;
-	char		pipeline[NAMEDATALEN];
-	char		triggered_by[NAMEDATALEN * 2];
-
-	slock_t		mutex;
-	/* set by the caller, read by the worker */
-	bool		cancel_requested;
-	/* set by the worker, read by the caller once it has stopped */
-	int64		run_id;
-	RunOutcome	outcome;
-	int			sqlerrcode;
-	char		failed_step[NAMEDATALEN];
-	char		error_message[RUN_TEXT_LEN];
-	char		error_detail[RUN_TEXT_LEN];
-} RunShared;
 
 /*
- * worker_run_pipeline: the body of a run's background worker, connected to
- * the database as the pipeline owner: records the run, takes the pipeline's
- * run lock (waiting for an earlier run), executes the steps in dependency
- * order, one transaction each, and writes the outcome to `shared`.
+ * run_start: queues a run of `pipeline` and returns its id (see
+ * dataops.start_run for the errors).
  */
-extern void worker_run_pipeline(RunShared *shared);
+extern int64 run_start(const char *pipeline, bool full_refresh);
 
-/* Is cancellation requested for the run in `shared`? */
-extern bool run_cancel_requested(RunShared *shared);
+/*
+ * run_wait: waits for run `run_id` to reach a final status and returns it,
+ * or returns its current status after timeout_ms milliseconds (-1: no
+ * timeout).  Honours query cancel.  Raises 42704 for an unknown run and
+ * 42501 unless the caller may act on its pipeline.
+ */
+extern char *run_wait(int64 run_id, int64 timeout_ms);
 
 #endif							/* DATAOPS_RUN_H */

@@ -85,7 +85,7 @@ dataops_validate(PG_FUNCTION_ARGS)
 	{
 		ExpectationResult *r = lfirst(lc);
 
-		catalog_insert_expectation_result(run_id, qname, r);
+		catalog_insert_expectation_result(run_id, qname, 1, r);
 		if (!r->success && failed == NULL && strcmp(r->def->action, "fail") == 0)
 			failed = psprintf("expectation \"%s\" failed", r->def->name);
 	}

@@ -1,5 +1,5 @@
 /*
- * worker.h: the background worker that executes a run.
+ * worker.h: the background worker that executes one attempt of a step.
  */
 #ifndef DATAOPS_WORKER_H
 #define DATAOPS_WORKER_H
@@ -7,9 +7,10 @@
 #include "postgres.h"
 
 /*
- * dataops_worker_main: bgworker entry point.  `arg` is the dsm_handle of
- * the RunShared segment created by dataops.run().
+ * dataops_step_worker_main: bgworker entry point.  `arg` is the attempt's
+ * dataops.step_runs.step_run_id (int64); bgw_extra holds the database OID
+ * and the pipeline owner's OID.  Records the attempt's outcome and exits.
  */
-extern PGDLLEXPORT void dataops_worker_main(Datum arg);
+extern PGDLLEXPORT void dataops_step_worker_main(Datum arg);
 
 #endif							/* DATAOPS_WORKER_H */

@@ -109,10 +109,10 @@ trap cleanup EXIT
 "${SUDO[@]}" install -d -o postgres -g postgres -m 0755 "$DATA"
 
 fresh_db() { # <db>
-    q -d postgres -c "DROP DATABASE IF EXISTS $1" -c "CREATE DATABASE $1" >/dev/null
+    q -d postgres -c "DROP DATABASE IF EXISTS $1 WITH (FORCE)" -c "CREATE DATABASE $1" >/dev/null
 }
 drop_db() { # <db>
-    [ "${BENCH_KEEP:-0}" = 1 ] || q -d postgres -c "DROP DATABASE IF EXISTS $1" >/dev/null
+    [ "${BENCH_KEEP:-0}" = 1 ] || q -d postgres -c "DROP DATABASE IF EXISTS $1 WITH (FORCE)" >/dev/null
 }
 
 # ------------------------------------------------------------------ people: input files

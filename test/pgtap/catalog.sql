@@ -2,25 +2,29 @@
 \set QUIET on
 \getenv datadir DATAOPS_TEST_DATA
 BEGIN;
-SELECT plan(49);
+SELECT plan(61);
 
 SELECT has_schema('dataops');
 SELECT has_table('dataops', t, 'table dataops.' || t)
   FROM unnest(ARRAY['pipelines', 'steps', 'expectations', 'runs', 'step_runs',
                     'expectation_results', 'lineage', 'ingested_files',
-                    'suites', 'suite_expectations', 'step_suites']) t;
+                    'suites', 'suite_expectations', 'step_suites', 'events', 'pipeline_dependencies']) t;
 SELECT has_view('dataops', 'last_runs', 'view dataops.last_runs');
 SELECT has_view('dataops', 'step_expectations', 'view dataops.step_expectations');
 SELECT columns_are('dataops', 'runs', ARRAY['run_id', 'pipeline', 'status', 'full_refresh', 'triggered_by',
        'queued_at', 'started_at', 'finished_at', 'error_message', 'error_detail', 'error_sqlstate',
-       'failed_step', 'worker_pid', 'kind', 'relation', 'suite']);
+       'failed_step', 'worker_pid', 'kind', 'relation', 'suite', 'cancel_requested', 'not_before',
+       'crash_count', 'upstream_run_id']);
 SELECT columns_are('dataops', 'step_runs', ARRAY['run_id', 'step', 'layer', 'target', 'status', 'rows_read',
        'rows_written', 'duplicates_removed', 'rows_quarantined', 'files_ingested', 'files_skipped',
-       'target_recreated', 'started_at', 'finished_at', 'error_message']);
+       'target_recreated', 'started_at', 'finished_at', 'error_message', 'attempt', 'step_run_id',
+       'worker_pid', 'retry_at', 'error_detail', 'error_sqlstate']);
 SELECT columns_are('dataops', 'expectation_results', ARRAY['run_id', 'step', 'expectation', 'kind', 'action',
        'column_name', 'mostly', 'element_count', 'missing_count', 'unexpected_count', 'unexpected_percent',
        'observed_value', 'success', 'partial_unexpected_list', 'checked_at', 'suite', 'result_format',
-       'missing_percent', 'partial_unexpected_counts']);
+       'missing_percent', 'partial_unexpected_counts', 'attempt']);
+SELECT columns_are('dataops', 'events', ARRAY['event_id', 'at', 'run_id', 'pipeline', 'step', 'kind', 'status',
+       'details']);
 SELECT columns_are('dataops', 'lineage', ARRAY['pipeline', 'step', 'source_relation', 'source_column',
        'target_relation', 'target_column', 'run_id', 'recorded_at']);
 
@@ -40,11 +44,15 @@ SELECT has_function('dataops', f, 'function dataops.' || f)
   FROM unnest(ARRAY['create_pipeline', 'drop_pipeline', 'add_step', 'add_expectation', 'run',
                     'schedule', 'unschedule', 'regex_match', 'regex_extract', 'regex_replace',
                     'input_is_valid', 'matches_strftime', 'create_suite', 'drop_suite',
-                    'add_suite_expectation', 'attach_suite', 'detach_suite', 'validate']) f;
+                    'add_suite_expectation', 'attach_suite', 'detach_suite', 'validate', 'start_run',
+                    'wait', 'cancel', 'set_pipeline_option', 'add_dependency', 'drop_dependency']) f;
 SELECT function_returns('dataops', 'validate', ARRAY['regclass', 'text'], 'setof dataops.expectation_results');
 SELECT function_returns('dataops', 'run', ARRAY['text', 'boolean'], 'bigint');
 SELECT function_returns('dataops', 'schedule', ARRAY['text', 'text'], 'bigint');
-SELECT is((SELECT count(*)::int FROM pg_extension e, unnest(e.extconfig) c WHERE e.extname = 'dataops'), 12,
+SELECT function_returns('dataops', 'start_run', ARRAY['text', 'boolean'], 'bigint');
+SELECT function_returns('dataops', 'wait', ARRAY['bigint', 'interval'], 'text');
+SELECT function_returns('dataops', 'cancel', ARRAY['bigint'], 'boolean');
+SELECT is((SELECT count(*)::int FROM pg_extension e, unnest(e.extconfig) c WHERE e.extname = 'dataops'), 16,
           'definitions and history are dumped by pg_dump (pg_extension_config_dump)');
 
 -- the demo pipeline

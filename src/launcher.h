@@ -1,0 +1,84 @@
+/*
+ * launcher.h: dataops' shared memory, the cluster-wide launcher and the
+ * run requests that backends hand to a database's scheduler.
+ *
+ * The launcher is a static background worker (as pg_cron's and logical
+ * replication's launchers) connected to no database.  It starts one
+ * scheduler (scheduler.c) per database that needs one: at server start for
+ * every database (a scheduler exits at once where dataops is not installed,
+ * and recovers and resumes the queue where it is), and whenever a backend
+ * asks for one.  A scheduler exits after a few idle seconds, so that DROP
+ * DATABASE is not kept waiting.
+ *
+ * dataops.start_run() does not write the run itself: it hands a request to
+ * the scheduler, which inserts the queued run in its own transaction and
+ * answers with the run id.  So a run is queued (and survives a crash) as
+ * soon as start_run returns, whatever the caller's transaction does next.
+ */
+#ifndef DATAOPS_LAUNCHER_H
+#define DATAOPS_LAUNCHER_H
+
+#include "postgres.h"
+#include "storage/latch.h"
+
+/* Longest pipeline name a run request carries, in bytes. */
+#define RUN_REQUEST_NAME_LEN 256
+
+/* A run request copied out of shared memory by the scheduler. */
+typedef struct RunRequest
+{
+	int			slot;			/* to answer with launcher_answer_request */
+	int64		cancel_run_id;	/* not 0: a request to cancel that run (answered once it is final) */
+	char		pipeline[RUN_REQUEST_NAME_LEN];
+	bool		full_refresh;
+	char		triggered_by[128];
+} RunRequest;
+
+/* Installs the shared memory hooks and registers the launcher; from _PG_init. */
+extern void launcher_init(void);
+
+/*
+ * launcher_request_run: queues a run of `pipeline` through this database's
+ * scheduler (starting one if needed) and returns its run id.  Waits for the
+ * scheduler's answer, honouring query cancel.  Raises 54000 for a pipeline
+ * name longer than RUN_REQUEST_NAME_LEN - 1 bytes, 53400 when no scheduler
+ * could be started within 30 seconds (no background worker slot), and the
+ * scheduler's error when it could not queue the run.
+ */
+extern int64 launcher_request_run(const char *pipeline, bool full_refresh, const char *triggered_by);
+
+/*
+ * launcher_cancel_and_wait: asks this database's scheduler to cancel run
+ * `run_id` and waits up to wait_ms milliseconds for the run to be final.
+ * Uses only shared memory and latches (no catalog access, no ERROR), so it
+ * is safe while an error is being thrown; interrupts must be held.
+ */
+extern void launcher_cancel_and_wait(int64 run_id, int wait_ms);
+
+/* Wakes this database's scheduler, if one is running (e.g. after dataops.cancel()). */
+extern void launcher_wake_scheduler(void);
+
+/*
+ * launcher_scheduler_attach: called by a scheduler once connected: claims
+ * the database's slot.  Returns false when another scheduler already serves
+ * the database (the caller then exits).  Releases the slot at process exit.
+ */
+extern bool launcher_scheduler_attach(void);
+
+/*
+ * launcher_scheduler_detach_if_idle: releases the slot and returns true when
+ * no request for this database is pending (the scheduler may then exit);
+ * false when one arrived meanwhile.
+ */
+extern bool launcher_scheduler_detach_if_idle(void);
+
+/* Requests pending for this database, in arrival order (palloc'd list of RunRequest *). */
+extern List *launcher_take_requests(void);
+
+/* Answers a request: its run id, or an error message (run_id 0). */
+extern void launcher_answer_request(int slot, int64 run_id, const char *error);
+
+/* Entry point of the launcher background worker. */
+extern PGDLLEXPORT void dataops_launcher_main(Datum arg);
+
+#endif							/* DATAOPS_LAUNCHER_H */

@@ -1,0 +1,782 @@
+/*
+ * scheduler.c: a database's scheduler (see scheduler.h).
+ *
+ * The loop follows pg_cron's launcher: WaitLatch with WL_EXIT_ON_PM_DEATH,
+ * woken by backends (run requests, cancels) and by the postmaster when a
+ * step's worker stops (bgw_notify_pid).  Its state in memory is the set of
+ * active runs and their steps; every change is committed to the catalog
+ * (with its event) before the scheduler acts on it, so a crash leaves a
+ * consistent history that the next scheduler recovers.
+ */
+#include "postgres.h"
+
+#include <signal.h>
+
+#include "access/xact.h"
+#include "commands/extension.h"
+#include "miscadmin.h"
+#include "pgstat.h"
+#include "postmaster/bgworker.h"
+#include "postmaster/interrupt.h"
+#include "storage/ipc.h"
+#include "storage/latch.h"
+#include "tcop/tcopprot.h"
+#include "utils/backend_status.h"
+#include "utils/guc.h"
+#include "utils/memutils.h"
+#include "utils/snapmgr.h"
+#include "utils/timestamp.h"
+#include "utils/wait_event.h"
+
+#include "catalog.h"
+#include "dag.h"
+#include "dataops.h"
+#include "launcher.h"
+#include "scheduler.h"
+
+/* Seconds without work after which the scheduler exits. */
+#define IDLE_EXIT_MS		3000
+/* Longest sleep between two looks at the queue. */
+#define MAX_SLEEP_MS		1000
+/* Grace after a step's timeout before its worker is terminated. */
+#define TIMEOUT_GRACE_MS	10000
+/* Longest delay between two attempts. */
+#define MAX_RETRY_DELAY_MS	3600000
+/* Pruning interval. */
+#define PRUNE_EVERY_MS		60000
+
+typedef enum StepState
+{
+	ST_PENDING,
+	ST_RUNNING,
+	ST_SUCCEEDED,
+	ST_FAILED,
+	ST_CANCELED,
+	ST_UPSTREAM_FAILED
+} StepState;
+
+typedef struct SchedStep
+{
+	StepDef    *def;
+	StepState	state;
+	int			attempt;		/* of the running or last attempt; 0 before the first */
+	int			retries;
+	int64		retry_delay_ms;
+	int64		timeout_ms;		/* 0: none */
+	int64		step_run_id;
+	TimestampTz started;
+	TimestampTz not_before;		/* a retry waits until then */
+	BackgroundWorkerHandle *handle;
+	bool		terminated;		/* TerminateBackgroundWorker sent after its timeout */
+} SchedStep;
+
+typedef struct SchedRun
+{
+	int64		run_id;
+	char	   *pipeline;
+	Oid			owner;
+	bool		full_refresh;
+	MemoryContext cxt;
+	int			nsteps;
+	SchedStep  *steps;
+	TimestampTz started;
+	int64		timeout_ms;
+	bool		canceling;
+	bool		timed_out;
+} SchedRun;
+
+static List *active_runs = NIL;
+static List *cancel_waiters = NIL;	/* RunRequest * answered when their run is final */
+static MemoryContext sched_cxt = NULL;	/* the active runs */
+static MemoryContext tick_cxt = NULL;	/* reset at every turn of the loop */
+
+static void
+begin_tx(const char *activity)
+{
+	SetCurrentStatementStartTimestamp();
+	StartTransactionCommand();
+	PushActiveSnapshot(GetTransactionSnapshot());
+	pgstat_report_activity(STATE_RUNNING, activity);
+}
+
+static void
+commit_tx(void)
+{
+	if (ActiveSnapshotSet())
+		PopActiveSnapshot();
+	CommitTransactionCommand();
+	MemoryContextSwitchTo(tick_cxt);
+	pgstat_report_activity(STATE_IDLE, NULL);
+}
+
+/* ---------- options ---------- */
+
+static char *
+option_text(Jsonb *options, const char *key)
+{
+	JsonbValue *v = options ? json_get(options, key) : NULL;
+
+	return v ? json_value_text(v) : NULL;
+}
+
+static int64
+option_ms(Jsonb *step_options, Jsonb *pipeline_options, const char *key, const char *pipeline_key,
+		  int64 dflt)
+{
+	char	   *t = option_text(step_options, key);
+
+	if (t == NULL && pipeline_key)
+		t = option_text(pipeline_options, pipeline_key);
+	return t ? dataops_interval_ms(t, key) : dflt;
+}
+
+static int
+option_int(Jsonb *step_options, Jsonb *pipeline_options, const char *key, int dflt)
+{
+	char	   *t = option_text(step_options, key);
+
+	if (t == NULL)
+		t = option_text(pipeline_options, key);
+	return t ? (int) strtol(t, NULL, 10) : dflt;
+}
+
+/* ---------- runs ---------- */
+
+static SchedRun *
+find_run(int64 run_id)
+{
+	ListCell   *lc;
+
+	foreach(lc, active_runs)
+		if (((SchedRun *) lfirst(lc))->run_id == run_id)
+			return lfirst(lc);
+	return NULL;
+}
+
+static bool
+pipeline_active(const char *pipeline)
+{
+	ListCell   *lc;
+
+	foreach(lc, active_runs)
+		if (strcmp(((SchedRun *) lfirst(lc))->pipeline, pipeline) == 0)
+			return true;
+	return false;
+}
+
+static int
+running_steps(void)
+{
+	ListCell   *lc;
+	int			n = 0;
+	int			i;
+
+	foreach(lc, active_runs)
+	{
+		SchedRun   *r = lfirst(lc);
+
+		for (i = 0; i < r->nsteps; i++)
+			n += r->steps[i].state == ST_RUNNING;
+	}
+	return n;
+}
+
+/*
+ * Admits a queued run: loads its pipeline and steps and marks it running.
+ * Inside a transaction.  Returns NULL (the run finished as failed) when the
+ * pipeline is gone or has no steps.
+ */
+static SchedRun *
+admit_run(QueuedRun *q)
+{
+	PipelineDef *p = catalog_get_pipeline(q->pipeline, true);
+	List	   *steps;
+	MemoryContext cxt;
+	MemoryContext old;
+	SchedRun   *r;
+	ListCell   *lc;
+	int			i = 0;
+
+	if (p == NULL || !OidIsValid(p->owner_oid))
+	{
+		catalog_finish_run(q->run_id, "failed", p ? "the pipeline's owner no longer exists" : "the pipeline no longer exists",
+						   NULL, "42704", NULL);
+		return NULL;
+	}
+	cxt = AllocSetContextCreate(sched_cxt, "dataops scheduled run", ALLOCSET_DEFAULT_SIZES);
+	old = MemoryContextSwitchTo(cxt);
+	steps = dag_order(catalog_get_steps(q->pipeline, false));
+	p = catalog_get_pipeline(q->pipeline, false);
+	MemoryContextSwitchTo(old);
+	if (steps == NIL)
+	{
+		MemoryContextDelete(cxt);
+		catalog_finish_run(q->run_id, "failed", "the pipeline has no steps", NULL, "55000", NULL);
+		return NULL;
+	}
+
+	old = MemoryContextSwitchTo(cxt);
+	r = palloc0(sizeof(SchedRun));
+	r->run_id = q->run_id;
+	r->pipeline = pstrdup(q->pipeline);
+	r->owner = p->owner_oid;
+	r->full_refresh = q->full_refresh;
+	r->cxt = cxt;
+	r->nsteps = list_length(steps);
+	r->steps = palloc0(sizeof(SchedStep) * r->nsteps);
+	r->started = GetCurrentTimestamp();
+	r->timeout_ms = option_ms(p->options, NULL, "timeout", NULL, 0);
+	foreach(lc, steps)
+	{
+		SchedStep  *st = &r->steps[i++];
+
+		st->def = lfirst(lc);
+		st->state = ST_PENDING;
+		st->retries = Max(option_int(st->def->options, p->options, "retries", 0), 0);
+		st->retry_delay_ms = option_ms(st->def->options, p->options, "retry_delay", "retry_delay", 10000);
+		st->timeout_ms = option_ms(st->def->options, p->options, "timeout", "step_timeout", 0);
+	}
+	MemoryContextSwitchTo(old);
+	catalog_set_run_running(r->run_id, MyProcPid);
+	return r;
+}
+
+/* The steps that depend on `name`, directly or not, still pending: upstream_failed.  In a transaction. */
+static void
+fail_downstream(SchedRun *r, const char *name)
+{
+	int			i;
+
+	for (i = 0; i < r->nsteps; i++)
+	{
+		SchedStep  *st = &r->steps[i];
+		ListCell   *lc;
+
+		if (st->state != ST_PENDING)
+			continue;
+		foreach(lc, st->def->depends_on)
+			if (strcmp(lfirst(lc), name) == 0)
+			{
+				st->state = ST_UPSTREAM_FAILED;
+				catalog_mark_step(r->run_id, st->def, "upstream_failed",
+								  psprintf("step \"%s\" failed", name));
+				fail_downstream(r, st->def->name);
+				break;
+			}
+	}
+}
+
+/* Starts a run's cancellation: pending steps canceled, running ones signaled.  In a transaction. */
+static void
+cancel_run(SchedRun *r, const char *reason)
+{
+	int			i;
+
+	r->canceling = true;
+	for (i = 0; i < r->nsteps; i++)
+	{
+		SchedStep  *st = &r->steps[i];
+		pid_t		pid;
+
+		if (st->state == ST_PENDING)
+		{
+			st->state = ST_CANCELED;
+			catalog_mark_step(r->run_id, st->def, r->timed_out ? "timed_out" : "canceled", reason);
+		}
+		else if (st->state == ST_RUNNING && st->handle &&
+				 GetBackgroundWorkerPid(st->handle, &pid) == BGWH_STARTED)
+			kill(pid, SIGINT);
+	}
+}
+
+/* Launches a step's next attempt; false when no worker slot is free (nothing recorded). */
+static bool
+launch_step(SchedRun *r, SchedStep *st)
+{
+	BackgroundWorker worker;
+	int64		id;
+	int			attempt;
+	char		activity[64];
+	MemoryContext old;
+	bool		registered;
+
+	snprintf(activity, sizeof(activity), "dataops: starting a step of run " INT64_FORMAT, r->run_id);
+	begin_tx(activity);
+	id = catalog_insert_step_attempt(r->run_id, st->def, &attempt);
+	commit_tx();
+
+	memset(&worker, 0, sizeof(worker));
+	worker.bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
+	worker.bgw_start_time = BgWorkerStart_RecoveryFinished;
+	worker.bgw_restart_time = BGW_NEVER_RESTART;
+	snprintf(worker.bgw_library_name, BGW_MAXLEN, "dataops");
+	snprintf(worker.bgw_function_name, BGW_MAXLEN, "dataops_step_worker_main");
+	snprintf(worker.bgw_name, BGW_MAXLEN, "dataops step %.40s of run " INT64_FORMAT, st->def->name, r->run_id);
+	snprintf(worker.bgw_type, BGW_MAXLEN, "dataops step");
+	worker.bgw_main_arg = Int64GetDatum(id);
+	memcpy(worker.bgw_extra, &MyDatabaseId, sizeof(Oid));
+	memcpy(worker.bgw_extra + sizeof(Oid), &r->owner, sizeof(Oid));
+	worker.bgw_notify_pid = MyProcPid;
+
+	old = MemoryContextSwitchTo(r->cxt);
+	registered = RegisterDynamicBackgroundWorker(&worker, &st->handle);
+	MemoryContextSwitchTo(old);
+	if (!registered)
+	{
+		st->handle = NULL;
+		begin_tx("dataops: no worker slot");
+		catalog_delete_step_attempt(id);
+		commit_tx();
+		return false;
+	}
+	st->attempt = attempt;
+	st->step_run_id = id;
+	st->state = ST_RUNNING;
+	st->started = GetCurrentTimestamp();
+	st->terminated = false;
+	return true;
+}
+
+/* A step's worker stopped: read the attempt's outcome and move on.  In a transaction. */
+static void
+step_stopped(SchedRun *r, SchedStep *st)
+{
+	char	   *error = NULL;
+	char	   *status = catalog_step_attempt_status(st->step_run_id, &error);
+
+	pfree(st->handle);
+	st->handle = NULL;
+	if (status == NULL || strcmp(status, "running") == 0)
+	{
+		/* the worker died without recording its outcome */
+		status = st->terminated ? "timed_out" : "crashed";
+		catalog_finish_step_attempt(st->step_run_id, status, NULL,
+									st->terminated ? "the step ran past its timeout and its worker was terminated"
+									: "the step's background worker exited without recording an outcome",
+									NULL, st->terminated ? "57014" : "XX000", false);
+	}
+	if (strcmp(status, "canceled") == 0 && r->timed_out)
+	{
+		catalog_finish_step_attempt(st->step_run_id, "timed_out", NULL, "the pipeline ran past its timeout",
+									NULL, "57014", false);
+		status = "timed_out";
+	}
+
+	if (strcmp(status, "succeeded") == 0)
+		st->state = ST_SUCCEEDED;
+	else if (strcmp(status, "canceled") == 0 || r->canceling)
+		st->state = ST_CANCELED;
+	else if (st->attempt <= st->retries)
+	{
+		/* exponential backoff: retry_delay, then twice that, ... capped */
+		int64		delay = st->retry_delay_ms;
+		int			k;
+		TimestampTz at;
+
+		for (k = 1; k < st->attempt && delay < MAX_RETRY_DELAY_MS; k++)
+			delay *= 2;
+		delay = Min(delay, MAX_RETRY_DELAY_MS);
+		at = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), delay);
+		catalog_set_step_retry(st->step_run_id, at);
+		st->state = ST_PENDING;
+		st->not_before = at;
+	}
+	else
+	{
+		st->state = ST_FAILED;
+		fail_downstream(r, st->def->name);
+	}
+}
+
+/* Records a run whose steps are all final; queues its dependents on success.  In a transaction. */
+static void
+finish_run(SchedRun *r)
+{
+	bool		failed = false;
+	bool		canceled = false;
+	int			i;
+
+	for (i = 0; i < r->nsteps; i++)
+	{
+		failed |= r->steps[i].state == ST_FAILED || r->steps[i].state == ST_UPSTREAM_FAILED;
+		canceled |= r->steps[i].state == ST_CANCELED;
+	}
+	if (r->timed_out || r->canceling || (canceled && !failed))
+	{
+		/* the step that was running when the run was stopped */
+		const char *step = NULL;
+
+		for (i = 0; i < r->nsteps && step == NULL; i++)
+			if (r->steps[i].state == ST_CANCELED && r->steps[i].attempt > 0)
+				step = r->steps[i].def->name;
+		if (r->timed_out)
+			catalog_finish_run(r->run_id, "timed_out", "the pipeline ran past its timeout", NULL, "57014", step);
+		else
+			catalog_finish_run(r->run_id, "canceled", "the run was canceled", NULL, "57014", step);
+	}
+	else if (failed)
+	{
+		char	   *step;
+		char	   *message;
+		char	   *detail;
+		char	   *sqlstate;
+
+		catalog_run_error_from_steps(r->run_id, &step, &message, &detail, &sqlstate);
+		catalog_finish_run(r->run_id, "failed", message ? message : "a step failed", detail,
+						   sqlstate, step);
+	}
+	else
+	{
+		ListCell   *lc;
+
+		catalog_finish_run(r->run_id, "succeeded", NULL, NULL, NULL, NULL);
+		foreach(lc, catalog_downstream_pipelines(r->pipeline))
+			(void) catalog_insert_run(lfirst(lc), false,
+									  psprintf("dependency: %s run " INT64_FORMAT, r->pipeline, r->run_id),
+									  r->run_id);
+	}
+}
+
+/* ---------- one turn of the loop ---------- */
+
+static void
+take_requests(void)
+{
+	List	   *reqs = launcher_take_requests();
+	ListCell   *lc;
+
+	foreach(lc, reqs)
+	{
+		RunRequest *req = lfirst(lc);
+		int64		run_id = 0;
+		MemoryContext cxt = CurrentMemoryContext;
+
+		if (req->cancel_run_id != 0)
+		{
+			/* a caller of dataops.run() gave up: cancel, answer once final */
+			bool		open;
+
+			begin_tx("dataops: canceling a run");
+			(void) catalog_cancel_run(req->cancel_run_id);
+			open = catalog_run_is_open(req->cancel_run_id);
+			commit_tx();
+			if (open)
+			{
+				MemoryContext old = MemoryContextSwitchTo(sched_cxt);
+				RunRequest *copy = palloc(sizeof(RunRequest));
+
+				memcpy(copy, req, sizeof(RunRequest));
+				cancel_waiters = lappend(cancel_waiters, copy);
+				MemoryContextSwitchTo(old);
+			}
+			else
+				launcher_answer_request(req->slot, req->cancel_run_id, NULL);
+			continue;
+		}
+		PG_TRY();
+		{
+			begin_tx("dataops: queuing a run");
+			if (catalog_get_pipeline(req->pipeline, true) == NULL)
+				ereport(ERROR,
+						(errcode(ERRCODE_UNDEFINED_OBJECT),
+						 errmsg("pipeline \"%s\" does not exist", req->pipeline)));
+			run_id = catalog_insert_run(req->pipeline, req->full_refresh, req->triggered_by, 0);
+			commit_tx();
+			launcher_answer_request(req->slot, run_id, NULL);
+		}
+		PG_CATCH();
+		{
+			ErrorData  *edata;
+
+			MemoryContextSwitchTo(cxt);
+			edata = CopyErrorData();
+			FlushErrorState();
+			AbortCurrentTransaction();
+			MemoryContextSwitchTo(tick_cxt);
+			launcher_answer_request(req->slot, 0, edata->message);
+		}
+		PG_END_TRY();
+	}
+}
+
+/* Returns the time of the next timed event (retry, timeout), or 0. */
+static TimestampTz
+tick(TimestampTz *next)
+{
+	ListCell   *lc;
+	TimestampTz now = GetCurrentTimestamp();
+	List	   *cancels;
+	List	   *finished_ids = NIL;
+	int			running;
+	TimestampTz next_not_before = 0;
+
+	*next = 0;
+
+	begin_tx("dataops: scheduling");
+
+	/* cancels requested with dataops.cancel(), and pipeline timeouts */
+	cancels = catalog_cancel_requested_runs();
+	foreach(lc, cancels)
+	{
+		SchedRun   *r = find_run(*(int64 *) lfirst(lc));
+
+		if (r && !r->canceling)
+			cancel_run(r, "canceled by dataops.cancel()");
+	}
+	foreach(lc, active_runs)
+	{
+		SchedRun   *r = lfirst(lc);
+
+		if (!r->canceling && r->timeout_ms > 0 &&
+			now >= TimestampTzPlusMilliseconds(r->started, r->timeout_ms))
+		{
+			r->timed_out = true;
+			catalog_request_run_cancel(r->run_id);
+			cancel_run(r, "the pipeline ran past its timeout");
+		}
+	}
+
+	/* workers that stopped, and steps past their timeout */
+	foreach(lc, active_runs)
+	{
+		SchedRun   *r = lfirst(lc);
+		int			i;
+
+		for (i = 0; i < r->nsteps; i++)
+		{
+			SchedStep  *st = &r->steps[i];
+			pid_t		pid;
+
+			if (st->state != ST_RUNNING)
+				continue;
+			if (GetBackgroundWorkerPid(st->handle, &pid) == BGWH_STOPPED)
+				step_stopped(r, st);
+			else if (st->timeout_ms > 0 && !st->terminated &&
+					 now >= TimestampTzPlusMilliseconds(st->started, st->timeout_ms + TIMEOUT_GRACE_MS))
+			{
+				TerminateBackgroundWorker(st->handle);
+				st->terminated = true;
+			}
+		}
+	}
+
+	/* runs whose steps are all final */
+	foreach(lc, active_runs)
+	{
+		SchedRun   *r = lfirst(lc);
+		int			i;
+		bool		open = false;
+
+		for (i = 0; i < r->nsteps; i++)
+			open |= r->steps[i].state == ST_PENDING || r->steps[i].state == ST_RUNNING;
+		if (!open)
+		{
+			finish_run(r);
+			active_runs = foreach_delete_current(active_runs, lc);
+			finished_ids = lappend(finished_ids, palloc(sizeof(int64)));
+			*(int64 *) llast(finished_ids) = r->run_id;
+			MemoryContextDelete(r->cxt);
+		}
+	}
+
+	/* queued runs, in arrival order, one per pipeline */
+	if (list_length(active_runs) < dataops_max_parallel_runs)
+	{
+		List	   *queued = catalog_queued_runs(100 + list_length(active_runs), &next_not_before);
+
+		foreach(lc, queued)
+		{
+			QueuedRun  *q = lfirst(lc);
+			SchedRun   *r;
+
+			if (list_length(active_runs) >= dataops_max_parallel_runs)
+				break;
+			if (pipeline_active(q->pipeline))
+				continue;
+			r = admit_run(q);
+			if (r)
+			{
+				MemoryContext old = MemoryContextSwitchTo(sched_cxt);
+
+				active_runs = lappend(active_runs, r);
+				MemoryContextSwitchTo(old);
+			}
+		}
+	}
+	commit_tx();
+	if (next_not_before)
+		*next = next_not_before;
+
+	/* callers of dataops.run() that gave up wait for their canceled run to be final */
+	foreach(lc, finished_ids)
+	{
+		ListCell   *w;
+
+		foreach(w, cancel_waiters)
+		{
+			RunRequest *req = lfirst(w);
+
+			if (req->cancel_run_id == *(int64 *) lfirst(lc))
+			{
+				launcher_answer_request(req->slot, req->cancel_run_id, NULL);
+				cancel_waiters = foreach_delete_current(cancel_waiters, w);
+				pfree(req);
+			}
+		}
+	}
+
+	/* steps whose upstream steps all succeeded, up to max_parallel_steps */
+	running = running_steps();
+	foreach(lc, active_runs)
+	{
+		SchedRun   *r = lfirst(lc);
+		int			i;
+
+		if (r->canceling)
+			continue;
+		for (i = 0; i < r->nsteps; i++)
+		{
+			SchedStep  *st = &r->steps[i];
+			ListCell   *d;
+			bool		ready = st->state == ST_PENDING;
+
+			if (!ready)
+				continue;
+			foreach(d, st->def->depends_on)
+			{
+				int			j;
+
+				for (j = 0; j < r->nsteps; j++)
+					if (strcmp(r->steps[j].def->name, lfirst(d)) == 0 && r->steps[j].state != ST_SUCCEEDED)
+						ready = false;
+			}
+			if (!ready)
+				continue;
+			if (st->not_before > now)
+			{
+				if (*next == 0 || st->not_before < *next)
+					*next = st->not_before;
+				continue;
+			}
+			if (running >= dataops_max_parallel_steps)
+				continue;
+			if (launch_step(r, st))
+				running++;
+			else if (*next == 0 || TimestampTzPlusMilliseconds(now, 200) < *next)
+				*next = TimestampTzPlusMilliseconds(now, 200);	/* no worker slot: try again soon */
+		}
+	}
+	return *next;
+}
+
+static void
+prune(void)
+{
+	begin_tx("dataops: pruning history");
+	catalog_prune_history(dataops_history_retention);
+	commit_tx();
+}
+
+void
+dataops_scheduler_main(Datum arg)
+{
+	Oid			dboid = DatumGetObjectId(arg);
+	volatile TimestampTz idle_since = 0;
+	volatile TimestampTz last_prune = 0;
+	bool		installed;
+
+	pqsignal(SIGHUP, SignalHandlerForConfigReload);
+	pqsignal(SIGTERM, die);
+	BackgroundWorkerUnblockSignals();
+	BackgroundWorkerInitializeConnectionByOid(dboid, InvalidOid, 0);
+	pgstat_report_appname("dataops scheduler");
+
+	if (!launcher_scheduler_attach())
+		proc_exit(0);
+
+	StartTransactionCommand();
+	installed = OidIsValid(get_extension_oid("dataops", true));
+	CommitTransactionCommand();
+	if (!installed)
+	{
+		(void) launcher_scheduler_detach_if_idle();
+		proc_exit(0);
+	}
+
+	sched_cxt = AllocSetContextCreate(TopMemoryContext, "dataops scheduler", ALLOCSET_DEFAULT_SIZES);
+	tick_cxt = AllocSetContextCreate(TopMemoryContext, "dataops scheduler turn", ALLOCSET_DEFAULT_SIZES);
+	MemoryContextSwitchTo(tick_cxt);
+
+	/* runs a crash left running */
+	begin_tx("dataops: recovering runs");
+	(void) catalog_recover_orphaned_runs();
+	commit_tx();
+
+	for (;;)
+	{
+		TimestampTz next = 0;
+		TimestampTz now;
+		long		sleep_ms = MAX_SLEEP_MS;
+
+		MemoryContextSwitchTo(tick_cxt);
+		MemoryContextReset(tick_cxt);
+
+		CHECK_FOR_INTERRUPTS();
+		if (ConfigReloadPending)
+		{
+			ConfigReloadPending = false;
+			ProcessConfigFile(PGC_SIGHUP);
+		}
+
+		PG_TRY();
+		{
+			take_requests();
+			(void) tick(&next);
+			now = GetCurrentTimestamp();
+			if (TimestampDifferenceExceeds(last_prune, now, PRUNE_EVERY_MS))
+			{
+				prune();
+				last_prune = now;
+			}
+		}
+		PG_CATCH();
+		{
+			/* log it and go on: the catalog holds the truth */
+			MemoryContextSwitchTo(tick_cxt);
+			EmitErrorReport();
+			FlushErrorState();
+			AbortCurrentTransaction();
+			next = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), 1000);
+		}
+		PG_END_TRY();
+
+		/* exit when idle, unless a request came in */
+		now = GetCurrentTimestamp();
+		if (active_runs == NIL)
+		{
+			bool		open;
+
+			begin_tx("dataops: idle");
+			open = catalog_has_open_runs();
+			commit_tx();
+			if (open)
+				idle_since = 0;
+			else if (idle_since == 0)
+				idle_since = now;
+			else if (TimestampDifferenceExceeds(idle_since, now, IDLE_EXIT_MS) &&
+					 launcher_scheduler_detach_if_idle())
+				proc_exit(0);
+		}
+		else
+			idle_since = 0;
+
+		if (next != 0)
+		{
+			long		ms = TimestampDifferenceMilliseconds(now, next);
+
+			sleep_ms = Max(Min(ms, MAX_SLEEP_MS), 1);
+		}
+		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH, sleep_ms, PG_WAIT_EXTENSION);
+		ResetLatch(MyLatch);
+	}
+}

@@ -1,0 +1,39 @@
+/*
+ * scheduler.h: a database's scheduler: the run queue and the parallel DAG.
+ *
+ * One scheduler per database (launcher.c starts it) owns every pipeline run
+ * of the database from queued to final:
+ *   queue    requests from dataops.start_run() become queued runs; queued
+ *            runs start in arrival order, at most dataops.max_parallel_runs
+ *            at once and one run per pipeline at a time
+ *   DAG      a step starts, in its own background worker (worker.c), when
+ *            every step it depends on has succeeded, at most
+ *            dataops.max_parallel_steps at once; when a step fails, the
+ *            steps downstream of it are recorded upstream_failed and the
+ *            independent branches still finish (Airflow's semantics)
+ *   retries  a failed attempt is retried options.retries times, after
+ *            options.retry_delay doubled at each attempt (capped at 1 hour)
+ *   timeouts a step past options.timeout is canceled and recorded
+ *            timed_out; a run past its pipeline's timeout is canceled and
+ *            recorded timed_out
+ *   cancel   dataops.cancel() flags the run; the scheduler cancels its
+ *            running steps (SIGINT) and records the others canceled
+ *   chaining when a run succeeds, a run of each pipeline that depends on it
+ *            (dataops.add_dependency) is queued
+ *   recovery at start, runs left running by a crash are failed, or queued
+ *            again with backoff when the pipeline has retry_on_crash
+ *   history  finished runs and events older than dataops.history_retention
+ *            are pruned
+ * A worker shortage (max_worker_processes) delays steps; it fails nothing.
+ * The scheduler exits after a few idle seconds; the launcher starts it again
+ * when a run is requested.
+ */
+#ifndef DATAOPS_SCHEDULER_H
+#define DATAOPS_SCHEDULER_H
+
+#include "postgres.h"
+
+/* Entry point of a database's scheduler; `arg` is the database OID. */
+extern PGDLLEXPORT void dataops_scheduler_main(Datum arg);
+
+#endif							/* DATAOPS_SCHEDULER_H */
