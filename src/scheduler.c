@@ -349,11 +349,12 @@ step_stopped(SchedRun *r, SchedStep *st)
 	if (status == NULL || strcmp(status, "running") == 0)
 	{
 		/* the worker died without recording its outcome */
-		status = st->terminated ? "timed_out" : "crashed";
+		status = st->terminated ? "timed_out" : r->canceling ? "canceled" : "crashed";
 		catalog_finish_step_attempt(st->step_run_id, status, NULL,
 									st->terminated ? "the step ran past its timeout and its worker was terminated"
+									: r->canceling ? "the run was canceled"
 									: "the step's background worker exited without recording an outcome",
-									NULL, st->terminated ? "57014" : "XX000", false);
+									NULL, st->terminated || r->canceling ? "57014" : "XX000", false);
 	}
 	if (strcmp(status, "canceled") == 0 && r->timed_out)
 	{

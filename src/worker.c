@@ -92,20 +92,7 @@ run_attempt(int64 step_run_id)
 	TimestampTz started = GetCurrentTimestamp();
 	char		activity[NAMEDATALEN * 3];
 
-	/* what to run */
-	begin_tx("dataops: loading step");
-	{
-		MemoryContext old = MemoryContextSwitchTo(cxt);
-
-		sa = catalog_get_step_attempt(step_run_id, MyProcPid);
-		if (sa)
-			s = find_step(sa->pipeline, sa->step);
-		MemoryContextSwitchTo(old);
-	}
-	commit_tx();
-	if (sa == NULL || strcmp(sa->status, "running") != 0)
-		return;					/* the attempt is gone (history pruned, run recovered) */
-	snprintf(activity, sizeof(activity), "dataops: run " INT64_FORMAT " step %s", sa->run_id, sa->step);
+	snprintf(activity, sizeof(activity), "dataops: step attempt " INT64_FORMAT, step_run_id);
 
 	PG_TRY();
 	{
@@ -113,6 +100,25 @@ run_attempt(int64 step_run_id)
 		List	   *lineage = NIL;
 		ListCell   *lc;
 		int			nest;
+
+		/* what to run (inside the error handling: a cancel may arrive at once) */
+		begin_tx("dataops: loading step");
+		{
+			MemoryContext old = MemoryContextSwitchTo(cxt);
+
+			sa = catalog_get_step_attempt(step_run_id, MyProcPid);
+			if (sa)
+				s = find_step(sa->pipeline, sa->step);
+			MemoryContextSwitchTo(old);
+		}
+		commit_tx();
+		if (sa == NULL || strcmp(sa->status, "running") != 0)
+		{
+			/* the attempt is gone (history pruned, run recovered) */
+			MemoryContextDelete(cxt);
+			return;
+		}
+		snprintf(activity, sizeof(activity), "dataops: run " INT64_FORMAT " step %s", sa->run_id, sa->step);
 
 		if (s == NULL)
 			ereport(ERROR,
@@ -163,7 +169,7 @@ run_attempt(int64 step_run_id)
 		begin_tx("dataops: recording failure");
 		if (edata->sqlerrcode == ERRCODE_QUERY_CANCELED)
 		{
-			if (catalog_run_cancel_requested(sa->run_id))
+			if (sa == NULL || catalog_run_cancel_requested(sa->run_id))
 				status = "canceled";
 			else if (timeout_ms > 0 &&
 					 TimestampDifferenceExceeds(started, GetCurrentTimestamp(), (int) Min(timeout_ms, INT_MAX) - 50))
@@ -174,8 +180,9 @@ run_attempt(int64 step_run_id)
 		catalog_finish_step_attempt(step_run_id, status, NULL, edata->message, error_detail_text(edata),
 									unpack_sql_state(edata->sqlerrcode), false);
 		/* the results that failed a fail expectation were computed before it raised */
-		foreach(lc, results)
-			catalog_insert_expectation_result(sa->run_id, sa->step, sa->attempt, lfirst(lc));
+		if (sa)
+			foreach(lc, results)
+				catalog_insert_expectation_result(sa->run_id, sa->step, sa->attempt, lfirst(lc));
 		commit_tx();
 	}
 	PG_END_TRY();
