@@ -13,6 +13,9 @@ REGRESS      = setup api ingest expectations pipeline run schedule kinds suites 
 # it connected, so pg_regress reuses it and sql/setup.sql (re)creates the
 # extension in it.
 REGRESS_OPTS = --inputdir=. --use-existing
+# Concurrency (pg_isolation_regress, specs/*.spec), in the same database.
+ISOLATION      = concurrency
+ISOLATION_OPTS = --use-existing
 
 PCRE2_CONFIG ?= pcre2-config
 PG_CPPFLAGS += $(shell $(PCRE2_CONFIG) --cflags 2>/dev/null) \
@@ -24,6 +27,8 @@ PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs 2>/dev/null)
 # On a fresh machine PGXS is not there yet: `make test` installs it first.
 -include $(PGXS)
+# after PGXS, which names the isolation database isolation_regression
+ISOLATION_TESTDB = contrib_regression
 
 .PHONY: test demo demo-stop bench loadtest
 test:

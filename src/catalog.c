@@ -896,19 +896,22 @@ catalog_queued_runs(int limit, TimestampTz *next_not_before)
 	return result;
 }
 
-void
+bool
 catalog_set_run_running(int64 run_id, int pid)
 {
 	Args		a = {0};
+	uint64		n;
 
 	enter_spi();
 	arg_int8(&a, run_id, false);
 	arg_datum(&a, INT4OID, Int32GetDatum(pid), false);
-	catalog_exec("WITH r AS (UPDATE dataops.runs SET status = 'running', started_at = clock_timestamp(), "
-				 "worker_pid = $2 WHERE run_id = $1 RETURNING run_id, pipeline) "
-				 "SELECT dataops._emit_event(r.run_id, r.pipeline, NULL, 'run', 'running', '{}') FROM r",
-				 &a, false);
+	/* only if still queued: dataops.cancel() may have won the row */
+	n = catalog_exec("WITH r AS (UPDATE dataops.runs SET status = 'running', started_at = clock_timestamp(), "
+					 "worker_pid = $2 WHERE run_id = $1 AND status = 'queued' RETURNING run_id, pipeline) "
+					 "SELECT dataops._emit_event(r.run_id, r.pipeline, NULL, 'run', 'running', '{}') FROM r",
+					 &a, false);
 	SPI_finish();
+	return n > 0;
 }
 
 void

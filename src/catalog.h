@@ -165,7 +165,8 @@ extern int64 catalog_insert_run(const char *pipeline, bool full_refresh, const c
 								int64 upstream_run_id);
 /* Queued runs whose not_before has passed, oldest first (QueuedRun *); *next_not_before: the next later one, or 0. */
 extern List *catalog_queued_runs(int limit, TimestampTz *next_not_before);
-extern void catalog_set_run_running(int64 run_id, int pid);
+/* Marks a queued run running; false when it is no longer queued (canceled meanwhile). */
+extern bool catalog_set_run_running(int64 run_id, int pid);
 extern void catalog_finish_run(int64 run_id, const char *status, const char *error_message,
 							   const char *error_detail, const char *sqlstate, const char *failed_step);
 /* Runs left running by a dead scheduler: failed, or queued again with backoff (retry_on_crash); returns how many. */

@@ -183,8 +183,9 @@ running_steps(void)
 
 /*
  * Admits a queued run: loads its pipeline and steps and marks it running.
- * Inside a transaction.  Returns NULL (the run finished as failed) when the
- * pipeline is gone or has no steps.
+ * Inside a transaction.  Returns NULL when the run was canceled meanwhile,
+ * or (the run then finished as failed) when the pipeline is gone or has no
+ * steps.
  */
 static SchedRun *
 admit_run(QueuedRun *q)
@@ -237,7 +238,11 @@ admit_run(QueuedRun *q)
 		st->timeout_ms = option_ms(st->def->options, p->options, "timeout", "step_timeout", 0);
 	}
 	MemoryContextSwitchTo(old);
-	catalog_set_run_running(r->run_id, MyProcPid);
+	if (!catalog_set_run_running(r->run_id, MyProcPid))
+	{
+		MemoryContextDelete(cxt);
+		return NULL;
+	}
 	return r;
 }
 
