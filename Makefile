@@ -8,7 +8,7 @@ OBJS        = $(patsubst %.c,%.o,$(wildcard src/*.c))
 DATA        = sql/dataops--0.1.0.sql sql/dataops--0.1.0--0.2.0.sql sql/dataops--0.2.0--0.3.0.sql
 PGFILEDESC  = "dataops - medallion data pipelines inside PostgreSQL"
 
-REGRESS      = setup api ingest expectations pipeline run schedule kinds suites regex sink orchestration
+REGRESS      = setup api ingest expectations pipeline run schedule kinds suites regex sink orchestration schedules
 # contrib_regression is pg_cron's database (cron.database_name): pg_cron keeps
 # it connected, so pg_regress reuses it and sql/setup.sql (re)creates the
 # extension in it.

@@ -207,3 +207,83 @@ SELECT pg_catalog.pg_extension_config_dump('dataops.pipeline_dependencies', '');
 SELECT pg_catalog.pg_extension_config_dump('dataops.events', '');
 SELECT pg_catalog.pg_extension_config_dump('dataops.events_event_id_seq', '');
 SELECT pg_catalog.pg_extension_config_dump('dataops.step_runs_step_run_id_seq', '');
+
+------------------------------------------------------------------------
+-- Schedules: each pipeline's pg_cron job with its last and next run
+------------------------------------------------------------------------
+
+CREATE FUNCTION dataops.cron_next(schedule text, after timestamptz)
+RETURNS timestamptz AS 'MODULE_PATHNAME', 'dataops_cron_next'
+LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION dataops.cron_next(text, timestamptz) IS
+'The first time strictly after "after" at which pg_cron would start a job with this schedule (five cron fields, a macro such as @daily, or ''N seconds''), read in cron.timezone, else GMT; NULL if nothing matches within five years';
+
+-- pg_cron is optional, so cron.job and cron.job_run_details are read with
+-- dynamic SQL: without pg_cron (or without the privileges to read its
+-- tables) this returns no rows instead of failing.
+CREATE FUNCTION dataops._schedules(
+    OUT pipeline text, OUT jobid bigint, OUT schedule text, OUT active boolean,
+    OUT username text, OUT last_start timestamptz, OUT last_status text,
+    OUT last_end timestamptz, OUT next_run timestamptz)
+RETURNS SETOF record
+LANGUAGE plpgsql STABLE SECURITY INVOKER
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+    cron_schema oid := to_regnamespace('cron');
+    last_run text := 'NULL::timestamptz, NULL::text, NULL::timestamptz';
+    last_join text := '';
+BEGIN
+    IF cron_schema IS NULL OR NOT has_schema_privilege(cron_schema, 'USAGE')
+       OR to_regclass('cron.job') IS NULL
+       OR NOT has_table_privilege('cron.job', 'SELECT') THEN
+        RETURN;
+    END IF;
+    IF to_regclass('cron.job_run_details') IS NOT NULL
+       AND has_table_privilege('cron.job_run_details', 'SELECT') THEN
+        last_run := 'd.start_time, d.status, d.end_time';
+        last_join := 'LEFT JOIN LATERAL (SELECT r.start_time, r.status, r.end_time
+                                           FROM cron.job_run_details r
+                                          WHERE r.jobid = j.jobid
+                                          ORDER BY r.runid DESC LIMIT 1) d ON true';
+    END IF;
+
+    -- pg_cron's jobname is of type name: compare as name, so a job name
+    -- truncated to 63 bytes still matches its pipeline
+    FOR pipeline, jobid, schedule, active, username, last_start, last_status, last_end IN EXECUTE
+        format('SELECT p.name, j.jobid, j.schedule, j.active, j.username::text, %s
+                  FROM dataops.pipelines p
+                  JOIN cron.job j ON j.jobname = (''dataops:'' || p.name)::name
+                  %s
+                 ORDER BY p.name, j.jobid', last_run, last_join)
+    LOOP
+        next_run := NULL;
+        IF active THEN
+            BEGIN
+                next_run := dataops.cron_next(schedule, now());
+            EXCEPTION WHEN invalid_parameter_value THEN
+                -- a schedule pg_cron took but cron_next cannot read
+                next_run := NULL;
+            END;
+        END IF;
+        RETURN NEXT;
+    END LOOP;
+END
+$fn$;
+COMMENT ON FUNCTION dataops._schedules() IS
+'Rows of the view dataops.schedules: reads cron.job and cron.job_run_details when pg_cron is installed and readable, else returns no rows';
+
+CREATE VIEW dataops.schedules AS SELECT * FROM dataops._schedules();
+COMMENT ON VIEW dataops.schedules IS
+'Each pipeline''s pg_cron job (dataops.schedule) with its last and next run; empty without pg_cron, and, as pg_cron''s row security has it, only the current role''s jobs unless it is a superuser';
+COMMENT ON COLUMN dataops.schedules.pipeline IS 'Pipeline name';
+COMMENT ON COLUMN dataops.schedules.jobid IS 'pg_cron job id (cron.job.jobid); the job is named dataops:<pipeline>';
+COMMENT ON COLUMN dataops.schedules.schedule IS 'pg_cron schedule of the job, as given to dataops.schedule()';
+COMMENT ON COLUMN dataops.schedules.active IS 'Whether pg_cron runs the job (cron.job.active)';
+COMMENT ON COLUMN dataops.schedules.username IS 'Role the job runs as';
+COMMENT ON COLUMN dataops.schedules.last_start IS 'When pg_cron last started the job (newest cron.job_run_details row), NULL if never';
+COMMENT ON COLUMN dataops.schedules.last_status IS 'Status pg_cron recorded for that run: starting, running, sending, connecting, succeeded or failed';
+COMMENT ON COLUMN dataops.schedules.last_end IS 'When that run ended, NULL while it runs';
+COMMENT ON COLUMN dataops.schedules.next_run IS
+'dataops.cron_next(schedule, now()): when pg_cron will next start the job; NULL when the job is inactive, for @reboot, or when nothing matches within five years';
+GRANT SELECT ON dataops.schedules TO PUBLIC;

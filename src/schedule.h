@@ -7,4 +7,19 @@
 /* Removes the pg_cron job dataops:<pipeline> if pg_cron is installed and the job exists. */
 extern void schedule_remove_if_any(const char *pipeline);
 
+/*
+ * SQL-callable functions of schedule.c (declared by PG_FUNCTION_INFO_V1):
+ *
+ *   dataops_schedule    dataops.schedule(pipeline text, schedule text) → bigint
+ *   dataops_unschedule  dataops.unschedule(pipeline text) → void
+ *   dataops_cron_next   dataops.cron_next(schedule text, after timestamptz)
+ *                       → timestamptz: the first time strictly after `after`
+ *                       at which pg_cron would start a job with that
+ *                       schedule (Vixie cron fields, macros or "N seconds"),
+ *                       read in cron.timezone, else GMT; NULL when nothing
+ *                       matches within five years.  Raises 22023 "invalid
+ *                       cron schedule" for a schedule it cannot read.  Used
+ *                       by the view dataops.schedules (next_run).
+ */
+
 #endif							/* DATAOPS_SCHEDULE_H */

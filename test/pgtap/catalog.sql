@@ -2,7 +2,7 @@
 \set QUIET on
 \getenv datadir DATAOPS_TEST_DATA
 BEGIN;
-SELECT plan(61);
+SELECT plan(62);
 
 SELECT has_schema('dataops');
 SELECT has_table('dataops', t, 'table dataops.' || t)
@@ -11,6 +11,7 @@ SELECT has_table('dataops', t, 'table dataops.' || t)
                     'suites', 'suite_expectations', 'step_suites', 'events', 'pipeline_dependencies']) t;
 SELECT has_view('dataops', 'last_runs', 'view dataops.last_runs');
 SELECT has_view('dataops', 'step_expectations', 'view dataops.step_expectations');
+SELECT has_view('dataops', 'schedules', 'view dataops.schedules');
 SELECT columns_are('dataops', 'runs', ARRAY['run_id', 'pipeline', 'status', 'full_refresh', 'triggered_by',
        'queued_at', 'started_at', 'finished_at', 'error_message', 'error_detail', 'error_sqlstate',
        'failed_step', 'worker_pid', 'kind', 'relation', 'suite', 'cancel_requested', 'not_before',
