@@ -18,6 +18,12 @@
 #                 step against the hand-written floor that runs each check
 #                 as its own aggregate query (as dbt or Great Expectations
 #                 would).  Goal: dataops / hand-written <= 1.2.
+#   orchestration the overhead of a run: dataops.run() of a one-step
+#                 pipeline over a 1-row table, start to finish, p50 and p95
+#                 of BENCH_RUNS runs (goal: p50 <= 50 ms); and a DAG of four
+#                 independent steps of BENCH_DAG_ROWS rows each with
+#                 dataops.max_parallel_steps = 2 against 1 (goal: time(2) <=
+#                 0.7 x time(1)).
 #
 # Times are taken inside one psql session per measurement, from the server's
 # clock_timestamp(), so psql's start-up is not counted; each figure is the
@@ -39,6 +45,8 @@
 #   BENCH_REGEX_ROWS     regex: strings in the table (default: 1000000)
 #   BENCH_EXPECT_ROWS    expectations: rows of the table (default: 1000000)
 #   BENCH_PEOPLE10_ROWS  people10: row count (default: 100000)
+#   BENCH_RUNS           orchestration: runs timed for the overhead (default: 200)
+#   BENCH_DAG_ROWS       orchestration: rows of each DAG step (default: 1000000)
 #   DATAOPS_SHARED_DATA  directory holding people/people-<rows>.csv
 #                        (default: ../shared/data next to the repository);
 #                        a same-shaped file is generated when it is missing
@@ -50,7 +58,7 @@ REPO=$(dirname "$SELF_DIR")
 : "${PGHOST:?PGHOST is not set; run this through 'make bench'}"
 : "${DATAOPS_BASE:?DATAOPS_BASE is not set; run this through 'make bench'}"
 SHARED=${DATAOPS_SHARED_DATA:-$(dirname "$REPO")/shared/data}
-ALL_SECTIONS="people regex expectations people10"
+ALL_SECTIONS="people regex expectations people10 orchestration"
 SECTIONS=${BENCH_ONLY:-$ALL_SECTIONS}
 SIZES=${BENCH_SIZES:-100000 1000000}
 REPEAT=${BENCH_REPEAT:-3}
@@ -58,6 +66,8 @@ BUDGET=${BENCH_BUDGET:-100}
 REGEX_ROWS=${BENCH_REGEX_ROWS:-1000000}
 EXPECT_ROWS=${BENCH_EXPECT_ROWS:-1000000}
 PEOPLE10_ROWS=${BENCH_PEOPLE10_ROWS:-100000}
+RUNS=${BENCH_RUNS:-200}
+DAG_ROWS=${BENCH_DAG_ROWS:-1000000}
 DATA="$DATAOPS_BASE/bench-data"
 
 if [ "$(id -u)" -eq 0 ]; then SUDO=(); else SUDO=(sudo); fi
@@ -71,7 +81,7 @@ die() { log "$*"; exit 1; }
 for s in $SECTIONS; do
     [[ " $ALL_SECTIONS " == *" $s "* ]] || die "unknown section '$s' in BENCH_ONLY (known: $ALL_SECTIONS)"
 done
-for v in REPEAT BUDGET REGEX_ROWS EXPECT_ROWS PEOPLE10_ROWS; do
+for v in REPEAT BUDGET REGEX_ROWS EXPECT_ROWS PEOPLE10_ROWS RUNS DAG_ROWS; do
     [[ ${!v} =~ ^[1-9][0-9]*$ ]] || die "bad value '${!v}' for BENCH_$v (a positive integer)"
 done
 want() { [[ " $SECTIONS " == *" $1 "* ]]; }
@@ -609,6 +619,91 @@ bench_people10() {
     echo "   best: dataops $BEST_D s, hand-written $BEST_H s"
     echo "   ratio dataops/hand-written = $r   (goal <= 1.2: $v)"
     SUMMARY+=("people10 $ROWS rows: dataops $BEST_D s, hand-written $BEST_H s, ratio $r (goal <= 1.2: $v)")
+}
+
+# ------------------------------------------------------------------ section: orchestration
+
+# Sets dataops.max_parallel_steps and waits until the scheduler has reloaded it.
+set_parallel_steps() { # <n>
+    q -d postgres -c "ALTER SYSTEM SET dataops.max_parallel_steps = $1" -c "SELECT pg_reload_conf()" >/dev/null
+    sleep 2
+}
+
+bench_orchestration() {
+    local db=bench_orch out p50 p95 v t r n
+    declare -A best=()
+    echo
+    echo "== orchestration: run overhead ($RUNS runs of a one-step pipeline over a 1-row table)"
+    fresh_db "$db"
+    q -d "$db" <<'SQL' >/dev/null
+CREATE EXTENSION dataops;
+CREATE TABLE public.one AS SELECT 1 AS id;
+SELECT dataops.create_pipeline('tiny');
+SELECT dataops.add_step('tiny', 's', 'silver', 'tiny', query => 'SELECT id FROM public.one');
+SELECT dataops.run('tiny');
+SQL
+    # Each run timed by the caller, start (run() called) to finish (run()
+    # returned); timings kept in a variable, as run() refuses a transaction
+    # that has written.
+    out=$(q -d "$db" -v runs="$RUNS" <<'SQL'
+CREATE TEMP TABLE timings (ms float8);
+SET bench.runs = :'runs';
+DO $$
+DECLARE
+  t timestamptz;
+  ms float8[] := '{}';
+BEGIN
+  FOR i IN 1..current_setting('bench.runs')::int LOOP
+    t := clock_timestamp();
+    PERFORM dataops.run('tiny');
+    ms := ms || extract(epoch FROM clock_timestamp() - t) * 1000;
+  END LOOP;
+  PERFORM set_config('bench.ms', array_to_string(ms, ','), false);
+END $$;
+INSERT INTO timings SELECT unnest(string_to_array(current_setting('bench.ms'), ','))::float8;
+SELECT round(percentile_cont(0.5) WITHIN GROUP (ORDER BY ms)::numeric, 1),
+       round(percentile_cont(0.95) WITHIN GROUP (ORDER BY ms)::numeric, 1),
+       round(min(ms)::numeric, 1), round(max(ms)::numeric, 1), count(*) FROM timings;
+SQL
+)
+    p50=$(cut -d'|' -f1 <<<"$out"); p95=$(cut -d'|' -f2 <<<"$out")
+    echo "   run() start to finish: p50 $p50 ms, p95 $p95 ms, min $(cut -d'|' -f3 <<<"$out") ms, max $(cut -d'|' -f4 <<<"$out") ms ($(cut -d'|' -f5 <<<"$out") runs)"
+    echo "   inside the server (queued_at to finished_at): $(q -d "$db" -c "SELECT 'p50 ' || round(percentile_cont(0.5) WITHIN GROUP (ORDER BY ms)::numeric, 1) || ' ms, queued to running p50 ' || round(percentile_cont(0.5) WITHIN GROUP (ORDER BY q)::numeric, 1) || ' ms' FROM (SELECT extract(epoch FROM finished_at - queued_at) * 1000 AS ms, extract(epoch FROM started_at - queued_at) * 1000 AS q FROM dataops.runs WHERE pipeline = 'tiny') x")"
+    v=$(verdict "$p50" "<=" 50)
+    echo "   goal p50 <= 50 ms: $v"
+    SUMMARY+=("orchestration: run overhead p50 $p50 ms, p95 $p95 ms (goal p50 <= 50 ms: $v)")
+
+    echo
+    echo "== orchestration: a DAG of four independent $DAG_ROWS-row steps, max_parallel_steps 2 against 1"
+    q -d "$db" -v rows="$DAG_ROWS" <<'SQL' >/dev/null
+CREATE TABLE public.dag_src AS SELECT g AS id, md5(g::text) AS h FROM generate_series(1, :rows) g;
+VACUUM ANALYZE public.dag_src;
+SELECT dataops.create_pipeline('dag4');
+SELECT dataops.add_step('dag4', 's' || i, 'silver', 'dag_' || i,
+       query => 'SELECT id, h, upper(h) AS u FROM public.dag_src') FROM generate_series(1, 4) i;
+SELECT dataops.run('dag4');
+SQL
+    for ((r = 1; r <= REPEAT; r++)); do
+        for n in 1 2; do
+            set_parallel_steps "$n"
+            t=$(q -d "$db" <<SQL | awk -F'|' '$1 == "TIME" { print $3 }'
+CHECKPOINT;
+$(T0)
+SELECT dataops.run('dag4');
+$(T1 "dag$n")
+SQL
+)
+            echo "   round $r: max_parallel_steps $n: $t s"
+            best[$n]=$(fmin "$t" "${best[$n]:-}")
+        done
+    done
+    q -d postgres -c "ALTER SYSTEM RESET dataops.max_parallel_steps" -c "SELECT pg_reload_conf()" >/dev/null
+    r=$(ratio "${best[2]}" "${best[1]}")
+    v=$(verdict "$r" "<=" 0.7)
+    echo "   best: 1 step at a time ${best[1]} s, 2 at a time ${best[2]} s"
+    echo "   ratio time(2)/time(1) = $r   (goal <= 0.7: $v)"
+    SUMMARY+=("orchestration: DAG of 4 x $DAG_ROWS rows: 1 at a time ${best[1]} s, 2 at a time ${best[2]} s, ratio $r (goal <= 0.7: $v)")
+    drop_db "$db"
 }
 
 # ------------------------------------------------------------------ main
