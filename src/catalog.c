@@ -12,6 +12,7 @@
 #include "commands/trigger.h"
 #include "executor/spi.h"
 #include "miscadmin.h"
+#include "postmaster/bgworker.h"
 #include "utils/acl.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
@@ -1027,18 +1028,17 @@ catalog_delete_step_attempt(int64 step_run_id)
 }
 
 StepAttempt *
-catalog_get_step_attempt(int64 step_run_id, int worker_pid)
+catalog_get_step_attempt(int64 step_run_id)
 {
 	MemoryContext caller = enter_spi();
 	Args		a = {0};
 	StepAttempt *sa = NULL;
 
 	arg_int8(&a, step_run_id, false);
-	arg_datum(&a, INT4OID, Int32GetDatum(worker_pid), false);
-	if (catalog_exec("UPDATE dataops.step_runs s SET worker_pid = $2 FROM dataops.runs r "
-					 "WHERE s.step_run_id = $1 AND r.run_id = s.run_id "
-					 "RETURNING s.run_id, r.pipeline, s.step, s.attempt, r.full_refresh, s.status",
-					 &a, false) == 1)
+	/* read-only: the worker's pid is recorded with the outcome, in the step's own transaction */
+	if (catalog_exec("SELECT s.run_id, r.pipeline, s.step, s.attempt, r.full_refresh, s.status "
+					 "FROM dataops.step_runs s JOIN dataops.runs r USING (run_id) WHERE s.step_run_id = $1",
+					 &a, true) == 1)
 	{
 		MemoryContext spi = MemoryContextSwitchTo(caller);
 		bool		isnull;
@@ -1100,10 +1100,12 @@ catalog_finish_step_attempt(int64 step_run_id, const char *status, const StepCou
 	arg_text(&a, error_message);
 	arg_text(&a, error_detail);
 	arg_text(&a, sqlstate);
+	arg_datum(&a, INT4OID, Int32GetDatum(MyBgworkerEntry && strcmp(MyBgworkerEntry->bgw_type, "dataops step") == 0 ? MyProcPid : 0),
+			  !(MyBgworkerEntry && strcmp(MyBgworkerEntry->bgw_type, "dataops step") == 0));
 	catalog_exec("WITH s AS (UPDATE dataops.step_runs SET status = $2, rows_read = $3, rows_written = $4, "
 				 "duplicates_removed = $5, rows_quarantined = $6, files_ingested = $7, files_skipped = $8, "
 				 "target_recreated = $9, error_message = $10, error_detail = $11, error_sqlstate = $12, "
-				 "finished_at = clock_timestamp() WHERE step_run_id = $1 "
+				 "worker_pid = coalesce($13, worker_pid), finished_at = clock_timestamp() WHERE step_run_id = $1 "
 				 "RETURNING run_id, step, attempt, started_at, finished_at), "
 				 "r AS (SELECT s.*, r.pipeline FROM s JOIN dataops.runs r USING (run_id)) "
 				 "SELECT dataops._emit_event(r.run_id, r.pipeline, r.step, 'step', $2, "

@@ -178,10 +178,11 @@ extern int	catalog_recover_orphaned_runs(void);
  */
 extern int64 catalog_insert_step_attempt(int64 run_id, const StepDef *step, int *attempt);
 extern void catalog_delete_step_attempt(int64 step_run_id);
-/* The attempt a worker executes (NULL if gone); records the worker's pid. */
-extern StepAttempt *catalog_get_step_attempt(int64 step_run_id, int worker_pid);
+/* The attempt a worker executes (NULL if gone). */
+extern StepAttempt *catalog_get_step_attempt(int64 step_run_id);
 /* Status (and error message) of an attempt, NULL if gone. */
 extern char *catalog_step_attempt_status(int64 step_run_id, char **error_message);
+/* Records an attempt's outcome (and, called from a step's worker, its pid). */
 extern void catalog_finish_step_attempt(int64 step_run_id, const char *status, const StepCounts *counts,
 										const char *error_message, const char *error_detail,
 										const char *sqlstate, bool bronze_files);

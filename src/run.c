@@ -85,6 +85,7 @@ run_wait(int64 run_id, int64 timeout_ms)
 	TimestampTz deadline = timeout_ms >= 0 ?
 		TimestampTzPlusMilliseconds(GetCurrentTimestamp(), timeout_ms) : 0;
 	long		sleep_ms = 1;
+	TimestampTz first_second = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), 1000);
 
 	while (!is_final(ri->status))
 	{
@@ -93,8 +94,8 @@ run_wait(int64 run_id, int64 timeout_ms)
 		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH, sleep_ms, PG_WAIT_EXTENSION);
 		ResetLatch(MyLatch);
 		CHECK_FOR_INTERRUPTS();
-		/* poll often at first (short runs), then every 50 ms */
-		sleep_ms = Min(sleep_ms * 2, 50);
+		/* poll every few ms during the first second (short runs), then every 50 ms */
+		sleep_ms = GetCurrentTimestamp() < first_second ? Min(sleep_ms * 2, 4) : 50;
 		ri = catalog_get_run_info(run_id);
 		if (ri == NULL)
 			ereport(ERROR,

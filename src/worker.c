@@ -106,7 +106,7 @@ run_attempt(int64 step_run_id)
 		{
 			MemoryContext old = MemoryContextSwitchTo(cxt);
 
-			sa = catalog_get_step_attempt(step_run_id, MyProcPid);
+			sa = catalog_get_step_attempt(step_run_id);
 			if (sa)
 				s = find_step(sa->pipeline, sa->step);
 			MemoryContextSwitchTo(old);
@@ -124,19 +124,15 @@ run_attempt(int64 step_run_id)
 			ereport(ERROR,
 					(errcode(ERRCODE_UNDEFINED_OBJECT),
 					 errmsg("step \"%s\" of pipeline \"%s\" no longer exists", sa->step, sa->pipeline)));
+		begin_tx(activity);
 		{
 			JsonbValue *t = s->options ? json_get(s->options, "timeout") : NULL;
-			PipelineDef *p;
+			PipelineDef *p = catalog_get_pipeline(sa->pipeline, false);
 
-			begin_tx(activity);
-			p = catalog_get_pipeline(sa->pipeline, false);
 			if (t == NULL && p->options)
 				t = json_get(p->options, "step_timeout");
 			timeout_ms = t ? dataops_interval_ms(json_value_text(t), "timeout") : 0;
-			commit_tx();
 		}
-
-		begin_tx(activity);
 		nest = NewGUCNestLevel();
 		(void) set_config_option("search_path", s->search_path, PGC_USERSET, PGC_S_SESSION,
 								 GUC_ACTION_SAVE, true, 0, false);
