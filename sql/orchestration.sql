@@ -161,3 +161,25 @@ DROP ROLE dataops_o_other;
 -- History retention must be a positive interval
 ALTER SYSTEM SET dataops.history_retention = 'forever';
 ALTER SYSTEM SET dataops.history_retention = '-1 day';
+
+-- History retention: after a reload, the scheduler prunes finished runs (with
+-- their step runs and results) and events older than the retention; open
+-- and recent history stays.
+SELECT count(*) > 0 AS old_runs, (SELECT count(*) > 0 FROM dataops.events) AS old_events
+  FROM dataops.runs WHERE pipeline LIKE 'o\_%';
+SELECT pg_sleep(1.2);
+ALTER SYSTEM SET dataops.history_retention = '1 second';
+SELECT pg_reload_conf();
+SELECT dataops.run('o_quick') AS fresh_run \gset
+DO $$ BEGIN
+  FOR i IN 1..100 LOOP
+    EXIT WHEN NOT EXISTS (SELECT 1 FROM dataops.runs WHERE pipeline = 'o_diamond');
+    PERFORM pg_sleep(0.1);
+  END LOOP;
+END $$;
+SELECT count(*) AS diamond_runs_left,
+       (SELECT count(*) FROM dataops.step_runs WHERE run_id = :diamond_run) AS diamond_steps_left,
+       (SELECT count(*) FROM dataops.events WHERE run_id = :diamond_run) AS diamond_events_left
+  FROM dataops.runs WHERE pipeline = 'o_diamond';
+ALTER SYSTEM RESET dataops.history_retention;
+SELECT pg_reload_conf();

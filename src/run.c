@@ -96,7 +96,10 @@ run_wait(int64 run_id, int64 timeout_ms)
 		CHECK_FOR_INTERRUPTS();
 		/* poll every few ms during the first second (short runs), then every 50 ms */
 		sleep_ms = GetCurrentTimestamp() < first_second ? Min(sleep_ms * 2, 4) : 50;
+		/* a cancel is raised by the loop, not inside the catalog read */
+		HOLD_INTERRUPTS();
 		ri = catalog_get_run_info(run_id);
+		RESUME_INTERRUPTS();
 		if (ri == NULL)
 			ereport(ERROR,
 					(errcode(ERRCODE_UNDEFINED_OBJECT),

@@ -732,6 +732,7 @@ dataops_scheduler_main(Datum arg)
 		{
 			ConfigReloadPending = false;
 			ProcessConfigFile(PGC_SIGHUP);
+			last_prune = 0;		/* dataops.history_retention may have changed */
 		}
 
 		PG_TRY();
