@@ -24,6 +24,7 @@
 #include "utils/backend_status.h"
 #include "utils/guc.h"
 #include "utils/memutils.h"
+#include "utils/resowner.h"
 #include "utils/snapmgr.h"
 #include "utils/timestamp.h"
 #include "utils/wait_event.h"
@@ -243,6 +244,44 @@ admit_run(QueuedRun *q)
 		MemoryContextDelete(cxt);
 		return NULL;
 	}
+	return r;
+}
+
+/*
+ * admit_run in a subtransaction: a run whose definition cannot be loaded
+ * (an error) is recorded failed with that error, and the others go on.
+ */
+static SchedRun *
+admit_run_safely(QueuedRun *q)
+{
+	MemoryContext cxt = CurrentMemoryContext;
+	ResourceOwner owner = CurrentResourceOwner;
+	SchedRun   *volatile r = NULL;
+
+	BeginInternalSubTransaction(NULL);
+	MemoryContextSwitchTo(cxt);
+	PG_TRY();
+	{
+		r = admit_run(q);
+		ReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(cxt);
+		CurrentResourceOwner = owner;
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+
+		MemoryContextSwitchTo(cxt);
+		edata = CopyErrorData();
+		FlushErrorState();
+		RollbackAndReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(cxt);
+		CurrentResourceOwner = owner;
+		catalog_finish_run(q->run_id, "failed", edata->message, edata->detail,
+						   unpack_sql_state(edata->sqlerrcode), NULL);
+		r = NULL;
+	}
+	PG_END_TRY();
 	return r;
 }
 
@@ -577,10 +616,14 @@ tick(TimestampTz *next)
 			open |= r->steps[i].state == ST_PENDING || r->steps[i].state == ST_RUNNING;
 		if (!open)
 		{
+			MemoryContext old;
+
 			finish_run(r);
 			active_runs = foreach_delete_current(active_runs, lc);
+			old = MemoryContextSwitchTo(tick_cxt);	/* used after the commit */
 			finished_ids = lappend(finished_ids, palloc(sizeof(int64)));
 			*(int64 *) llast(finished_ids) = r->run_id;
+			MemoryContextSwitchTo(old);
 			MemoryContextDelete(r->cxt);
 		}
 	}
@@ -599,7 +642,7 @@ tick(TimestampTz *next)
 				break;
 			if (pipeline_active(q->pipeline))
 				continue;
-			r = admit_run(q);
+			r = admit_run_safely(q);
 			if (r)
 			{
 				MemoryContext old = MemoryContextSwitchTo(sched_cxt);
