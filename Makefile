@@ -39,3 +39,5 @@ demo-stop:
 	test/pg.sh demo-stop
 bench:
 	test/pg.sh bench
+loadtest:
+	test/loadtest.sh
