@@ -1036,7 +1036,7 @@ catalog_get_step_attempt(int64 step_run_id)
 
 	arg_int8(&a, step_run_id, false);
 	/* read-only: the worker's pid is recorded with the outcome, in the step's own transaction */
-	if (catalog_exec("SELECT s.run_id, r.pipeline, s.step, s.attempt, r.full_refresh, s.status "
+	if (catalog_exec("SELECT s.run_id, r.pipeline, s.step, s.attempt, r.full_refresh, s.status, r.cancel_requested "
 					 "FROM dataops.step_runs s JOIN dataops.runs r USING (run_id) WHERE s.step_run_id = $1",
 					 &a, true) == 1)
 	{
@@ -1051,6 +1051,7 @@ catalog_get_step_attempt(int64 step_run_id)
 		sa->attempt = DatumGetInt32(get_datum(0, 4, &isnull));
 		sa->full_refresh = DatumGetBool(get_datum(0, 5, &isnull));
 		sa->status = get_text(0, 6);
+		sa->cancel_requested = DatumGetBool(get_datum(0, 7, &isnull));
 		MemoryContextSwitchTo(spi);
 	}
 	SPI_finish();

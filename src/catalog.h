@@ -140,6 +140,7 @@ typedef struct StepAttempt
 	int			attempt;
 	bool		full_refresh;
 	char	   *status;
+	bool		cancel_requested;	/* the run was canceled before the worker started */
 } StepAttempt;
 
 /* A run's state, read with a fresh snapshot (dataops.wait, dataops.run). */

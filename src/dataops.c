@@ -23,6 +23,8 @@
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
 #include "utils/timestamp.h"
+#include "common/hashfn.h"
+#include "storage/lock.h"
 
 #include "launcher.h"
 
@@ -206,4 +208,25 @@ dataops_exec_sql(const char *sql)
 
 	if (rc < 0)
 		elog(ERROR, "dataops: generated statement failed: %s", SPI_result_code_string(rc));
+}
+
+void
+dataops_ensure_schema(const char *schema)
+{
+	LOCKTAG		tag;
+
+	if (OidIsValid(get_namespace_oid(schema, true)))
+		return;
+
+	/*
+	 * CREATE SCHEMA IF NOT EXISTS does not stop two transactions from
+	 * creating the schema at once (the second fails on pg_namespace's unique
+	 * index), and independent steps run in parallel: serialize the creators
+	 * on a transaction-level lock, then look again.
+	 */
+	SET_LOCKTAG_ADVISORY(tag, MyDatabaseId, hash_bytes((const unsigned char *) schema, strlen(schema)),
+						 0x73636865, 0x6470);
+	(void) LockAcquire(&tag, ExclusiveLock, false, false);
+	if (!OidIsValid(get_namespace_oid(schema, true)))
+		dataops_exec_sql(psprintf("CREATE SCHEMA IF NOT EXISTS %s", quote_identifier(schema)));
 }

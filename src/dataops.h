@@ -58,6 +58,13 @@ extern char *dataops_qualified_name(const char *schema, const char *table);
 extern Oid	dataops_relation_oid(const char *schema, const char *table);
 
 /*
+ * dataops_ensure_schema: creates `schema` unless it exists, safely when
+ * parallel steps create it at once (a transaction-level advisory lock).
+ * SPI must be connected; raises CREATE SCHEMA's errors (e.g. 42501).
+ */
+extern void dataops_ensure_schema(const char *schema);
+
+/*
  * dataops_exec_sql: executes a statement dataops generated (identifiers
  * already quoted) through SPI, which the caller has connected.  Raises the
  * statement's own errors.

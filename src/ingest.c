@@ -262,8 +262,8 @@ ensure_bronze_table(const StepDef *s, List *columns)
 	initStringInfo(&sql);
 	if (!OidIsValid(relid))
 	{
-		appendStringInfo(&sql, "CREATE SCHEMA IF NOT EXISTS %s; CREATE TABLE %s (",
-						 quote_identifier(s->target_schema), qname);
+		dataops_ensure_schema(s->target_schema);
+		appendStringInfo(&sql, "CREATE TABLE %s (", qname);
 		foreach(lc, columns)
 			appendStringInfo(&sql, "%s text, ", quote_identifier(strVal(lfirst(lc))));
 		appendStringInfoString(&sql,

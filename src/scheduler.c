@@ -69,6 +69,7 @@ typedef struct SchedStep
 	TimestampTz not_before;		/* a retry waits until then */
 	BackgroundWorkerHandle *handle;
 	bool		terminated;		/* TerminateBackgroundWorker sent after its timeout */
+	bool		cancel_sent;	/* SIGINT sent to its worker */
 } SchedStep;
 
 typedef struct SchedRun
@@ -327,9 +328,12 @@ cancel_run(SchedRun *r, const char *reason)
 			st->state = ST_CANCELED;
 			catalog_mark_step(r->run_id, st->def, r->timed_out ? "timed_out" : "canceled", reason);
 		}
-		else if (st->state == ST_RUNNING && st->handle &&
+		else if (st->state == ST_RUNNING && !st->cancel_sent && st->handle &&
 				 GetBackgroundWorkerPid(st->handle, &pid) == BGWH_STARTED)
+		{
 			kill(pid, SIGINT);
+			st->cancel_sent = true;
+		}
 	}
 }
 
@@ -378,6 +382,7 @@ launch_step(SchedRun *r, SchedStep *st)
 	st->state = ST_RUNNING;
 	st->started = GetCurrentTimestamp();
 	st->terminated = false;
+	st->cancel_sent = false;
 	return true;
 }
 
@@ -586,6 +591,10 @@ tick(TimestampTz *next)
 	{
 		SchedRun   *r = lfirst(lc);
 		int			i;
+
+		/* a worker that had not started when its run was canceled is signaled now */
+		if (r->canceling)
+			cancel_run(r, r->timed_out ? "the pipeline ran past its timeout" : "the run was canceled");
 
 		for (i = 0; i < r->nsteps; i++)
 		{

@@ -151,7 +151,7 @@ ensure_tables(const StepDef *s, const char *subquery, TupleDesc desc, bool need_
 		"expectations the row failed (at least one of them with action drop)"
 	};
 
-	dataops_exec_sql(psprintf("CREATE SCHEMA IF NOT EXISTS %s", quote_identifier(s->target_schema)));
+	dataops_ensure_schema(s->target_schema);
 	relid = dataops_relation_oid(s->target_schema, s->target_table);
 	if (OidIsValid(relid) && !columns_match(relid, desc, 0, NULL))
 	{

@@ -119,6 +119,10 @@ run_attempt(int64 step_run_id)
 			return;
 		}
 		snprintf(activity, sizeof(activity), "dataops: run " INT64_FORMAT " step %s", sa->run_id, sa->step);
+		if (sa->cancel_requested)
+			ereport(ERROR,
+					(errcode(ERRCODE_QUERY_CANCELED),
+					 errmsg("canceling statement due to user request")));
 
 		if (s == NULL)
 			ereport(ERROR,
