@@ -2,13 +2,13 @@
 # Debian 12 machine (packages, build, throwaway cluster) through test/pg.sh.
 
 EXTENSION   = dataops
-EXTVERSION  = 0.3.0
+EXTVERSION  = 0.4.0
 MODULE_big  = dataops
 OBJS        = $(patsubst %.c,%.o,$(wildcard src/*.c))
-DATA        = sql/dataops--0.1.0.sql sql/dataops--0.1.0--0.2.0.sql sql/dataops--0.2.0--0.3.0.sql
+DATA        = sql/dataops--0.1.0.sql sql/dataops--0.1.0--0.2.0.sql sql/dataops--0.2.0--0.3.0.sql sql/dataops--0.3.0--0.4.0.sql
 PGFILEDESC  = "dataops - medallion data pipelines inside PostgreSQL"
 
-REGRESS      = setup api ingest expectations pipeline run schedule kinds suites regex sink orchestration schedules
+REGRESS      = setup api ingest expectations pipeline run schedule kinds suites regex sink orchestration schedules materialize
 # contrib_regression is pg_cron's database (cron.database_name): pg_cron keeps
 # it connected, so pg_regress reuses it and sql/setup.sql (re)creates the
 # extension in it.
@@ -29,6 +29,9 @@ PGXS := $(shell $(PG_CONFIG) --pgxs 2>/dev/null)
 -include $(PGXS)
 # after PGXS, which names the isolation database isolation_regression
 ISOLATION_TESTDB = contrib_regression
+
+# PGXS tracks no header dependencies: rebuild every object when a header changes
+$(OBJS): $(wildcard src/*.h)
 
 .PHONY: test demo demo-stop bench loadtest
 test:

@@ -208,6 +208,65 @@ validate_run_option(const char *key, JsonbValue *val)
 }
 
 static const char *const step_run_options[] = {"retries", "retry_delay", "timeout"};
+static const char *const materialization_options[] = {"materialization", "watermark", "on_schema_change",
+"track_columns", "hard_deletes", "keep_versions"};
+
+/* Checks one materialization option (issue 5: table, view, incremental, scd2). */
+static void
+validate_materialization_option(const char *key, JsonbValue *val)
+{
+	char	   *t = val->type == jbvString ? pnstrdup(val->val.string.val, val->val.string.len) : NULL;
+
+	if (strcmp(key, "materialization") == 0)
+	{
+		if (t == NULL || (strcmp(t, "table") != 0 && strcmp(t, "view") != 0 &&
+						  strcmp(t, "incremental") != 0 && strcmp(t, "scd2") != 0))
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("option \"materialization\" must be table, view, incremental or scd2")));
+	}
+	else if (strcmp(key, "watermark") == 0)
+	{
+		if (t == NULL || t[0] == '\0')
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("option \"watermark\" must name a column of the step's query"),
+					 errhint("Example: '{\"watermark\": \"updated_at\"}'.")));
+	}
+	else if (strcmp(key, "on_schema_change") == 0)
+	{
+		if (t == NULL || (strcmp(t, "fail") != 0 && strcmp(t, "append_new_columns") != 0))
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("option \"on_schema_change\" must be fail or append_new_columns")));
+	}
+	else if (strcmp(key, "hard_deletes") == 0)
+	{
+		if (t == NULL || (strcmp(t, "ignore") != 0 && strcmp(t, "invalidate") != 0))
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("option \"hard_deletes\" must be ignore or invalidate")));
+	}
+	else if (strcmp(key, "track_columns") == 0)
+	{
+		if (val->type != jbvBinary)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("option \"track_columns\" must be an array of column names")));
+	}
+	else if (strcmp(key, "keep_versions") == 0)
+	{
+		char	   *n = val->type == jbvNumeric ?
+			DatumGetCString(DirectFunctionCall1(numeric_out, NumericGetDatum(val->val.numeric))) : NULL;
+		char	   *end;
+		long		v = n ? strtol(n, &end, 10) : -1;
+
+		if (n == NULL || *end != '\0' || v < 0 || v > 100)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("option \"keep_versions\" must be an integer from 0 to 100")));
+	}
+}
 static const char *const pipeline_run_options[] = {"timeout", "retries", "retry_delay", "step_timeout", "retry_on_crash"};
 
 /* Validates options: known keys only, each of the right JSON type. */
@@ -243,6 +302,19 @@ validate_options(Jsonb *options, bool reads_files)
 			validate_run_option(key, &val);
 			continue;
 		}
+		for (i = 0; i < lengthof(materialization_options); i++)
+			if (strcmp(key, materialization_options[i]) == 0)
+				known = true;
+		if (known)
+		{
+			if (reads_files)
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						 errmsg("option \"%s\" applies only to steps with a query", key),
+						 errdetail("A bronze step that reads files already loads each file once.")));
+			validate_materialization_option(key, &val);
+			continue;
+		}
 		for (i = 0; i < lengthof(csv_options); i++)
 			if (strcmp(key, csv_options[i]) == 0)
 				known = true;
@@ -250,7 +322,7 @@ validate_options(Jsonb *options, bool reads_files)
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("unknown step option \"%s\"", key),
-					 errhint("Valid options are retries, retry_delay and timeout, and for steps that read files header, delimiter, quote, escape, null, encoding and normalize_names.")));
+					 errhint("Valid options are retries, retry_delay, timeout, materialization, watermark, on_schema_change, track_columns, hard_deletes and keep_versions, and for steps that read files header, delimiter, quote, escape, null, encoding and normalize_names.")));
 		if (!reads_files)
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -405,6 +477,22 @@ dataops_add_step(PG_FUNCTION_ARGS)
 					 errmsg("keep needs a unique_key"),
 					 errhint("keep orders the rows of one key; give the key in unique_key.")));
 		validate_keep(s->keep);
+	}
+
+	{
+		JsonbValue *m = json_get(s->options, "materialization");
+		char	   *mat = m ? json_value_text(m) : "table";
+
+		if ((strcmp(mat, "incremental") == 0 || strcmp(mat, "scd2") == 0) && s->unique_key == NIL)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("materialization %s needs a unique_key", mat),
+					 errhint("Name the columns that identify a row, e.g. unique_key => '{id}'.")));
+		if (strcmp(mat, "view") == 0 && s->unique_key != NIL)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("materialization view takes no unique_key"),
+					 errhint("Deduplicate in the view's query, e.g. with DISTINCT ON.")));
 	}
 
 	s->search_path = pstrdup(namespace_search_path);

@@ -1103,10 +1103,15 @@ catalog_finish_step_attempt(int64 step_run_id, const char *status, const StepCou
 	arg_text(&a, sqlstate);
 	arg_datum(&a, INT4OID, Int32GetDatum(MyBgworkerEntry && strcmp(MyBgworkerEntry->bgw_type, "dataops step") == 0 ? MyProcPid : 0),
 			  !(MyBgworkerEntry && strcmp(MyBgworkerEntry->bgw_type, "dataops step") == 0));
+	arg_int8(&a, have && c->merged ? c->rows_inserted : 0, !(have && c->merged));
+	arg_int8(&a, have && c->merged ? c->rows_updated : 0, !(have && c->merged));
+	arg_int8(&a, have && c->merged ? c->rows_deleted : 0, !(have && c->merged));
+	arg_text(&a, have ? c->watermark : NULL);
 	catalog_exec("WITH s AS (UPDATE dataops.step_runs SET status = $2, rows_read = $3, rows_written = $4, "
 				 "duplicates_removed = $5, rows_quarantined = $6, files_ingested = $7, files_skipped = $8, "
 				 "target_recreated = $9, error_message = $10, error_detail = $11, error_sqlstate = $12, "
-				 "worker_pid = coalesce($13, worker_pid), finished_at = clock_timestamp() WHERE step_run_id = $1 "
+				 "worker_pid = coalesce($13, worker_pid), rows_inserted = $14, rows_updated = $15, rows_deleted = $16, "
+				 "watermark = $17, finished_at = clock_timestamp() WHERE step_run_id = $1 "
 				 "RETURNING run_id, step, attempt, started_at, finished_at), "
 				 "r AS (SELECT s.*, r.pipeline FROM s JOIN dataops.runs r USING (run_id)) "
 				 "SELECT dataops._emit_event(r.run_id, r.pipeline, r.step, 'step', $2, "
@@ -1389,6 +1394,49 @@ catalog_run_is_open(int64 run_id)
 						  &a, true) > 0;
 	SPI_finish();
 	return result;
+}
+
+bool
+catalog_get_step_state(const char *pipeline, const char *step, char **watermark, char **query_hash)
+{
+	MemoryContext caller = enter_spi();
+	Args		a = {0};
+	bool		found = false;
+
+	*watermark = *query_hash = NULL;
+	arg_text(&a, pipeline);
+	arg_text(&a, step);
+	if (catalog_exec("SELECT watermark, query_hash FROM dataops.step_state WHERE pipeline = $1 AND step = $2",
+					 &a, true) == 1)
+	{
+		MemoryContext spi = MemoryContextSwitchTo(caller);
+
+		*watermark = get_text(0, 1);
+		*query_hash = get_text(0, 2);
+		found = true;
+		MemoryContextSwitchTo(spi);
+	}
+	SPI_finish();
+	return found;
+}
+
+void
+catalog_set_step_state(const char *pipeline, const char *step, const char *watermark,
+					   const char *query_hash, int64 run_id)
+{
+	Args		a = {0};
+
+	enter_spi();
+	arg_text(&a, pipeline);
+	arg_text(&a, step);
+	arg_text(&a, watermark);
+	arg_text(&a, query_hash);
+	arg_int8(&a, run_id, false);
+	catalog_exec("INSERT INTO dataops.step_state (pipeline, step, watermark, query_hash, run_id) "
+				 "VALUES ($1, $2, $3, $4, $5) ON CONFLICT (pipeline, step) DO UPDATE SET "
+				 "watermark = EXCLUDED.watermark, query_hash = EXCLUDED.query_hash, run_id = EXCLUDED.run_id, "
+				 "updated_at = clock_timestamp()", &a, false);
+	SPI_finish();
 }
 
 bool

@@ -83,6 +83,11 @@ typedef struct StepCounts
 	int			files_ingested;
 	int			files_skipped;
 	bool		target_recreated;
+	bool		merged;			/* incremental, scd2: the next three are set */
+	int64		rows_inserted;
+	int64		rows_updated;
+	int64		rows_deleted;
+	char	   *watermark;		/* after the attempt, or NULL */
 } StepCounts;
 
 /* Definitions.  Each raises ERROR 42704 (undefined_object) for an unknown name unless missing_ok. */
@@ -207,6 +212,14 @@ extern void catalog_set_pipeline_option(const char *pipeline, const char *key, J
 extern bool catalog_add_dependency(const char *pipeline, const char *upstream);
 extern bool catalog_drop_dependency(const char *pipeline, const char *upstream);
 extern bool catalog_has_open_runs(void);
+
+/*
+ * Incremental and scd2 state of a step: false when none is recorded; else
+ * sets *watermark (NULL: none yet) and *query_hash.
+ */
+extern bool catalog_get_step_state(const char *pipeline, const char *step, char **watermark, char **query_hash);
+extern void catalog_set_step_state(const char *pipeline, const char *step, const char *watermark,
+								   const char *query_hash, int64 run_id);
 extern bool catalog_run_is_open(int64 run_id);
 /* Deletes finished runs (with their step runs and results) and events older than `retention` (an interval). */
 extern void catalog_prune_history(const char *retention);

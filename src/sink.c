@@ -22,6 +22,8 @@
 #include "utils/acl.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/datum.h"
+#include "utils/typcache.h"
 #include "utils/fmgroids.h"
 #include "utils/hsearch.h"
 #include "utils/jsonb.h"
@@ -95,6 +97,13 @@ typedef struct StepSink
 	int			nchecks;
 	SinkCheck  *checks;
 	SinkCounts	counts;
+	int			max_att;		/* sink_track_max's column, or -1 */
+	FmgrInfo	max_cmp;
+	Oid			max_collation;
+	bool		max_byval;
+	int16		max_len;
+	bool		have_max;
+	Datum		max;
 } StepSink;
 
 static bool sink_receive(TupleTableSlot *slot, DestReceiver *self);
@@ -259,6 +268,7 @@ sink_create(List *exps, TupleDesc desc, Oid target, Oid quarantine, Oid unexpect
 	s->desc = desc;
 	s->run_id = run_id;
 	s->live_att = -1;
+	s->max_att = -1;
 	s->pub.receiveSlot = sink_receive;
 	s->pub.rStartup = sink_startup;
 	s->pub.rShutdown = sink_shutdown;
@@ -323,6 +333,39 @@ sink_create(List *exps, TupleDesc desc, Oid target, Oid quarantine, Oid unexpect
 		}
 	}
 	return (DestReceiver *) s;
+}
+
+void
+sink_track_max(DestReceiver *self, int att)
+{
+	StepSink   *s = (StepSink *) self;
+	Form_pg_attribute a = TupleDescAttr(s->desc, att);
+	TypeCacheEntry *tc = lookup_type_cache(a->atttypid, TYPECACHE_CMP_PROC_FINFO);
+
+	if (!OidIsValid(tc->cmp_proc_finfo.fn_oid))
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_FUNCTION),
+				 errmsg("watermark column \"%s\" has type %s, which has no ordering",
+						NameStr(a->attname), format_type_be(a->atttypid)),
+				 errhint("Use a timestamp, a number or another column that only grows.")));
+	fmgr_info_cxt(tc->cmp_proc_finfo.fn_oid, &s->max_cmp, s->cxt);
+	s->max_collation = a->attcollation;
+	s->max_byval = a->attbyval;
+	s->max_len = a->attlen;
+	s->max_att = att;
+}
+
+char *
+sink_max_text(DestReceiver *self)
+{
+	StepSink   *s = (StepSink *) self;
+	Oid			output;
+	bool		varlena;
+
+	if (!s->have_max)
+		return NULL;
+	getTypeOutputInfo(TupleDescAttr(s->desc, s->max_att)->atttypid, &output, &varlena);
+	return OidOutputFunctionCall(output, s->max);
 }
 
 bool
@@ -452,6 +495,22 @@ sink_receive(TupleTableSlot *slot, DestReceiver *self)
 
 	slot_getallattrs(slot);
 	s->counts.rows_read++;
+	if (s->max_att >= 0 && !slot->tts_isnull[s->max_att])
+	{
+		Datum		v = slot->tts_values[s->max_att];
+
+		if (!s->have_max ||
+			DatumGetInt32(FunctionCall2Coll(&s->max_cmp, s->max_collation, v, s->max)) > 0)
+		{
+			MemoryContext old = MemoryContextSwitchTo(s->cxt);
+
+			if (s->have_max && !s->max_byval)
+				pfree(DatumGetPointer(s->max));
+			s->max = datumCopy(v, s->max_byval, s->max_len);
+			s->have_max = true;
+			MemoryContextSwitchTo(old);
+		}
+	}
 	if (slot->tts_isnull[s->live_att] || !DatumGetBool(slot->tts_values[s->live_att]))
 	{
 		s->counts.duplicates++;

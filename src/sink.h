@@ -55,6 +55,17 @@ extern DestReceiver *sink_create(List *exps, TupleDesc desc, Oid target, Oid qua
 extern bool sink_parallel_ok(DestReceiver *sink);
 
 /*
+ * sink_track_max: makes the sink keep the largest value of the step's
+ * column `att` (0-based, in desc) over every row it receives, deduplicated
+ * or dropped ones included: an incremental step's next watermark.  Raises
+ * 42883 when the column's type has no btree ordering.
+ */
+extern void sink_track_max(DestReceiver *sink, int att);
+
+/* The largest tracked value as text (the type's output), or NULL when no non-NULL value came. */
+extern char *sink_max_text(DestReceiver *sink);
+
+/*
  * sink_finish: closes the relations, sets *counts and returns an array
  * with one ExpectationResult per expectation of `exps` (by position) in
  * which, for row-level ones, missing_count, unexpected_count,

@@ -33,6 +33,7 @@
 #include "expect.h"
 #include "ingest.h"
 #include "lineage.h"
+#include "materialize.h"
 #include "sink.h"
 #include "step.h"
 
@@ -72,9 +73,8 @@ columns_match(Oid relid, TupleDesc desc, int extra, const char *const *extra_nam
 static const char *const quarantine_extra[] = {"_run_id", "_failed_expectations"};
 static const char *const unexpected_extra[] = {"_check_run_id", "_expectation"};
 
-/* Name of a table kept next to `table`: <table><suffix>, clipped to NAMEDATALEN. */
-static char *
-side_table_name(const char *table, const char *suffix)
+char *
+step_side_table_name(const char *table, const char *suffix)
 {
 	int			keep = pg_mbcliplen(table, strlen(table), NAMEDATALEN - 1 - strlen(suffix));
 
@@ -92,7 +92,7 @@ ensure_side_table(const char *schema, const char *table, const char *suffix, con
 				  TupleDesc desc, const char *const *extra, const char *extra_sql,
 				  const char *comment, const char *const *extra_comments, int64 run_id)
 {
-	char	   *name = side_table_name(table, suffix);
+	char	   *name = step_side_table_name(table, suffix);
 	char	   *qname = dataops_qualified_name(schema, name);
 	Oid			relid = dataops_relation_oid(schema, name);
 
@@ -137,19 +137,14 @@ step_ensure_unexpected_table(const char *schema, const char *table, const char *
 }
 
 /*
- * Creates the target (and quarantine) from the query's columns, or
- * recreates it when they changed (*recreated is then set).
+ * Creates the target from the query's columns, or recreates it when they
+ * changed (*recreated is then set).
  */
 static void
-ensure_tables(const StepDef *s, const char *subquery, TupleDesc desc, bool need_quarantine,
-			  int64 run_id, bool *recreated)
+ensure_tables(const StepDef *s, const char *subquery, TupleDesc desc, int64 run_id, bool *recreated)
 {
 	const char *qname = dataops_qualified_name(s->target_schema, s->target_table);
 	Oid			relid;
-	static const char *const comments[] = {
-		"run that quarantined the row",
-		"expectations the row failed (at least one of them with action drop)"
-	};
 
 	dataops_ensure_schema(s->target_schema);
 	relid = dataops_relation_oid(s->target_schema, s->target_table);
@@ -169,12 +164,6 @@ ensure_tables(const StepDef *s, const char *subquery, TupleDesc desc, bool need_
 						  quote_literal_cstr(psprintf("%s target of step \"%s\" of pipeline \"%s\", published by dataops",
 													  s->layer, s->name, s->pipeline))));
 	}
-	if (need_quarantine)
-		(void) ensure_side_table(s->target_schema, s->target_table, "_quarantine", subquery, desc,
-								 quarantine_extra, "NULL::bigint AS _run_id, NULL::text[] AS _failed_expectations",
-								 psprintf("rows of step \"%s\" of pipeline \"%s\" kept out of %s by drop expectations",
-										  s->name, s->pipeline, qname),
-								 comments, run_id);
 }
 
 /* Comma-separated quoted column names of desc, each prefixed with `prefix`. */
@@ -248,7 +237,7 @@ run_into_sink(const char *sql, SqlParams *params, DestReceiver *sink, bool paral
  * the target (which now holds exactly the published rows); NULL if none.
  */
 static HeapTuple
-aggregate_row(const StepDef *s, TupleDesc desc, TupleDesc *rowdesc)
+aggregate_row(const StepDef *s, TupleDesc desc, const char *relation, TupleDesc *rowdesc)
 {
 	SqlParams  *params = palloc0(sizeof(SqlParams));
 	StringInfoData sql;
@@ -258,7 +247,7 @@ aggregate_row(const StepDef *s, TupleDesc desc, TupleDesc *rowdesc)
 	initStringInfo(&sql);
 	appendStringInfoString(&sql, "SELECT true");
 	expect_sql_aggregates(s->expectations, desc, "true", "true", false, params, &sql);
-	appendStringInfo(&sql, "\nFROM %s", dataops_qualified_name(s->target_schema, s->target_table));
+	appendStringInfo(&sql, "\nFROM %s", relation);
 	if (SPI_execute_with_args(sql.data, params->n, params->types, params->values, NULL, false, 0) != SPI_OK_SELECT ||
 		SPI_processed != 1)
 		elog(ERROR, "dataops: the aggregate expectations of step \"%s\" returned no row", s->name);
@@ -266,19 +255,51 @@ aggregate_row(const StepDef *s, TupleDesc desc, TupleDesc *rowdesc)
 	return SPI_tuptable->vals[0];
 }
 
-static void
-execute_query_step(const StepDef *s, int64 run_id, StepCounts *c, List **results,
+TupleDesc
+step_describe(const StepDef *s)
+{
+	TupleDesc	desc;
+
+	if (SPI_execute(psprintf("SELECT * FROM (\n%s\n) q LIMIT 0", s->query), true, 0) != SPI_OK_SELECT)
+		elog(ERROR, "dataops: could not describe the query of step \"%s\"", s->name);
+	desc = CreateTupleDescCopy(SPI_tuptable->tupdesc);
+	check_reserved_columns(s, desc);
+	return desc;
+}
+
+void
+step_side_tables(const StepDef *s, TupleDesc desc, int64 run_id, Oid *quarantine, Oid *unexpected)
+{
+	static const char *const comments[] = {
+		"run that quarantined the row",
+		"expectations the row failed (at least one of them with action drop)"
+	};
+
+	*quarantine = *unexpected = InvalidOid;
+	if (expect_sql_dropped(s->expectations) != NULL)
+	{
+		(void) ensure_side_table(s->target_schema, s->target_table, "_quarantine", s->query, desc,
+								 quarantine_extra, "NULL::bigint AS _run_id, NULL::text[] AS _failed_expectations",
+								 psprintf("rows of step \"%s\" of pipeline \"%s\" kept out of %s by drop expectations",
+										  s->name, s->pipeline,
+										  dataops_qualified_name(s->target_schema, s->target_table)),
+								 comments, run_id);
+		*quarantine = dataops_relation_oid(s->target_schema, step_side_table_name(s->target_table, "_quarantine"));
+	}
+	if (expect_any_complete(s->expectations))
+	{
+		(void) step_ensure_unexpected_table(s->target_schema, s->target_table, s->query, desc, run_id);
+		*unexpected = dataops_relation_oid(s->target_schema, step_side_table_name(s->target_table, "_unexpected"));
+	}
+}
+
+void
+step_write_checked(const StepDef *s, int64 run_id, const char *subquery, SqlParams *params, TupleDesc desc,
+				   Oid into, const char *into_qname, Oid quarantine, Oid unexpected, bool parallel_ok,
+				   int watermark_att, char **watermark, StepCounts *c, List **results,
 				   MemoryContext result_cxt)
 {
-	const char *qname = dataops_qualified_name(s->target_schema, s->target_table);
-	char	   *subquery = s->query;
-	TupleDesc	desc;
-	bool		need_quarantine = expect_sql_dropped(s->expectations) != NULL;
-	Oid			quarantine = InvalidOid;
-	Oid			unexpected = InvalidOid;
-	char	   *cols;
 	const char *live;
-	SqlParams  *params = palloc0(sizeof(SqlParams));
 	StringInfoData sql;
 	StringInfoData samples;
 	bool		fenced;
@@ -288,34 +309,6 @@ execute_query_step(const StepDef *s, int64 run_id, StepCounts *c, List **results
 	HeapTuple	aggs;
 	TupleDesc	aggdesc = NULL;
 	MemoryContext old;
-
-	/* the query's output columns */
-	if (SPI_execute(psprintf("SELECT * FROM (\n%s\n) q LIMIT 0", subquery), true, 0) != SPI_OK_SELECT)
-		elog(ERROR, "dataops: could not describe the query of step \"%s\"", s->name);
-	desc = CreateTupleDescCopy(SPI_tuptable->tupdesc);
-	check_reserved_columns(s, desc);
-
-	ensure_tables(s, subquery, desc, need_quarantine, run_id, &c->target_recreated);
-	if (need_quarantine)
-		quarantine = dataops_relation_oid(s->target_schema, side_table_name(s->target_table, "_quarantine"));
-	if (expect_any_complete(s->expectations))
-	{
-		(void) step_ensure_unexpected_table(s->target_schema, s->target_table, subquery, desc, run_id);
-		unexpected = dataops_relation_oid(s->target_schema, side_table_name(s->target_table, "_unexpected"));
-	}
-	dataops_exec_sql(psprintf("TRUNCATE %s", qname));
-
-	if (s->expectations == NIL && s->unique_key == NIL)
-	{
-		/* nothing to check or deduplicate: a plain INSERT ... SELECT */
-		cols = column_list(desc, "");
-		if (SPI_execute(psprintf("INSERT INTO %s (%s) SELECT * FROM (\n%s\n) q", qname, cols, subquery),
-						false, 0) != SPI_OK_INSERT)
-			elog(ERROR, "dataops: could not publish step \"%s\"", s->name);
-		c->rows_read = c->rows_written = SPI_processed;
-		*results = NIL;
-		return;
-	}
 
 	/*
 	 * The checked query: the rows (numbered per unique_key), whether each
@@ -355,21 +348,52 @@ execute_query_step(const StepDef *s, int64 run_id, StepCounts *c, List **results
 	if (fenced)
 		appendStringInfoString(&sql, "\n  OFFSET 0\n) c");
 
-	sink = sink_create(s->expectations, desc, dataops_relation_oid(s->target_schema, s->target_table),
-					   quarantine, unexpected, run_id);
+	sink = sink_create(s->expectations, desc, into, quarantine, unexpected, run_id);
+	if (watermark_att >= 0)
+		sink_track_max(sink, watermark_att);
 	run_into_sink(sql.data, params, sink,
-				  sink_parallel_ok(sink) && !expect_needs_serial(s->expectations));
+				  parallel_ok && sink_parallel_ok(sink) && !expect_needs_serial(s->expectations));
+	if (watermark)
+		*watermark = sink_max_text(sink);
 	outcomes = sink_finish(sink, &counts, result_cxt);
 	c->rows_read = counts.rows_read;
 	c->duplicates_removed = counts.duplicates;
 	c->rows_written = counts.published;
 	c->rows_quarantined = counts.quarantined;
 
-	aggs = aggregate_row(s, desc, &aggdesc);
+	aggs = aggregate_row(s, desc, into_qname, &aggdesc);
 	old = MemoryContextSwitchTo(result_cxt);
 	*results = expect_results(s->expectations, aggs, aggdesc, 2, counts.rows_read - counts.duplicates,
 							  counts.published, desc, outcomes);
 	MemoryContextSwitchTo(old);
+}
+
+static void
+execute_query_step(const StepDef *s, int64 run_id, StepCounts *c, List **results,
+				   MemoryContext result_cxt)
+{
+	const char *qname = dataops_qualified_name(s->target_schema, s->target_table);
+	TupleDesc	desc = step_describe(s);
+	Oid			quarantine;
+	Oid			unexpected;
+
+	ensure_tables(s, s->query, desc, run_id, &c->target_recreated);
+	step_side_tables(s, desc, run_id, &quarantine, &unexpected);
+	dataops_exec_sql(psprintf("TRUNCATE %s", qname));
+
+	if (s->expectations == NIL && s->unique_key == NIL)
+	{
+		/* nothing to check or deduplicate: a plain INSERT ... SELECT */
+		if (SPI_execute(psprintf("INSERT INTO %s (%s) SELECT * FROM (\n%s\n) q", qname,
+								 column_list(desc, ""), s->query), false, 0) != SPI_OK_INSERT)
+			elog(ERROR, "dataops: could not publish step \"%s\"", s->name);
+		c->rows_read = c->rows_written = SPI_processed;
+		*results = NIL;
+		return;
+	}
+	step_write_checked(s, run_id, s->query, palloc0(sizeof(SqlParams)), desc,
+					   dataops_relation_oid(s->target_schema, s->target_table), qname,
+					   quarantine, unexpected, true, -1, NULL, c, results, result_cxt);
 }
 
 /* Expectations of a bronze step that reads files: checked on the rows this run loaded. */
@@ -423,6 +447,8 @@ step_execute(const StepDef *s, int64 run_id, bool full_refresh, StepCounts *c,
 		}
 		MemoryContextSwitchTo(spi);
 	}
+	else if (strcmp(materialization_of(s), "table") != 0)
+		materialize_step(s, run_id, full_refresh, c, results, result_cxt);
 	else
 		execute_query_step(s, run_id, c, results, result_cxt);
 	SPI_finish();

@@ -38,4 +38,36 @@ extern void step_execute(const StepDef *step, int64 run_id, bool full_refresh,
 extern char *step_ensure_unexpected_table(const char *schema, const char *table,
 										  const char *subquery, TupleDesc desc, int64 run_id);
 
+struct SqlParams;
+
+/* Name of a table kept next to `table`: <table><suffix>, clipped to NAMEDATALEN bytes. */
+extern char *step_side_table_name(const char *table, const char *suffix);
+
+/*
+ * step_describe: the columns of the step's query (a copy).  Raises 42939
+ * when one uses dataops' reserved prefix.  SPI must be connected.
+ */
+extern TupleDesc step_describe(const StepDef *s);
+
+/*
+ * step_side_tables: creates, when the step's expectations need them,
+ * <target>_quarantine (drop) and <target>_unexpected (COMPLETE), and sets
+ * their OIDs (InvalidOid when not needed).
+ */
+extern void step_side_tables(const StepDef *s, TupleDesc desc, int64 run_id, Oid *quarantine, Oid *unexpected);
+
+/*
+ * step_write_checked: streams the rows of `subquery` (columns `desc`; it may
+ * use the parameters already in `params`) through deduplication and the
+ * step's expectations into relation `into` (named into_qname, with desc's
+ * columns), the quarantine and _unexpected, in one scan (sink.c); then
+ * computes the aggregate expectations over `into`.  With watermark_att >= 0
+ * sets *watermark to the largest value of that column over every row read.
+ * Fills the counts in *c and *results (in result_cxt).  SPI connected.
+ */
+extern void step_write_checked(const StepDef *s, int64 run_id, const char *subquery, struct SqlParams *params,
+							   TupleDesc desc, Oid into, const char *into_qname, Oid quarantine,
+							   Oid unexpected, bool parallel_ok, int watermark_att, char **watermark,
+							   StepCounts *c, List **results, MemoryContext result_cxt);
+
 #endif							/* DATAOPS_STEP_H */

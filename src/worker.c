@@ -91,16 +91,12 @@ run_attempt(int64 step_run_id)
 	volatile int64 timeout_ms = 0;
 	TimestampTz started = GetCurrentTimestamp();
 	char		activity[NAMEDATALEN * 3];
+	volatile bool gone = false;
 
 	snprintf(activity, sizeof(activity), "dataops: step attempt " INT64_FORMAT, step_run_id);
 
 	PG_TRY();
 	{
-		StepCounts	counts;
-		List	   *lineage = NIL;
-		ListCell   *lc;
-		int			nest;
-
 		/* what to run (inside the error handling: a cancel may arrive at once) */
 		begin_tx("dataops: loading step");
 		{
@@ -113,11 +109,38 @@ run_attempt(int64 step_run_id)
 		}
 		commit_tx();
 		if (sa == NULL || strcmp(sa->status, "running") != 0)
-		{
-			/* the attempt is gone (history pruned, run recovered) */
-			MemoryContextDelete(cxt);
-			return;
-		}
+			gone = true;		/* the attempt is gone (history pruned, run recovered) */
+	}
+	PG_CATCH();
+	{
+		/* a cancel or an error before the attempt was loaded */
+		ErrorData  *edata;
+
+		MemoryContextSwitchTo(cxt);
+		edata = CopyErrorData();
+		FlushErrorState();
+		AbortCurrentTransaction();
+		begin_tx("dataops: recording failure");
+		catalog_finish_step_attempt(step_run_id, edata->sqlerrcode == ERRCODE_QUERY_CANCELED ? "canceled" : "failed",
+									NULL, edata->message, error_detail_text(edata),
+									unpack_sql_state(edata->sqlerrcode), false);
+		commit_tx();
+		gone = true;
+	}
+	PG_END_TRY();
+	if (gone)
+	{
+		MemoryContextDelete(cxt);
+		return;
+	}
+
+	PG_TRY();
+	{
+		StepCounts	counts;
+		List	   *lineage = NIL;
+		ListCell   *lc;
+		int			nest;
+
 		snprintf(activity, sizeof(activity), "dataops: run " INT64_FORMAT " step %s", sa->run_id, sa->step);
 		if (sa->cancel_requested)
 			ereport(ERROR,
@@ -169,7 +192,7 @@ run_attempt(int64 step_run_id)
 		begin_tx("dataops: recording failure");
 		if (edata->sqlerrcode == ERRCODE_QUERY_CANCELED)
 		{
-			if (sa == NULL || catalog_run_cancel_requested(sa->run_id))
+			if (catalog_run_cancel_requested(sa->run_id))
 				status = "canceled";
 			else if (timeout_ms > 0 &&
 					 TimestampDifferenceExceeds(started, GetCurrentTimestamp(), (int) Min(timeout_ms, INT_MAX) - 50))
@@ -180,9 +203,8 @@ run_attempt(int64 step_run_id)
 		catalog_finish_step_attempt(step_run_id, status, NULL, edata->message, error_detail_text(edata),
 									unpack_sql_state(edata->sqlerrcode), false);
 		/* the results that failed a fail expectation were computed before it raised */
-		if (sa)
-			foreach(lc, results)
-				catalog_insert_expectation_result(sa->run_id, sa->step, sa->attempt, lfirst(lc));
+		foreach(lc, results)
+			catalog_insert_expectation_result(sa->run_id, sa->step, sa->attempt, lfirst(lc));
 		commit_tx();
 	}
 	PG_END_TRY();

@@ -1,0 +1,436 @@
+/*
+ * materialize.c: view, incremental and scd2 steps (see materialize.h).
+ *
+ * Incremental and scd2 steps check and deduplicate their batch exactly as
+ * a table step does (step_write_checked streams it through the sink), into
+ * a temporary table; set-based statements then merge it into the target,
+ * and the watermark is stored in the same transaction.
+ */
+#include "postgres.h"
+
+#include "access/htup_details.h"
+#include "catalog/pg_class.h"
+#include "catalog/pg_type.h"
+#include "common/md5.h"
+#include "executor/spi.h"
+#include "utils/builtins.h"
+#include "utils/jsonb.h"
+#include "access/relation.h"
+#include "catalog/namespace.h"
+#include "utils/lsyscache.h"
+#include "utils/rel.h"
+
+#include "catalog.h"
+#include "dataops.h"
+#include "expect.h"
+#include "materialize.h"
+#include "step.h"
+
+#define BATCH_TABLE DATAOPS_INTERNAL_PREFIX "batch"
+
+const char *
+materialization_of(const StepDef *s)
+{
+	JsonbValue *m = s->options ? json_get(s->options, "materialization") : NULL;
+
+	return m ? json_value_text(m) : "table";
+}
+
+static char *
+option_text(const StepDef *s, const char *key)
+{
+	JsonbValue *v = s->options ? json_get(s->options, key) : NULL;
+
+	return v ? json_value_text(v) : NULL;
+}
+
+/* 0-based index of column `name` in desc, or -1. */
+static int
+find_att(TupleDesc desc, const char *name)
+{
+	int			i;
+
+	for (i = 0; i < desc->natts; i++)
+		if (!TupleDescAttr(desc, i)->attisdropped && strcmp(NameStr(TupleDescAttr(desc, i)->attname), name) == 0)
+			return i;
+	return -1;
+}
+
+static void
+require_column(const StepDef *s, TupleDesc desc, const char *col, const char *what)
+{
+	if (find_att(desc, col) < 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_COLUMN),
+				 errmsg("%s \"%s\" of step \"%s\" is not a column of its query", what, col, s->name),
+				 errhint("The query's columns are what the step publishes; select the column, or fix the option.")));
+}
+
+/* Quoted, comma-separated names; with `prefix` before each ("t." or ""). */
+static char *
+name_list(List *names, const char *prefix)
+{
+	StringInfoData b;
+	ListCell   *lc;
+
+	initStringInfo(&b);
+	foreach(lc, names)
+		appendStringInfo(&b, "%s%s%s", b.len ? ", " : "", prefix, quote_identifier(lfirst(lc)));
+	return b.data;
+}
+
+static List *
+desc_names(TupleDesc desc)
+{
+	List	   *names = NIL;
+	int			i;
+
+	for (i = 0; i < desc->natts; i++)
+		if (!TupleDescAttr(desc, i)->attisdropped)
+			names = lappend(names, pstrdup(NameStr(TupleDescAttr(desc, i)->attname)));
+	return names;
+}
+
+static bool
+in_list(List *names, const char *name)
+{
+	ListCell   *lc;
+
+	foreach(lc, names)
+		if (strcmp(lfirst(lc), name) == 0)
+			return true;
+	return false;
+}
+
+/* "a.k1 = b.k1 AND a.k2 = b.k2" */
+static char *
+key_join(List *keys, const char *a, const char *b)
+{
+	StringInfoData j;
+	ListCell   *lc;
+
+	initStringInfo(&j);
+	foreach(lc, keys)
+		appendStringInfo(&j, "%s%s.%s = %s.%s", j.len ? " AND " : "", a, quote_identifier(lfirst(lc)),
+						 b, quote_identifier(lfirst(lc)));
+	return j.data;
+}
+
+/* md5 of what the target was built with: a change needs a full refresh. */
+static char *
+definition_hash(const StepDef *s, const char *watermark)
+{
+	StringInfoData b;
+	char		hex[33];
+	const char *errstr = NULL;
+	ListCell   *lc;
+
+	initStringInfo(&b);
+	appendStringInfo(&b, "%s\n%s\n%s\n%s\n", materialization_of(s), s->query, s->keep ? s->keep : "",
+					 watermark ? watermark : "");
+	foreach(lc, s->unique_key)
+		appendStringInfo(&b, "%s,", (char *) lfirst(lc));
+	if (!pg_md5_hash(b.data, b.len, hex, &errstr))
+		elog(ERROR, "could not compute an md5 hash: %s", errstr);
+	return pstrdup(hex);
+}
+
+static int64
+exec_count(const char *sql)
+{
+	int			rc = SPI_execute(sql, false, 0);
+
+	if (rc < 0)
+		elog(ERROR, "dataops: generated statement failed: %s", SPI_result_code_string(rc));
+	return (int64) SPI_processed;
+}
+
+/* ---------- view ---------- */
+
+static void
+view_step(const StepDef *s, int64 run_id, StepCounts *c, List **results, MemoryContext result_cxt)
+{
+	const char *qname = dataops_qualified_name(s->target_schema, s->target_table);
+	Oid			relid = dataops_relation_oid(s->target_schema, s->target_table);
+	TupleDesc	desc = step_describe(s);
+	Oid			quarantine;
+	Oid			unexpected;
+
+	if (OidIsValid(relid) && get_rel_relkind(relid) != RELKIND_VIEW)
+		ereport(ERROR,
+				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+				 errmsg("target %s of view step \"%s\" is not a view", qname, s->name),
+				 errhint("Drop the table (it was built by another materialization), or give the step another target.")));
+	if (expect_sql_dropped(s->expectations) != NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("view step \"%s\" cannot drop rows", s->name),
+				 errdetail("A view publishes its query as it is; no row can be kept out of it."),
+				 errhint("Use action warn or fail, or materialize the step as a table.")));
+	dataops_ensure_schema(s->target_schema);
+	dataops_exec_sql(psprintf("CREATE OR REPLACE VIEW %s AS\n%s", qname, s->query));
+	dataops_exec_sql(psprintf("COMMENT ON VIEW %s IS %s", qname,
+							  quote_literal_cstr(psprintf("%s view of step \"%s\" of pipeline \"%s\", published by dataops",
+														  s->layer, s->name, s->pipeline))));
+	if (s->expectations != NIL)
+	{
+		step_side_tables(s, desc, run_id, &quarantine, &unexpected);
+		*results = expect_check_rows(s->expectations, psprintf("%s s", qname), desc, run_id,
+									 OidIsValid(unexpected) ?
+									 dataops_qualified_name(s->target_schema,
+															step_side_table_name(s->target_table, "_unexpected")) : NULL,
+									 result_cxt);
+	}
+}
+
+/* ---------- incremental and scd2 ---------- */
+
+static void
+create_target(const StepDef *s, bool scd2, List *keys)
+{
+	const char *qname = dataops_qualified_name(s->target_schema, s->target_table);
+
+	dataops_exec_sql(psprintf("CREATE TABLE %s AS SELECT q.*%s FROM (\n%s\n) q WITH NO DATA", qname,
+							  scd2 ? ", CAST(NULL AS timestamptz) AS valid_from, CAST(NULL AS timestamptz) AS valid_to, "
+							  "CAST(NULL AS boolean) AS is_current" : "", s->query));
+	dataops_exec_sql(psprintf("COMMENT ON TABLE %s IS %s", qname,
+							  quote_literal_cstr(psprintf("%s target (%s) of step \"%s\" of pipeline \"%s\", published by dataops",
+														  s->layer, scd2 ? "scd2" : "incremental", s->name, s->pipeline))));
+	if (scd2)
+	{
+		dataops_exec_sql(psprintf("COMMENT ON COLUMN %s.valid_from IS 'when this version became current'", qname));
+		dataops_exec_sql(psprintf("COMMENT ON COLUMN %s.valid_to IS 'when this version stopped being current; NULL for the current one'", qname));
+		dataops_exec_sql(psprintf("COMMENT ON COLUMN %s.is_current IS 'true for the current version of its key'", qname));
+	}
+}
+
+/* The unique index the merge relies on (incremental: the key; scd2: the current version of a key). */
+static void
+ensure_key_index(const StepDef *s, bool scd2, List *keys)
+{
+	dataops_exec_sql(psprintf("CREATE UNIQUE INDEX IF NOT EXISTS %s ON %s (%s)%s",
+							  quote_identifier(step_side_table_name(s->target_table, "_dataops_key")),
+							  dataops_qualified_name(s->target_schema, s->target_table),
+							  name_list(keys, ""), scd2 ? " WHERE is_current" : ""));
+}
+
+/*
+ * Compares the target's columns with the query's: sets *added to the query
+ * columns the target lacks; raises 42804 for a column whose type changed.
+ */
+static void
+compare_columns(const StepDef *s, Oid relid, TupleDesc desc, List **added, bool *type_changed)
+{
+	Relation	rel = relation_open(relid, AccessShareLock);
+	TupleDesc	td = RelationGetDescr(rel);
+	int			i;
+
+	*added = NIL;
+	*type_changed = false;
+	for (i = 0; i < desc->natts; i++)
+	{
+		Form_pg_attribute a = TupleDescAttr(desc, i);
+		int			j = find_att(td, NameStr(a->attname));
+
+		if (j < 0)
+			*added = lappend(*added, a);
+		else if (TupleDescAttr(td, j)->atttypid != a->atttypid || TupleDescAttr(td, j)->atttypmod != a->atttypmod)
+			*type_changed = true;
+	}
+	relation_close(rel, AccessShareLock);
+}
+
+static void
+merge_step(const StepDef *s, int64 run_id, bool full_refresh, bool scd2, StepCounts *c, List **results,
+		   MemoryContext result_cxt)
+{
+	const char *mat = scd2 ? "scd2" : "incremental";
+	const char *qname = dataops_qualified_name(s->target_schema, s->target_table);
+	TupleDesc	desc = step_describe(s);
+	char	   *wm_col = option_text(s, "watermark");
+	char	   *on_change = option_text(s, "on_schema_change");
+	int			wm_att;
+	char	   *hash;
+	Oid			relid;
+	bool		created = false;
+	bool		found;
+	bool		full;
+	char	   *stored_wm = NULL;
+	char	   *stored_hash = NULL;
+	char	   *new_wm = NULL;
+	Oid			quarantine;
+	Oid			unexpected;
+	SqlParams  *params = palloc0(sizeof(SqlParams));
+	char	   *batch;
+	Oid			batch_oid;
+	List	   *cols = desc_names(desc);
+	List	   *rest = NIL;
+	ListCell   *lc;
+
+	/* the key and the watermark */
+	foreach(lc, s->unique_key)
+		require_column(s, desc, lfirst(lc), "unique_key column");
+	foreach(lc, cols)
+		if (!in_list(s->unique_key, lfirst(lc)))
+			rest = lappend(rest, lfirst(lc));
+	if (wm_col == NULL && !scd2)
+	{
+		if (find_att(desc, "_ingested_at") < 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_UNDEFINED_COLUMN),
+					 errmsg("incremental step \"%s\" needs a watermark column", s->name),
+					 errdetail("Its query returns no _ingested_at column (bronze rows carry one) to tell new rows from processed ones."),
+					 errhint("Select _ingested_at from the bronze table, or name a column that only grows in options.watermark.")));
+		wm_col = "_ingested_at";
+	}
+	if (wm_col)
+		require_column(s, desc, wm_col, "watermark column");
+	wm_att = wm_col ? find_att(desc, wm_col) : -1;
+	hash = definition_hash(s, wm_col);
+
+	/* the target */
+	dataops_ensure_schema(s->target_schema);
+	relid = dataops_relation_oid(s->target_schema, s->target_table);
+	if (OidIsValid(relid) && get_rel_relkind(relid) != RELKIND_RELATION)
+		ereport(ERROR,
+				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+				 errmsg("target %s of %s step \"%s\" is not a table", qname, mat, s->name),
+				 errhint("Drop it (it was built by another materialization), or give the step another target.")));
+	found = catalog_get_step_state(s->pipeline, s->name, &stored_wm, &stored_hash);
+	if (OidIsValid(relid))
+	{
+		List	   *added;
+		bool		type_changed;
+
+		compare_columns(s, relid, desc, &added, &type_changed);
+		if (full_refresh && (added != NIL || type_changed || (found && strcmp(stored_hash, hash) != 0)))
+		{
+			/* rebuilt from scratch: a new table of the query's columns */
+			ereport(NOTICE,
+					(errmsg("full refresh of step \"%s\": recreating %s", s->name, qname)));
+			dataops_exec_sql(psprintf("DROP TABLE %s", qname));
+			relid = InvalidOid;
+			c->target_recreated = true;
+		}
+		else if (!full_refresh && (type_changed || added != NIL || (found && strcmp(stored_hash, hash) != 0)))
+		{
+			if (type_changed || on_change == NULL || strcmp(on_change, "append_new_columns") != 0)
+				ereport(ERROR,
+						(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+						 errmsg("the query of %s step \"%s\" changed since its target was built", mat, s->name),
+						 errdetail("Merging rows of the new query into rows built by the old one would mix both%s.",
+								   type_changed ? ", and a column changed type" : ""),
+						 errhint("Rebuild the target with dataops.run('%s', full_refresh => true)%s.", s->pipeline,
+								 type_changed ? "" : ", or set options.on_schema_change to append_new_columns")));
+			foreach(lc, added)
+			{
+				Form_pg_attribute a = lfirst(lc);
+
+				dataops_exec_sql(psprintf("ALTER TABLE %s ADD COLUMN %s %s", qname,
+										  quote_identifier(NameStr(a->attname)),
+										  format_type_with_typemod(a->atttypid, a->atttypmod)));
+			}
+		}
+	}
+	if (!OidIsValid(relid))
+	{
+		create_target(s, scd2, s->unique_key);
+		created = true;
+	}
+	ensure_key_index(s, scd2, s->unique_key);
+	full = full_refresh || created || !found;
+	if (full && !created)
+		dataops_exec_sql(psprintf("TRUNCATE %s", qname));
+	if (full)
+		stored_wm = NULL;
+
+	/* the batch: rows past the watermark, checked and deduplicated into a temporary table */
+	step_side_tables(s, desc, run_id, &quarantine, &unexpected);
+	dataops_exec_sql(psprintf("CREATE TEMP TABLE %s ON COMMIT DROP AS SELECT * FROM (\n%s\n) q WITH NO DATA",
+							  BATCH_TABLE, s->query));
+	batch_oid = dataops_relation_oid(get_namespace_name(LookupCreationNamespace("pg_temp")), BATCH_TABLE);
+	if (stored_wm != NULL && wm_att >= 0)
+	{
+		Form_pg_attribute a = TupleDescAttr(desc, wm_att);
+
+		batch = psprintf("SELECT * FROM (\n%s\n) " DATAOPS_INTERNAL_PREFIX "q WHERE " DATAOPS_INTERNAL_PREFIX "q.%s > CAST($%d AS %s)",
+						 s->query, quote_identifier(wm_col),
+						 sql_param(params, TEXTOID, CStringGetTextDatum(stored_wm)),
+						 format_type_with_typemod(a->atttypid, a->atttypmod));
+	}
+	else
+		batch = s->query;
+	step_write_checked(s, run_id, batch, params, desc, batch_oid, "pg_temp." BATCH_TABLE,
+					   quarantine, unexpected, false, wm_att, &new_wm, c, results, result_cxt);
+
+	/* the merge */
+	c->merged = true;
+	if (!scd2)
+	{
+		char	   *set = rest == NIL ? "DO NOTHING" :
+			psprintf("DO UPDATE SET (%s) = ROW(%s)", name_list(rest, ""), name_list(rest, "EXCLUDED."));
+
+		if (SPI_execute(psprintf("WITH m AS (INSERT INTO %s (%s) SELECT %s FROM pg_temp.%s ON CONFLICT (%s) %s "
+								 "RETURNING (xmax = 0) AS inserted) "
+								 "SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted) FROM m",
+								 qname, name_list(cols, ""), name_list(cols, ""), BATCH_TABLE,
+								 name_list(s->unique_key, ""), set), false, 0) != SPI_OK_SELECT)
+			elog(ERROR, "dataops: the merge of step \"%s\" failed", s->name);
+		{
+			bool		isnull;
+
+			c->rows_inserted = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+			c->rows_updated = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull));
+		}
+		c->rows_deleted = 0;
+		c->rows_written = c->rows_inserted + c->rows_updated;
+	}
+	else
+	{
+		JsonbValue *tc = s->options ? json_get(s->options, "track_columns") : NULL;
+		List	   *tracked = tc ? json_string_list(tc, "options.track_columns") : rest;
+		char	   *hard = option_text(s, "hard_deletes");
+
+		foreach(lc, tracked)
+			require_column(s, desc, lfirst(lc), "track_columns column");
+		/* a changed row closes its current version ... */
+		c->rows_updated = tracked == NIL ? 0 :
+			exec_count(psprintf("UPDATE %s t SET valid_to = pg_catalog.now(), is_current = false FROM pg_temp.%s b "
+								"WHERE t.is_current AND %s AND (%s) IS DISTINCT FROM (%s)",
+								qname, BATCH_TABLE, key_join(s->unique_key, "t", "b"),
+								name_list(tracked, "t."), name_list(tracked, "b.")));
+		/* ... a key missing from the snapshot is closed (hard_deletes = invalidate) ... */
+		c->rows_deleted = (hard && strcmp(hard, "invalidate") == 0) ?
+			exec_count(psprintf("UPDATE %s t SET valid_to = pg_catalog.now(), is_current = false "
+								"WHERE t.is_current AND NOT EXISTS (SELECT 1 FROM pg_temp.%s b WHERE %s)",
+								qname, BATCH_TABLE, key_join(s->unique_key, "t", "b"))) : 0;
+		/* ... and every key without a current version opens one */
+		c->rows_inserted =
+			exec_count(psprintf("INSERT INTO %s (%s, valid_from, valid_to, is_current) "
+								"SELECT %s, pg_catalog.now(), NULL, true FROM pg_temp.%s b "
+								"WHERE NOT EXISTS (SELECT 1 FROM %s t WHERE t.is_current AND %s)",
+								qname, name_list(cols, ""), name_list(cols, "b."), BATCH_TABLE,
+								qname, key_join(s->unique_key, "t", "b")));
+		c->rows_written = c->rows_inserted;
+	}
+
+	/* the watermark, in the same transaction as the write: exactly once */
+	c->watermark = new_wm ? new_wm : stored_wm;
+	catalog_set_step_state(s->pipeline, s->name, c->watermark, hash, run_id);
+}
+
+void
+materialize_step(const StepDef *s, int64 run_id, bool full_refresh, StepCounts *c, List **results,
+				 MemoryContext result_cxt)
+{
+	const char *mat = materialization_of(s);
+
+	if (strcmp(mat, "view") == 0)
+		view_step(s, run_id, c, results, result_cxt);
+	else if (strcmp(mat, "incremental") == 0)
+		merge_step(s, run_id, full_refresh, false, c, results, result_cxt);
+	else if (strcmp(mat, "scd2") == 0)
+		merge_step(s, run_id, full_refresh, true, c, results, result_cxt);
+	else
+		elog(ERROR, "dataops: unknown materialization \"%s\"", mat);
+}
