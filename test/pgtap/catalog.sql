@@ -2,13 +2,14 @@
 \set QUIET on
 \getenv datadir DATAOPS_TEST_DATA
 BEGIN;
-SELECT plan(62);
+SELECT plan(63);
 
 SELECT has_schema('dataops');
 SELECT has_table('dataops', t, 'table dataops.' || t)
   FROM unnest(ARRAY['pipelines', 'steps', 'expectations', 'runs', 'step_runs',
                     'expectation_results', 'lineage', 'ingested_files',
-                    'suites', 'suite_expectations', 'step_suites', 'events', 'pipeline_dependencies']) t;
+                    'suites', 'suite_expectations', 'step_suites', 'events', 'pipeline_dependencies',
+                    'step_state']) t;
 SELECT has_view('dataops', 'last_runs', 'view dataops.last_runs');
 SELECT has_view('dataops', 'step_expectations', 'view dataops.step_expectations');
 SELECT has_view('dataops', 'schedules', 'view dataops.schedules');
@@ -19,7 +20,8 @@ SELECT columns_are('dataops', 'runs', ARRAY['run_id', 'pipeline', 'status', 'ful
 SELECT columns_are('dataops', 'step_runs', ARRAY['run_id', 'step', 'layer', 'target', 'status', 'rows_read',
        'rows_written', 'duplicates_removed', 'rows_quarantined', 'files_ingested', 'files_skipped',
        'target_recreated', 'started_at', 'finished_at', 'error_message', 'attempt', 'step_run_id',
-       'worker_pid', 'retry_at', 'error_detail', 'error_sqlstate']);
+       'worker_pid', 'retry_at', 'error_detail', 'error_sqlstate', 'rows_inserted', 'rows_updated',
+       'rows_deleted', 'watermark']);
 SELECT columns_are('dataops', 'expectation_results', ARRAY['run_id', 'step', 'expectation', 'kind', 'action',
        'column_name', 'mostly', 'element_count', 'missing_count', 'unexpected_count', 'unexpected_percent',
        'observed_value', 'success', 'partial_unexpected_list', 'checked_at', 'suite', 'result_format',
@@ -53,7 +55,7 @@ SELECT function_returns('dataops', 'schedule', ARRAY['text', 'text'], 'bigint');
 SELECT function_returns('dataops', 'start_run', ARRAY['text', 'boolean'], 'bigint');
 SELECT function_returns('dataops', 'wait', ARRAY['bigint', 'interval'], 'text');
 SELECT function_returns('dataops', 'cancel', ARRAY['bigint'], 'boolean');
-SELECT is((SELECT count(*)::int FROM pg_extension e, unnest(e.extconfig) c WHERE e.extname = 'dataops'), 16,
+SELECT is((SELECT count(*)::int FROM pg_extension e, unnest(e.extconfig) c WHERE e.extname = 'dataops'), 17,
           'definitions and history are dumped by pg_dump (pg_extension_config_dump)');
 
 -- the demo pipeline
