@@ -14,6 +14,7 @@
 #include "common/md5.h"
 #include "executor/spi.h"
 #include "utils/builtins.h"
+#include "utils/guc.h"
 #include "utils/jsonb.h"
 #include "access/relation.h"
 #include "catalog/namespace.h"
@@ -363,22 +364,31 @@ merge_step(const StepDef *s, int64 run_id, bool full_refresh, bool scd2, StepCou
 	step_write_checked(s, run_id, batch, params, desc, batch_oid, "pg_temp." BATCH_TABLE,
 					   quarantine, unexpected, false, wm_att, &new_wm, c, results, result_cxt);
 
-	/* the merge */
+	/* the merge; the batch's statistics let the planner probe the target's key index */
 	c->merged = true;
+	dataops_exec_sql("ANALYZE pg_temp." BATCH_TABLE);
 	if (!scd2)
 	{
 		char	   *set = rest == NIL ? "DO NOTHING" :
 			psprintf("DO UPDATE SET (%s) = ROW(%s)", name_list(rest, ""), name_list(rest, "EXCLUDED."));
 
-		if (SPI_execute(psprintf("WITH m AS (INSERT INTO %s (%s) SELECT %s FROM pg_temp.%s ON CONFLICT (%s) %s "
-								 "RETURNING (xmax = 0) AS inserted) "
-								 "SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted) FROM m",
-								 qname, name_list(cols, ""), name_list(cols, ""), BATCH_TABLE,
-								 name_list(s->unique_key, ""), set), false, 0) != SPI_OK_SELECT)
-			elog(ERROR, "dataops: the merge of step \"%s\" failed", s->name);
+		if (full)
+		{
+			/* an empty target: a plain insert (the batch holds one row per key) */
+			c->rows_inserted = exec_count(psprintf("INSERT INTO %s (%s) SELECT %s FROM pg_temp.%s", qname,
+												   name_list(cols, ""), name_list(cols, ""), BATCH_TABLE));
+			c->rows_updated = 0;
+		}
+		else
 		{
 			bool		isnull;
 
+			if (SPI_execute(psprintf("WITH m AS (INSERT INTO %s (%s) SELECT %s FROM pg_temp.%s ON CONFLICT (%s) %s "
+									 "RETURNING (xmax = 0) AS inserted) "
+									 "SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted) FROM m",
+									 qname, name_list(cols, ""), name_list(cols, ""), BATCH_TABLE,
+									 name_list(s->unique_key, ""), set), false, 0) != SPI_OK_SELECT)
+				elog(ERROR, "dataops: the merge of step \"%s\" failed", s->name);
 			c->rows_inserted = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
 			c->rows_updated = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull));
 		}
@@ -391,26 +401,38 @@ merge_step(const StepDef *s, int64 run_id, bool full_refresh, bool scd2, StepCou
 		List	   *tracked = tc ? json_string_list(tc, "options.track_columns") : rest;
 		char	   *hard = option_text(s, "hard_deletes");
 
+		int			nest;
+
 		foreach(lc, tracked)
 			require_column(s, desc, lfirst(lc), "track_columns column");
-		/* a changed row closes its current version ... */
-		c->rows_updated = tracked == NIL ? 0 :
+
+		/*
+		 * A batch is small next to the history: probe the index of current
+		 * versions for each of its keys rather than hash the whole target
+		 * (the planner prefers the hash, about 10 times slower at 1% of 1M).
+		 */
+		nest = NewGUCNestLevel();
+		(void) set_config_option("enable_hashjoin", "off", PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
+		(void) set_config_option("enable_mergejoin", "off", PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
+		/* a changed row closes its current version (none to close after a full refresh) ... */
+		c->rows_updated = (tracked == NIL || full) ? 0 :
 			exec_count(psprintf("UPDATE %s t SET valid_to = pg_catalog.now(), is_current = false FROM pg_temp.%s b "
 								"WHERE t.is_current AND %s AND (%s) IS DISTINCT FROM (%s)",
 								qname, BATCH_TABLE, key_join(s->unique_key, "t", "b"),
 								name_list(tracked, "t."), name_list(tracked, "b.")));
 		/* ... a key missing from the snapshot is closed (hard_deletes = invalidate) ... */
-		c->rows_deleted = (hard && strcmp(hard, "invalidate") == 0) ?
+		c->rows_deleted = (hard && strcmp(hard, "invalidate") == 0 && !full) ?
 			exec_count(psprintf("UPDATE %s t SET valid_to = pg_catalog.now(), is_current = false "
 								"WHERE t.is_current AND NOT EXISTS (SELECT 1 FROM pg_temp.%s b WHERE %s)",
 								qname, BATCH_TABLE, key_join(s->unique_key, "t", "b"))) : 0;
-		/* ... and every key without a current version opens one */
+		/* ... and every key without a current version opens one (the others conflict on the index) */
 		c->rows_inserted =
 			exec_count(psprintf("INSERT INTO %s (%s, valid_from, valid_to, is_current) "
-								"SELECT %s, pg_catalog.now(), NULL, true FROM pg_temp.%s b "
-								"WHERE NOT EXISTS (SELECT 1 FROM %s t WHERE t.is_current AND %s)",
+								"SELECT %s, pg_catalog.now(), NULL, true FROM pg_temp.%s b%s%s%s",
 								qname, name_list(cols, ""), name_list(cols, "b."), BATCH_TABLE,
-								qname, key_join(s->unique_key, "t", "b")));
+								full ? "" : " ON CONFLICT (", full ? "" : name_list(s->unique_key, ""),
+								full ? "" : ") WHERE is_current DO NOTHING"));
+		AtEOXact_GUC(true, nest);
 		c->rows_written = c->rows_inserted;
 	}
 

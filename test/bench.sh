@@ -24,6 +24,11 @@
 #                 independent steps of BENCH_DAG_ROWS rows each with
 #                 dataops.max_parallel_steps = 2 against 1 (goal: time(2) <=
 #                 0.7 x time(1)).
+#   incremental   BENCH_INC_ROWS rows in gold: an incremental run that brings
+#                 1% new or changed rows against a full refresh (goal: <= 10%),
+#                 and an scd2 step (watermark on _ingested_at, as a change
+#                 feed) with 1% changed keys against its full refresh (goal:
+#                 <= 15%).
 #
 # Times are taken inside one psql session per measurement, from the server's
 # clock_timestamp(), so psql's start-up is not counted; each figure is the
@@ -47,6 +52,7 @@
 #   BENCH_PEOPLE10_ROWS  people10: row count (default: 100000)
 #   BENCH_RUNS           orchestration: runs timed for the overhead (default: 200)
 #   BENCH_DAG_ROWS       orchestration: rows of each DAG step (default: 1000000)
+#   BENCH_INC_ROWS       incremental: rows in gold (default: 1000000)
 #   DATAOPS_SHARED_DATA  directory holding people/people-<rows>.csv
 #                        (default: ../shared/data next to the repository);
 #                        a same-shaped file is generated when it is missing
@@ -58,7 +64,7 @@ REPO=$(dirname "$SELF_DIR")
 : "${PGHOST:?PGHOST is not set; run this through 'make bench'}"
 : "${DATAOPS_BASE:?DATAOPS_BASE is not set; run this through 'make bench'}"
 SHARED=${DATAOPS_SHARED_DATA:-$(dirname "$REPO")/shared/data}
-ALL_SECTIONS="people regex expectations people10 orchestration"
+ALL_SECTIONS="people regex expectations people10 orchestration incremental"
 SECTIONS=${BENCH_ONLY:-$ALL_SECTIONS}
 SIZES=${BENCH_SIZES:-100000 1000000}
 REPEAT=${BENCH_REPEAT:-3}
@@ -68,6 +74,7 @@ EXPECT_ROWS=${BENCH_EXPECT_ROWS:-1000000}
 PEOPLE10_ROWS=${BENCH_PEOPLE10_ROWS:-100000}
 RUNS=${BENCH_RUNS:-200}
 DAG_ROWS=${BENCH_DAG_ROWS:-1000000}
+INC_ROWS=${BENCH_INC_ROWS:-1000000}
 DATA="$DATAOPS_BASE/bench-data"
 
 if [ "$(id -u)" -eq 0 ]; then SUDO=(); else SUDO=(sudo); fi
@@ -81,7 +88,7 @@ die() { log "$*"; exit 1; }
 for s in $SECTIONS; do
     [[ " $ALL_SECTIONS " == *" $s "* ]] || die "unknown section '$s' in BENCH_ONLY (known: $ALL_SECTIONS)"
 done
-for v in REPEAT BUDGET REGEX_ROWS EXPECT_ROWS PEOPLE10_ROWS RUNS DAG_ROWS; do
+for v in REPEAT BUDGET REGEX_ROWS EXPECT_ROWS PEOPLE10_ROWS RUNS DAG_ROWS INC_ROWS; do
     [[ ${!v} =~ ^[1-9][0-9]*$ ]] || die "bad value '${!v}' for BENCH_$v (a positive integer)"
 done
 want() { [[ " $SECTIONS " == *" $1 "* ]]; }
@@ -703,6 +710,64 @@ SQL
     echo "   best: 1 step at a time ${best[1]} s, 2 at a time ${best[2]} s"
     echo "   ratio time(2)/time(1) = $r   (goal <= 0.7: $v)"
     SUMMARY+=("orchestration: DAG of 4 x $DAG_ROWS rows: 1 at a time ${best[1]} s, 2 at a time ${best[2]} s, ratio $r (goal <= 0.7: $v)")
+    drop_db "$db"
+}
+
+# ------------------------------------------------------------------ section: incremental
+
+# Times one run of pipeline $2 in database $1 (full_refresh $3), after a CHECKPOINT; prints seconds.
+time_run() {
+    q -d "$1" <<SQL | awk -F'|' '$1 == "TIME" { print $3 }'
+CHECKPOINT;
+$(T0)
+SELECT dataops.run('$2', full_refresh => $3);
+$(T1 run)
+SQL
+}
+
+bench_incremental() {
+    local db=bench_inc n=$INC_ROWS k=$((INC_ROWS / 200)) r t v ri rs
+    declare -A best=()
+    echo
+    echo "== incremental: $n rows in gold, 1% new or changed rows ($k new, $k changed) against a full refresh"
+    fresh_db "$db"
+    q -d "$db" -v rows="$n" <<'SQL' >/dev/null
+CREATE EXTENSION dataops;
+CREATE TABLE public.src (id bigint, v text, amount numeric, _ingested_at timestamptz);
+INSERT INTO public.src SELECT g, md5(g::text), g % 1000, '2026-01-01' FROM generate_series(1, :rows) g;
+VACUUM ANALYZE public.src;
+SELECT dataops.create_pipeline('inc');
+SELECT dataops.add_step('inc', 'orders', 'gold', 'inc_orders', query => 'SELECT id, v, amount, _ingested_at FROM public.src',
+       unique_key => '{id}', keep => '_ingested_at DESC', options => '{"materialization": "incremental"}');
+SELECT dataops.create_pipeline('scd');
+SELECT dataops.add_step('scd', 'orders', 'gold', 'scd_orders', query => 'SELECT id, v, amount, _ingested_at FROM public.src',
+       unique_key => '{id}', keep => '_ingested_at DESC',
+       options => '{"materialization": "scd2", "watermark": "_ingested_at", "track_columns": ["v", "amount"]}');
+SELECT dataops.run('inc');
+SELECT dataops.run('scd');
+SQL
+    for ((r = 1; r <= REPEAT; r++)); do
+        # 1%: k changed keys and k new ones, arriving later
+        q -d "$db" -v k="$k" -v n="$n" -v r="$r" <<'SQL' >/dev/null
+INSERT INTO public.src
+  SELECT g, md5(g::text || :'r'), g % 1000 + 1, '2026-01-02'::timestamptz + make_interval(hours => :r)
+    FROM generate_series(:n - :k + 1 + (:r - 1) * :k, :n + :r * :k) g;
+SQL
+        t=$(time_run "$db" inc false); echo "   round $r: incremental run $t s"; best[inc]=$(fmin "$t" "${best[inc]:-}")
+        t=$(time_run "$db" scd false); echo "   round $r: scd2 run $t s"; best[scd]=$(fmin "$t" "${best[scd]:-}")
+        t=$(time_run "$db" inc true); echo "   round $r: incremental full refresh $t s"; best[incf]=$(fmin "$t" "${best[incf]:-}")
+        t=$(time_run "$db" scd true); echo "   round $r: scd2 full refresh $t s"; best[scdf]=$(fmin "$t" "${best[scdf]:-}")
+    done
+    echo "   rows merged by the last incremental run: $(q -d "$db" -c "SELECT rows_inserted || ' inserted, ' || rows_updated || ' updated' FROM dataops.step_runs s JOIN dataops.runs r USING (run_id) WHERE r.pipeline = 'inc' AND NOT r.full_refresh ORDER BY run_id DESC LIMIT 1")"
+    echo "   versions of the last scd2 run: $(q -d "$db" -c "SELECT rows_inserted || ' opened, ' || rows_updated || ' closed' FROM dataops.step_runs s JOIN dataops.runs r USING (run_id) WHERE r.pipeline = 'scd' AND NOT r.full_refresh ORDER BY run_id DESC LIMIT 1")"
+    ri=$(ratio "${best[inc]}" "${best[incf]}")
+    rs=$(ratio "${best[scd]}" "${best[scdf]}")
+    v=$(verdict "$ri" "<=" 0.10)
+    echo "   best: incremental ${best[inc]} s, full refresh ${best[incf]} s, ratio $ri (goal <= 0.10: $v)"
+    SUMMARY+=("incremental $n rows, 1% new or changed: ${best[inc]} s vs full refresh ${best[incf]} s, ratio $ri (goal <= 0.10: $v)")
+    v=$(verdict "$rs" "<=" 0.15)
+    echo "   best: scd2 ${best[scd]} s, full refresh ${best[scdf]} s, ratio $rs (goal <= 0.15: $v)"
+    SUMMARY+=("scd2 $n rows, 1% changed keys: ${best[scd]} s vs full refresh ${best[scdf]} s, ratio $rs (goal <= 0.15: $v)")
     drop_db "$db"
 }
 
