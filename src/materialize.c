@@ -352,12 +352,16 @@ merge_step(const StepDef *s, int64 run_id, bool full_refresh, bool scd2, StepCou
 	batch_oid = dataops_relation_oid(get_namespace_name(LookupCreationNamespace("pg_temp")), BATCH_TABLE);
 	if (stored_wm != NULL && wm_att >= 0)
 	{
+		/* the watermark as a value of the column's type, parsed once (not per row) */
 		Form_pg_attribute a = TupleDescAttr(desc, wm_att);
+		Oid			infunc;
+		Oid			ioparam;
 
-		batch = psprintf("SELECT * FROM (\n%s\n) " DATAOPS_INTERNAL_PREFIX "q WHERE " DATAOPS_INTERNAL_PREFIX "q.%s > CAST($%d AS %s)",
+		getTypeInputInfo(a->atttypid, &infunc, &ioparam);
+		batch = psprintf("SELECT * FROM (\n%s\n) " DATAOPS_INTERNAL_PREFIX "q WHERE " DATAOPS_INTERNAL_PREFIX "q.%s > $%d",
 						 s->query, quote_identifier(wm_col),
-						 sql_param(params, TEXTOID, CStringGetTextDatum(stored_wm)),
-						 format_type_with_typemod(a->atttypid, a->atttypmod));
+						 sql_param(params, a->atttypid,
+								   OidInputFunctionCall(infunc, stored_wm, ioparam, a->atttypmod)));
 	}
 	else
 		batch = s->query;
