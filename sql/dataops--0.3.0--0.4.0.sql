@@ -35,3 +35,31 @@ COMMENT ON COLUMN dataops.step_runs.rows_inserted IS 'incremental: new keys merg
 COMMENT ON COLUMN dataops.step_runs.rows_updated IS 'incremental: existing keys updated; scd2: versions closed because the row changed';
 COMMENT ON COLUMN dataops.step_runs.rows_deleted IS 'scd2 with hard_deletes = invalidate: versions closed because the key disappeared';
 COMMENT ON COLUMN dataops.step_runs.watermark IS 'incremental and scd2: the watermark after the attempt';
+
+CREATE FUNCTION dataops.rollback(pipeline text, step text DEFAULT NULL, run_id bigint DEFAULT NULL)
+RETURNS void AS 'MODULE_PATHNAME', 'dataops_rollback' LANGUAGE C;
+COMMENT ON FUNCTION dataops.rollback(text, text, bigint) IS
+'Undoes the batches merged into an incremental target after run_id (default: the last one), for the step or every gold step, in the caller''s transaction';
+
+CREATE VIEW dataops.versions AS
+SELECT r.pipeline, s.step, s.target, s.run_id, s.attempt, s.finished_at AS produced_at,
+       s.rows_inserted, s.rows_updated, s.rows_deleted, s.watermark,
+       (st.run_id = s.run_id) AS current
+  FROM dataops.step_runs s
+  JOIN dataops.runs r USING (run_id)
+  JOIN dataops.step_state st ON st.pipeline = r.pipeline AND st.step = s.step
+ WHERE s.status = 'succeeded' AND s.rows_inserted IS NOT NULL;
+COMMENT ON VIEW dataops.versions IS
+'Versions of incremental and scd2 targets: one per successful merge, with the run that produced it; the last keep_versions batches of an incremental target can be undone with dataops.rollback()';
+COMMENT ON COLUMN dataops.versions.pipeline IS 'Pipeline';
+COMMENT ON COLUMN dataops.versions.step IS 'Step';
+COMMENT ON COLUMN dataops.versions.target IS 'Target (schema.table)';
+COMMENT ON COLUMN dataops.versions.run_id IS 'Run that produced the version';
+COMMENT ON COLUMN dataops.versions.attempt IS 'Attempt of the step run';
+COMMENT ON COLUMN dataops.versions.produced_at IS 'When the merge committed';
+COMMENT ON COLUMN dataops.versions.rows_inserted IS 'Keys inserted (scd2: versions opened)';
+COMMENT ON COLUMN dataops.versions.rows_updated IS 'Keys updated (scd2: versions closed by a change)';
+COMMENT ON COLUMN dataops.versions.rows_deleted IS 'scd2: versions closed because the key disappeared';
+COMMENT ON COLUMN dataops.versions.watermark IS 'Watermark after the merge';
+COMMENT ON COLUMN dataops.versions.current IS 'The version the target is at now (after a rollback, an older one)';
+GRANT SELECT ON dataops.versions TO PUBLIC;

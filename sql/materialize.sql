@@ -57,6 +57,29 @@ SELECT id, v, vu FROM silver.m_inc ORDER BY id;
 SELECT dataops.run('m_inc', full_refresh => true) AS r7 \gset
 SELECT rows_read, rows_inserted, rows_updated FROM dataops.step_runs WHERE run_id = :r7;
 SELECT id, v, vu FROM silver.m_inc ORDER BY id;
+-- rollback: a new batch (key 1 changed, key 8 added) is undone exactly: the
+-- target is back to its content before the batch, the watermark too; the
+-- next run merges the batch again
+CREATE TABLE public.m_before_r8 AS SELECT * FROM silver.m_inc;
+SELECT watermark AS wm_before_r8 FROM dataops.step_state WHERE step = 'inc' \gset
+INSERT INTO public.m_src VALUES (1, 'a2', '2026-01-05 10:00'), (8, 'h', '2026-01-05 10:00');
+SELECT dataops.run('m_inc') AS r8 \gset
+SELECT rows_inserted, rows_updated FROM dataops.step_runs WHERE run_id = :r8;
+SELECT _op, id, v FROM silver.m_inc_before WHERE _run_id = :r8 ORDER BY _op, id;
+SELECT count(*) AS versions, count(*) FILTER (WHERE current) AS current FROM dataops.versions
+ WHERE pipeline = 'm_inc' AND run_id = :r8;
+SELECT dataops.rollback('m_inc', 'inc');
+SELECT NOT EXISTS (SELECT * FROM silver.m_inc EXCEPT SELECT * FROM public.m_before_r8)
+   AND NOT EXISTS (SELECT * FROM public.m_before_r8 EXCEPT SELECT * FROM silver.m_inc) AS restored,
+       (SELECT watermark FROM dataops.step_state WHERE step = 'inc') = :'wm_before_r8' AS watermark_restored;
+SELECT kind, status, details->'undone_runs' = to_jsonb(ARRAY[:r8]) AS undid_r8 FROM dataops.events
+ WHERE pipeline = 'm_inc' AND status = 'rolled_back';
+-- nothing left to undo (the full refresh before cleared older before-images)
+SELECT dataops.rollback('m_inc', 'inc');
+SELECT dataops.run('m_inc') AS r9 \gset
+SELECT rows_inserted, rows_updated FROM dataops.step_runs WHERE run_id = :r9;
+SELECT id, v FROM silver.m_inc WHERE id IN (1, 8) ORDER BY id;
+
 -- an incremental step needs a unique_key, and a watermark column
 SELECT dataops.add_step('m_inc', 'nokey', 'silver', 'm_nokey', query => 'SELECT 1 AS id',
        options => '{"materialization": "incremental"}');
@@ -106,5 +129,9 @@ SELECT dataops.add_expectation('m_view', 'v', 'v_short', 'value_lengths_between'
 SELECT dataops.run('m_view') AS v1 \gset
 SELECT relkind FROM pg_class WHERE oid = 'gold.m_view'::regclass;
 SELECT count(*) FROM gold.m_view;
--- 8 non-null v, of which b2 and b3 are longer than 1 -> 2 unexpected
+-- 10 non-null v (a2 and h came with the rollback test), of which b2, b3 and a2
+-- are longer than 1 -> 3 unexpected
 SELECT expectation, element_count, unexpected_count FROM dataops.expectation_results WHERE run_id = :v1;
+
+-- only incremental targets can be rolled back
+SELECT dataops.rollback('m_scd', 'people');

@@ -1440,6 +1440,48 @@ catalog_set_step_state(const char *pipeline, const char *step, const char *water
 }
 
 bool
+catalog_watermark_before(const char *pipeline, const char *step, int64 run_id, char **watermark, int64 *from_run)
+{
+	MemoryContext caller = enter_spi();
+	Args		a = {0};
+	bool		found = false;
+
+	*watermark = NULL;
+	*from_run = 0;
+	arg_text(&a, pipeline);
+	arg_text(&a, step);
+	arg_int8(&a, run_id, false);
+	if (catalog_exec("SELECT s.watermark, s.run_id FROM dataops.step_runs s JOIN dataops.runs r USING (run_id) "
+					 "WHERE r.pipeline = $1 AND s.step = $2 AND s.run_id < $3 AND s.status = 'succeeded' "
+					 "ORDER BY s.run_id DESC, s.attempt DESC LIMIT 1", &a, true) == 1)
+	{
+		MemoryContext spi = MemoryContextSwitchTo(caller);
+		bool		isnull;
+
+		*watermark = get_text(0, 1);
+		*from_run = DatumGetInt64(get_datum(0, 2, &isnull));
+		found = true;
+		MemoryContextSwitchTo(spi);
+	}
+	SPI_finish();
+	return found;
+}
+
+bool
+catalog_pipeline_has_open_runs(const char *pipeline)
+{
+	Args		a = {0};
+	bool		result;
+
+	enter_spi();
+	arg_text(&a, pipeline);
+	result = catalog_exec("SELECT 1 FROM dataops.runs WHERE pipeline = $1 AND status IN ('queued', 'running') LIMIT 1",
+						  &a, true) > 0;
+	SPI_finish();
+	return result;
+}
+
+bool
 catalog_has_open_runs(void)
 {
 	bool		result;

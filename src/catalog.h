@@ -212,6 +212,10 @@ extern void catalog_set_pipeline_option(const char *pipeline, const char *key, J
 extern bool catalog_add_dependency(const char *pipeline, const char *upstream);
 extern bool catalog_drop_dependency(const char *pipeline, const char *upstream);
 extern bool catalog_has_open_runs(void);
+extern bool catalog_pipeline_has_open_runs(const char *pipeline);
+/* The watermark after the last successful attempt of the step before run_id (and that run); false if none. */
+extern bool catalog_watermark_before(const char *pipeline, const char *step, int64 run_id, char **watermark,
+									 int64 *from_run);
 
 /*
  * Incremental and scd2 state of a step: false when none is recorded; else

@@ -241,6 +241,110 @@ compare_columns(const StepDef *s, Oid relid, TupleDesc desc, List **added, bool 
 	relation_close(rel, AccessShareLock);
 }
 
+/* Qualified name of an incremental target's before-images: <target>_before. */
+static char *
+before_table(const StepDef *s)
+{
+	return dataops_qualified_name(s->target_schema, step_side_table_name(s->target_table, "_before"));
+}
+
+/* True when relation b has exactly a's columns (names and types) followed by `extra` more. */
+static bool
+columns_extend(Oid a, Oid b, int extra)
+{
+	Relation	ra = relation_open(a, AccessShareLock);
+	Relation	rb = relation_open(b, AccessShareLock);
+	TupleDesc	ta = RelationGetDescr(ra);
+	TupleDesc	tb = RelationGetDescr(rb);
+	int			i;
+	int			j = 0;
+	int			na = 0;
+	bool		ok = true;
+
+	for (i = 0; i < ta->natts; i++)
+	{
+		Form_pg_attribute x = TupleDescAttr(ta, i);
+		Form_pg_attribute y;
+
+		if (x->attisdropped)
+			continue;
+		na++;
+		while (j < tb->natts && TupleDescAttr(tb, j)->attisdropped)
+			j++;
+		if (j >= tb->natts)
+		{
+			ok = false;
+			break;
+		}
+		y = TupleDescAttr(tb, j++);
+		if (strcmp(NameStr(x->attname), NameStr(y->attname)) != 0 || x->atttypid != y->atttypid)
+			ok = false;
+	}
+	for (i = 0; i < tb->natts; i++)
+		if (!TupleDescAttr(tb, i)->attisdropped)
+			na--;
+	relation_close(ra, AccessShareLock);
+	relation_close(rb, AccessShareLock);
+	return ok && na == -extra;
+}
+
+/*
+ * Keeps what a merge is about to change, so that dataops.rollback() can undo
+ * the batch: the current rows of the keys it updates ('update') and the keys
+ * it inserts ('insert'), in <target>_before under the run id; only the last
+ * keep_versions batches are kept.  A full refresh clears them (it cannot be
+ * undone).  Must run before the merge, in its transaction.
+ */
+static void
+keep_before_images(const StepDef *s, List *keys, int64 run_id, bool full)
+{
+	const char *qname = dataops_qualified_name(s->target_schema, s->target_table);
+	char	   *bq = before_table(s);
+	Oid			target = dataops_relation_oid(s->target_schema, s->target_table);
+	Oid			relid = dataops_relation_oid(s->target_schema, step_side_table_name(s->target_table, "_before"));
+	char	   *kv = option_text(s, "keep_versions");
+	int			keep = kv ? atoi(kv) : 3;
+	int			nest;
+
+	if (OidIsValid(relid) && !columns_extend(target, relid, 2))
+	{
+		/* the target's columns changed (append_new_columns): older before-images cannot be restored */
+		dataops_exec_sql(psprintf("DROP TABLE %s", bq));
+		relid = InvalidOid;
+	}
+	if (!OidIsValid(relid))
+	{
+		if (keep == 0)
+			return;
+		dataops_exec_sql(psprintf("CREATE TABLE %s AS SELECT t.*, CAST(NULL AS bigint) AS _run_id, CAST(NULL AS text) AS _op "
+								  "FROM %s t WITH NO DATA", bq, qname));
+		dataops_exec_sql(psprintf("CREATE INDEX ON %s (_run_id)", bq));
+		dataops_exec_sql(psprintf("COMMENT ON TABLE %s IS %s", bq,
+								  quote_literal_cstr(psprintf("before-images of the last batches merged into %s by dataops, for dataops.rollback()",
+															  qname))));
+		dataops_exec_sql(psprintf("COMMENT ON COLUMN %s._run_id IS 'run whose batch changed the row'", bq));
+		dataops_exec_sql(psprintf("COMMENT ON COLUMN %s._op IS 'update: the row before the batch replaced it; insert: a key the batch added (other columns NULL)'", bq));
+	}
+	if (full || keep == 0)
+	{
+		dataops_exec_sql(psprintf("TRUNCATE %s", bq));
+		return;
+	}
+	nest = NewGUCNestLevel();
+	(void) set_config_option("enable_hashjoin", "off", PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
+	(void) set_config_option("enable_mergejoin", "off", PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
+	dataops_exec_sql(psprintf("INSERT INTO %s SELECT t.*, " INT64_FORMAT ", 'update' FROM %s t "
+							  "WHERE EXISTS (SELECT 1 FROM pg_temp.%s b WHERE %s)",
+							  bq, run_id, qname, BATCH_TABLE, key_join(keys, "t", "b")));
+	dataops_exec_sql(psprintf("INSERT INTO %s (%s, _run_id, _op) SELECT %s, " INT64_FORMAT ", 'insert' FROM pg_temp.%s b "
+							  "WHERE NOT EXISTS (SELECT 1 FROM %s t WHERE %s)",
+							  bq, name_list(keys, ""), name_list(keys, "b."), run_id, BATCH_TABLE, qname,
+							  key_join(keys, "t", "b")));
+	AtEOXact_GUC(true, nest);
+	dataops_exec_sql(psprintf("DELETE FROM %s WHERE _run_id NOT IN (SELECT DISTINCT _run_id FROM %s ORDER BY _run_id DESC LIMIT %d)",
+							  bq, bq, keep));
+}
+
 static void
 merge_step(const StepDef *s, int64 run_id, bool full_refresh, bool scd2, StepCounts *c, List **results,
 		   MemoryContext result_cxt)
@@ -373,7 +477,10 @@ merge_step(const StepDef *s, int64 run_id, bool full_refresh, bool scd2, StepCou
 	dataops_exec_sql("ANALYZE pg_temp." BATCH_TABLE);
 	if (!scd2)
 	{
-		char	   *set = rest == NIL ? "DO NOTHING" :
+		char	   *set;
+
+		keep_before_images(s, s->unique_key, run_id, full);
+		set = rest == NIL ? "DO NOTHING" :
 			psprintf("DO UPDATE SET (%s) = ROW(%s)", name_list(rest, ""), name_list(rest, "EXCLUDED."));
 
 		if (full)
@@ -424,7 +531,8 @@ merge_step(const StepDef *s, int64 run_id, bool full_refresh, bool scd2, StepCou
 								"WHERE t.is_current AND %s AND (%s) IS DISTINCT FROM (%s)",
 								qname, BATCH_TABLE, key_join(s->unique_key, "t", "b"),
 								name_list(tracked, "t."), name_list(tracked, "b.")));
-		/* ... a key missing from the snapshot is closed (hard_deletes = invalidate) ... */
+		AtEOXact_GUC(true, nest);
+		/* ... a key missing from the snapshot is closed (hard_deletes = invalidate: all the history against the batch, a hash join) ... */
 		c->rows_deleted = (hard && strcmp(hard, "invalidate") == 0 && !full) ?
 			exec_count(psprintf("UPDATE %s t SET valid_to = pg_catalog.now(), is_current = false "
 								"WHERE t.is_current AND NOT EXISTS (SELECT 1 FROM pg_temp.%s b WHERE %s)",
@@ -436,7 +544,6 @@ merge_step(const StepDef *s, int64 run_id, bool full_refresh, bool scd2, StepCou
 								qname, name_list(cols, ""), name_list(cols, "b."), BATCH_TABLE,
 								full ? "" : " ON CONFLICT (", full ? "" : name_list(s->unique_key, ""),
 								full ? "" : ") WHERE is_current DO NOTHING"));
-		AtEOXact_GUC(true, nest);
 		c->rows_written = c->rows_inserted;
 	}
 

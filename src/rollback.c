@@ -1,0 +1,195 @@
+/*
+ * rollback.c: dataops.rollback(pipeline, step, run_id) (see rollback.h).
+ *
+ * Undoing a batch deletes the rows of every key it touched and puts back the
+ * before-images of the keys it updated; the step's watermark goes back to
+ * where it was before the batch, so the next run merges the batch's source
+ * rows again.  It runs in the caller's transaction: all of it or nothing.
+ */
+#include "postgres.h"
+
+#include "executor/spi.h"
+#include "miscadmin.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+#include "utils/rel.h"
+#include "utils/relcache.h"
+
+#include "api.h"
+#include "catalog.h"
+#include "dataops.h"
+#include "materialize.h"
+#include "rollback.h"
+#include "step.h"
+
+/* Quoted, comma-separated names with a prefix ("t." or ""). */
+static char *
+names(List *cols, const char *prefix)
+{
+	StringInfoData b;
+	ListCell   *lc;
+
+	initStringInfo(&b);
+	foreach(lc, cols)
+		appendStringInfo(&b, "%s%s%s", b.len ? ", " : "", prefix, quote_identifier(lfirst(lc)));
+	return b.data;
+}
+
+static int64
+count_sql(const char *sql)
+{
+	if (SPI_execute(sql, false, 0) < 0)
+		elog(ERROR, "dataops: rollback statement failed");
+	return (int64) SPI_processed;
+}
+
+/* Undoes the batches of step s newer than to_run (the newest only when to_run is 0). */
+static void
+rollback_step(const StepDef *s, int64 to_run)
+{
+	const char *qname = dataops_qualified_name(s->target_schema, s->target_table);
+	const char *btable = step_side_table_name(s->target_table, "_before");
+	const char *bq = dataops_qualified_name(s->target_schema, btable);
+	Oid			target = dataops_relation_oid(s->target_schema, s->target_table);
+	char	   *cur_wm;
+	char	   *hash;
+	char	   *wm;
+	int64		from_run;
+	List	   *batches = NIL;
+	List	   *cols = NIL;
+	StringInfoData keyjoin;
+	ListCell   *lc;
+	uint64		i;
+	int64		oldest;
+
+	if (strcmp(materialization_of(s), "incremental") != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("cannot roll back step \"%s\": its materialization is %s", s->name, materialization_of(s)),
+				 errdetail("dataops keeps before-images for incremental targets only."),
+				 errhint("Rebuild the target with a full refresh instead.")));
+	if (!OidIsValid(target) || !OidIsValid(dataops_relation_oid(s->target_schema, btable)) ||
+		!catalog_get_step_state(s->pipeline, s->name, &cur_wm, &hash))
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("step \"%s\" has no batch to roll back", s->name),
+				 errhint("Only batches merged since the last full refresh can be rolled back.")));
+
+	if (SPI_execute(psprintf("LOCK TABLE %s IN EXCLUSIVE MODE", qname), false, 0) < 0 ||
+		SPI_execute(psprintf("SELECT DISTINCT _run_id FROM %s WHERE _run_id > " INT64_FORMAT " ORDER BY 1 DESC%s",
+							 bq, to_run, to_run ? "" : " LIMIT 1"), true, 0) != SPI_OK_SELECT)
+		elog(ERROR, "dataops: could not read the before-images of step \"%s\"", s->name);
+	for (i = 0; i < SPI_processed; i++)
+	{
+		bool		isnull;
+		int64	   *r = palloc(sizeof(int64));
+
+		*r = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1, &isnull));
+		batches = lappend(batches, r);
+	}
+	if (batches == NIL)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("step \"%s\" has no batch to roll back%s", s->name,
+						to_run ? psprintf(" after run " INT64_FORMAT, to_run) : ""),
+				 errhint("Only the last keep_versions batches merged since the last full refresh can be rolled back.")));
+	oldest = *(int64 *) llast(batches);
+
+	/* every batch between to_run and now must still be kept, or the result would be a mix */
+	if (to_run && catalog_watermark_before(s->pipeline, s->name, oldest, &wm, &from_run) && from_run != to_run)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("cannot roll back step \"%s\" to run " INT64_FORMAT, s->name, to_run),
+				 errdetail("The before-images of the batches between run " INT64_FORMAT " and run " INT64_FORMAT " are no longer kept.",
+						   to_run, oldest),
+				 errhint("Raise options.keep_versions to keep more batches.")));
+
+	/* the target's columns and the key */
+	{
+		Relation	rel = RelationIdGetRelation(target);
+		TupleDesc	td = RelationGetDescr(rel);
+		int			k;
+
+		for (k = 0; k < td->natts; k++)
+			if (!TupleDescAttr(td, k)->attisdropped)
+				cols = lappend(cols, pstrdup(NameStr(TupleDescAttr(td, k)->attname)));
+		RelationClose(rel);
+	}
+	initStringInfo(&keyjoin);
+	foreach(lc, s->unique_key)
+		appendStringInfo(&keyjoin, "%st.%s = b.%s", keyjoin.len ? " AND " : "",
+						 quote_identifier(lfirst(lc)), quote_identifier(lfirst(lc)));
+
+	/* newest first: remove what the batch wrote, put back what it replaced */
+	foreach(lc, batches)
+	{
+		int64		r = *(int64 *) lfirst(lc);
+
+		(void) count_sql(psprintf("DELETE FROM %s t USING %s b WHERE b._run_id = " INT64_FORMAT " AND %s",
+								  qname, bq, r, keyjoin.data));
+		(void) count_sql(psprintf("INSERT INTO %s (%s) SELECT %s FROM %s WHERE _run_id = " INT64_FORMAT " AND _op = 'update'",
+								  qname, names(cols, ""), names(cols, ""), bq, r));
+		(void) count_sql(psprintf("DELETE FROM %s WHERE _run_id = " INT64_FORMAT, bq, r));
+	}
+
+	/* the watermark goes back to before the oldest batch undone */
+	if (!catalog_watermark_before(s->pipeline, s->name, oldest, &wm, &from_run))
+		wm = NULL;
+	catalog_set_step_state(s->pipeline, s->name, wm, hash, from_run);
+	{
+		StringInfoData d;
+
+		initStringInfo(&d);
+		appendStringInfoString(&d, "{\"undone_runs\": [");
+		foreach(lc, batches)
+			appendStringInfo(&d, "%s" INT64_FORMAT, lc == list_head(batches) ? "" : ", ", *(int64 *) lfirst(lc));
+		appendStringInfo(&d, "], \"restored_run_id\": " INT64_FORMAT "}", from_run);
+		catalog_emit_event(0, s->pipeline, s->name, "step", "rolled_back", d.data);
+	}
+}
+
+/*
+ * dataops.rollback(pipeline text, step text DEFAULT NULL, run_id bigint
+ * DEFAULT NULL) → void: for the step (or every gold step of the pipeline),
+ * undoes the batches merged after run_id, by default the last one, in the
+ * caller's transaction.  Raises 42704 for an unknown pipeline or step,
+ * 42501 unless the caller has the privileges of the pipeline's owner,
+ * 55006 while a run of the pipeline is queued or running, 0A000 for a step
+ * that is not incremental, 55000 when the batches are not kept.
+ */
+PG_FUNCTION_INFO_V1(dataops_rollback);
+Datum
+dataops_rollback(PG_FUNCTION_ARGS)
+{
+	char	   *pipeline;
+	char	   *step = api_text_arg(fcinfo, 1);
+	int64		to_run = PG_ARGISNULL(2) ? 0 : PG_GETARG_INT64(2);
+	List	   *steps = NIL;
+	ListCell   *lc;
+
+	api_require_arg(PG_ARGISNULL(0), "pipeline");
+	pipeline = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	(void) api_lookup_owned_pipeline(pipeline, "roll back");
+	if (catalog_pipeline_has_open_runs(pipeline))
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_IN_USE),
+				 errmsg("pipeline \"%s\" has a run queued or running", pipeline),
+				 errhint("Wait for it (dataops.wait) or cancel it (dataops.cancel), then roll back.")));
+	if (step)
+		steps = list_make1(catalog_get_step(pipeline, step, false));
+	else
+		foreach(lc, catalog_get_steps(pipeline, false))
+			if (strcmp(((StepDef *) lfirst(lc))->layer, "gold") == 0)
+				steps = lappend(steps, lfirst(lc));
+	if (steps == NIL)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("pipeline \"%s\" has no gold step", pipeline),
+				 errhint("Name the step to roll back.")));
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	foreach(lc, steps)
+		rollback_step(lfirst(lc), to_run);
+	SPI_finish();
+	PG_RETURN_VOID();
+}
