@@ -2,7 +2,7 @@
 \set QUIET on
 \getenv datadir DATAOPS_TEST_DATA
 BEGIN;
-SELECT plan(63);
+SELECT plan(65);
 
 SELECT has_schema('dataops');
 SELECT has_table('dataops', t, 'table dataops.' || t)
@@ -13,6 +13,7 @@ SELECT has_table('dataops', t, 'table dataops.' || t)
 SELECT has_view('dataops', 'last_runs', 'view dataops.last_runs');
 SELECT has_view('dataops', 'step_expectations', 'view dataops.step_expectations');
 SELECT has_view('dataops', 'schedules', 'view dataops.schedules');
+SELECT has_view('dataops', 'versions', 'view dataops.versions');
 SELECT columns_are('dataops', 'runs', ARRAY['run_id', 'pipeline', 'status', 'full_refresh', 'triggered_by',
        'queued_at', 'started_at', 'finished_at', 'error_message', 'error_detail', 'error_sqlstate',
        'failed_step', 'worker_pid', 'kind', 'relation', 'suite', 'cancel_requested', 'not_before',
@@ -48,7 +49,8 @@ SELECT has_function('dataops', f, 'function dataops.' || f)
                     'schedule', 'unschedule', 'regex_match', 'regex_extract', 'regex_replace',
                     'input_is_valid', 'matches_strftime', 'create_suite', 'drop_suite',
                     'add_suite_expectation', 'attach_suite', 'detach_suite', 'validate', 'start_run',
-                    'wait', 'cancel', 'set_pipeline_option', 'add_dependency', 'drop_dependency']) f;
+                    'wait', 'cancel', 'set_pipeline_option', 'add_dependency', 'drop_dependency',
+                    'rollback']) f;
 SELECT function_returns('dataops', 'validate', ARRAY['regclass', 'text'], 'setof dataops.expectation_results');
 SELECT function_returns('dataops', 'run', ARRAY['text', 'boolean'], 'bigint');
 SELECT function_returns('dataops', 'schedule', ARRAY['text', 'text'], 'bigint');
