@@ -548,7 +548,8 @@ merge_step(const StepDef *s, int64 run_id, bool full_refresh, bool scd2, StepCou
 	}
 
 	/* the watermark, in the same transaction as the write: exactly once */
-	c->watermark = new_wm ? new_wm : stored_wm;
+	/* read by the worker after SPI_finish: in the caller's context */
+	c->watermark = (new_wm || stored_wm) ? MemoryContextStrdup(result_cxt, new_wm ? new_wm : stored_wm) : NULL;
 	catalog_set_step_state(s->pipeline, s->name, c->watermark, hash, run_id);
 }
 

@@ -8,13 +8,16 @@
  */
 #include "postgres.h"
 
+#include "access/heapam.h"
 #include "access/table.h"
+#include "access/tableam.h"
 #include "access/xact.h"
 #include "catalog/pg_collation.h"
 #include "catalog/pg_type.h"
 #include "commands/trigger.h"
 #include "common/hashfn.h"
 #include "executor/executor.h"
+#include "executor/nodeModifyTable.h"
 #include "miscadmin.h"
 #include "nodes/makefuncs.h"
 #include "parser/parse_coerce.h"
@@ -42,12 +45,19 @@
 #define FROM_EXTRA1		(-2)	/* _run_id / _check_run_id */
 #define FROM_EXTRA2		(-3)	/* _failed_expectations / _expectation */
 
+/* Rows buffered for one table_multi_insert call, as COPY FROM does. */
+#define MULTI_INSERT_ROWS 1000
+
 typedef struct SinkTable
 {
 	Relation	rel;
 	ResultRelInfo *rri;
 	TupleTableSlot *slot;
 	int		   *from;			/* per attribute: query column (0-based) or FROM_* */
+	bool		multi;			/* buffered multi-row inserts (no BEFORE ROW triggers) */
+	BulkInsertState bistate;
+	TupleTableSlot **buffer;	/* MULTI_INSERT_ROWS materialized slots */
+	int			nbuffered;
 } SinkTable;
 
 /* A value and how often it was unexpected (partial_unexpected_counts). */
@@ -188,13 +198,62 @@ open_table(StepSink *s, SinkTable *t, Oid relid, Index rti, Oid extra1, Oid extr
 	s->estate->es_opened_result_relations = lappend(s->estate->es_opened_result_relations, t->rri);
 	ExecOpenIndices(t->rri, false);
 	t->slot = MakeSingleTupleTableSlot(td, &TTSOpsVirtual);
+
+	/*
+	 * COPY FROM's way: rows are buffered and written by table_multi_insert
+	 * (one WAL record per page instead of one per row), then indexed and
+	 * handed to AFTER ROW triggers.  BEFORE ROW triggers may change or skip
+	 * a row, so a table that has them is written row by row.
+	 */
+	t->multi = !(t->rel->trigdesc && t->rel->trigdesc->trig_insert_before_row);
+	if (t->multi)
+	{
+		int			k;
+
+		t->bistate = GetBulkInsertState();
+		t->buffer = palloc(sizeof(TupleTableSlot *) * MULTI_INSERT_ROWS);
+		for (k = 0; k < MULTI_INSERT_ROWS; k++)
+			t->buffer[k] = MakeSingleTupleTableSlot(td, &TTSOpsHeapTuple);
+	}
+}
+
+/* Writes the buffered rows: one table_multi_insert, then their index entries and AFTER ROW triggers. */
+static void
+flush_table(StepSink *s, SinkTable *t)
+{
+	int			k;
+
+	if (t->rel == NULL || !t->multi || t->nbuffered == 0)
+		return;
+	table_multi_insert(t->rel, t->buffer, t->nbuffered, s->estate->es_output_cid, 0, t->bistate);
+	for (k = 0; k < t->nbuffered; k++)
+	{
+		List	   *recheck = NIL;
+
+		if (t->rri->ri_NumIndices > 0)
+			recheck = ExecInsertIndexTuples(t->rri, t->buffer[k], s->estate, false, false, NULL, NIL);
+		ExecARInsertTriggers(s->estate, t->rri, t->buffer[k], recheck, NULL);
+		list_free(recheck);
+		ExecClearTuple(t->buffer[k]);
+		ResetPerTupleExprContext(s->estate);
+	}
+	t->nbuffered = 0;
 }
 
 static void
 close_table(SinkTable *t)
 {
+	int			k;
+
 	if (t->rel == NULL)
 		return;
+	if (t->multi)
+	{
+		for (k = 0; k < MULTI_INSERT_ROWS; k++)
+			ExecDropSingleTupleTableSlot(t->buffer[k]);
+		FreeBulkInsertState(t->bistate);
+		table_finish_bulk_insert(t->rel, 0);
+	}
 	ExecCloseIndices(t->rri);
 	ExecDropSingleTupleTableSlot(t->slot);
 	table_close(t->rel, NoLock);
@@ -235,7 +294,21 @@ insert_row(StepSink *s, SinkTable *t, TupleTableSlot *in, Datum extra1, Datum ex
 		}
 	}
 	ExecStoreVirtualTuple(out);
-	ExecSimpleRelationInsert(t->rri, s->estate, out);
+	if (!t->multi)
+	{
+		ExecSimpleRelationInsert(t->rri, s->estate, out);
+		ResetPerTupleExprContext(s->estate);
+		return;
+	}
+	/* what ExecSimpleRelationInsert checks before it writes, then buffer a copy */
+	if (t->rel->rd_att->constr && t->rel->rd_att->constr->has_generated_stored)
+		ExecComputeStoredGenerated(t->rri, s->estate, out, CMD_INSERT);
+	if (t->rel->rd_att->constr)
+		ExecConstraints(t->rri, out, s->estate);
+	ExecCopySlot(t->buffer[t->nbuffered], out);
+	ExecMaterializeSlot(t->buffer[t->nbuffered]);
+	if (++t->nbuffered == MULTI_INSERT_ROWS)
+		flush_table(s, t);
 	ResetPerTupleExprContext(s->estate);
 }
 
@@ -575,6 +648,8 @@ sink_shutdown(DestReceiver *self)
 	SinkTable  *tables[3] = {&s->target, &s->quarantine, &s->unexpected};
 	int			i;
 
+	for (i = 0; i < 3; i++)
+		flush_table(s, tables[i]);
 	for (i = 0; i < 3; i++)
 		if (tables[i]->rel)
 			ExecASInsertTriggers(s->estate, tables[i]->rri, NULL);
