@@ -63,3 +63,13 @@ COMMENT ON COLUMN dataops.versions.rows_deleted IS 'scd2: versions closed becaus
 COMMENT ON COLUMN dataops.versions.watermark IS 'Watermark after the merge';
 COMMENT ON COLUMN dataops.versions.current IS 'The version the target is at now (after a rollback, an older one)';
 GRANT SELECT ON dataops.versions TO PUBLIC;
+
+-- The planner's cost of the checking functions, in units of cpu_operator_cost:
+-- a PCRE2 match or a strptime call costs about 20 times a comparison, so a
+-- step with several of them is worth checking in parallel workers while the
+-- leader publishes.
+ALTER FUNCTION dataops.regex_match(text, text) COST 20;
+ALTER FUNCTION dataops.regex_match(text, text, text) COST 20;
+ALTER FUNCTION dataops._expect_regex(text, text, text, text) COST 20;
+ALTER FUNCTION dataops.matches_strftime(text, text) COST 20;
+ALTER FUNCTION dataops.input_is_valid(text, text) COST 50;

@@ -373,7 +373,103 @@ typedef struct StrftimeCache
 	int			len;
 	bool		leading_space_ok;	/* the value may start with whitespace */
 	bool		space_ok;		/* the value may contain whitespace */
+	bool		simple;			/* only %Y %m %d %H %M %S %% and literal non-space characters */
 } StrftimeCache;
+
+/*
+ * The simple formats (the common '%Y-%m-%d', '%d/%m/%Y %H:%M' has a space,
+ * so not that one) are parsed here, exactly as glibc's strptime parses them
+ * (its get_number): each numeric conversion reads a digit, then more while
+ * it has read fewer than its width and ten times the value would still be in
+ * range (%Y 0-9999 up to 4 digits, %m 1-12, %d 1-31, %H 0-23, %M 0-59, %S
+ * 0-61, up to 2), and any other character must be the same.  Calling
+ * strptime costs several times more per value.
+ */
+static bool
+simple_strptime(const char *format, const char *v, int len, struct tm *tm)
+{
+	const char *f = format;
+	int			i = 0;
+
+	while (*f)
+	{
+		int			width;
+		int			lo;
+		int			hi;
+		int			n = 0;
+		int			digits = 0;
+
+		if (*f != '%')
+		{
+			if (i >= len || v[i] != *f)
+				return false;
+			i++;
+			f++;
+			continue;
+		}
+		f++;
+		switch (*f)
+		{
+			case '%':
+				if (i >= len || v[i] != '%')
+					return false;
+				i++;
+				f++;
+				continue;
+			case 'Y':
+				width = 4, lo = 0, hi = 9999;
+				break;
+			case 'm':
+				width = 2, lo = 1, hi = 12;
+				break;
+			case 'd':
+				width = 2, lo = 1, hi = 31;
+				break;
+			case 'H':
+				width = 2, lo = 0, hi = 23;
+				break;
+			case 'M':
+				width = 2, lo = 0, hi = 59;
+				break;
+			default:			/* 'S' */
+				width = 2, lo = 0, hi = 61;
+				break;
+		}
+		/* glibc's get_number: at least one digit; another only while it could stay in range */
+		if (i >= len || v[i] < '0' || v[i] > '9')
+			return false;
+		do
+		{
+			n = n * 10 + (v[i++] - '0');
+			digits++;
+		} while (digits < width && n * 10 <= hi && i < len && v[i] >= '0' && v[i] <= '9');
+		if (n < lo || n > hi)
+			return false;
+		switch (*f)
+		{
+			case 'Y':
+				tm->tm_year = n - 1900;
+				break;
+			case 'm':
+				tm->tm_mon = n - 1;
+				break;
+			case 'd':
+				tm->tm_mday = n;
+				break;
+			case 'H':
+				tm->tm_hour = n;
+				break;
+			case 'M':
+				tm->tm_min = n;
+				break;
+			default:
+				tm->tm_sec = n;
+				break;
+		}
+		f++;
+	}
+	return i == len;
+}
 
 static StrftimeCache *
 strftime_cache(FunctionCallInfo fcinfo, text *format)
@@ -429,6 +525,19 @@ strftime_cache(FunctionCallInfo fcinfo, text *format)
 				p++;
 			if (strchr("crnte", *p) != NULL)
 				c->space_ok = true;
+		}
+	}
+	c->simple = true;
+	for (p = f; *p; p++)
+	{
+		if (is_space(*p))
+			c->simple = false;
+		else if (*p == '%')
+		{
+			if (p[1] == '\0' || strchr("YmdHMS%", p[1]) == NULL)
+				c->simple = false;
+			else
+				p++;
 		}
 	}
 	c->format = f;
@@ -515,6 +624,9 @@ dataops_matches_strftime(PG_FUNCTION_ARGS)
 	tm.tm_year = 0;				/* 1900 */
 	tm.tm_mon = 0;
 	tm.tm_mday = 1;
+
+	if (c->simple)
+		PG_RETURN_BOOL(simple_strptime(c->format, v, len, &tm) && tm_is_real(&tm));
 
 	str = text_to_cstring(value);
 	end = strptime(str, c->format, &tm);
