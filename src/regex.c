@@ -64,6 +64,16 @@ typedef struct RegexCaller
 
 static const RegexCaller no_caller = {NULL, 0};
 
+/* A call site's flags and the cache slot it used last (fn_extra). */
+typedef struct FlagsCache
+{
+	bool		valid;
+	int			len;
+	char		flags[16];
+	uint32		options;
+	int			slot;			/* cache slot this call site used last, or -1 */
+} FlagsCache;
+
 static void
 regex_free_entry(RegexEntry *e)
 {
@@ -322,6 +332,33 @@ regex_search_internal(const char *pattern, int patlen, uint32 options,
 	return regex_exec(e, subject, len, who) >= 0;
 }
 
+/*
+ * regex_search_internal for a call site that remembers the cache slot it
+ * used last (in fn_extra): several patterns in one query (two expectations)
+ * then do not each search the cache on every row.
+ */
+static bool
+regex_search_hinted(FlagsCache *fc, const char *pattern, int patlen, uint32 options,
+					const char *subject, int len, RegexCaller who)
+{
+	RegexEntry *e;
+
+	CHECK_FOR_INTERRUPTS();
+	if (fc && fc->slot >= 0 && regex_entry_is(&cache[fc->slot], pattern, patlen,
+											   options | regex_encoding_options()))
+	{
+		e = &cache[fc->slot];
+		e->last_used = ++use_clock;
+	}
+	else
+	{
+		e = regex_lookup(pattern, patlen, options, who);
+		if (fc)
+			fc->slot = (int) (e - cache);
+	}
+	return regex_exec(e, subject, len, who) >= 0;
+}
+
 void
 regex_validate(const char *pattern, const char *flags, const char *expectation)
 {
@@ -360,13 +397,7 @@ dataops_regex_match(PG_FUNCTION_ARGS)
  * in fn_extra so that a flags argument that does not change from row to row
  * is parsed once.
  */
-typedef struct FlagsCache
-{
-	bool		valid;
-	int			len;
-	char		flags[16];
-	uint32		options;
-} FlagsCache;
+
 
 static uint32
 cached_flags(FunctionCallInfo fcinfo, text *flags)
@@ -384,6 +415,7 @@ cached_flags(FunctionCallInfo fcinfo, text *flags)
 		if (fc == NULL)
 		{
 			fc = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(FlagsCache));
+			fc->slot = -1;
 			fcinfo->flinfo->fn_extra = fc;
 		}
 		memcpy(fc->flags, f, len);
@@ -429,8 +461,9 @@ dataops_expect_regex(PG_FUNCTION_ARGS)
 	text	   *expectation = PG_GETARG_TEXT_PP(3);
 	RegexCaller who = {VARDATA_ANY(expectation), VARSIZE_ANY_EXHDR(expectation)};
 
-	PG_RETURN_BOOL(regex_search_internal(VARDATA_ANY(pattern), VARSIZE_ANY_EXHDR(pattern), options,
-										 VARDATA_ANY(value), VARSIZE_ANY_EXHDR(value), who));
+	PG_RETURN_BOOL(regex_search_hinted((FlagsCache *) fcinfo->flinfo->fn_extra,
+									   VARDATA_ANY(pattern), VARSIZE_ANY_EXHDR(pattern), options,
+									   VARDATA_ANY(value), VARSIZE_ANY_EXHDR(value), who));
 }
 
 /*
