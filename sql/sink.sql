@@ -56,6 +56,27 @@ SELECT public.run_outcome('sink');
 SELECT count(*) AS kept FROM silver.sink_t;
 DELETE FROM public.s_src WHERE code = 'dup';
 
+-- Without BEFORE ROW triggers rows are written in batches (table_multi_insert);
+-- AFTER ROW triggers and foreign keys still see every row: 4 rows logged, and
+-- a row whose code has no parent fails the run.
+DROP TRIGGER sink_upper ON silver.sink_t;
+CREATE TABLE public.sink_rowlog (id int);
+CREATE FUNCTION public.sink_row() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN INSERT INTO public.sink_rowlog VALUES (NEW.id); RETURN NULL; END $$;
+CREATE TRIGGER sink_row AFTER INSERT ON silver.sink_t FOR EACH ROW EXECUTE FUNCTION public.sink_row();
+CREATE TABLE public.sink_codes (code char(4) PRIMARY KEY);
+INSERT INTO public.sink_codes VALUES ('ab'), ('abcd'), ('xyz');
+ALTER TABLE silver.sink_t ADD CONSTRAINT sink_t_code FOREIGN KEY (code) REFERENCES public.sink_codes;
+SELECT public.run_outcome('sink');
+SELECT count(*) AS rows_logged, count(DISTINCT id) AS ids FROM public.sink_rowlog;
+INSERT INTO public.s_src VALUES (9, true, 'zzz', 1, 'nine');
+SELECT public.run_outcome('sink');
+SELECT count(*) AS kept FROM silver.sink_t;
+DELETE FROM public.s_src WHERE id = 9;
+ALTER TABLE silver.sink_t DROP CONSTRAINT sink_t_code;
+DROP TRIGGER sink_row ON silver.sink_t;
+CREATE TRIGGER sink_upper BEFORE INSERT ON silver.sink_t FOR EACH ROW EXECUTE FUNCTION public.sink_upper();
+
 -- A trigger with a transition table is refused, naming the table.
 CREATE FUNCTION public.sink_new() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN RETURN NULL; END $$;
