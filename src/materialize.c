@@ -67,9 +67,8 @@ require_column(const StepDef *s, TupleDesc desc, const char *col, const char *wh
 				 errhint("The query's columns are what the step publishes; select the column, or fix the option.")));
 }
 
-/* Quoted, comma-separated names; with `prefix` before each ("t." or ""). */
-static char *
-name_list(List *names, const char *prefix)
+char *
+materialize_name_list(List *names, const char *prefix)
 {
 	StringInfoData b;
 	ListCell   *lc;
@@ -136,8 +135,8 @@ definition_hash(const StepDef *s, const char *watermark)
 	return pstrdup(hex);
 }
 
-static int64
-exec_count(const char *sql)
+int64
+materialize_exec_count(const char *sql)
 {
 	int			rc = SPI_execute(sql, false, 0);
 
@@ -212,7 +211,7 @@ ensure_key_index(const StepDef *s, bool scd2, List *keys)
 	dataops_exec_sql(psprintf("CREATE UNIQUE INDEX IF NOT EXISTS %s ON %s (%s)%s",
 							  quote_identifier(step_side_table_name(s->target_table, "_dataops_key")),
 							  dataops_qualified_name(s->target_schema, s->target_table),
-							  name_list(keys, ""), scd2 ? " WHERE is_current" : ""));
+							  materialize_name_list(keys, ""), scd2 ? " WHERE is_current" : ""));
 }
 
 /*
@@ -338,7 +337,7 @@ keep_before_images(const StepDef *s, List *keys, int64 run_id, bool full)
 							  bq, run_id, qname, BATCH_TABLE, key_join(keys, "t", "b")));
 	dataops_exec_sql(psprintf("INSERT INTO %s (%s, _run_id, _op) SELECT %s, " INT64_FORMAT ", 'insert' FROM pg_temp.%s b "
 							  "WHERE NOT EXISTS (SELECT 1 FROM %s t WHERE %s)",
-							  bq, name_list(keys, ""), name_list(keys, "b."), run_id, BATCH_TABLE, qname,
+							  bq, materialize_name_list(keys, ""), materialize_name_list(keys, "b."), run_id, BATCH_TABLE, qname,
 							  key_join(keys, "t", "b")));
 	AtEOXact_GUC(true, nest);
 	dataops_exec_sql(psprintf("DELETE FROM %s WHERE _run_id NOT IN (SELECT DISTINCT _run_id FROM %s ORDER BY _run_id DESC LIMIT %d)",
@@ -481,13 +480,13 @@ merge_step(const StepDef *s, int64 run_id, bool full_refresh, bool scd2, StepCou
 
 		keep_before_images(s, s->unique_key, run_id, full);
 		set = rest == NIL ? "DO NOTHING" :
-			psprintf("DO UPDATE SET (%s) = ROW(%s)", name_list(rest, ""), name_list(rest, "EXCLUDED."));
+			psprintf("DO UPDATE SET (%s) = ROW(%s)", materialize_name_list(rest, ""), materialize_name_list(rest, "EXCLUDED."));
 
 		if (full)
 		{
 			/* an empty target: a plain insert (the batch holds one row per key) */
-			c->rows_inserted = exec_count(psprintf("INSERT INTO %s (%s) SELECT %s FROM pg_temp.%s", qname,
-												   name_list(cols, ""), name_list(cols, ""), BATCH_TABLE));
+			c->rows_inserted = materialize_exec_count(psprintf("INSERT INTO %s (%s) SELECT %s FROM pg_temp.%s", qname,
+												   materialize_name_list(cols, ""), materialize_name_list(cols, ""), BATCH_TABLE));
 			c->rows_updated = 0;
 		}
 		else
@@ -497,8 +496,8 @@ merge_step(const StepDef *s, int64 run_id, bool full_refresh, bool scd2, StepCou
 			if (SPI_execute(psprintf("WITH m AS (INSERT INTO %s (%s) SELECT %s FROM pg_temp.%s ON CONFLICT (%s) %s "
 									 "RETURNING (xmax = 0) AS inserted) "
 									 "SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted) FROM m",
-									 qname, name_list(cols, ""), name_list(cols, ""), BATCH_TABLE,
-									 name_list(s->unique_key, ""), set), false, 0) != SPI_OK_SELECT)
+									 qname, materialize_name_list(cols, ""), materialize_name_list(cols, ""), BATCH_TABLE,
+									 materialize_name_list(s->unique_key, ""), set), false, 0) != SPI_OK_SELECT)
 				elog(ERROR, "dataops: the merge of step \"%s\" failed", s->name);
 			c->rows_inserted = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
 			c->rows_updated = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull));
@@ -527,22 +526,22 @@ merge_step(const StepDef *s, int64 run_id, bool full_refresh, bool scd2, StepCou
 		(void) set_config_option("enable_mergejoin", "off", PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
 		/* a changed row closes its current version (none to close after a full refresh) ... */
 		c->rows_updated = (tracked == NIL || full) ? 0 :
-			exec_count(psprintf("UPDATE %s t SET valid_to = pg_catalog.now(), is_current = false FROM pg_temp.%s b "
+			materialize_exec_count(psprintf("UPDATE %s t SET valid_to = pg_catalog.now(), is_current = false FROM pg_temp.%s b "
 								"WHERE t.is_current AND %s AND (%s) IS DISTINCT FROM (%s)",
 								qname, BATCH_TABLE, key_join(s->unique_key, "t", "b"),
-								name_list(tracked, "t."), name_list(tracked, "b.")));
+								materialize_name_list(tracked, "t."), materialize_name_list(tracked, "b.")));
 		AtEOXact_GUC(true, nest);
 		/* ... a key missing from the snapshot is closed (hard_deletes = invalidate: all the history against the batch, a hash join) ... */
 		c->rows_deleted = (hard && strcmp(hard, "invalidate") == 0 && !full) ?
-			exec_count(psprintf("UPDATE %s t SET valid_to = pg_catalog.now(), is_current = false "
+			materialize_exec_count(psprintf("UPDATE %s t SET valid_to = pg_catalog.now(), is_current = false "
 								"WHERE t.is_current AND NOT EXISTS (SELECT 1 FROM pg_temp.%s b WHERE %s)",
 								qname, BATCH_TABLE, key_join(s->unique_key, "t", "b"))) : 0;
 		/* ... and every key without a current version opens one (the others conflict on the index) */
 		c->rows_inserted =
-			exec_count(psprintf("INSERT INTO %s (%s, valid_from, valid_to, is_current) "
+			materialize_exec_count(psprintf("INSERT INTO %s (%s, valid_from, valid_to, is_current) "
 								"SELECT %s, pg_catalog.now(), NULL, true FROM pg_temp.%s b%s%s%s",
-								qname, name_list(cols, ""), name_list(cols, "b."), BATCH_TABLE,
-								full ? "" : " ON CONFLICT (", full ? "" : name_list(s->unique_key, ""),
+								qname, materialize_name_list(cols, ""), materialize_name_list(cols, "b."), BATCH_TABLE,
+								full ? "" : " ON CONFLICT (", full ? "" : materialize_name_list(s->unique_key, ""),
 								full ? "" : ") WHERE is_current DO NOTHING"));
 		c->rows_written = c->rows_inserted;
 	}

@@ -39,4 +39,10 @@ extern const char *materialization_of(const StepDef *s);
 extern void materialize_step(const StepDef *s, int64 run_id, bool full_refresh, StepCounts *c,
 							 List **results, MemoryContext result_cxt);
 
+/* Quoted, comma-separated column names, each after `prefix` ("t." or ""), palloc'd. */
+extern char *materialize_name_list(List *names, const char *prefix);
+
+/* Runs a generated statement through SPI (connected) and returns the rows it processed; raises its errors. */
+extern int64 materialize_exec_count(const char *sql);
+
 #endif							/* DATAOPS_MATERIALIZE_H */

@@ -22,27 +22,6 @@
 #include "rollback.h"
 #include "step.h"
 
-/* Quoted, comma-separated names with a prefix ("t." or ""). */
-static char *
-names(List *cols, const char *prefix)
-{
-	StringInfoData b;
-	ListCell   *lc;
-
-	initStringInfo(&b);
-	foreach(lc, cols)
-		appendStringInfo(&b, "%s%s%s", b.len ? ", " : "", prefix, quote_identifier(lfirst(lc)));
-	return b.data;
-}
-
-static int64
-count_sql(const char *sql)
-{
-	if (SPI_execute(sql, false, 0) < 0)
-		elog(ERROR, "dataops: rollback statement failed");
-	return (int64) SPI_processed;
-}
-
 /* Undoes the batches of step s newer than to_run (the newest only when to_run is 0). */
 static void
 rollback_step(const StepDef *s, int64 to_run)
@@ -125,11 +104,11 @@ rollback_step(const StepDef *s, int64 to_run)
 	{
 		int64		r = *(int64 *) lfirst(lc);
 
-		(void) count_sql(psprintf("DELETE FROM %s t USING %s b WHERE b._run_id = " INT64_FORMAT " AND %s",
+		(void) materialize_exec_count(psprintf("DELETE FROM %s t USING %s b WHERE b._run_id = " INT64_FORMAT " AND %s",
 								  qname, bq, r, keyjoin.data));
-		(void) count_sql(psprintf("INSERT INTO %s (%s) SELECT %s FROM %s WHERE _run_id = " INT64_FORMAT " AND _op = 'update'",
-								  qname, names(cols, ""), names(cols, ""), bq, r));
-		(void) count_sql(psprintf("DELETE FROM %s WHERE _run_id = " INT64_FORMAT, bq, r));
+		(void) materialize_exec_count(psprintf("INSERT INTO %s (%s) SELECT %s FROM %s WHERE _run_id = " INT64_FORMAT " AND _op = 'update'",
+								  qname, materialize_name_list(cols, ""), materialize_name_list(cols, ""), bq, r));
+		(void) materialize_exec_count(psprintf("DELETE FROM %s WHERE _run_id = " INT64_FORMAT, bq, r));
 	}
 
 	/* the watermark goes back to before the oldest batch undone */
