@@ -73,3 +73,72 @@ ALTER FUNCTION dataops.regex_match(text, text, text) COST 20;
 ALTER FUNCTION dataops._expect_regex(text, text, text, text) COST 20;
 ALTER FUNCTION dataops.matches_strftime(text, text) COST 20;
 ALTER FUNCTION dataops.input_is_valid(text, text) COST 50;
+
+-- Versions of table targets (options.keep_versions > 0): the target is a
+-- partitioned table whose only (DEFAULT) partition is the version a run
+-- built; publishing attaches the new version and detaches the old one, which
+-- is kept as it is, not copied.
+CREATE TABLE dataops.table_versions (
+    pipeline   text NOT NULL,
+    step       text NOT NULL,
+    run_id     bigint NOT NULL,
+    relation   text NOT NULL,
+    created_at timestamptz NOT NULL DEFAULT clock_timestamp(),
+    PRIMARY KEY (pipeline, step, run_id),
+    FOREIGN KEY (pipeline, step) REFERENCES dataops.steps (pipeline, name) ON DELETE CASCADE
+);
+COMMENT ON TABLE dataops.table_versions IS
+'Kept versions of table targets with options.keep_versions > 0: each the table a run built, attached to the target while it is the current one';
+COMMENT ON COLUMN dataops.table_versions.pipeline IS 'Pipeline';
+COMMENT ON COLUMN dataops.table_versions.step IS 'Step';
+COMMENT ON COLUMN dataops.table_versions.run_id IS 'Run that built the version';
+COMMENT ON COLUMN dataops.table_versions.relation IS 'The version''s table (schema.table, <target>__v<run_id>)';
+COMMENT ON COLUMN dataops.table_versions.created_at IS 'When the version was built';
+SELECT pg_catalog.pg_extension_config_dump('dataops.table_versions', '');
+GRANT SELECT ON dataops.table_versions TO PUBLIC;
+
+CREATE FUNCTION dataops.diff(pipeline text, step text, run_a bigint, run_b bigint)
+RETURNS TABLE (change text, key jsonb, row_a jsonb, row_b jsonb)
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    ra text;
+    rb text;
+    keys text[];
+    keyjson text;
+    joincond text;
+BEGIN
+    SELECT v.relation INTO ra FROM dataops.table_versions v
+     WHERE v.pipeline = diff.pipeline AND v.step = diff.step AND v.run_id = run_a;
+    IF ra IS NULL THEN
+        RAISE EXCEPTION 'run % of step "%" of pipeline "%" has no kept version', run_a, step, pipeline
+            USING ERRCODE = 'undefined_object',
+                  HINT = 'Versions are kept for table steps with options.keep_versions; see dataops.table_versions.';
+    END IF;
+    SELECT v.relation INTO rb FROM dataops.table_versions v
+     WHERE v.pipeline = diff.pipeline AND v.step = diff.step AND v.run_id = run_b;
+    IF rb IS NULL THEN
+        RAISE EXCEPTION 'run % of step "%" of pipeline "%" has no kept version', run_b, step, pipeline
+            USING ERRCODE = 'undefined_object',
+                  HINT = 'Versions are kept for table steps with options.keep_versions; see dataops.table_versions.';
+    END IF;
+    SELECT s.unique_key INTO keys FROM dataops.steps s WHERE s.pipeline = diff.pipeline AND s.name = diff.step;
+    IF keys IS NULL THEN
+        -- no key: whole rows, as multisets
+        RETURN QUERY EXECUTE format(
+            'SELECT ''removed'', NULL::jsonb, to_jsonb(x), NULL::jsonb FROM (SELECT * FROM %s EXCEPT ALL SELECT * FROM %s) x '
+            'UNION ALL SELECT ''added'', NULL::jsonb, NULL::jsonb, to_jsonb(y) FROM (SELECT * FROM %s EXCEPT ALL SELECT * FROM %s) y',
+            ra, rb, rb, ra);
+        RETURN;
+    END IF;
+    SELECT string_agg(format('%L, coalesce(a.%I, b.%I)', k, k, k), ', '),
+           string_agg(format('a.%I = b.%I', k, k), ' AND ')
+      INTO keyjson, joincond FROM unnest(keys) k;
+    RETURN QUERY EXECUTE format(
+        'SELECT CASE WHEN a.__a IS NULL THEN ''added'' WHEN b.__b IS NULL THEN ''removed'' ELSE ''changed'' END, '
+        'jsonb_build_object(%s), to_jsonb(a) - ''__a'', to_jsonb(b) - ''__b'' '
+        'FROM (SELECT *, true AS __a FROM %s) a FULL JOIN (SELECT *, true AS __b FROM %s) b ON %s '
+        'WHERE a.__a IS NULL OR b.__b IS NULL OR (to_jsonb(a) - ''__a'') IS DISTINCT FROM (to_jsonb(b) - ''__b'') '
+        'ORDER BY 2', keyjson, ra, rb, joincond);
+END $$;
+COMMENT ON FUNCTION dataops.diff(text, text, bigint, bigint) IS
+'Rows added, removed and changed between the kept versions two runs built of a table step (by unique_key; without one, whole rows)';

@@ -135,3 +135,36 @@ SELECT expectation, element_count, unexpected_count FROM dataops.expectation_res
 
 -- only incremental targets can be rolled back
 SELECT dataops.rollback('m_scd', 'people');
+
+-- table versions (options.keep_versions): each run's table is kept, attached
+-- to the target while current; rollback swaps it back; diff compares two
+CREATE TABLE public.m_tv (id int, v text);
+INSERT INTO public.m_tv VALUES (1, 'a'), (2, 'b'), (3, 'c');
+SELECT dataops.create_pipeline('m_tv');
+SELECT dataops.add_step('m_tv', 'g', 'gold', 'm_tv', query => 'SELECT id, v FROM public.m_tv',
+       unique_key => '{id}', options => '{"keep_versions": 2}');
+SELECT dataops.run('m_tv') AS t1 \gset
+CREATE VIEW public.m_tv_view AS SELECT * FROM gold.m_tv;
+SELECT 'gold.m_tv'::regclass::oid AS tv_oid \gset
+UPDATE public.m_tv SET v = 'b2' WHERE id = 2;
+DELETE FROM public.m_tv WHERE id = 3;
+INSERT INTO public.m_tv VALUES (4, 'd');
+SELECT dataops.run('m_tv') AS t2 \gset
+-- the target keeps its identity (a view on it still works) and shows run 2
+SELECT 'gold.m_tv'::regclass::oid = :tv_oid AS same_oid, (SELECT string_agg(id || v, ',' ORDER BY id) FROM public.m_tv_view) AS rows;
+-- 1 added, 1 removed, 1 changed between the two versions
+SELECT change, key, row_a->>'v' AS v_a, row_b->>'v' AS v_b FROM dataops.diff('m_tv', 'g', :t1, :t2);
+-- rollback (default: the version before the current one): run 1's rows again
+SELECT dataops.rollback('m_tv', 'g');
+SELECT string_agg(id || v, ',' ORDER BY id) AS rows FROM public.m_tv_view;
+-- and forward again to run 2's version
+SELECT dataops.rollback('m_tv', 'g', :t2);
+SELECT string_agg(id || v, ',' ORDER BY id) AS rows FROM gold.m_tv;
+-- keep_versions 2: a third run drops the oldest version
+SELECT dataops.run('m_tv') AS t3 \gset
+SELECT count(*) AS kept, bool_and(run_id <> :t1) AS oldest_gone FROM dataops.table_versions WHERE pipeline = 'm_tv';
+SELECT to_regclass('gold.m_tv__v' || :t1) AS oldest_table;
+-- its version is gone: undefined_object (42704)
+\set VERBOSITY sqlstate
+SELECT dataops.diff('m_tv', 'g', :t1, :t3);
+\set VERBOSITY default

@@ -1481,6 +1481,63 @@ catalog_pipeline_has_open_runs(const char *pipeline)
 	return result;
 }
 
+void
+catalog_add_table_version(const char *pipeline, const char *step, int64 run_id, const char *relation)
+{
+	Args		a = {0};
+
+	enter_spi();
+	arg_text(&a, pipeline);
+	arg_text(&a, step);
+	arg_int8(&a, run_id, false);
+	arg_text(&a, relation);
+	catalog_exec("INSERT INTO dataops.table_versions (pipeline, step, run_id, relation) VALUES ($1, $2, $3, $4) "
+				 "ON CONFLICT (pipeline, step, run_id) DO UPDATE SET relation = EXCLUDED.relation, "
+				 "created_at = clock_timestamp()", &a, false);
+	SPI_finish();
+}
+
+List *
+catalog_table_versions(const char *pipeline, const char *step)
+{
+	MemoryContext caller = enter_spi();
+	Args		a = {0};
+	List	   *result = NIL;
+	uint64		i;
+	uint64		n;
+
+	arg_text(&a, pipeline);
+	arg_text(&a, step);
+	n = catalog_exec("SELECT run_id, relation FROM dataops.table_versions WHERE pipeline = $1 AND step = $2 "
+					 "ORDER BY run_id DESC", &a, true);
+	for (i = 0; i < n; i++)
+	{
+		MemoryContext spi = MemoryContextSwitchTo(caller);
+		TableVersion *v = palloc(sizeof(TableVersion));
+		bool		isnull;
+
+		v->run_id = DatumGetInt64(get_datum(i, 1, &isnull));
+		v->relation = get_text(i, 2);
+		result = lappend(result, v);
+		MemoryContextSwitchTo(spi);
+	}
+	SPI_finish();
+	return result;
+}
+
+void
+catalog_delete_table_version(const char *pipeline, const char *step, int64 run_id)
+{
+	Args		a = {0};
+
+	enter_spi();
+	arg_text(&a, pipeline);
+	arg_text(&a, step);
+	arg_int8(&a, run_id, false);
+	catalog_exec("DELETE FROM dataops.table_versions WHERE pipeline = $1 AND step = $2 AND run_id = $3", &a, false);
+	SPI_finish();
+}
+
 bool
 catalog_has_open_runs(void)
 {

@@ -212,6 +212,17 @@ extern void catalog_set_pipeline_option(const char *pipeline, const char *key, J
 extern bool catalog_add_dependency(const char *pipeline, const char *upstream);
 extern bool catalog_drop_dependency(const char *pipeline, const char *upstream);
 extern bool catalog_has_open_runs(void);
+
+/* A kept version of a table target (dataops.table_versions). */
+typedef struct TableVersion
+{
+	int64		run_id;
+	char	   *relation;		/* schema.table, quoted where needed */
+} TableVersion;
+extern void catalog_add_table_version(const char *pipeline, const char *step, int64 run_id, const char *relation);
+/* The kept versions of a step (TableVersion *), newest first. */
+extern List *catalog_table_versions(const char *pipeline, const char *step);
+extern void catalog_delete_table_version(const char *pipeline, const char *step, int64 run_id);
 extern bool catalog_pipeline_has_open_runs(const char *pipeline);
 /* The watermark after the last successful attempt of the step before run_id (and that run); false if none. */
 extern bool catalog_watermark_before(const char *pipeline, const char *step, int64 run_id, char **watermark,

@@ -9,11 +9,13 @@
 #include "postgres.h"
 
 #include "access/htup_details.h"
+#include "catalog/namespace.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_type.h"
 #include "common/md5.h"
 #include "executor/spi.h"
 #include "utils/builtins.h"
+#include "utils/regproc.h"
 #include "utils/guc.h"
 #include "utils/jsonb.h"
 #include "access/relation.h"
@@ -301,8 +303,7 @@ keep_before_images(const StepDef *s, List *keys, int64 run_id, bool full)
 	char	   *bq = before_table(s);
 	Oid			target = dataops_relation_oid(s->target_schema, s->target_table);
 	Oid			relid = dataops_relation_oid(s->target_schema, step_side_table_name(s->target_table, "_before"));
-	char	   *kv = option_text(s, "keep_versions");
-	int			keep = kv ? atoi(kv) : 3;
+	int			keep = materialize_keep_versions(s, 3);
 	int			nest;
 
 	if (OidIsValid(relid) && !columns_extend(target, relid, 2))
@@ -552,13 +553,186 @@ merge_step(const StepDef *s, int64 run_id, bool full_refresh, bool scd2, StepCou
 	catalog_set_step_state(s->pipeline, s->name, c->watermark, hash, run_id);
 }
 
+int
+materialize_keep_versions(const StepDef *s, int dflt)
+{
+	char	   *kv = option_text(s, "keep_versions");
+
+	return kv ? atoi(kv) : dflt;
+}
+
+/* The partition attached to a versioned target now (its current version), or InvalidOid. */
+static Oid
+attached_version(Oid target)
+{
+	bool		isnull;
+	Datum		d;
+
+	if (SPI_execute(psprintf("SELECT inhrelid FROM pg_catalog.pg_inherits WHERE inhparent = %u", target),
+					true, 0) != SPI_OK_SELECT || SPI_processed == 0)
+		return InvalidOid;
+	d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+	return isnull ? InvalidOid : DatumGetObjectId(d);
+}
+
+/* True when the partitioned target has exactly desc's columns, in order. */
+static bool
+same_columns(Oid relid, TupleDesc desc)
+{
+	Relation	rel = relation_open(relid, AccessShareLock);
+	TupleDesc	td = RelationGetDescr(rel);
+	int			i;
+	int			j = 0;
+	bool		ok = true;
+
+	for (i = 0; i < td->natts && ok; i++)
+	{
+		Form_pg_attribute a = TupleDescAttr(td, i);
+
+		if (a->attisdropped)
+			continue;
+		ok = j < desc->natts && strcmp(NameStr(a->attname), NameStr(TupleDescAttr(desc, j)->attname)) == 0 &&
+			a->atttypid == TupleDescAttr(desc, j)->atttypid && a->atttypmod == TupleDescAttr(desc, j)->atttypmod;
+		j++;
+	}
+	relation_close(rel, AccessShareLock);
+	return ok && j == desc->natts;
+}
+
+/*
+ * A table step with options.keep_versions > 0.  The target is a table
+ * partitioned by LIST whose one DEFAULT partition is the version a run
+ * built (<target>__v<run_id>): the target keeps its OID, grants and
+ * dependent views, readers see the new version at commit, and the version
+ * it replaces is detached and kept as it is, not copied.  The last
+ * keep_versions versions are kept (dataops.table_versions).
+ */
+static void
+versioned_table_step(const StepDef *s, int64 run_id, StepCounts *c, List **results, MemoryContext result_cxt)
+{
+	const char *qname = dataops_qualified_name(s->target_schema, s->target_table);
+	TupleDesc	desc = step_describe(s);
+	Oid			relid;
+	char	   *vname = step_side_table_name(s->target_table, psprintf("__v" INT64_FORMAT, run_id));
+	char	   *vq = dataops_qualified_name(s->target_schema, vname);
+	Oid			vrel;
+	Oid			cur;
+	Oid			quarantine;
+	Oid			unexpected;
+	int			keep = materialize_keep_versions(s, 0);
+	ListCell   *lc;
+	int			n = 0;
+
+	dataops_ensure_schema(s->target_schema);
+	relid = dataops_relation_oid(s->target_schema, s->target_table);
+	if (OidIsValid(relid) && (get_rel_relkind(relid) != RELKIND_PARTITIONED_TABLE || !same_columns(relid, desc)))
+	{
+		ereport(NOTICE,
+				(errmsg("recreating %s as a versioned (partitioned) table for step \"%s\"", qname, s->name),
+				 errdetail("Its columns changed, or it was built without keep_versions; views that depend on it must be dropped first.")));
+		dataops_exec_sql(psprintf("DROP TABLE %s", qname));
+		relid = InvalidOid;
+		c->target_recreated = true;
+	}
+	if (!OidIsValid(relid))
+	{
+		StringInfoData cols;
+		int			i;
+
+		initStringInfo(&cols);
+		for (i = 0; i < desc->natts; i++)
+			appendStringInfo(&cols, "%s%s %s", i ? ", " : "", quote_identifier(NameStr(TupleDescAttr(desc, i)->attname)),
+							 format_type_with_typemod(TupleDescAttr(desc, i)->atttypid, TupleDescAttr(desc, i)->atttypmod));
+		dataops_exec_sql(psprintf("CREATE TABLE %s (%s) PARTITION BY LIST (%s)", qname, cols.data,
+								  quote_identifier(s->unique_key ? (char *) linitial(s->unique_key)
+												   : NameStr(TupleDescAttr(desc, 0)->attname))));
+		dataops_exec_sql(psprintf("COMMENT ON TABLE %s IS %s", qname,
+								  quote_literal_cstr(psprintf("%s target of step \"%s\" of pipeline \"%s\", published by dataops; its partition is the current version",
+															  s->layer, s->name, s->pipeline))));
+		relid = dataops_relation_oid(s->target_schema, s->target_table);
+	}
+
+	/* the new version, built and checked before it is attached */
+	if (OidIsValid(dataops_relation_oid(s->target_schema, vname)))
+		dataops_exec_sql(psprintf("DROP TABLE %s", vq));	/* a retried attempt of this run */
+	dataops_exec_sql(psprintf("CREATE TABLE %s (LIKE %s)", vq, qname));
+	vrel = dataops_relation_oid(s->target_schema, vname);
+	step_side_tables(s, desc, run_id, &quarantine, &unexpected);
+	step_write_checked(s, run_id, s->query, palloc0(sizeof(SqlParams)), desc, vrel, vq,
+					   quarantine, unexpected, true, -1, NULL, c, results, result_cxt);
+
+	/* publish: the new version in, the old one out (kept) */
+	cur = attached_version(relid);
+	if (OidIsValid(cur))
+		dataops_exec_sql(psprintf("ALTER TABLE %s DETACH PARTITION %s", qname,
+								  dataops_qualified_name(get_namespace_name(get_rel_namespace(cur)), get_rel_name(cur))));
+	dataops_exec_sql(psprintf("ALTER TABLE %s ATTACH PARTITION %s DEFAULT", qname, vq));
+	catalog_add_table_version(s->pipeline, s->name, run_id, vq);
+
+	/* the last keep_versions versions stay */
+	foreach(lc, catalog_table_versions(s->pipeline, s->name))
+	{
+		TableVersion *v = lfirst(lc);
+
+		if (++n <= keep)
+			continue;
+		if (v->run_id != run_id)
+		{
+			dataops_exec_sql(psprintf("DROP TABLE IF EXISTS %s", v->relation));
+			catalog_delete_table_version(s->pipeline, s->name, v->run_id);
+		}
+	}
+}
+
+int64
+materialize_table_rollback(const StepDef *s, int64 to_run)
+{
+	const char *qname = dataops_qualified_name(s->target_schema, s->target_table);
+	Oid			target = dataops_relation_oid(s->target_schema, s->target_table);
+	Oid			cur = OidIsValid(target) ? attached_version(target) : InvalidOid;
+	List	   *versions = catalog_table_versions(s->pipeline, s->name);
+	int64		cur_run = 0;
+	TableVersion *chosen = NULL;
+	ListCell   *lc;
+
+	foreach(lc, versions)
+	{
+		TableVersion *v = lfirst(lc);
+		RangeVar   *rv = makeRangeVarFromNameList(stringToQualifiedNameList(v->relation));
+
+		if (OidIsValid(cur) && RangeVarGetRelid(rv, NoLock, true) == cur)
+			cur_run = v->run_id;
+	}
+	foreach(lc, versions)
+	{
+		TableVersion *v = lfirst(lc);
+
+		if (to_run ? v->run_id == to_run : (cur_run && v->run_id < cur_run && chosen == NULL))
+			chosen = v;
+	}
+	if (chosen == NULL || chosen->run_id == cur_run)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("step \"%s\" has no kept version %s", s->name,
+						to_run ? psprintf("of run " INT64_FORMAT " to restore", to_run) : "before the current one"),
+				 errhint("See SELECT * FROM dataops.table_versions; options.keep_versions sets how many are kept.")));
+	dataops_exec_sql(psprintf("LOCK TABLE %s IN ACCESS EXCLUSIVE MODE", qname));
+	if (OidIsValid(cur))
+		dataops_exec_sql(psprintf("ALTER TABLE %s DETACH PARTITION %s", qname,
+								  dataops_qualified_name(get_namespace_name(get_rel_namespace(cur)), get_rel_name(cur))));
+	dataops_exec_sql(psprintf("ALTER TABLE %s ATTACH PARTITION %s DEFAULT", qname, chosen->relation));
+	return chosen->run_id;
+}
+
 void
 materialize_step(const StepDef *s, int64 run_id, bool full_refresh, StepCounts *c, List **results,
 				 MemoryContext result_cxt)
 {
 	const char *mat = materialization_of(s);
 
-	if (strcmp(mat, "view") == 0)
+	if (strcmp(mat, "table") == 0)
+		versioned_table_step(s, run_id, c, results, result_cxt);
+	else if (strcmp(mat, "view") == 0)
 		view_step(s, run_id, c, results, result_cxt);
 	else if (strcmp(mat, "incremental") == 0)
 		merge_step(s, run_id, full_refresh, false, c, results, result_cxt);

@@ -39,6 +39,17 @@ extern const char *materialization_of(const StepDef *s);
 extern void materialize_step(const StepDef *s, int64 run_id, bool full_refresh, StepCounts *c,
 							 List **results, MemoryContext result_cxt);
 
+/*
+ * materialize_table_rollback: makes the kept version of run to_run (0: the
+ * one before the current) the current version of a versioned table target,
+ * in the caller's transaction.  Returns the run restored.  Raises 55000 when
+ * that version is not kept.  SPI connected.
+ */
+extern int64 materialize_table_rollback(const StepDef *s, int64 to_run);
+
+/* options.keep_versions of the step, or dflt when it has none. */
+extern int	materialize_keep_versions(const StepDef *s, int dflt);
+
 /* Quoted, comma-separated column names, each after `prefix` ("t." or ""), palloc'd. */
 extern char *materialize_name_list(List *names, const char *prefix);
 

@@ -41,11 +41,19 @@ rollback_step(const StepDef *s, int64 to_run)
 	uint64		i;
 	int64		oldest;
 
+	if (strcmp(materialization_of(s), "table") == 0 && materialize_keep_versions(s, 0) > 0)
+	{
+		int64		restored = materialize_table_rollback(s, to_run);
+
+		catalog_emit_event(0, s->pipeline, s->name, "step", "rolled_back",
+						   psprintf("{\"restored_run_id\": " INT64_FORMAT "}", restored));
+		return;
+	}
 	if (strcmp(materialization_of(s), "incremental") != 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 				 errmsg("cannot roll back step \"%s\": its materialization is %s", s->name, materialization_of(s)),
-				 errdetail("dataops keeps before-images for incremental targets only."),
+				 errdetail("dataops keeps versions of incremental targets, and of table targets with options.keep_versions."),
 				 errhint("Rebuild the target with a full refresh instead.")));
 	if (!OidIsValid(target) || !OidIsValid(dataops_relation_oid(s->target_schema, btable)) ||
 		!catalog_get_step_state(s->pipeline, s->name, &cur_wm, &hash))

@@ -447,7 +447,7 @@ step_execute(const StepDef *s, int64 run_id, bool full_refresh, StepCounts *c,
 		}
 		MemoryContextSwitchTo(spi);
 	}
-	else if (strcmp(materialization_of(s), "table") != 0)
+	else if (strcmp(materialization_of(s), "table") != 0 || materialize_keep_versions(s, 0) > 0)
 		materialize_step(s, run_id, full_refresh, c, results, result_cxt);
 	else
 		execute_query_step(s, run_id, c, results, result_cxt);

@@ -2,14 +2,14 @@
 \set QUIET on
 \getenv datadir DATAOPS_TEST_DATA
 BEGIN;
-SELECT plan(65);
+SELECT plan(67);
 
 SELECT has_schema('dataops');
 SELECT has_table('dataops', t, 'table dataops.' || t)
   FROM unnest(ARRAY['pipelines', 'steps', 'expectations', 'runs', 'step_runs',
                     'expectation_results', 'lineage', 'ingested_files',
                     'suites', 'suite_expectations', 'step_suites', 'events', 'pipeline_dependencies',
-                    'step_state']) t;
+                    'step_state', 'table_versions']) t;
 SELECT has_view('dataops', 'last_runs', 'view dataops.last_runs');
 SELECT has_view('dataops', 'step_expectations', 'view dataops.step_expectations');
 SELECT has_view('dataops', 'schedules', 'view dataops.schedules');
@@ -50,14 +50,14 @@ SELECT has_function('dataops', f, 'function dataops.' || f)
                     'input_is_valid', 'matches_strftime', 'create_suite', 'drop_suite',
                     'add_suite_expectation', 'attach_suite', 'detach_suite', 'validate', 'start_run',
                     'wait', 'cancel', 'set_pipeline_option', 'add_dependency', 'drop_dependency',
-                    'rollback']) f;
+                    'rollback', 'diff']) f;
 SELECT function_returns('dataops', 'validate', ARRAY['regclass', 'text'], 'setof dataops.expectation_results');
 SELECT function_returns('dataops', 'run', ARRAY['text', 'boolean'], 'bigint');
 SELECT function_returns('dataops', 'schedule', ARRAY['text', 'text'], 'bigint');
 SELECT function_returns('dataops', 'start_run', ARRAY['text', 'boolean'], 'bigint');
 SELECT function_returns('dataops', 'wait', ARRAY['bigint', 'interval'], 'text');
 SELECT function_returns('dataops', 'cancel', ARRAY['bigint'], 'boolean');
-SELECT is((SELECT count(*)::int FROM pg_extension e, unnest(e.extconfig) c WHERE e.extname = 'dataops'), 17,
+SELECT is((SELECT count(*)::int FROM pg_extension e, unnest(e.extconfig) c WHERE e.extname = 'dataops'), 18,
           'definitions and history are dumped by pg_dump (pg_extension_config_dump)');
 
 -- the demo pipeline
