@@ -101,20 +101,20 @@ CREATE FUNCTION dataops.diff(pipeline text, step text, run_a bigint, run_b bigin
 RETURNS TABLE (change text, key jsonb, row_a jsonb, row_b jsonb)
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
-    ra text;
-    rb text;
+    ra regclass;    -- printed with %s, a regclass is quoted where SQL needs it
+    rb regclass;
     keys text[];
     keyjson text;
     joincond text;
 BEGIN
-    SELECT v.relation INTO ra FROM dataops.table_versions v
+    SELECT to_regclass(v.relation) INTO ra FROM dataops.table_versions v
      WHERE v.pipeline = diff.pipeline AND v.step = diff.step AND v.run_id = run_a;
     IF ra IS NULL THEN
         RAISE EXCEPTION 'run % of step "%" of pipeline "%" has no kept version', run_a, step, pipeline
             USING ERRCODE = 'undefined_object',
                   HINT = 'Versions are kept for table steps with options.keep_versions; see dataops.table_versions.';
     END IF;
-    SELECT v.relation INTO rb FROM dataops.table_versions v
+    SELECT to_regclass(v.relation) INTO rb FROM dataops.table_versions v
      WHERE v.pipeline = diff.pipeline AND v.step = diff.step AND v.run_id = run_b;
     IF rb IS NULL THEN
         RAISE EXCEPTION 'run % of step "%" of pipeline "%" has no kept version', run_b, step, pipeline

@@ -164,6 +164,21 @@ parse_target(const char *target, const char *layer, char **schema, char **table)
 
 static const char *const csv_options[] = {"header", "delimiter", "quote", "escape", "null", "encoding", "normalize_names"};
 
+/* True when a JSON value is an integer from 0 to 100 (retries, keep_versions). */
+static bool
+is_int_0_100(JsonbValue *val)
+{
+	char	   *t;
+	char	   *end;
+	long		n;
+
+	if (val->type != jbvNumeric)
+		return false;
+	t = DatumGetCString(DirectFunctionCall1(numeric_out, NumericGetDatum(val->val.numeric)));
+	n = strtol(t, &end, 10);
+	return *end == '\0' && n >= 0 && n <= 100;
+}
+
 /*
  * Checks a run option's value: retries a non-negative integer, an interval
  * for retry_delay, timeout and step_timeout, a boolean for retry_on_crash.
@@ -174,12 +189,7 @@ validate_run_option(const char *key, JsonbValue *val)
 {
 	if (strcmp(key, "retries") == 0)
 	{
-		char	   *t = val->type == jbvNumeric ?
-			DatumGetCString(DirectFunctionCall1(numeric_out, NumericGetDatum(val->val.numeric))) : NULL;
-		char	   *end;
-		long		n = t ? strtol(t, &end, 10) : -1;
-
-		if (t == NULL || *end != '\0' || n < 0 || n > 100)
+		if (!is_int_0_100(val))
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("option \"retries\" must be an integer from 0 to 100"),
@@ -256,12 +266,7 @@ validate_materialization_option(const char *key, JsonbValue *val)
 	}
 	else if (strcmp(key, "keep_versions") == 0)
 	{
-		char	   *n = val->type == jbvNumeric ?
-			DatumGetCString(DirectFunctionCall1(numeric_out, NumericGetDatum(val->val.numeric))) : NULL;
-		char	   *end;
-		long		v = n ? strtol(n, &end, 10) : -1;
-
-		if (n == NULL || *end != '\0' || v < 0 || v > 100)
+		if (!is_int_0_100(val))
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("option \"keep_versions\" must be an integer from 0 to 100")));

@@ -196,6 +196,32 @@ exec_text_arg(const char *sql, const char *arg)
 	SPI_finish();
 }
 
+/* Runs one catalog write whose only parameter is the bigint `arg`. */
+static void
+exec_int8_arg(const char *sql, int64 arg)
+{
+	Args		a = {0};
+
+	enter_spi();
+	arg_int8(&a, arg, false);
+	catalog_exec(sql, &a, false);
+	SPI_finish();
+}
+
+/* True when the catalog read whose only parameter is the bigint `arg` returns a row. */
+static bool
+exists_int8_arg(const char *sql, int64 arg)
+{
+	Args		a = {0};
+	bool		found;
+
+	enter_spi();
+	arg_int8(&a, arg, false);
+	found = catalog_exec(sql, &a, true) > 0;
+	SPI_finish();
+	return found;
+}
+
 /*
  * First column, as text in the caller's context, of the row a catalog read
  * with the one text parameter `arg` returns; NULL when it returns no row (or
@@ -1019,12 +1045,7 @@ catalog_insert_step_attempt(int64 run_id, const StepDef *step, int *attempt)
 void
 catalog_delete_step_attempt(int64 step_run_id)
 {
-	Args		a = {0};
-
-	enter_spi();
-	arg_int8(&a, step_run_id, false);
-	catalog_exec("DELETE FROM dataops.step_runs WHERE step_run_id = $1", &a, false);
-	SPI_finish();
+	exec_int8_arg("DELETE FROM dataops.step_runs WHERE step_run_id = $1", step_run_id);
 }
 
 StepAttempt *
@@ -1164,15 +1185,7 @@ catalog_mark_step(int64 run_id, const StepDef *step, const char *status, const c
 bool
 catalog_run_cancel_requested(int64 run_id)
 {
-	Args		a = {0};
-	bool		result = false;
-
-	enter_spi();
-	arg_int8(&a, run_id, false);
-	if (catalog_exec("SELECT 1 FROM dataops.runs WHERE run_id = $1 AND cancel_requested", &a, true) == 1)
-		result = true;
-	SPI_finish();
-	return result;
+	return exists_int8_arg("SELECT 1 FROM dataops.runs WHERE run_id = $1 AND cancel_requested", run_id);
 }
 
 List *
@@ -1202,12 +1215,7 @@ catalog_cancel_requested_runs(void)
 void
 catalog_request_run_cancel(int64 run_id)
 {
-	Args		a = {0};
-
-	enter_spi();
-	arg_int8(&a, run_id, false);
-	catalog_exec("UPDATE dataops.runs SET cancel_requested = true WHERE run_id = $1", &a, false);
-	SPI_finish();
+	exec_int8_arg("UPDATE dataops.runs SET cancel_requested = true WHERE run_id = $1", run_id);
 }
 
 bool
@@ -1385,15 +1393,7 @@ catalog_drop_dependency(const char *pipeline, const char *upstream)
 bool
 catalog_run_is_open(int64 run_id)
 {
-	Args		a = {0};
-	bool		result;
-
-	enter_spi();
-	arg_int8(&a, run_id, false);
-	result = catalog_exec("SELECT 1 FROM dataops.runs WHERE run_id = $1 AND status IN ('queued', 'running')",
-						  &a, true) > 0;
-	SPI_finish();
-	return result;
+	return exists_int8_arg("SELECT 1 FROM dataops.runs WHERE run_id = $1 AND status IN ('queued', 'running')", run_id);
 }
 
 bool

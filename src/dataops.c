@@ -9,6 +9,7 @@
 #include "postgres.h"
 
 #include "access/genam.h"
+#include "access/xact.h"
 #include "access/htup_details.h"
 #include "access/table.h"
 #include "catalog/indexing.h"
@@ -17,11 +18,13 @@
 #include "executor/spi.h"
 #include "fmgr.h"
 #include "miscadmin.h"
+#include "pgstat.h"
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
 #include "utils/guc.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
+#include "utils/snapmgr.h"
 #include "utils/timestamp.h"
 #include "common/hashfn.h"
 #include "storage/lock.h"
@@ -229,4 +232,22 @@ dataops_ensure_schema(const char *schema)
 	(void) LockAcquire(&tag, ExclusiveLock, false, false);
 	if (!OidIsValid(get_namespace_oid(schema, true)))
 		dataops_exec_sql(psprintf("CREATE SCHEMA IF NOT EXISTS %s", quote_identifier(schema)));
+}
+
+void
+dataops_begin_tx(const char *activity)
+{
+	SetCurrentStatementStartTimestamp();
+	StartTransactionCommand();
+	PushActiveSnapshot(GetTransactionSnapshot());
+	pgstat_report_activity(STATE_RUNNING, activity);
+}
+
+void
+dataops_commit_tx(void)
+{
+	if (ActiveSnapshotSet())
+		PopActiveSnapshot();
+	CommitTransactionCommand();
+	pgstat_report_activity(STATE_IDLE, NULL);
 }

@@ -58,6 +58,14 @@ extern char *dataops_qualified_name(const char *schema, const char *table);
 extern Oid	dataops_relation_oid(const char *schema, const char *table);
 
 /*
+ * dataops_begin_tx, dataops_commit_tx: a transaction of a background worker,
+ * as worker_spi does it (StartTransactionCommand, a snapshot, activity
+ * reported to pg_stat_activity), and its commit.
+ */
+extern void dataops_begin_tx(const char *activity);
+extern void dataops_commit_tx(void);
+
+/*
  * dataops_ensure_schema: creates `schema` unless it exists, safely when
  * parallel steps create it at once (a transaction-level advisory lock).
  * SPI must be connected; raises CREATE SCHEMA's errors (e.g. 42501).

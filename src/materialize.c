@@ -104,9 +104,8 @@ in_list(List *names, const char *name)
 	return false;
 }
 
-/* "a.k1 = b.k1 AND a.k2 = b.k2" */
-static char *
-key_join(List *keys, const char *a, const char *b)
+char *
+materialize_key_join(List *keys, const char *a, const char *b)
 {
 	StringInfoData j;
 	ListCell   *lc;
@@ -140,8 +139,21 @@ definition_hash(const StepDef *s, const char *watermark)
 int64
 materialize_exec_count(const char *sql)
 {
-	int			rc = SPI_execute(sql, false, 0);
+	return materialize_exec_int8(sql, 0, NULL);
+}
 
+int64
+materialize_exec_int8(const char *sql, int nargs, const int64 *args)
+{
+	Oid			types[2] = {INT8OID, INT8OID};
+	Datum		values[2];
+	int			rc;
+	int			i;
+
+	Assert(nargs <= 2);
+	for (i = 0; i < nargs; i++)
+		values[i] = Int64GetDatum(args[i]);
+	rc = SPI_execute_with_args(sql, nargs, types, values, NULL, false, 0);
 	if (rc < 0)
 		elog(ERROR, "dataops: generated statement failed: %s", SPI_result_code_string(rc));
 	return (int64) SPI_processed;
@@ -333,16 +345,23 @@ keep_before_images(const StepDef *s, List *keys, int64 run_id, bool full)
 	nest = NewGUCNestLevel();
 	(void) set_config_option("enable_hashjoin", "off", PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
 	(void) set_config_option("enable_mergejoin", "off", PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
-	dataops_exec_sql(psprintf("INSERT INTO %s SELECT t.*, " INT64_FORMAT ", 'update' FROM %s t "
-							  "WHERE EXISTS (SELECT 1 FROM pg_temp.%s b WHERE %s)",
-							  bq, run_id, qname, BATCH_TABLE, key_join(keys, "t", "b")));
-	dataops_exec_sql(psprintf("INSERT INTO %s (%s, _run_id, _op) SELECT %s, " INT64_FORMAT ", 'insert' FROM pg_temp.%s b "
-							  "WHERE NOT EXISTS (SELECT 1 FROM %s t WHERE %s)",
-							  bq, materialize_name_list(keys, ""), materialize_name_list(keys, "b."), run_id, BATCH_TABLE, qname,
-							  key_join(keys, "t", "b")));
+	(void) materialize_exec_int8(psprintf("INSERT INTO %s SELECT t.*, $1, 'update' FROM %s t "
+										  "WHERE EXISTS (SELECT 1 FROM pg_temp.%s b WHERE %s)",
+										  bq, qname, BATCH_TABLE, materialize_key_join(keys, "t", "b")),
+								 1, &run_id);
+	(void) materialize_exec_int8(psprintf("INSERT INTO %s (%s, _run_id, _op) SELECT %s, $1, 'insert' FROM pg_temp.%s b "
+										  "WHERE NOT EXISTS (SELECT 1 FROM %s t WHERE %s)",
+										  bq, materialize_name_list(keys, ""), materialize_name_list(keys, "b."),
+										  BATCH_TABLE, qname, materialize_key_join(keys, "t", "b")),
+								 1, &run_id);
 	AtEOXact_GUC(true, nest);
-	dataops_exec_sql(psprintf("DELETE FROM %s WHERE _run_id NOT IN (SELECT DISTINCT _run_id FROM %s ORDER BY _run_id DESC LIMIT %d)",
-							  bq, bq, keep));
+	{
+		int64		kept = keep;
+
+		(void) materialize_exec_int8(psprintf("DELETE FROM %s WHERE _run_id NOT IN "
+											  "(SELECT DISTINCT _run_id FROM %s ORDER BY _run_id DESC LIMIT $1)", bq, bq),
+									 1, &kept);
+	}
 }
 
 static void
@@ -529,14 +548,14 @@ merge_step(const StepDef *s, int64 run_id, bool full_refresh, bool scd2, StepCou
 		c->rows_updated = (tracked == NIL || full) ? 0 :
 			materialize_exec_count(psprintf("UPDATE %s t SET valid_to = pg_catalog.now(), is_current = false FROM pg_temp.%s b "
 								"WHERE t.is_current AND %s AND (%s) IS DISTINCT FROM (%s)",
-								qname, BATCH_TABLE, key_join(s->unique_key, "t", "b"),
+								qname, BATCH_TABLE, materialize_key_join(s->unique_key, "t", "b"),
 								materialize_name_list(tracked, "t."), materialize_name_list(tracked, "b.")));
 		AtEOXact_GUC(true, nest);
 		/* ... a key missing from the snapshot is closed (hard_deletes = invalidate: all the history against the batch, a hash join) ... */
 		c->rows_deleted = (hard && strcmp(hard, "invalidate") == 0 && !full) ?
 			materialize_exec_count(psprintf("UPDATE %s t SET valid_to = pg_catalog.now(), is_current = false "
 								"WHERE t.is_current AND NOT EXISTS (SELECT 1 FROM pg_temp.%s b WHERE %s)",
-								qname, BATCH_TABLE, key_join(s->unique_key, "t", "b"))) : 0;
+								qname, BATCH_TABLE, materialize_key_join(s->unique_key, "t", "b"))) : 0;
 		/* ... and every key without a current version opens one (the others conflict on the index) */
 		c->rows_inserted =
 			materialize_exec_count(psprintf("INSERT INTO %s (%s, valid_from, valid_to, is_current) "
@@ -565,11 +584,13 @@ materialize_keep_versions(const StepDef *s, int dflt)
 static Oid
 attached_version(Oid target)
 {
+	Oid			types[1] = {OIDOID};
+	Datum		values[1] = {ObjectIdGetDatum(target)};
 	bool		isnull;
 	Datum		d;
 
-	if (SPI_execute(psprintf("SELECT inhrelid FROM pg_catalog.pg_inherits WHERE inhparent = %u", target),
-					true, 0) != SPI_OK_SELECT || SPI_processed == 0)
+	if (SPI_execute_with_args("SELECT inhrelid FROM pg_catalog.pg_inherits WHERE inhparent = $1",
+							  1, types, values, NULL, true, 0) != SPI_OK_SELECT || SPI_processed == 0)
 		return InvalidOid;
 	d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
 	return isnull ? InvalidOid : DatumGetObjectId(d);

@@ -56,4 +56,10 @@ extern char *materialize_name_list(List *names, const char *prefix);
 /* Runs a generated statement through SPI (connected) and returns the rows it processed; raises its errors. */
 extern int64 materialize_exec_count(const char *sql);
 
+/* The same, with nargs (at most 2) bigint parameters $1, $2. */
+extern int64 materialize_exec_int8(const char *sql, int nargs, const int64 *args);
+
+/* "a.k1 = b.k1 AND a.k2 = b.k2" for the key columns, quoted. */
+extern char *materialize_key_join(List *keys, const char *a, const char *b);
+
 #endif							/* DATAOPS_MATERIALIZE_H */

@@ -36,7 +36,6 @@ rollback_step(const StepDef *s, int64 to_run)
 	int64		from_run;
 	List	   *batches = NIL;
 	List	   *cols = NIL;
-	StringInfoData keyjoin;
 	ListCell   *lc;
 	uint64		i;
 	int64		oldest;
@@ -62,10 +61,9 @@ rollback_step(const StepDef *s, int64 to_run)
 				 errmsg("step \"%s\" has no batch to roll back", s->name),
 				 errhint("Only batches merged since the last full refresh can be rolled back.")));
 
-	if (SPI_execute(psprintf("LOCK TABLE %s IN EXCLUSIVE MODE", qname), false, 0) < 0 ||
-		SPI_execute(psprintf("SELECT DISTINCT _run_id FROM %s WHERE _run_id > " INT64_FORMAT " ORDER BY 1 DESC%s",
-							 bq, to_run, to_run ? "" : " LIMIT 1"), true, 0) != SPI_OK_SELECT)
-		elog(ERROR, "dataops: could not read the before-images of step \"%s\"", s->name);
+	dataops_exec_sql(psprintf("LOCK TABLE %s IN EXCLUSIVE MODE", qname));
+	(void) materialize_exec_int8(psprintf("SELECT DISTINCT _run_id FROM %s WHERE _run_id > $1 ORDER BY 1 DESC%s",
+										  bq, to_run ? "" : " LIMIT 1"), 1, &to_run);
 	for (i = 0; i < SPI_processed; i++)
 	{
 		bool		isnull;
@@ -91,7 +89,7 @@ rollback_step(const StepDef *s, int64 to_run)
 						   to_run, oldest),
 				 errhint("Raise options.keep_versions to keep more batches.")));
 
-	/* the target's columns and the key */
+	/* the target's columns */
 	{
 		Relation	rel = RelationIdGetRelation(target);
 		TupleDesc	td = RelationGetDescr(rel);
@@ -102,22 +100,20 @@ rollback_step(const StepDef *s, int64 to_run)
 				cols = lappend(cols, pstrdup(NameStr(TupleDescAttr(td, k)->attname)));
 		RelationClose(rel);
 	}
-	initStringInfo(&keyjoin);
-	foreach(lc, s->unique_key)
-		appendStringInfo(&keyjoin, "%st.%s = b.%s", keyjoin.len ? " AND " : "",
-						 quote_identifier(lfirst(lc)), quote_identifier(lfirst(lc)));
-
-	/* newest first: remove what the batch wrote, put back what it replaced */
-	foreach(lc, batches)
-	{
-		int64		r = *(int64 *) lfirst(lc);
-
-		(void) materialize_exec_count(psprintf("DELETE FROM %s t USING %s b WHERE b._run_id = " INT64_FORMAT " AND %s",
-								  qname, bq, r, keyjoin.data));
-		(void) materialize_exec_count(psprintf("INSERT INTO %s (%s) SELECT %s FROM %s WHERE _run_id = " INT64_FORMAT " AND _op = 'update'",
-								  qname, materialize_name_list(cols, ""), materialize_name_list(cols, ""), bq, r));
-		(void) materialize_exec_count(psprintf("DELETE FROM %s WHERE _run_id = " INT64_FORMAT, bq, r));
-	}
+	/*
+	 * All the batches at once: the rows of every key they touched go, and
+	 * each key gets back its image from before the oldest of them (none if
+	 * that one inserted it).
+	 */
+	(void) materialize_exec_int8(psprintf("DELETE FROM %s t USING %s b WHERE b._run_id >= $1 AND %s",
+										  qname, bq, materialize_key_join(s->unique_key, "t", "b")), 1, &oldest);
+	(void) materialize_exec_int8(psprintf("INSERT INTO %s (%s) SELECT %s FROM "
+										  "(SELECT DISTINCT ON (%s) * FROM %s WHERE _run_id >= $1 ORDER BY %s, _run_id) b "
+										  "WHERE b._op = 'update'",
+										  qname, materialize_name_list(cols, ""), materialize_name_list(cols, "b."),
+										  materialize_name_list(s->unique_key, ""), bq,
+										  materialize_name_list(s->unique_key, "")), 1, &oldest);
+	(void) materialize_exec_int8(psprintf("DELETE FROM %s WHERE _run_id >= $1", bq), 1, &oldest);
 
 	/* the watermark goes back to before the oldest batch undone */
 	if (!catalog_watermark_before(s->pipeline, s->name, oldest, &wm, &from_run))

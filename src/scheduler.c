@@ -92,23 +92,12 @@ static List *cancel_waiters = NIL;	/* RunRequest * answered when their run is fi
 static MemoryContext sched_cxt = NULL;	/* the active runs */
 static MemoryContext tick_cxt = NULL;	/* reset at every turn of the loop */
 
-static void
-begin_tx(const char *activity)
-{
-	SetCurrentStatementStartTimestamp();
-	StartTransactionCommand();
-	PushActiveSnapshot(GetTransactionSnapshot());
-	pgstat_report_activity(STATE_RUNNING, activity);
-}
-
+/* Commits, and comes back to the turn's memory context (a commit leaves TopMemoryContext current). */
 static void
 commit_tx(void)
 {
-	if (ActiveSnapshotSet())
-		PopActiveSnapshot();
-	CommitTransactionCommand();
+	dataops_commit_tx();
 	MemoryContextSwitchTo(tick_cxt);
-	pgstat_report_activity(STATE_IDLE, NULL);
 }
 
 /* ---------- options ---------- */
@@ -349,7 +338,7 @@ launch_step(SchedRun *r, SchedStep *st)
 	bool		registered;
 
 	snprintf(activity, sizeof(activity), "dataops: starting a step of run " INT64_FORMAT, r->run_id);
-	begin_tx(activity);
+	dataops_begin_tx(activity);
 	id = catalog_insert_step_attempt(r->run_id, st->def, &attempt);
 	commit_tx();
 
@@ -364,6 +353,7 @@ launch_step(SchedRun *r, SchedStep *st)
 	worker.bgw_main_arg = Int64GetDatum(id);
 	memcpy(worker.bgw_extra, &MyDatabaseId, sizeof(Oid));
 	memcpy(worker.bgw_extra + sizeof(Oid), &r->owner, sizeof(Oid));
+	memcpy(worker.bgw_extra + 2 * sizeof(Oid), &st->timeout_ms, sizeof(int64));
 	worker.bgw_notify_pid = MyProcPid;
 
 	old = MemoryContextSwitchTo(r->cxt);
@@ -372,7 +362,7 @@ launch_step(SchedRun *r, SchedStep *st)
 	if (!registered)
 	{
 		st->handle = NULL;
-		begin_tx("dataops: no worker slot");
+		dataops_begin_tx("dataops: no worker slot");
 		catalog_delete_step_attempt(id);
 		commit_tx();
 		return false;
@@ -506,7 +496,7 @@ take_requests(void)
 			/* a caller of dataops.run() gave up: cancel, answer once final */
 			bool		open;
 
-			begin_tx("dataops: canceling a run");
+			dataops_begin_tx("dataops: canceling a run");
 			(void) catalog_cancel_run(req->cancel_run_id);
 			open = catalog_run_is_open(req->cancel_run_id);
 			commit_tx();
@@ -525,7 +515,7 @@ take_requests(void)
 		}
 		PG_TRY();
 		{
-			begin_tx("dataops: queuing a run");
+			dataops_begin_tx("dataops: queuing a run");
 			if (catalog_get_pipeline(req->pipeline, true) == NULL)
 				ereport(ERROR,
 						(errcode(ERRCODE_UNDEFINED_OBJECT),
@@ -562,7 +552,7 @@ tick(TimestampTz *next)
 
 	*next = 0;
 
-	begin_tx("dataops: scheduling");
+	dataops_begin_tx("dataops: scheduling");
 
 	/* cancels requested with dataops.cancel(), and pipeline timeouts */
 	cancels = catalog_cancel_requested_runs();
@@ -730,7 +720,7 @@ tick(TimestampTz *next)
 static void
 prune(void)
 {
-	begin_tx("dataops: pruning history");
+	dataops_begin_tx("dataops: pruning history");
 	catalog_prune_history(dataops_history_retention);
 	commit_tx();
 }
@@ -766,7 +756,7 @@ dataops_scheduler_main(Datum arg)
 	MemoryContextSwitchTo(tick_cxt);
 
 	/* runs a crash left running */
-	begin_tx("dataops: recovering runs");
+	dataops_begin_tx("dataops: recovering runs");
 	(void) catalog_recover_orphaned_runs();
 	commit_tx();
 
@@ -815,7 +805,7 @@ dataops_scheduler_main(Datum arg)
 		{
 			bool		open;
 
-			begin_tx("dataops: idle");
+			dataops_begin_tx("dataops: idle");
 			open = catalog_has_open_runs();
 			commit_tx();
 			if (open)

@@ -396,6 +396,8 @@ simple_strptime(const char *format, const char *v, int len, struct tm *tm)
 		int			width;
 		int			lo;
 		int			hi;
+		int		   *field;
+		int			offset;
 		int			n = 0;
 		int			digits = 0;
 
@@ -408,31 +410,34 @@ simple_strptime(const char *format, const char *v, int len, struct tm *tm)
 			continue;
 		}
 		f++;
+		if (*f == '%')
+		{
+			if (i >= len || v[i] != '%')
+				return false;
+			i++;
+			f++;
+			continue;
+		}
+		/* the field, its digits and range, and the value stored (as struct tm does) */
 		switch (*f)
 		{
-			case '%':
-				if (i >= len || v[i] != '%')
-					return false;
-				i++;
-				f++;
-				continue;
 			case 'Y':
-				width = 4, lo = 0, hi = 9999;
+				width = 4, lo = 0, hi = 9999, field = &tm->tm_year, offset = 1900;
 				break;
 			case 'm':
-				width = 2, lo = 1, hi = 12;
+				width = 2, lo = 1, hi = 12, field = &tm->tm_mon, offset = 1;
 				break;
 			case 'd':
-				width = 2, lo = 1, hi = 31;
+				width = 2, lo = 1, hi = 31, field = &tm->tm_mday, offset = 0;
 				break;
 			case 'H':
-				width = 2, lo = 0, hi = 23;
+				width = 2, lo = 0, hi = 23, field = &tm->tm_hour, offset = 0;
 				break;
 			case 'M':
-				width = 2, lo = 0, hi = 59;
+				width = 2, lo = 0, hi = 59, field = &tm->tm_min, offset = 0;
 				break;
 			default:			/* 'S' */
-				width = 2, lo = 0, hi = 61;
+				width = 2, lo = 0, hi = 61, field = &tm->tm_sec, offset = 0;
 				break;
 		}
 		/* glibc's get_number: at least one digit; another only while it could stay in range */
@@ -445,27 +450,7 @@ simple_strptime(const char *format, const char *v, int len, struct tm *tm)
 		} while (digits < width && n * 10 <= hi && i < len && v[i] >= '0' && v[i] <= '9');
 		if (n < lo || n > hi)
 			return false;
-		switch (*f)
-		{
-			case 'Y':
-				tm->tm_year = n - 1900;
-				break;
-			case 'm':
-				tm->tm_mon = n - 1;
-				break;
-			case 'd':
-				tm->tm_mday = n;
-				break;
-			case 'H':
-				tm->tm_hour = n;
-				break;
-			case 'M':
-				tm->tm_min = n;
-				break;
-			default:
-				tm->tm_sec = n;
-				break;
-		}
+		*field = n - offset;
 		f++;
 	}
 	return i == len;

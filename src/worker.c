@@ -3,7 +3,8 @@
  *
  * Follows PostgreSQL's worker_spi: the scheduler starts it with the
  * attempt's step_run_id as its argument (the database and the pipeline
- * owner in bgw_extra); it connects as the pipeline owner, so the step's
+ * owner, and the step's timeout in milliseconds, in bgw_extra, as the
+ * scheduler resolved it from the options); it connects as the pipeline owner, so the step's
  * query runs with exactly the owner's privileges, and executes the step in
  * one transaction (StartTransactionCommand, PushActiveSnapshot, SPI,
  * CommitTransactionCommand): build, check, publish, record.  On error the
@@ -35,24 +36,6 @@
 #include "step.h"
 #include "worker.h"
 
-static void
-begin_tx(const char *activity)
-{
-	SetCurrentStatementStartTimestamp();
-	StartTransactionCommand();
-	PushActiveSnapshot(GetTransactionSnapshot());
-	pgstat_report_activity(STATE_RUNNING, activity);
-}
-
-static void
-commit_tx(void)
-{
-	if (ActiveSnapshotSet())
-		PopActiveSnapshot();
-	CommitTransactionCommand();
-	pgstat_report_activity(STATE_IDLE, NULL);
-}
-
 /* Detail, hint and context of an error, for error_detail. */
 static char *
 error_detail_text(ErrorData *edata)
@@ -81,14 +64,13 @@ find_step(const char *pipeline, const char *name)
 }
 
 static void
-run_attempt(int64 step_run_id)
+run_attempt(int64 step_run_id, int64 timeout_ms)
 {
 	MemoryContext cxt = AllocSetContextCreate(TopMemoryContext, "dataops step", ALLOCSET_DEFAULT_SIZES);
 	MemoryContext results_cxt = AllocSetContextCreate(cxt, "dataops step results", ALLOCSET_DEFAULT_SIZES);
 	StepAttempt *volatile sa = NULL;
 	StepDef    *volatile s = NULL;
 	List	   *volatile results = NIL;
-	volatile int64 timeout_ms = 0;
 	TimestampTz started = GetCurrentTimestamp();
 	char		activity[NAMEDATALEN * 3];
 	volatile bool gone = false;
@@ -98,7 +80,7 @@ run_attempt(int64 step_run_id)
 	PG_TRY();
 	{
 		/* what to run (inside the error handling: a cancel may arrive at once) */
-		begin_tx("dataops: loading step");
+		dataops_begin_tx("dataops: loading step");
 		{
 			MemoryContext old = MemoryContextSwitchTo(cxt);
 
@@ -107,7 +89,7 @@ run_attempt(int64 step_run_id)
 				s = find_step(sa->pipeline, sa->step);
 			MemoryContextSwitchTo(old);
 		}
-		commit_tx();
+		dataops_commit_tx();
 		if (sa == NULL || strcmp(sa->status, "running") != 0)
 			gone = true;		/* the attempt is gone (history pruned, run recovered) */
 	}
@@ -120,11 +102,11 @@ run_attempt(int64 step_run_id)
 		edata = CopyErrorData();
 		FlushErrorState();
 		AbortCurrentTransaction();
-		begin_tx("dataops: recording failure");
+		dataops_begin_tx("dataops: recording failure");
 		catalog_finish_step_attempt(step_run_id, edata->sqlerrcode == ERRCODE_QUERY_CANCELED ? "canceled" : "failed",
 									NULL, edata->message, error_detail_text(edata),
 									unpack_sql_state(edata->sqlerrcode), false);
-		commit_tx();
+		dataops_commit_tx();
 		gone = true;
 	}
 	PG_END_TRY();
@@ -151,15 +133,7 @@ run_attempt(int64 step_run_id)
 			ereport(ERROR,
 					(errcode(ERRCODE_UNDEFINED_OBJECT),
 					 errmsg("step \"%s\" of pipeline \"%s\" no longer exists", sa->step, sa->pipeline)));
-		begin_tx(activity);
-		{
-			JsonbValue *t = s->options ? json_get(s->options, "timeout") : NULL;
-			PipelineDef *p = catalog_get_pipeline(sa->pipeline, false);
-
-			if (t == NULL && p->options)
-				t = json_get(p->options, "step_timeout");
-			timeout_ms = t ? dataops_interval_ms(json_value_text(t), "timeout") : 0;
-		}
+		dataops_begin_tx(activity);
 		nest = NewGUCNestLevel();
 		(void) set_config_option("search_path", s->search_path, PGC_USERSET, PGC_S_SESSION,
 								 GUC_ACTION_SAVE, true, 0, false);
@@ -175,7 +149,7 @@ run_attempt(int64 step_run_id)
 			catalog_insert_expectation_result(sa->run_id, s->name, sa->attempt, lfirst(lc));
 		catalog_replace_lineage(s->pipeline, s->name, psprintf("%s.%s", s->target_schema, s->target_table),
 								sa->run_id, lineage);
-		commit_tx();
+		dataops_commit_tx();
 	}
 	PG_CATCH();
 	{
@@ -189,7 +163,7 @@ run_attempt(int64 step_run_id)
 		FlushErrorState();
 		AbortCurrentTransaction();
 
-		begin_tx("dataops: recording failure");
+		dataops_begin_tx("dataops: recording failure");
 		if (edata->sqlerrcode == ERRCODE_QUERY_CANCELED)
 		{
 			if (catalog_run_cancel_requested(sa->run_id))
@@ -205,7 +179,7 @@ run_attempt(int64 step_run_id)
 		/* the results that failed a fail expectation were computed before it raised */
 		foreach(lc, results)
 			catalog_insert_expectation_result(sa->run_id, sa->step, sa->attempt, lfirst(lc));
-		commit_tx();
+		dataops_commit_tx();
 	}
 	PG_END_TRY();
 	MemoryContextDelete(cxt);
@@ -217,9 +191,11 @@ dataops_step_worker_main(Datum arg)
 	int64		step_run_id = DatumGetInt64(arg);
 	Oid			dboid;
 	Oid			owner;
+	int64		timeout_ms;
 
 	memcpy(&dboid, MyBgworkerEntry->bgw_extra, sizeof(Oid));
 	memcpy(&owner, MyBgworkerEntry->bgw_extra + sizeof(Oid), sizeof(Oid));
+	memcpy(&timeout_ms, MyBgworkerEntry->bgw_extra + 2 * sizeof(Oid), sizeof(int64));
 
 	pqsignal(SIGTERM, die);
 	BackgroundWorkerUnblockSignals();
@@ -227,6 +203,6 @@ dataops_step_worker_main(Datum arg)
 	SetConfigOption("application_name", "dataops", PGC_USERSET, PGC_S_SESSION);
 	pgstat_report_appname("dataops");
 
-	run_attempt(step_run_id);
+	run_attempt(step_run_id, timeout_ms);
 	proc_exit(0);
 }

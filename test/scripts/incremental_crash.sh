@@ -11,6 +11,7 @@ DB=dataops_inc_crash
 psql() { command psql -X -q -v ON_ERROR_STOP=1 "$@"; }
 val() { psql -d "$DB" -At -c "$1"; }
 fail() { echo "incremental_crash.sh: FAIL: $*" >&2; exit 1; }
+. "$(dirname "${BASH_SOURCE[0]}")/lib/crash.bash"
 
 psql -d postgres -c "DROP DATABASE IF EXISTS $DB WITH (FORCE)" -c "CREATE DATABASE $DB"
 psql -d "$DB" >/dev/null <<'SQL'
@@ -33,18 +34,10 @@ wm1=$(val "SELECT watermark FROM dataops.step_state")
 val "INSERT INTO public.src SELECT g, 'w' || g, '2026-01-02' FROM generate_series(901, 1100) g" >/dev/null
 val "UPDATE public.pause SET seconds = 3" >/dev/null
 run=$(val "SELECT dataops.start_run('inc')")
-for _ in $(seq 1 100); do
-    pid=$(val "SELECT pid FROM pg_stat_activity WHERE backend_type = 'dataops step'")
-    [ -n "$pid" ] && break
-    sleep 0.1
-done
+pid=$(step_worker_pid)
 [ -n "$pid" ] || fail "the step's worker never started"
 sleep 1
-kill -9 "$pid"
-for _ in $(seq 1 100); do
-    val "SELECT 1" >/dev/null 2>&1 && break
-    sleep 0.2
-done
+sigkill_and_wait "$pid"
 sleep 1
 [ "$(val "SELECT status FROM dataops.runs WHERE run_id = $run")" = failed ] \
     || fail "the killed run is not recorded failed: $(val "SELECT status FROM dataops.runs WHERE run_id = $run")"

@@ -9,6 +9,7 @@ DB=dataops_restart
 psql() { command psql -X -q -v ON_ERROR_STOP=1 "$@"; }
 val() { psql -d "$DB" -At -c "$1"; }
 fail() { echo "restart.sh: FAIL: $*" >&2; exit 1; }
+. "$(dirname "${BASH_SOURCE[0]}")/lib/crash.bash"
 
 psql -d postgres -c "DROP DATABASE IF EXISTS $DB WITH (FORCE)" -c "CREATE DATABASE $DB"
 psql -d "$DB" >/dev/null <<'SQL'
@@ -60,19 +61,11 @@ psql -d "$DB" -c "SELECT dataops.run('crashy')" >/dev/null
 val "UPDATE public.delay SET seconds = 0.2" >/dev/null
 val "SELECT dataops.set_pipeline_option('crashy', 'retry_on_crash', 'true')" >/dev/null
 crashed=$(val "SELECT dataops.start_run('crashy')")
-for _ in $(seq 1 100); do
-    pid=$(val "SELECT pid FROM pg_stat_activity WHERE backend_type = 'dataops step'")
-    [ -n "$pid" ] && break
-    sleep 0.1
-done
+pid=$(step_worker_pid)
 [ -n "$pid" ] || fail "the step's worker never started"
 queued=$(val "SELECT dataops.start_run('other')")
 sleep 0.5
-kill -9 "$pid"
-for _ in $(seq 1 100); do
-    val "SELECT 1" >/dev/null 2>&1 && break
-    sleep 0.2
-done
+sigkill_and_wait "$pid"
 val "UPDATE public.delay SET seconds = 0" >/dev/null
 [ "$(val "SELECT dataops.wait($queued, '60 seconds')")" = succeeded ] || fail "the queued run did not resume"
 [ "$(val "SELECT status || ' ' || crash_count FROM dataops.runs WHERE run_id = $crashed")" = "queued 1" ] \
