@@ -1047,34 +1047,6 @@ expect_sql_dropped(List *exps)
 	return s.len ? psprintf("(%s)", s.data) : NULL;
 }
 
-/* text[] of the names of the expectations (those `only_complete` selects) that flag the row. */
-static char *
-names_array(List *exps, SqlParams *params, bool only_complete, StringInfo any)
-{
-	StringInfoData s;
-	ListCell   *lc;
-	int			idx = 0;
-	bool		first = true;
-
-	initStringInfo(&s);
-	appendStringInfoString(&s, "pg_catalog.array_remove(ARRAY[");
-	foreach(lc, exps)
-	{
-		ExpectationDef *e = lfirst(lc);
-
-		idx++;
-		if (!expect_is_row_level(e) || (only_complete && strcmp(result_format(e), "COMPLETE") != 0))
-			continue;
-		appendStringInfo(&s, "%sCASE WHEN %su%d THEN $%d END", first ? "" : ", ",
-						 DATAOPS_INTERNAL_PREFIX, idx, text_param(params, e->name));
-		if (any)
-			appendStringInfo(any, "%s%su%d", first ? "" : " OR ", DATAOPS_INTERNAL_PREFIX, idx);
-		first = false;
-	}
-	appendStringInfoString(&s, "]::text[], NULL)");
-	return first ? NULL : s.data;
-}
-
 bool
 expect_any_complete(List *exps)
 {
@@ -1086,14 +1058,36 @@ expect_any_complete(List *exps)
 	return false;
 }
 
-char *
-expect_sql_complete(List *exps, SqlParams *params, char **names)
+/*
+ * For the expectations with result_format COMPLETE: the SQL condition true
+ * for a row one of them flags, and in *names a text[] expression naming
+ * those it flags (their names as parameters); NULL if there are none.
+ */
+static char *
+complete_sql(List *exps, SqlParams *params, char **names)
 {
+	StringInfoData s;
 	StringInfoData any;
+	ListCell   *lc;
+	int			idx = 0;
 
+	initStringInfo(&s);
 	initStringInfo(&any);
-	*names = names_array(exps, params, true, &any);
-	return *names ? psprintf("(%s)", any.data) : NULL;
+	appendStringInfoString(&s, "pg_catalog.array_remove(ARRAY[");
+	foreach(lc, exps)
+	{
+		ExpectationDef *e = lfirst(lc);
+
+		idx++;
+		if (!expect_is_row_level(e) || strcmp(result_format(e), "COMPLETE") != 0)
+			continue;
+		appendStringInfo(&s, "%sCASE WHEN %su%d THEN $%d END", any.len ? ", " : "",
+						 DATAOPS_INTERNAL_PREFIX, idx, text_param(params, e->name));
+		appendStringInfo(&any, "%s%su%d", any.len ? " OR " : "", DATAOPS_INTERNAL_PREFIX, idx);
+	}
+	appendStringInfoString(&s, "]::text[], NULL)");
+	*names = any.len ? s.data : NULL;
+	return any.len ? psprintf("(%s)", any.data) : NULL;
 }
 
 /* SQL text value reported for an unexpected row. */
@@ -1152,13 +1146,11 @@ aggregate_columns(const ExpectationDef *e)
 
 /* observed value and success of an aggregate kind, as two SQL columns. */
 static void
-aggregate_sql(const ExpectationDef *e, Kind k, TupleDesc desc, const char *pub,
-			  SqlParams *params, StringInfo sql)
+aggregate_sql(const ExpectationDef *e, Kind k, TupleDesc desc, SqlParams *params, StringInfo sql)
 {
 	const char *col = quote_identifier(e->column_name);
 	Form_pg_attribute att = find_column(desc, e->column_name);
 	const char *type = format_type_with_typemod(att->atttypid, att->atttypmod);
-	const char *nn = psprintf("%s AND %s IS NOT NULL", pub, col);
 	char	   *agg = NULL;
 	char	   *observed;
 	char	   *success;
@@ -1166,34 +1158,32 @@ aggregate_sql(const ExpectationDef *e, Kind k, TupleDesc desc, const char *pub,
 	switch (k)
 	{
 		case K_MEAN_BETWEEN:
-			agg = psprintf("pg_catalog.avg(%s) FILTER (WHERE %s)", col, pub);
+			agg = psprintf("pg_catalog.avg(%s)", col);
 			break;
 		case K_SUM_BETWEEN:
-			agg = psprintf("pg_catalog.sum(%s) FILTER (WHERE %s)", col, pub);
+			agg = psprintf("pg_catalog.sum(%s)", col);
 			break;
 		case K_MIN_BETWEEN:
-			agg = psprintf("pg_catalog.min(%s) FILTER (WHERE %s)", col, pub);
+			agg = psprintf("pg_catalog.min(%s)", col);
 			break;
 		case K_MAX_BETWEEN:
 		case K_FRESHNESS:
-			agg = psprintf("pg_catalog.max(%s) FILTER (WHERE %s)", col, pub);
+			agg = psprintf("pg_catalog.max(%s)", col);
 			break;
 		case K_MEDIAN_BETWEEN:
-			agg = psprintf("pg_catalog.percentile_cont(0.5) WITHIN GROUP (ORDER BY CAST(%s AS float8)) FILTER (WHERE %s)",
-						   col, pub);
+			agg = psprintf("pg_catalog.percentile_cont(0.5) WITHIN GROUP (ORDER BY CAST(%s AS float8))", col);
 			break;
 		case K_STDEV_BETWEEN:
-			agg = psprintf("pg_catalog.stddev_samp(%s) FILTER (WHERE %s)", col, pub);
+			agg = psprintf("pg_catalog.stddev_samp(%s)", col);
 			break;
 		case K_UNIQUE_VALUE_COUNT_BETWEEN:
-			agg = psprintf("count(DISTINCT %s) FILTER (WHERE %s)", col, pub);
+			agg = psprintf("count(DISTINCT %s)", col);
 			break;
 		case K_PROPORTION_OF_UNIQUE_VALUES_BETWEEN:
-			agg = psprintf("(CAST(count(DISTINCT %s) FILTER (WHERE %s) AS numeric) / NULLIF(count(%s) FILTER (WHERE %s), 0))",
-						   col, pub, col, pub);
+			agg = psprintf("(CAST(count(DISTINCT %s) AS numeric) / NULLIF(count(%s), 0))", col, col);
 			break;
 		case K_DISTINCT_VALUES_IN_SET:
-			agg = psprintf("pg_catalog.array_agg(DISTINCT %s ORDER BY %s) FILTER (WHERE %s)", col, col, nn);
+			agg = psprintf("pg_catalog.array_agg(DISTINCT %s ORDER BY %s) FILTER (WHERE %s IS NOT NULL)", col, col, col);
 			break;
 		default:
 			elog(ERROR, "dataops: kind %s is not an aggregate", e->kind);
@@ -1228,8 +1218,7 @@ aggregate_sql(const ExpectationDef *e, Kind k, TupleDesc desc, const char *pub,
 }
 
 void
-expect_sql_aggregates(List *exps, TupleDesc desc, const char *live, const char *published,
-					  bool row_level, SqlParams *params, StringInfo sql)
+expect_sql_aggregates(List *exps, TupleDesc desc, bool row_level, SqlParams *params, StringInfo sql)
 {
 	ListCell   *lc;
 	int			idx = 0;
@@ -1244,7 +1233,7 @@ expect_sql_aggregates(List *exps, TupleDesc desc, const char *live, const char *
 		idx++;
 		if (ki->level == L_AGGREGATE)
 		{
-			aggregate_sql(e, ki->kind, desc, published, params, sql);
+			aggregate_sql(e, ki->kind, desc, params, sql);
 			continue;
 		}
 		if (ki->level != L_ROW || !row_level)
@@ -1252,18 +1241,18 @@ expect_sql_aggregates(List *exps, TupleDesc desc, const char *live, const char *
 		missing = missing_condition(e, ki->kind);
 		u = psprintf(DATAOPS_INTERNAL_PREFIX "u%d", idx);
 		if (missing)
-			appendStringInfo(sql, ",\n  count(*) FILTER (WHERE %s AND %s)", live, missing);
+			appendStringInfo(sql, ",\n  count(*) FILTER (WHERE %s)", missing);
 		else
 			appendStringInfoString(sql, ",\n  0::bigint");
-		appendStringInfo(sql, ",\n  count(*) FILTER (WHERE %s AND %s)", live, u);
-		appendStringInfo(sql, ",\n  dataops.unexpected_sample(%s) FILTER (WHERE %s AND %s)",
-						 sample_value(e, ki->kind, desc), live, u);
+		appendStringInfo(sql, ",\n  count(*) FILTER (WHERE %s)", u);
+		appendStringInfo(sql, ",\n  dataops.unexpected_sample(%s) FILTER (WHERE %s)",
+						 sample_value(e, ki->kind, desc), u);
 		if (aggregate_columns(e) == 4)
 			appendStringInfo(sql,
 							 ",\n  COALESCE((SELECT pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object('value', t.v, 'count', t.n) ORDER BY t.n DESC, t.v)"
-							 " FROM (SELECT %s AS v, count(*) AS n FROM " DATAOPS_INTERNAL_PREFIX "chk WHERE %s AND %s"
+							 " FROM (SELECT %s AS v, count(*) AS n FROM " DATAOPS_INTERNAL_PREFIX "chk WHERE %s"
 							 " GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT %d) t), '[]'::jsonb)",
-							 sample_value(e, ki->kind, desc), live, u, DATAOPS_SAMPLE_SIZE);
+							 sample_value(e, ki->kind, desc), u, DATAOPS_SAMPLE_SIZE);
 	}
 }
 
@@ -1475,7 +1464,7 @@ expect_check_rows(List *exps, const char *from_sql, TupleDesc desc, int64 run_id
 	appendStringInfoString(&sql, "WITH " DATAOPS_INTERNAL_PREFIX "chk AS (\n  SELECT s.*");
 	expect_sql_flags(exps, desc, "true", params, &sql);
 	appendStringInfo(&sql, "\n  FROM %s\n)", from_sql);
-	complete = unexpected_table ? expect_sql_complete(exps, params, &names) : NULL;
+	complete = unexpected_table ? complete_sql(exps, params, &names) : NULL;
 	if (complete)
 	{
 		StringInfoData cols;
@@ -1493,7 +1482,7 @@ expect_check_rows(List *exps, const char *from_sql, TupleDesc desc, int64 run_id
 						 unexpected_table, cols.data, cols.data, names, complete);
 	}
 	appendStringInfoString(&sql, "\nSELECT count(*)");
-	expect_sql_aggregates(exps, desc, "true", "true", true, params, &sql);
+	expect_sql_aggregates(exps, desc, true, params, &sql);
 	appendStringInfoString(&sql, "\nFROM " DATAOPS_INTERNAL_PREFIX "chk");
 
 	/*

@@ -73,22 +73,14 @@ extern void expect_sql_flags(List *exps, TupleDesc desc, const char *live,
 extern char *expect_sql_dropped(List *exps);
 
 /*
- * expect_sql_complete: for the expectations with result_format COMPLETE,
- * returns the SQL condition true for a row one of them flags and sets
- * *names to a text[] expression naming those it flags; NULL if none.
- */
-extern char *expect_sql_complete(List *exps, SqlParams *params, char **names);
-
-/*
  * expect_sql_aggregates: appends to `sql` the aggregate columns of every
  * expectation: when `row_level`, for a row-level one its missing count,
  * unexpected count, sample (and for SUMMARY and COMPLETE its 20 most
  * frequent unexpected values, read from __dataops_chk); for an aggregate
- * one its observed value (jsonb) and success (boolean), computed over the
- * rows where `published` holds.
+ * one its observed value (jsonb) and success (boolean), over every row
+ * of the relation the caller's query reads.
  */
-extern void expect_sql_aggregates(List *exps, TupleDesc desc, const char *live,
-								  const char *published, bool row_level,
+extern void expect_sql_aggregates(List *exps, TupleDesc desc, bool row_level,
 								  SqlParams *params, StringInfo sql);
 
 /*

@@ -72,6 +72,7 @@ typedef struct SinkCheck
 {
 	int			index;			/* position in the expectation list, from 0 */
 	const char *name;
+	Datum		name_text;		/* the name as text, for quarantine and unexpected rows */
 	bool		drop;
 	bool		complete;
 	int			flag_att;		/* 0-based result column of __dataops_u<k> */
@@ -374,6 +375,7 @@ sink_create(List *exps, TupleDesc desc, Oid target, Oid quarantine, Oid unexpect
 	{
 		ExpectationDef *e = lfirst(lc);
 		SinkCheck  *c;
+		const char *format;
 		List	   *keys;
 		ListCell   *k;
 
@@ -382,17 +384,19 @@ sink_create(List *exps, TupleDesc desc, Oid target, Oid quarantine, Oid unexpect
 		c = &s->checks[s->nchecks++];
 		c->index = foreach_current_index(lc);
 		c->name = e->name;
+		c->name_text = CStringGetTextDatum(e->name);
 		c->drop = strcmp(e->action, "drop") == 0;
 		c->sample_att = -1;
 		c->value_att = -1;
 		if (e->column_name)
 			prepare_cast(c, TupleDescAttr(desc, result_column(desc, e->column_name)), s->cxt);
-		c->complete = strcmp(expect_result_format(e), "COMPLETE") == 0;
+		format = expect_result_format(e);
+		c->complete = strcmp(format, "COMPLETE") == 0;
 		keys = expect_missing_columns(e);
 		c->keys = palloc(sizeof(int) * Max(list_length(keys), 1));
 		foreach(k, keys)
 			c->keys[c->nkeys++] = result_column(desc, lfirst(k));
-		if (strcmp(expect_result_format(e), "BASIC") != 0)
+		if (strcmp(format, "BASIC") != 0)
 		{
 			HASHCTL		ctl;
 
@@ -449,7 +453,7 @@ sink_parallel_ok(DestReceiver *self)
 	int			i;
 
 	for (i = 0; i < 3; i++)
-		if (tables[i]->rel && tables[i]->rel->trigdesc && tables[i]->rel->trigdesc->trig_insert_before_row)
+		if (tables[i]->rel && !tables[i]->multi)
 			return false;
 	return true;
 }
@@ -535,8 +539,11 @@ sample_text(SinkCheck *c, TupleTableSlot *slot)
 static void
 note_unexpected(StepSink *s, SinkCheck *c, TupleTableSlot *slot)
 {
-	char	   *v = sample_text(c, slot);
+	char	   *v;
 
+	if (c->nsample >= DATAOPS_SAMPLE_SIZE && c->counts == NULL)
+		return;					/* BASIC, samples taken: nothing more to keep */
+	v = sample_text(c, slot);
 	if (c->nsample < DATAOPS_SAMPLE_SIZE)
 		c->sample[c->nsample++] = v ? MemoryContextStrdup(s->cxt, v) : NULL;
 	if (c->counts == NULL)
@@ -625,7 +632,7 @@ sink_receive(TupleTableSlot *slot, DestReceiver *self)
 
 		for (i = 0; i < s->nchecks; i++)
 			if (s->checks[i].failed)
-				names[n++] = CStringGetTextDatum(s->checks[i].name);
+				names[n++] = s->checks[i].name_text;
 		insert_row(s, &s->quarantine, slot, Int64GetDatum(s->run_id),
 				   PointerGetDatum(construct_array(names, n, TEXTOID, -1, false, TYPALIGN_INT)), false);
 		s->counts.quarantined++;
@@ -634,7 +641,7 @@ sink_receive(TupleTableSlot *slot, DestReceiver *self)
 		for (i = 0; i < s->nchecks; i++)
 			if (s->checks[i].failed && s->checks[i].complete)
 				insert_row(s, &s->unexpected, slot, Int64GetDatum(s->run_id),
-						   CStringGetTextDatum(s->checks[i].name), false);
+						   s->checks[i].name_text, false);
 
 	MemoryContextSwitchTo(old);
 	MemoryContextReset(s->row_cxt);

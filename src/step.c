@@ -246,7 +246,7 @@ aggregate_row(const StepDef *s, TupleDesc desc, const char *relation, TupleDesc 
 		return NULL;
 	initStringInfo(&sql);
 	appendStringInfoString(&sql, "SELECT true");
-	expect_sql_aggregates(s->expectations, desc, "true", "true", false, params, &sql);
+	expect_sql_aggregates(s->expectations, desc, false, params, &sql);
 	appendStringInfo(&sql, "\nFROM %s", relation);
 	if (SPI_execute_with_args(sql.data, params->n, params->types, params->values, NULL, false, 0) != SPI_OK_SELECT ||
 		SPI_processed != 1)
