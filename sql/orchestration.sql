@@ -167,6 +167,10 @@ ALTER SYSTEM SET dataops.history_retention = '-1 day';
 -- and recent history stays.
 SELECT count(*) > 0 AS old_runs, (SELECT count(*) > 0 FROM dataops.events) AS old_events
   FROM dataops.runs WHERE pipeline LIKE 'o\_%';
+-- an open run, older than the retention when the pruning runs
+SELECT dataops.create_pipeline('o_long');
+SELECT dataops.add_step('o_long', 'sleep', 'silver', 'o_long', query => 'SELECT 1 AS x FROM pg_sleep(60)');
+SELECT dataops.start_run('o_long') AS long_run \gset
 SELECT pg_sleep(1.2);
 ALTER SYSTEM SET dataops.history_retention = '1 second';
 SELECT pg_reload_conf();
@@ -181,5 +185,11 @@ SELECT count(*) AS diamond_runs_left,
        (SELECT count(*) FROM dataops.step_runs WHERE run_id = :diamond_run) AS diamond_steps_left,
        (SELECT count(*) FROM dataops.events WHERE run_id = :diamond_run) AS diamond_events_left
   FROM dataops.runs WHERE pipeline = 'o_diamond';
+-- the open run and its step run stay
+SELECT status AS long_run_status,
+       (SELECT string_agg(status, ',') FROM dataops.step_runs WHERE run_id = :long_run) AS long_step_status
+  FROM dataops.runs WHERE run_id = :long_run;
+SELECT dataops.cancel(:long_run);
+SELECT dataops.wait(:long_run);
 ALTER SYSTEM RESET dataops.history_retention;
 SELECT pg_reload_conf();

@@ -75,7 +75,12 @@ SELECT cron.schedule('dataops:ghost', '0 3 29 2 *', 'SELECT 1') > 0 AS ghost_cre
 SELECT cron.schedule('other', '0 3 29 2 *', 'SELECT 1') > 0 AS other_created;
 SELECT pipeline, jobid = (SELECT jobid FROM cron.job WHERE jobname = 'dataops:sched_view') AS jobid_ok,
        schedule, active, username, last_start, last_status, last_end,
-       next_run = dataops.cron_next(schedule, now()) AS next_run_ok, to_char(next_run, 'MM-DD HH24:MI') AS next_run_at
+       -- the next February 29 at 03:00 UTC after now, computed independently
+       next_run = (SELECT min(d) FROM (SELECT (make_date(y, 3, 1) - 1 + time '03:00') AT TIME ZONE 'UTC' AS d
+                                         FROM generate_series(extract(year FROM now())::int,
+                                                              extract(year FROM now())::int + 8) y) leap
+                    WHERE extract(day FROM d AT TIME ZONE 'UTC') = 29 AND d > now()) AS next_run_ok,
+       to_char(next_run, 'MM-DD HH24:MI') AS next_run_at
   FROM dataops.schedules;
 -- last_*: the newest run pg_cron recorded for the job
 INSERT INTO cron.job_run_details (jobid, job_pid, database, username, command, status, return_message, start_time, end_time)

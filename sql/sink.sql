@@ -50,11 +50,12 @@ SELECT public.run_outcome('sink');
 SELECT count(*) AS kept FROM silver.sink_t;
 ALTER TABLE silver.sink_t DROP CONSTRAINT sink_t_amount;
 
--- A unique index the rows break fails the run too.
-INSERT INTO public.s_src VALUES (1, true, 'dup', 0, 'duplicate');
+-- A unique index the rows break fails the run too.  A good new row (5) comes
+-- before the bad one: a partly published run would show it.
+INSERT INTO public.s_src VALUES (5, true, 'ab', 0, 'five'), (1, true, 'dup', 0, 'duplicate');
 SELECT public.run_outcome('sink');
 SELECT count(*) AS kept FROM silver.sink_t;
-DELETE FROM public.s_src WHERE code = 'dup';
+DELETE FROM public.s_src WHERE id = 5 OR code = 'dup';
 
 -- Without BEFORE ROW triggers rows are written in batches (table_multi_insert);
 -- AFTER ROW triggers and foreign keys still see every row: 4 rows logged, and
@@ -69,10 +70,10 @@ INSERT INTO public.sink_codes VALUES ('ab'), ('abcd'), ('xyz');
 ALTER TABLE silver.sink_t ADD CONSTRAINT sink_t_code FOREIGN KEY (code) REFERENCES public.sink_codes;
 SELECT public.run_outcome('sink');
 SELECT count(*) AS rows_logged, count(DISTINCT id) AS ids FROM public.sink_rowlog;
-INSERT INTO public.s_src VALUES (9, true, 'zzz', 1, 'nine');
+INSERT INTO public.s_src VALUES (5, true, 'ab', 1, 'five'), (9, true, 'zzz', 1, 'nine');
 SELECT public.run_outcome('sink');
 SELECT count(*) AS kept FROM silver.sink_t;
-DELETE FROM public.s_src WHERE id = 9;
+DELETE FROM public.s_src WHERE id IN (5, 9);
 ALTER TABLE silver.sink_t DROP CONSTRAINT sink_t_code;
 DROP TRIGGER sink_row ON silver.sink_t;
 CREATE TRIGGER sink_upper BEFORE INSERT ON silver.sink_t FOR EACH ROW EXECUTE FUNCTION public.sink_upper();

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Crash during an incremental step (issue 5): the step's worker is killed
-# with SIGKILL while its transaction (read, check, merge) is in progress;
-# after the automatic restart a re-run
+# with SIGKILL in the middle of its merge into the target (a row trigger on
+# the target makes each merged row take 15 ms, so the kill lands after
+# some rows were written); after the automatic restart the target must
+# hold none of the batch, and a re-run
 # must leave the target exactly as an uninterrupted run does (EXCEPT both
 # ways empty), and the watermark must not have moved past the lost batch.
 # Run by test/pg.sh (make test), which exports DATAOPS_BASE and the PG* env.
@@ -20,7 +22,7 @@ CREATE TABLE public.src (id int, v text, _ingested_at timestamptz);
 INSERT INTO public.src SELECT g, 'v' || g, '2026-01-01' FROM generate_series(1, 1000) g;
 CREATE TABLE public.pause (seconds float8);
 INSERT INTO public.pause VALUES (0);
--- the step sleeps once per batch (pg_sleep in a one-row join), after reading it
+-- the step's query reads public.pause (0 except during the killed run)
 SELECT dataops.create_pipeline('inc');
 SELECT dataops.add_step('inc', 's', 'silver', 'inc_t',
   query => 'SELECT s.id, s.v, s._ingested_at FROM public.src s CROSS JOIN (SELECT pg_sleep(seconds) FROM public.pause) p',
@@ -29,20 +31,32 @@ SELECT dataops.run('inc');
 SQL
 [ "$(val "SELECT count(*) FROM silver.inc_t")" = 1000 ] || fail "first run did not load 1000 rows"
 wm1=$(val "SELECT watermark FROM dataops.step_state")
+# every row the merge writes into the target waits public.pause.seconds
+psql -d "$DB" >/dev/null <<'SQL'
+-- (a sequence, not rolled back, counts the rows the merge reached)
+CREATE SEQUENCE public.merged_rows;
+CREATE FUNCTION public.slow_row() RETURNS trigger LANGUAGE plpgsql AS
+$$ BEGIN PERFORM nextval('public.merged_rows'), pg_sleep((SELECT seconds FROM public.pause)); RETURN NEW; END $$;
+CREATE TRIGGER slow_row BEFORE INSERT OR UPDATE ON silver.inc_t FOR EACH ROW EXECUTE FUNCTION public.slow_row();
+SQL
 
 # a batch: 100 changed keys and 100 new ones
 val "INSERT INTO public.src SELECT g, 'w' || g, '2026-01-02' FROM generate_series(901, 1100) g" >/dev/null
-val "UPDATE public.pause SET seconds = 3" >/dev/null
+val "UPDATE public.pause SET seconds = 0.015" >/dev/null
 run=$(val "SELECT dataops.start_run('inc')")
 pid=$(step_worker_pid)
 [ -n "$pid" ] || fail "the step's worker never started"
 sleep 1
+# 200 merged rows take 3 s: at 1 s the merge has written some and not all
+merged=$(val "SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM public.merged_rows")
+[ "$merged" -gt 0 ] && [ "$merged" -lt 200 ] || fail "the worker is not in the middle of its merge when killed ($merged rows merged)"
 sigkill_and_wait "$pid"
 sleep 1
 [ "$(val "SELECT status FROM dataops.runs WHERE run_id = $run")" = failed ] \
     || fail "the killed run is not recorded failed: $(val "SELECT status FROM dataops.runs WHERE run_id = $run")"
 [ "$(val "SELECT watermark FROM dataops.step_state")" = "$wm1" ] || fail "the watermark moved past the lost batch"
-[ "$(val "SELECT count(*) FROM silver.inc_t")" = 1000 ] || fail "the killed merge left rows behind"
+[ "$(val "SELECT count(*) || ' ' || count(*) FILTER (WHERE v LIKE 'w%') FROM silver.inc_t")" = "1000 0" ] \
+    || fail "the killed merge left rows or changes behind"
 
 # the re-run processes the batch exactly once
 val "UPDATE public.pause SET seconds = 0" >/dev/null
