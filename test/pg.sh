@@ -17,6 +17,8 @@
 #   DATAOPS_CRON_DB  cron.database_name (default: postgres)
 #   DATAOPS_FSYNC    "on" to keep fsync on (default: off)
 #   DATAOPS_KEEP     "1" to leave the test cluster running after `test`
+#   DATAOPS_TEST_NAME, DATAOPS_TEST_PORT  the test cluster's name and port
+#                    (default: test, 55432), to run several side by side
 set -euo pipefail
 
 PG_CONFIG=${PG_CONFIG:-pg_config}
@@ -27,7 +29,7 @@ REPO=$(dirname "$TESTDIR")
 PKGS=(postgresql-15 postgresql-server-dev-15 postgresql-15-cron postgresql-15-pgtap
       libpcre2-dev libtap-parser-sourcehandler-pgtap-perl make gcc)
 
-TEST_NAME=test   TEST_PORT=55432
+TEST_NAME=${DATAOPS_TEST_NAME:-test}   TEST_PORT=${DATAOPS_TEST_PORT:-55432}
 DEMO_NAME=demo   DEMO_PORT=55433
 BENCH_NAME=bench BENCH_PORT=55434
 
