@@ -2,13 +2,15 @@
 # Debian 12 machine (packages, build, throwaway cluster) through test/pg.sh.
 
 EXTENSION   = dataops
-EXTVERSION  = 0.4.0
+EXTVERSION  = 0.5.0
 MODULE_big  = dataops
 OBJS        = $(patsubst %.c,%.o,$(wildcard src/*.c))
-DATA        = sql/dataops--0.1.0.sql sql/dataops--0.1.0--0.2.0.sql sql/dataops--0.2.0--0.3.0.sql sql/dataops--0.3.0--0.4.0.sql
+DATA        = sql/dataops--0.1.0.sql sql/dataops--0.1.0--0.2.0.sql sql/dataops--0.2.0--0.3.0.sql sql/dataops--0.3.0--0.4.0.sql sql/dataops--0.4.0--0.5.0.sql
 PGFILEDESC  = "dataops - medallion data pipelines inside PostgreSQL"
 
 REGRESS      = setup api ingest expectations pipeline run schedule kinds suites regex sink orchestration schedules materialize
+# the hostile-role suite: sql/security_*.sql, each self-contained, after the rest
+REGRESS     += $(sort $(patsubst sql/%.sql,%,$(wildcard sql/security_*.sql)))
 # contrib_regression is pg_cron's database (cron.database_name): pg_cron keeps
 # it connected, so pg_regress reuses it and sql/setup.sql (re)creates the
 # extension in it.
