@@ -6,6 +6,9 @@ EXTVERSION  = 0.5.0
 MODULE_big  = dataops
 OBJS        = $(patsubst %.c,%.o,$(wildcard src/*.c))
 DATA        = sql/dataops--0.1.0.sql sql/dataops--0.1.0--0.2.0.sql sql/dataops--0.2.0--0.3.0.sql sql/dataops--0.3.0--0.4.0.sql sql/dataops--0.4.0--0.5.0.sql
+# A fresh install runs one script: the header, then the chain of versions.
+DATA_built  = sql/dataops--$(EXTVERSION).sql
+UPGRADE_CHAIN = $(DATA)
 PGFILEDESC  = "dataops - medallion data pipelines inside PostgreSQL"
 
 REGRESS      = setup api ingest expectations pipeline run schedule kinds suites regex sink orchestration schedules materialize
@@ -31,6 +34,9 @@ PGXS := $(shell $(PG_CONFIG) --pgxs 2>/dev/null)
 -include $(PGXS)
 # after PGXS, which names the isolation database isolation_regression
 ISOLATION_TESTDB = contrib_regression
+
+sql/dataops--$(EXTVERSION).sql: sql/install-header.sql $(UPGRADE_CHAIN)
+	{ cat sql/install-header.sql; for f in $(UPGRADE_CHAIN); do echo; echo "-- ---- $$f"; sed '/^\\echo Use /d' $$f; done; } > $@
 
 # PGXS tracks no header dependencies: rebuild every object when a header changes
 $(OBJS): $(wildcard src/*.h)

@@ -28,6 +28,9 @@
 
 #define MAX_ARGS 20
 
+/* The caller's user id while catalog_exec runs a statement, else InvalidOid. */
+static Oid	catalog_caller = InvalidOid;
+
 /* True while catalog_prune_history deletes events (dataops_events_guard lets it). */
 static bool pruning = false;
 
@@ -99,7 +102,8 @@ catalog_exec(const char *sql, Args *a, bool read_only)
 	Oid			save_user;
 	int			save_sec;
 	int			nestlevel;
-	int			rc;
+	volatile int rc = 0;
+	Oid			save_caller = catalog_caller;
 
 	GetUserIdAndSecContext(&save_user, &save_sec);
 	SetUserIdAndSecContext(dataops_extension_owner(), save_sec | SECURITY_LOCAL_USERID_CHANGE);
@@ -107,15 +111,49 @@ catalog_exec(const char *sql, Args *a, bool read_only)
 	(void) set_config_option("search_path", "pg_catalog, pg_temp", PGC_USERSET,
 							 PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
 
-	rc = SPI_execute_with_args(sql, a ? a->n : 0, a ? a->types : NULL,
-							   a ? a->values : NULL, a ? a->nulls : NULL,
-							   false, 0);
+	/* the catalog's triggers record who made the change (dataops._catalog_caller) */
+	catalog_caller = save_user;
+	PG_TRY();
+	{
+		rc = SPI_execute_with_args(sql, a ? a->n : 0, a ? a->types : NULL,
+								   a ? a->values : NULL, a ? a->nulls : NULL,
+								   false, 0);
+	}
+	PG_FINALLY();
+	{
+		catalog_caller = save_caller;
+	}
+	PG_END_TRY();
 	if (rc < 0)
 		elog(ERROR, "dataops catalog statement failed: %s", SPI_result_code_string(rc));
 
 	AtEOXact_GUC(true, nestlevel);
 	SetUserIdAndSecContext(save_user, save_sec);
 	return SPI_processed;
+}
+
+/*
+ * dataops._catalog_caller() → name: the role on whose behalf catalog_exec
+ * is running a statement (the user id before it switched to the extension
+ * owner), or NULL when dataops is not writing its catalog: a restore's COPY
+ * or a superuser's own statement.  The definition-event and run-owner
+ * triggers read it.  Raises nothing.
+ */
+PG_FUNCTION_INFO_V1(dataops_catalog_caller);
+Datum
+dataops_catalog_caller(PG_FUNCTION_ARGS)
+{
+	char	   *name;
+	Name		result;
+
+	if (!OidIsValid(catalog_caller))
+		PG_RETURN_NULL();
+	name = GetUserNameFromId(catalog_caller, true);
+	if (name == NULL)
+		PG_RETURN_NULL();
+	result = (Name) palloc0(NAMEDATALEN);
+	namestrcpy(result, name);
+	PG_RETURN_NAME(result);
 }
 
 /* Value of column `col` (1-based) of row `row` of SPI_tuptable as a palloc'd C string, or NULL. */
@@ -1594,4 +1632,63 @@ dataops_events_guard(PG_FUNCTION_ARGS)
 	if (TRIGGER_FIRED_FOR_ROW(td->tg_event))
 		return PointerGetDatum(TRIGGER_FIRED_BY_UPDATE(td->tg_event) ? td->tg_newtuple : td->tg_trigtuple);
 	return PointerGetDatum(NULL);
+}
+
+/* ---------- schedules (schedule.c) ---------- */
+
+int64
+catalog_get_pipeline_cron_job(const char *pipeline)
+{
+	Args		a = {0};
+	int64		jobid = 0;
+
+	enter_spi();
+	arg_text(&a, pipeline);
+	if (catalog_exec("SELECT cron_jobid FROM dataops.pipelines WHERE name = $1 AND cron_jobid IS NOT NULL",
+					 &a, true) == 1)
+	{
+		bool		isnull;
+
+		jobid = DatumGetInt64(get_datum(0, 1, &isnull));
+	}
+	SPI_finish();
+	return jobid;
+}
+
+void
+catalog_set_pipeline_cron_job(const char *pipeline, int64 jobid)
+{
+	Args		a = {0};
+
+	enter_spi();
+	arg_text(&a, pipeline);
+	arg_int8(&a, jobid, jobid == 0);
+	catalog_exec("UPDATE dataops.pipelines SET cron_jobid = $2 WHERE name = $1 "
+				 "AND cron_jobid IS DISTINCT FROM $2", &a, false);
+	SPI_finish();
+}
+
+List *
+catalog_all_cron_jobs(void)
+{
+	MemoryContext caller = enter_spi();
+	List	   *jobs = NIL;
+	uint64		n;
+	uint64		i;
+
+	n = catalog_exec("SELECT cron_jobid FROM dataops.pipelines WHERE cron_jobid IS NOT NULL ORDER BY cron_jobid",
+					 NULL, true);
+	for (i = 0; i < n; i++)
+	{
+		bool		isnull;
+		int64		jobid = DatumGetInt64(get_datum(i, 1, &isnull));
+		MemoryContext spi = MemoryContextSwitchTo(caller);
+		int64	   *p = palloc(sizeof(int64));
+
+		*p = jobid;
+		jobs = lappend(jobs, p);
+		MemoryContextSwitchTo(spi);
+	}
+	SPI_finish();
+	return jobs;
 }

@@ -250,6 +250,15 @@ extern void catalog_record_file(const char *target, const char *path, int64 size
 								int64 rows, int64 run_id);
 extern void catalog_forget_files(const char *target);
 
+/*
+ * Schedules: the pg_cron job id (cron.job.jobid) of a pipeline, 0 when it has
+ * none; setting 0 clears it.  catalog_all_cron_jobs: every pipeline's job id
+ * (int64 * list), for DROP EXTENSION.
+ */
+extern int64 catalog_get_pipeline_cron_job(const char *pipeline);
+extern void catalog_set_pipeline_cron_job(const char *pipeline, int64 jobid);
+extern List *catalog_all_cron_jobs(void);
+
 /* Jsonb helpers: a key's value, as text (NULL for JSON null or absent) or as a string list. */
 extern JsonbValue *json_get(Jsonb *j, const char *key);
 extern char *json_value_text(JsonbValue *v);

@@ -30,6 +30,7 @@
 #include "storage/lock.h"
 
 #include "launcher.h"
+#include "schedule.h"
 
 #include "dataops.h"
 
@@ -138,6 +139,7 @@ _PG_init(void)
 	MarkGUCPrefixReserved("dataops");
 	if (dataops_preloaded)
 		launcher_init();
+	schedule_init();
 }
 
 void

@@ -15,16 +15,20 @@
 
 #include "catalog/pg_type.h"
 #include "commands/extension.h"
+#include "common/md5.h"
 #include "datatype/timestamp.h"
 #include "executor/spi.h"
 #include "fmgr.h"
 #include "pgtime.h"
+#include "tcop/utility.h"
 #include "utils/builtins.h"
 #include "utils/datetime.h"
 #include "utils/guc.h"
 #include "utils/timestamp.h"
 
 #include "api.h"
+#include "catalog.h"
+#include "dataops.h"
 #include "schedule.h"
 
 static void
@@ -38,57 +42,162 @@ require_pg_cron(void)
 				 errhint("Install pg_cron (Debian: postgresql-15-cron), add it to shared_preload_libraries = 'pg_cron,dataops', set cron.database_name to this database, and run CREATE EXTENSION pg_cron.")));
 }
 
+/*
+ * The pg_cron job name of a pipeline: "dataops:<pipeline>", or, when that
+ * does not fit pg_cron's jobname (type name, 63 bytes), "dataops:" and the
+ * md5 of the pipeline name, so that two long names never share a job.  The
+ * job is identified by the job id dataops stores, never by its name.
+ */
 static char *
 job_name(const char *pipeline)
 {
-	return psprintf("dataops:%s", pipeline);
+	char		hex[33];
+	const char *err = NULL;
+
+	if (strlen("dataops:") + strlen(pipeline) < NAMEDATALEN)
+		return psprintf("dataops:%s", pipeline);
+	if (!pg_md5_hash(pipeline, strlen(pipeline), hex, &err))
+		ereport(ERROR,
+				(errcode(ERRCODE_OUT_OF_MEMORY),
+				 errmsg("could not compute the pg_cron job name of pipeline \"%s\": %s", pipeline,
+						err ? err : "md5 failed")));
+	return psprintf("dataops:%s", hex);
 }
 
-/* True if pg_cron has a job of that name owned by the current user. */
-static bool
-job_exists(const char *name)
+/*
+ * Runs one statement against pg_cron's API as the current role, with
+ * search_path pinned (DROP EXTENSION runs it as a superuser).  SPI must be
+ * connected.  Returns SPI_processed.
+ */
+static uint64
+cron_exec(const char *sql, int nargs, Oid *types, Datum *values, bool read_only)
 {
-	Oid			types[1] = {TEXTOID};
+	int			nestlevel = NewGUCNestLevel();
+	int			rc;
+
+	(void) set_config_option("search_path", "pg_catalog, pg_temp", PGC_USERSET,
+							 PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
+	rc = SPI_execute_with_args(sql, nargs, types, values, NULL, read_only, 0);
+	if (rc != SPI_OK_SELECT)
+		elog(ERROR, "pg_cron statement failed: %s", SPI_result_code_string(rc));
+	AtEOXact_GUC(true, nestlevel);
+	return SPI_processed;
+}
+
+/* True if pg_cron has the job (visible to the current role). */
+static bool
+job_exists(int64 jobid)
+{
+	Oid			types[1] = {INT8OID};
 	Datum		values[1];
 	bool		found;
 
-	values[0] = CStringGetTextDatum(name);
+	values[0] = Int64GetDatum(jobid);
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	if (SPI_execute_with_args("SELECT 1 FROM cron.job WHERE jobname = $1", 1, types, values, NULL, true, 1) != SPI_OK_SELECT)
-		elog(ERROR, "could not read cron.job");
-	found = SPI_processed > 0;
+	found = cron_exec("SELECT 1 FROM cron.job WHERE jobid OPERATOR(pg_catalog.=) $1", 1, types, values, true) > 0;
 	SPI_finish();
 	return found;
 }
 
 static void
-unschedule_job(const char *name)
+unschedule_job(int64 jobid)
 {
-	Oid			types[1] = {TEXTOID};
+	Oid			types[1] = {INT8OID};
 	Datum		values[1];
 
-	values[0] = CStringGetTextDatum(name);
+	values[0] = Int64GetDatum(jobid);
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	if (SPI_execute_with_args("SELECT cron.unschedule($1)", 1, types, values, NULL, false, 1) != SPI_OK_SELECT)
-		elog(ERROR, "cron.unschedule failed");
+	(void) cron_exec("SELECT cron.unschedule($1)", 1, types, values, false);
 	SPI_finish();
 }
 
 void
 schedule_remove_if_any(const char *pipeline)
 {
+	int64		jobid;
+
 	if (!OidIsValid(get_extension_oid("pg_cron", true)))
 		return;
-	if (job_exists(job_name(pipeline)))
-		unschedule_job(job_name(pipeline));
+	jobid = catalog_get_pipeline_cron_job(pipeline);
+	if (jobid != 0 && job_exists(jobid))
+		unschedule_job(jobid);
+	if (jobid != 0)
+		catalog_set_pipeline_cron_job(pipeline, 0);
+}
+
+void
+schedule_remove_all(void)
+{
+	ListCell   *lc;
+
+	if (!OidIsValid(get_extension_oid("pg_cron", true)))
+		return;
+	foreach(lc, catalog_all_cron_jobs())
+	{
+		int64		jobid = *(int64 *) lfirst(lc);
+
+		if (job_exists(jobid))
+			unschedule_job(jobid);
+	}
+}
+
+static ProcessUtility_hook_type prev_process_utility = NULL;
+
+/* True when the DROP statement names the dataops extension (or its schema). */
+static bool
+drops_dataops(DropStmt *drop)
+{
+	ListCell   *lc;
+
+	if (drop->removeType != OBJECT_EXTENSION && drop->removeType != OBJECT_SCHEMA)
+		return false;
+	foreach(lc, drop->objects)
+	{
+		Node	   *obj = lfirst(lc);
+
+		if (IsA(obj, String) && strcmp(strVal(obj), "dataops") == 0)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * Before DROP EXTENSION dataops runs: removes the pipelines' pg_cron jobs
+ * (they would otherwise call functions that no longer exist, forever).  In
+ * the dropping transaction, so a failed or rolled back DROP keeps them.
+ */
+static void
+schedule_process_utility(PlannedStmt *pstmt, const char *queryString, bool readOnlyTree,
+						 ProcessUtilityContext context, ParamListInfo params,
+						 QueryEnvironment *queryEnv, DestReceiver *dest, QueryCompletion *qc)
+{
+	Node	   *parsetree = pstmt->utilityStmt;
+
+	if (IsA(parsetree, DropStmt) && drops_dataops((DropStmt *) parsetree) &&
+		OidIsValid(get_extension_oid("dataops", true)) &&
+		dataops_relation_oid("dataops", "pipelines") != InvalidOid)
+		schedule_remove_all();
+	if (prev_process_utility)
+		prev_process_utility(pstmt, queryString, readOnlyTree, context, params, queryEnv, dest, qc);
+	else
+		standard_ProcessUtility(pstmt, queryString, readOnlyTree, context, params, queryEnv, dest, qc);
+}
+
+void
+schedule_init(void)
+{
+	prev_process_utility = ProcessUtility_hook;
+	ProcessUtility_hook = schedule_process_utility;
 }
 
 /*
  * dataops.schedule(pipeline text, schedule text) → bigint: creates or
- * replaces the pg_cron job of the pipeline and returns its job id.
- * Raises 55000 without pg_cron, and pg_cron's own error for a bad schedule.
+ * replaces the pg_cron job of the pipeline and returns its job id, which
+ * dataops.pipelines.cron_jobid records.  Raises 42704 for an unknown
+ * pipeline, 42501 unless the caller has the privileges of its owner, 55000
+ * without pg_cron, and pg_cron's own error for a bad schedule.
  */
 PG_FUNCTION_INFO_V1(dataops_schedule);
 Datum
@@ -100,6 +209,7 @@ dataops_schedule(PG_FUNCTION_ARGS)
 	Datum		values[3];
 	bool		isnull;
 	int64		jobid;
+	int64		old_jobid;
 
 	api_require_arg(PG_ARGISNULL(0), "pipeline");
 	api_require_arg(PG_ARGISNULL(1), "schedule");
@@ -113,34 +223,48 @@ dataops_schedule(PG_FUNCTION_ARGS)
 	values[2] = CStringGetTextDatum(psprintf("SELECT dataops.run(%s)", quote_literal_cstr(pipeline)));
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	if (SPI_execute_with_args("SELECT cron.schedule($1, $2, $3)", 3, types, values, NULL, false, 1) != SPI_OK_SELECT ||
-		SPI_processed != 1)
-		elog(ERROR, "cron.schedule failed");
+	if (cron_exec("SELECT cron.schedule($1, $2, $3)", 3, types, values, false) != 1)
+		elog(ERROR, "cron.schedule returned no job id");
 	jobid = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
 	SPI_finish();
+
+	/* a job scheduled by another member of the owner role is replaced, not left behind */
+	old_jobid = catalog_get_pipeline_cron_job(pipeline);
+	if (old_jobid != 0 && old_jobid != jobid && job_exists(old_jobid))
+		unschedule_job(old_jobid);
+	catalog_set_pipeline_cron_job(pipeline, jobid);
 	PG_RETURN_INT64(jobid);
 }
 
 /*
  * dataops.unschedule(pipeline text) → void: removes the pipeline's pg_cron
- * job.  Raises 42704 when the pipeline has no schedule.
+ * job (the one dataops.schedule recorded).  Raises 42704 when the pipeline
+ * has no schedule, 42501 unless the caller has the privileges of its owner,
+ * 55000 without pg_cron.
  */
 PG_FUNCTION_INFO_V1(dataops_unschedule);
 Datum
 dataops_unschedule(PG_FUNCTION_ARGS)
 {
 	char	   *pipeline;
+	int64		jobid;
 
 	api_require_arg(PG_ARGISNULL(0), "pipeline");
 	pipeline = text_to_cstring(PG_GETARG_TEXT_PP(0));
 	require_pg_cron();
 	(void) api_lookup_owned_pipeline(pipeline, "unschedule");
-	if (!job_exists(job_name(pipeline)))
+	jobid = catalog_get_pipeline_cron_job(pipeline);
+	if (jobid == 0 || !job_exists(jobid))
+	{
+		if (jobid != 0)
+			catalog_set_pipeline_cron_job(pipeline, 0);
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_OBJECT),
 				 errmsg("pipeline \"%s\" has no schedule", pipeline),
 				 errhint("Schedule it with dataops.schedule().")));
-	unschedule_job(job_name(pipeline));
+	}
+	unschedule_job(jobid);
+	catalog_set_pipeline_cron_job(pipeline, 0);
 	PG_RETURN_VOID();
 }
 

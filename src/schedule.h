@@ -4,8 +4,22 @@
 #ifndef DATAOPS_SCHEDULE_H
 #define DATAOPS_SCHEDULE_H
 
-/* Removes the pg_cron job dataops:<pipeline> if pg_cron is installed and the job exists. */
+/*
+ * schedule_remove_if_any: removes the pipeline's pg_cron job (by the job id
+ * dataops recorded) if pg_cron is installed and the job exists, and forgets
+ * the id.  schedule_remove_all: removes every pipeline's job (DROP
+ * EXTENSION).  Both raise pg_cron's errors (e.g. 42501 for another role's
+ * job, unless a superuser calls).
+ */
 extern void schedule_remove_if_any(const char *pipeline);
+extern void schedule_remove_all(void);
+
+/*
+ * schedule_init: called from _PG_init; installs a ProcessUtility hook so
+ * that DROP EXTENSION dataops (or DROP SCHEMA dataops CASCADE) first removes
+ * the pipelines' pg_cron jobs, in the same transaction.
+ */
+extern void schedule_init(void);
 
 /*
  * SQL-callable functions of schedule.c (declared by PG_FUNCTION_INFO_V1):
