@@ -2,7 +2,7 @@
 \set QUIET on
 \getenv datadir DATAOPS_TEST_DATA
 BEGIN;
-SELECT plan(67);
+SELECT plan(73);
 
 SELECT has_schema('dataops');
 SELECT has_table('dataops', t, 'table dataops.' || t)
@@ -17,7 +17,7 @@ SELECT has_view('dataops', 'versions', 'view dataops.versions');
 SELECT columns_are('dataops', 'runs', ARRAY['run_id', 'pipeline', 'status', 'full_refresh', 'triggered_by',
        'queued_at', 'started_at', 'finished_at', 'error_message', 'error_detail', 'error_sqlstate',
        'failed_step', 'worker_pid', 'kind', 'relation', 'suite', 'cancel_requested', 'not_before',
-       'crash_count', 'upstream_run_id']);
+       'crash_count', 'upstream_run_id', 'owner']);
 SELECT columns_are('dataops', 'step_runs', ARRAY['run_id', 'step', 'layer', 'target', 'status', 'rows_read',
        'rows_written', 'duplicates_removed', 'rows_quarantined', 'files_ingested', 'files_skipped',
        'target_recreated', 'started_at', 'finished_at', 'error_message', 'attempt', 'step_run_id',
@@ -28,7 +28,22 @@ SELECT columns_are('dataops', 'expectation_results', ARRAY['run_id', 'step', 'ex
        'observed_value', 'success', 'partial_unexpected_list', 'checked_at', 'suite', 'result_format',
        'missing_percent', 'partial_unexpected_counts', 'attempt']);
 SELECT columns_are('dataops', 'events', ARRAY['event_id', 'at', 'run_id', 'pipeline', 'step', 'kind', 'status',
-       'details']);
+       'details', 'owner', 'session_role', 'acting_role']);
+SELECT has_view('dataops', v, 'view dataops.' || v)
+  FROM unnest(ARRAY['monitor_runs', 'monitor_step_runs', 'monitor_expectation_results']) v;
+SELECT is((SELECT array_agg(c.relname::text ORDER BY c.relname) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+            WHERE n.nspname = 'dataops' AND c.relkind = 'r' AND NOT c.relrowsecurity),
+          ARRAY['suite_expectations', 'suites'],
+          'row-level security on every catalog table but the shared suites');
+SELECT is((SELECT array_agg(c.relname::text ORDER BY c.relname) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+            WHERE n.nspname = 'dataops' AND c.relkind = 'v'
+              AND NOT coalesce('security_invoker=true' = ANY (c.reloptions), false)),
+          ARRAY['monitor_expectation_results', 'monitor_runs', 'monitor_step_runs'],
+          'every view but the monitoring ones reads the catalog with the reader''s rights');
+SELECT ok(EXISTS (SELECT 1 FROM pg_depend d JOIN pg_extension e ON e.oid = d.refobjid
+                   WHERE d.classid = 'pg_namespace'::regclass AND d.objid = 'dataops'::regnamespace
+                     AND e.extname = 'dataops' AND d.deptype = 'e'),
+          'the dataops schema belongs to the extension (DROP EXTENSION removes it)');
 SELECT columns_are('dataops', 'lineage', ARRAY['pipeline', 'step', 'source_relation', 'source_column',
        'target_relation', 'target_column', 'run_id', 'recorded_at']);
 
