@@ -5,6 +5,12 @@
  * a table step does (step_write_checked streams it through the sink), into
  * a temporary table; set-based statements then merge it into the target,
  * and the watermark is stored in the same transaction.
+ *
+ * Every relation written, replaced, dropped or attached is first checked
+ * to be owned by the pipeline's owner and not to be a Citus table
+ * (publish_relation, before it is locked), and every operator of the
+ * generated statements is qualified (publish.h): they run under the step's
+ * search_path.
  */
 #include "postgres.h"
 
@@ -12,6 +18,7 @@
 #include "catalog/namespace.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_type.h"
+#include "catalog/index.h"
 #include "common/md5.h"
 #include "executor/spi.h"
 #include "utils/builtins.h"
@@ -22,11 +29,13 @@
 #include "catalog/namespace.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
+#include "utils/typcache.h"
 
 #include "catalog.h"
 #include "dataops.h"
 #include "expect.h"
 #include "materialize.h"
+#include "publish.h"
 #include "step.h"
 
 #define BATCH_TABLE DATAOPS_INTERNAL_PREFIX "batch"
@@ -104,19 +113,6 @@ in_list(List *names, const char *name)
 	return false;
 }
 
-char *
-materialize_key_join(List *keys, const char *a, const char *b)
-{
-	StringInfoData j;
-	ListCell   *lc;
-
-	initStringInfo(&j);
-	foreach(lc, keys)
-		appendStringInfo(&j, "%s%s.%s = %s.%s", j.len ? " AND " : "", a, quote_identifier(lfirst(lc)),
-						 b, quote_identifier(lfirst(lc)));
-	return j.data;
-}
-
 /* md5 of what the target was built with: a change needs a full refresh. */
 static char *
 definition_hash(const StepDef *s, const char *watermark)
@@ -162,14 +158,17 @@ materialize_exec_int8(const char *sql, int nargs, const int64 *args)
 /* ---------- view ---------- */
 
 static void
-view_step(const StepDef *s, int64 run_id, StepCounts *c, List **results, MemoryContext result_cxt)
+view_step(const StepDef *s, Oid owner, int64 run_id, StepCounts *c, List **results, MemoryContext result_cxt)
 {
 	const char *qname = dataops_qualified_name(s->target_schema, s->target_table);
-	Oid			relid = dataops_relation_oid(s->target_schema, s->target_table);
 	TupleDesc	desc = step_describe(s);
+	Oid			relid;
 	Oid			quarantine;
 	Oid			unexpected;
 
+	dataops_ensure_schema(s->target_schema);
+	relid = publish_relation(s->target_schema, s->target_table, "view", owner, PUBLISH_PIPELINE_OWNER,
+							 AccessShareLock);
 	if (OidIsValid(relid) && get_rel_relkind(relid) != RELKIND_VIEW)
 		ereport(ERROR,
 				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
@@ -181,14 +180,16 @@ view_step(const StepDef *s, int64 run_id, StepCounts *c, List **results, MemoryC
 				 errmsg("view step \"%s\" cannot drop rows", s->name),
 				 errdetail("A view publishes its query as it is; no row can be kept out of it."),
 				 errhint("Use action warn or fail, or materialize the step as a table.")));
-	dataops_ensure_schema(s->target_schema);
 	dataops_exec_sql(psprintf("CREATE OR REPLACE VIEW %s AS\n%s", qname, s->query));
+	/* a view another role created since the check would have been replaced, not created: look again */
+	(void) publish_relation(s->target_schema, s->target_table, "view", owner, PUBLISH_PIPELINE_OWNER,
+							AccessShareLock);
 	dataops_exec_sql(psprintf("COMMENT ON VIEW %s IS %s", qname,
 							  quote_literal_cstr(psprintf("%s view of step \"%s\" of pipeline \"%s\", published by dataops",
 														  s->layer, s->name, s->pipeline))));
 	if (s->expectations != NIL)
 	{
-		step_side_tables(s, desc, run_id, &quarantine, &unexpected);
+		step_side_tables(s, owner, desc, run_id, &quarantine, &unexpected);
 		*results = expect_check_rows(s->expectations, psprintf("%s s", qname), desc, run_id,
 									 OidIsValid(unexpected) ?
 									 dataops_qualified_name(s->target_schema,
@@ -205,8 +206,8 @@ create_target(const StepDef *s, bool scd2, List *keys)
 	const char *qname = dataops_qualified_name(s->target_schema, s->target_table);
 
 	dataops_exec_sql(psprintf("CREATE TABLE %s AS SELECT q.*%s FROM (\n%s\n) q WITH NO DATA", qname,
-							  scd2 ? ", CAST(NULL AS timestamptz) AS valid_from, CAST(NULL AS timestamptz) AS valid_to, "
-							  "CAST(NULL AS boolean) AS is_current" : "", s->query));
+							  scd2 ? ", CAST(NULL AS pg_catalog.timestamptz) AS valid_from, CAST(NULL AS pg_catalog.timestamptz) AS valid_to, "
+							  "CAST(NULL AS pg_catalog.bool) AS is_current" : "", s->query));
 	dataops_exec_sql(psprintf("COMMENT ON TABLE %s IS %s", qname,
 							  quote_literal_cstr(psprintf("%s target (%s) of step \"%s\" of pipeline \"%s\", published by dataops",
 														  s->layer, scd2 ? "scd2" : "incremental", s->name, s->pipeline))));
@@ -218,12 +219,28 @@ create_target(const StepDef *s, bool scd2, List *keys)
 	}
 }
 
-/* The unique index the merge relies on (incremental: the key; scd2: the current version of a key). */
+/*
+ * The unique index the merge relies on (incremental: the key; scd2: the
+ * current version of a key).  A relation of that name must be the index on
+ * the target: CREATE INDEX IF NOT EXISTS would take another role's table
+ * for it, and the merge would then fail for want of an index.
+ */
 static void
-ensure_key_index(const StepDef *s, bool scd2, List *keys)
+ensure_key_index(const StepDef *s, Oid owner, Oid target, bool scd2, List *keys)
 {
+	char	   *name = step_side_table_name(s->target_table, "_dataops_key");
+	Oid			idx = publish_relation(s->target_schema, name, "key index", owner, PUBLISH_PIPELINE_OWNER,
+									   NoLock);
+
+	if (OidIsValid(idx) && (get_rel_relkind(idx) != RELKIND_INDEX || IndexGetRelation(idx, true) != target))
+		ereport(ERROR,
+				(errcode(ERRCODE_DUPLICATE_TABLE),
+				 errmsg("relation \"%s.%s\" exists and is not the key index of %s", s->target_schema, name,
+						dataops_qualified_name(s->target_schema, s->target_table)),
+				 errdetail("dataops keeps the unique index an incremental or scd2 merge relies on under this name."),
+				 errhint("Drop or rename the relation.")));
 	dataops_exec_sql(psprintf("CREATE UNIQUE INDEX IF NOT EXISTS %s ON %s (%s)%s",
-							  quote_identifier(step_side_table_name(s->target_table, "_dataops_key")),
+							  quote_identifier(name),
 							  dataops_qualified_name(s->target_schema, s->target_table),
 							  materialize_name_list(keys, ""), scd2 ? " WHERE is_current" : ""));
 }
@@ -309,13 +326,15 @@ columns_extend(Oid a, Oid b, int extra)
  * undone).  Must run before the merge, in its transaction.
  */
 static void
-keep_before_images(const StepDef *s, List *keys, int64 run_id, bool full)
+keep_before_images(const StepDef *s, Oid owner, Oid target, TupleDesc desc, List *keys, int64 run_id, bool full)
 {
 	const char *qname = dataops_qualified_name(s->target_schema, s->target_table);
 	char	   *bq = before_table(s);
-	Oid			target = dataops_relation_oid(s->target_schema, s->target_table);
-	Oid			relid = dataops_relation_oid(s->target_schema, step_side_table_name(s->target_table, "_before"));
+	char	   *bname = step_side_table_name(s->target_table, "_before");
+	Oid			relid = publish_relation(s->target_schema, bname, "before-images table", owner,
+										 PUBLISH_PIPELINE_OWNER, RowExclusiveLock);
 	int			keep = materialize_keep_versions(s, 3);
+	char	   *join = publish_key_join(keys, desc, "t", "b");
 	int			nest;
 
 	if (OidIsValid(relid) && !columns_extend(target, relid, 2))
@@ -328,8 +347,10 @@ keep_before_images(const StepDef *s, List *keys, int64 run_id, bool full)
 	{
 		if (keep == 0)
 			return;
-		dataops_exec_sql(psprintf("CREATE TABLE %s AS SELECT t.*, CAST(NULL AS bigint) AS _run_id, CAST(NULL AS text) AS _op "
-								  "FROM %s t WITH NO DATA", bq, qname));
+		dataops_exec_sql(psprintf("CREATE TABLE %s AS SELECT t.*, CAST(NULL AS pg_catalog.int8) AS _run_id, "
+								  "CAST(NULL AS pg_catalog.text) AS _op FROM %s t WITH NO DATA", bq, qname));
+		(void) publish_relation(s->target_schema, bname, "before-images table", owner, PUBLISH_PIPELINE_OWNER,
+								RowExclusiveLock);
 		dataops_exec_sql(psprintf("CREATE INDEX ON %s (_run_id)", bq));
 		dataops_exec_sql(psprintf("COMMENT ON TABLE %s IS %s", bq,
 								  quote_literal_cstr(psprintf("before-images of the last batches merged into %s by dataops, for dataops.rollback()",
@@ -347,25 +368,25 @@ keep_before_images(const StepDef *s, List *keys, int64 run_id, bool full)
 	(void) set_config_option("enable_mergejoin", "off", PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
 	(void) materialize_exec_int8(psprintf("INSERT INTO %s SELECT t.*, $1, 'update' FROM %s t "
 										  "WHERE EXISTS (SELECT 1 FROM pg_temp.%s b WHERE %s)",
-										  bq, qname, BATCH_TABLE, materialize_key_join(keys, "t", "b")),
+										  bq, qname, BATCH_TABLE, join),
 								 1, &run_id);
 	(void) materialize_exec_int8(psprintf("INSERT INTO %s (%s, _run_id, _op) SELECT %s, $1, 'insert' FROM pg_temp.%s b "
 										  "WHERE NOT EXISTS (SELECT 1 FROM %s t WHERE %s)",
 										  bq, materialize_name_list(keys, ""), materialize_name_list(keys, "b."),
-										  BATCH_TABLE, qname, materialize_key_join(keys, "t", "b")),
+										  BATCH_TABLE, qname, join),
 								 1, &run_id);
 	AtEOXact_GUC(true, nest);
 	{
 		int64		kept = keep;
 
-		(void) materialize_exec_int8(psprintf("DELETE FROM %s WHERE _run_id NOT IN "
+		(void) materialize_exec_int8(psprintf("DELETE FROM %s WHERE NOT _run_id OPERATOR(pg_catalog.=) ANY "
 											  "(SELECT DISTINCT _run_id FROM %s ORDER BY _run_id DESC LIMIT $1)", bq, bq),
 									 1, &kept);
 	}
 }
 
 static void
-merge_step(const StepDef *s, int64 run_id, bool full_refresh, bool scd2, StepCounts *c, List **results,
+merge_step(const StepDef *s, Oid owner, int64 run_id, bool full_refresh, bool scd2, StepCounts *c, List **results,
 		   MemoryContext result_cxt)
 {
 	const char *mat = scd2 ? "scd2" : "incremental";
@@ -412,9 +433,14 @@ merge_step(const StepDef *s, int64 run_id, bool full_refresh, bool scd2, StepCou
 	wm_att = wm_col ? find_att(desc, wm_col) : -1;
 	hash = definition_hash(s, wm_col);
 
-	/* the target */
+	/*
+	 * The target: the pipeline owner's (checked before it is locked), locked
+	 * against other writers for the run as the key index's CREATE INDEX
+	 * and the merge would lock it.
+	 */
 	dataops_ensure_schema(s->target_schema);
-	relid = dataops_relation_oid(s->target_schema, s->target_table);
+	relid = publish_relation(s->target_schema, s->target_table, "target", owner, PUBLISH_PIPELINE_OWNER,
+							 ShareRowExclusiveLock);
 	if (OidIsValid(relid) && get_rel_relkind(relid) != RELKIND_RELATION)
 		ereport(ERROR,
 				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
@@ -452,16 +478,19 @@ merge_step(const StepDef *s, int64 run_id, bool full_refresh, bool scd2, StepCou
 
 				dataops_exec_sql(psprintf("ALTER TABLE %s ADD COLUMN %s %s", qname,
 										  quote_identifier(NameStr(a->attname)),
-										  format_type_with_typemod(a->atttypid, a->atttypmod)));
+										  format_type_extended(a->atttypid, a->atttypmod,
+															   FORMAT_TYPE_TYPEMOD_GIVEN | FORMAT_TYPE_FORCE_QUALIFY)));
 			}
 		}
 	}
 	if (!OidIsValid(relid))
 	{
 		create_target(s, scd2, s->unique_key);
+		relid = publish_relation(s->target_schema, s->target_table, "target", owner, PUBLISH_PIPELINE_OWNER,
+								 ShareRowExclusiveLock);
 		created = true;
 	}
-	ensure_key_index(s, scd2, s->unique_key);
+	ensure_key_index(s, owner, relid, scd2, s->unique_key);
 	full = full_refresh || created || !found;
 	if (full && !created)
 		dataops_exec_sql(psprintf("TRUNCATE %s", qname));
@@ -469,7 +498,7 @@ merge_step(const StepDef *s, int64 run_id, bool full_refresh, bool scd2, StepCou
 		stored_wm = NULL;
 
 	/* the batch: rows past the watermark, checked and deduplicated into a temporary table */
-	step_side_tables(s, desc, run_id, &quarantine, &unexpected);
+	step_side_tables(s, owner, desc, run_id, &quarantine, &unexpected);
 	dataops_exec_sql(psprintf("CREATE TEMP TABLE %s ON COMMIT DROP AS SELECT * FROM (\n%s\n) q WITH NO DATA",
 							  BATCH_TABLE, s->query));
 	batch_oid = dataops_relation_oid(get_namespace_name(LookupCreationNamespace("pg_temp")), BATCH_TABLE);
@@ -481,14 +510,14 @@ merge_step(const StepDef *s, int64 run_id, bool full_refresh, bool scd2, StepCou
 		Oid			ioparam;
 
 		getTypeInputInfo(a->atttypid, &infunc, &ioparam);
-		batch = psprintf("SELECT * FROM (\n%s\n) " DATAOPS_INTERNAL_PREFIX "q WHERE " DATAOPS_INTERNAL_PREFIX "q.%s > $%d",
-						 s->query, quote_identifier(wm_col),
+		batch = psprintf("SELECT * FROM (\n%s\n) " DATAOPS_INTERNAL_PREFIX "q WHERE " DATAOPS_INTERNAL_PREFIX "q.%s %s $%d",
+						 s->query, quote_identifier(wm_col), publish_operator(a->atttypid, TYPECACHE_GT_OPR, wm_col),
 						 sql_param(params, a->atttypid,
 								   OidInputFunctionCall(infunc, stored_wm, ioparam, a->atttypmod)));
 	}
 	else
 		batch = s->query;
-	step_write_checked(s, run_id, batch, params, desc, batch_oid, "pg_temp." BATCH_TABLE,
+	step_write_checked(s, owner, run_id, batch, params, desc, batch_oid, "pg_temp." BATCH_TABLE,
 					   quarantine, unexpected, false, wm_att, &new_wm, c, results, result_cxt);
 
 	/* the merge; the batch's statistics let the planner probe the target's key index */
@@ -498,7 +527,7 @@ merge_step(const StepDef *s, int64 run_id, bool full_refresh, bool scd2, StepCou
 	{
 		char	   *set;
 
-		keep_before_images(s, s->unique_key, run_id, full);
+		keep_before_images(s, owner, relid, desc, s->unique_key, run_id, full);
 		set = rest == NIL ? "DO NOTHING" :
 			psprintf("DO UPDATE SET (%s) = ROW(%s)", materialize_name_list(rest, ""), materialize_name_list(rest, "EXCLUDED."));
 
@@ -514,8 +543,9 @@ merge_step(const StepDef *s, int64 run_id, bool full_refresh, bool scd2, StepCou
 			bool		isnull;
 
 			if (SPI_execute(psprintf("WITH m AS (INSERT INTO %s (%s) SELECT %s FROM pg_temp.%s ON CONFLICT (%s) %s "
-									 "RETURNING (xmax = 0) AS inserted) "
-									 "SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted) FROM m",
+									 "RETURNING (xmax OPERATOR(pg_catalog.=) 0) AS inserted) "
+									 "SELECT pg_catalog.count(*) FILTER (WHERE inserted), "
+									 "pg_catalog.count(*) FILTER (WHERE NOT inserted) FROM m",
 									 qname, materialize_name_list(cols, ""), materialize_name_list(cols, ""), BATCH_TABLE,
 									 materialize_name_list(s->unique_key, ""), set), false, 0) != SPI_OK_SELECT)
 				elog(ERROR, "dataops: the merge of step \"%s\" failed", s->name);
@@ -547,15 +577,15 @@ merge_step(const StepDef *s, int64 run_id, bool full_refresh, bool scd2, StepCou
 		/* a changed row closes its current version (none to close after a full refresh) ... */
 		c->rows_updated = (tracked == NIL || full) ? 0 :
 			materialize_exec_count(psprintf("UPDATE %s t SET valid_to = pg_catalog.now(), is_current = false FROM pg_temp.%s b "
-								"WHERE t.is_current AND %s AND (%s) IS DISTINCT FROM (%s)",
-								qname, BATCH_TABLE, materialize_key_join(s->unique_key, "t", "b"),
-								materialize_name_list(tracked, "t."), materialize_name_list(tracked, "b.")));
+								"WHERE t.is_current AND %s AND %s",
+								qname, BATCH_TABLE, publish_key_join(s->unique_key, desc, "t", "b"),
+								publish_distinct(tracked, desc, "t", "b")));
 		AtEOXact_GUC(true, nest);
 		/* ... a key missing from the snapshot is closed (hard_deletes = invalidate: all the history against the batch, a hash join) ... */
 		c->rows_deleted = (hard && strcmp(hard, "invalidate") == 0 && !full) ?
 			materialize_exec_count(psprintf("UPDATE %s t SET valid_to = pg_catalog.now(), is_current = false "
 								"WHERE t.is_current AND NOT EXISTS (SELECT 1 FROM pg_temp.%s b WHERE %s)",
-								qname, BATCH_TABLE, materialize_key_join(s->unique_key, "t", "b"))) : 0;
+								qname, BATCH_TABLE, publish_key_join(s->unique_key, desc, "t", "b"))) : 0;
 		/* ... and every key without a current version opens one (the others conflict on the index) */
 		c->rows_inserted =
 			materialize_exec_count(psprintf("INSERT INTO %s (%s, valid_from, valid_to, is_current) "
@@ -589,7 +619,7 @@ attached_version(Oid target)
 	bool		isnull;
 	Datum		d;
 
-	if (SPI_execute_with_args("SELECT inhrelid FROM pg_catalog.pg_inherits WHERE inhparent = $1",
+	if (SPI_execute_with_args("SELECT inhrelid FROM pg_catalog.pg_inherits WHERE inhparent OPERATOR(pg_catalog.=) $1",
 							  1, types, values, NULL, true, 0) != SPI_OK_SELECT || SPI_processed == 0)
 		return InvalidOid;
 	d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
@@ -629,7 +659,8 @@ same_columns(Oid relid, TupleDesc desc)
  * keep_versions versions are kept (dataops.table_versions).
  */
 static void
-versioned_table_step(const StepDef *s, int64 run_id, StepCounts *c, List **results, MemoryContext result_cxt)
+versioned_table_step(const StepDef *s, Oid owner, int64 run_id, StepCounts *c, List **results,
+					 MemoryContext result_cxt)
 {
 	const char *qname = dataops_qualified_name(s->target_schema, s->target_table);
 	TupleDesc	desc = step_describe(s);
@@ -645,7 +676,8 @@ versioned_table_step(const StepDef *s, int64 run_id, StepCounts *c, List **resul
 	int			n = 0;
 
 	dataops_ensure_schema(s->target_schema);
-	relid = dataops_relation_oid(s->target_schema, s->target_table);
+	relid = publish_relation(s->target_schema, s->target_table, "target", owner, PUBLISH_PIPELINE_OWNER,
+							 AccessShareLock);
 	if (OidIsValid(relid) && (get_rel_relkind(relid) != RELKIND_PARTITIONED_TABLE || !same_columns(relid, desc)))
 	{
 		ereport(NOTICE,
@@ -663,23 +695,27 @@ versioned_table_step(const StepDef *s, int64 run_id, StepCounts *c, List **resul
 		initStringInfo(&cols);
 		for (i = 0; i < desc->natts; i++)
 			appendStringInfo(&cols, "%s%s %s", i ? ", " : "", quote_identifier(NameStr(TupleDescAttr(desc, i)->attname)),
-							 format_type_with_typemod(TupleDescAttr(desc, i)->atttypid, TupleDescAttr(desc, i)->atttypmod));
+							 format_type_extended(TupleDescAttr(desc, i)->atttypid, TupleDescAttr(desc, i)->atttypmod,
+												  FORMAT_TYPE_TYPEMOD_GIVEN | FORMAT_TYPE_FORCE_QUALIFY));
 		dataops_exec_sql(psprintf("CREATE TABLE %s (%s) PARTITION BY LIST (%s)", qname, cols.data,
 								  quote_identifier(s->unique_key ? (char *) linitial(s->unique_key)
 												   : NameStr(TupleDescAttr(desc, 0)->attname))));
 		dataops_exec_sql(psprintf("COMMENT ON TABLE %s IS %s", qname,
 								  quote_literal_cstr(psprintf("%s target of step \"%s\" of pipeline \"%s\", published by dataops; its partition is the current version",
 															  s->layer, s->name, s->pipeline))));
-		relid = dataops_relation_oid(s->target_schema, s->target_table);
+		relid = publish_relation(s->target_schema, s->target_table, "target", owner, PUBLISH_PIPELINE_OWNER,
+								 AccessShareLock);
 	}
 
 	/* the new version, built and checked before it is attached */
-	if (OidIsValid(dataops_relation_oid(s->target_schema, vname)))
+	if (OidIsValid(publish_relation(s->target_schema, vname, "version table", owner, PUBLISH_PIPELINE_OWNER,
+									AccessExclusiveLock)))
 		dataops_exec_sql(psprintf("DROP TABLE %s", vq));	/* a retried attempt of this run */
 	dataops_exec_sql(psprintf("CREATE TABLE %s (LIKE %s)", vq, qname));
-	vrel = dataops_relation_oid(s->target_schema, vname);
-	step_side_tables(s, desc, run_id, &quarantine, &unexpected);
-	step_write_checked(s, run_id, s->query, palloc0(sizeof(SqlParams)), desc, vrel, vq,
+	vrel = publish_relation(s->target_schema, vname, "version table", owner, PUBLISH_PIPELINE_OWNER,
+							RowExclusiveLock);
+	step_side_tables(s, owner, desc, run_id, &quarantine, &unexpected);
+	step_write_checked(s, owner, run_id, s->query, palloc0(sizeof(SqlParams)), desc, vrel, vq,
 					   quarantine, unexpected, true, -1, NULL, c, results, result_cxt);
 
 	/* publish: the new version in, the old one out (kept) */
@@ -699,17 +735,32 @@ versioned_table_step(const StepDef *s, int64 run_id, StepCounts *c, List **resul
 			continue;
 		if (v->run_id != run_id)
 		{
-			dataops_exec_sql(psprintf("DROP TABLE IF EXISTS %s", v->relation));
+			RangeVar   *rv = makeRangeVarFromNameList(stringToQualifiedNameList(v->relation));
+			Oid			old = RangeVarGetRelid(rv, NoLock, true);
+
+			/*
+			 * The relation of that name may now be another role's (the
+			 * version was dropped and its name taken): that one is not the
+			 * version, and is left alone; the version is forgotten.
+			 */
+			if (OidIsValid(old) && !publish_owned_by(old, owner))
+				ereport(WARNING,
+						(errmsg("kept version %s of step \"%s\" is now another role's relation: forgotten, not dropped",
+								v->relation, s->name)));
+			else if (OidIsValid(publish_relation_rv(rv, "version table", owner, PUBLISH_PIPELINE_OWNER,
+													AccessExclusiveLock)))
+				dataops_exec_sql(psprintf("DROP TABLE %s", v->relation));
 			catalog_delete_table_version(s->pipeline, s->name, v->run_id);
 		}
 	}
 }
 
 int64
-materialize_table_rollback(const StepDef *s, int64 to_run)
+materialize_table_rollback(const StepDef *s, Oid owner, int64 to_run)
 {
 	const char *qname = dataops_qualified_name(s->target_schema, s->target_table);
-	Oid			target = dataops_relation_oid(s->target_schema, s->target_table);
+	Oid			target = publish_relation(s->target_schema, s->target_table, "target", owner,
+										  PUBLISH_PIPELINE_OWNER, AccessExclusiveLock);
 	Oid			cur = OidIsValid(target) ? attached_version(target) : InvalidOid;
 	List	   *versions = catalog_table_versions(s->pipeline, s->name);
 	int64		cur_run = 0;
@@ -737,7 +788,15 @@ materialize_table_rollback(const StepDef *s, int64 to_run)
 				 errmsg("step \"%s\" has no kept version %s", s->name,
 						to_run ? psprintf("of run " INT64_FORMAT " to restore", to_run) : "before the current one"),
 				 errhint("See SELECT * FROM dataops.table_versions; options.keep_versions sets how many are kept.")));
-	dataops_exec_sql(psprintf("LOCK TABLE %s IN ACCESS EXCLUSIVE MODE", qname));
+	if (!OidIsValid(target) ||
+		!OidIsValid(publish_relation_rv(makeRangeVarFromNameList(stringToQualifiedNameList(chosen->relation)),
+										"version table", owner, PUBLISH_PIPELINE_OWNER, AccessExclusiveLock)))
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("step \"%s\" has no kept version %s", s->name,
+						to_run ? psprintf("of run " INT64_FORMAT " to restore", to_run) : "before the current one"),
+				 errdetail("The table of the version, %s, or the target is gone.", chosen->relation),
+				 errhint("See SELECT * FROM dataops.table_versions; options.keep_versions sets how many are kept.")));
 	if (OidIsValid(cur))
 		dataops_exec_sql(psprintf("ALTER TABLE %s DETACH PARTITION %s", qname,
 								  dataops_qualified_name(get_namespace_name(get_rel_namespace(cur)), get_rel_name(cur))));
@@ -746,19 +805,19 @@ materialize_table_rollback(const StepDef *s, int64 to_run)
 }
 
 void
-materialize_step(const StepDef *s, int64 run_id, bool full_refresh, StepCounts *c, List **results,
+materialize_step(const StepDef *s, Oid owner, int64 run_id, bool full_refresh, StepCounts *c, List **results,
 				 MemoryContext result_cxt)
 {
 	const char *mat = materialization_of(s);
 
 	if (strcmp(mat, "table") == 0)
-		versioned_table_step(s, run_id, c, results, result_cxt);
+		versioned_table_step(s, owner, run_id, c, results, result_cxt);
 	else if (strcmp(mat, "view") == 0)
-		view_step(s, run_id, c, results, result_cxt);
+		view_step(s, owner, run_id, c, results, result_cxt);
 	else if (strcmp(mat, "incremental") == 0)
-		merge_step(s, run_id, full_refresh, false, c, results, result_cxt);
+		merge_step(s, owner, run_id, full_refresh, false, c, results, result_cxt);
 	else if (strcmp(mat, "scd2") == 0)
-		merge_step(s, run_id, full_refresh, true, c, results, result_cxt);
+		merge_step(s, owner, run_id, full_refresh, true, c, results, result_cxt);
 	else
 		elog(ERROR, "dataops: unknown materialization \"%s\"", mat);
 }

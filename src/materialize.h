@@ -29,23 +29,28 @@ extern const char *materialization_of(const StepDef *s);
 
 /*
  * materialize_step: executes a view, incremental or scd2 step inside the
- * caller's transaction (SPI connected), as step_execute does for tables.
- * Fills *c (rows_inserted, rows_updated, rows_deleted, watermark) and
- * *results.  Raises 55000 when the query changed since the target was
- * built (hint: full refresh), 42703 for a unique_key or watermark column the
- * query lacks, 42804 when a column changed type, 42809 when a view step's
- * target is a table, and the query's own errors.
+ * caller's transaction (SPI connected), as step_execute does for tables;
+ * `owner` is the pipeline's owner.  Fills *c (rows_inserted, rows_updated,
+ * rows_deleted, watermark) and *results.  Raises 55000 when the query
+ * changed since the target was built (hint: full refresh), 42703 for a
+ * unique_key or watermark column the query lacks, 42804 when a column
+ * changed type, 42809 when a view step's target is a table, 42501 when a
+ * relation it would write, replace or drop (target, view, _quarantine,
+ * _unexpected, _before, <target>__v<run_id>) is not owned by `owner`,
+ * 0A000 for a Citus table, 42P07 when <target>_dataops_key is not the
+ * target's key index, and the query's own errors.
  */
-extern void materialize_step(const StepDef *s, int64 run_id, bool full_refresh, StepCounts *c,
+extern void materialize_step(const StepDef *s, Oid owner, int64 run_id, bool full_refresh, StepCounts *c,
 							 List **results, MemoryContext result_cxt);
 
 /*
  * materialize_table_rollback: makes the kept version of run to_run (0: the
  * one before the current) the current version of a versioned table target,
  * in the caller's transaction.  Returns the run restored.  Raises 55000 when
- * that version is not kept.  SPI connected.
+ * that version is not kept, 42501 when the target or the version's table is
+ * not owned by `owner` (the pipeline's owner).  SPI connected.
  */
-extern int64 materialize_table_rollback(const StepDef *s, int64 to_run);
+extern int64 materialize_table_rollback(const StepDef *s, Oid owner, int64 to_run);
 
 /* options.keep_versions of the step, or dflt when it has none. */
 extern int	materialize_keep_versions(const StepDef *s, int dflt);
@@ -58,8 +63,5 @@ extern int64 materialize_exec_count(const char *sql);
 
 /* The same, with nargs (at most 2) bigint parameters $1, $2. */
 extern int64 materialize_exec_int8(const char *sql, int nargs, const int64 *args);
-
-/* "a.k1 = b.k1 AND a.k2 = b.k2" for the key columns, quoted. */
-extern char *materialize_key_join(List *keys, const char *a, const char *b);
 
 #endif							/* DATAOPS_MATERIALIZE_H */

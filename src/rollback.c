@@ -5,12 +5,18 @@
  * before-images of the keys it updated; the step's watermark goes back to
  * where it was before the batch, so the next run merges the batch's source
  * rows again.  It runs in the caller's transaction: all of it or nothing.
+ *
+ * It runs as the caller (the pipeline's owner or a member of it), so it
+ * writes only relations owned by the pipeline's owner, as a run does
+ * (publish.h), with search_path pinned to pg_catalog, pg_temp and every
+ * operator of its statements qualified.
  */
 #include "postgres.h"
 
 #include "executor/spi.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
+#include "utils/guc.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
 #include "utils/relcache.h"
@@ -19,17 +25,20 @@
 #include "catalog.h"
 #include "dataops.h"
 #include "materialize.h"
+#include "publish.h"
 #include "rollback.h"
 #include "step.h"
 
 /* Undoes the batches of step s newer than to_run (the newest only when to_run is 0). */
 static void
-rollback_step(const StepDef *s, int64 to_run)
+rollback_step(const StepDef *s, Oid owner, int64 to_run)
 {
 	const char *qname = dataops_qualified_name(s->target_schema, s->target_table);
 	const char *btable = step_side_table_name(s->target_table, "_before");
 	const char *bq = dataops_qualified_name(s->target_schema, btable);
-	Oid			target = dataops_relation_oid(s->target_schema, s->target_table);
+	Oid			target;
+	Oid			before;
+	TupleDesc	desc;
 	char	   *cur_wm;
 	char	   *hash;
 	char	   *wm;
@@ -42,7 +51,7 @@ rollback_step(const StepDef *s, int64 to_run)
 
 	if (strcmp(materialization_of(s), "table") == 0 && materialize_keep_versions(s, 0) > 0)
 	{
-		int64		restored = materialize_table_rollback(s, to_run);
+		int64		restored = materialize_table_rollback(s, owner, to_run);
 
 		catalog_emit_event(0, s->pipeline, s->name, "step", "rolled_back",
 						   psprintf("{\"restored_run_id\": " INT64_FORMAT "}", restored));
@@ -54,15 +63,21 @@ rollback_step(const StepDef *s, int64 to_run)
 				 errmsg("cannot roll back step \"%s\": its materialization is %s", s->name, materialization_of(s)),
 				 errdetail("dataops keeps versions of incremental targets, and of table targets with options.keep_versions."),
 				 errhint("Rebuild the target with a full refresh instead.")));
-	if (!OidIsValid(target) || !OidIsValid(dataops_relation_oid(s->target_schema, btable)) ||
+	/* the owner's target and before-images, checked before they are locked */
+	target = publish_relation(s->target_schema, s->target_table, "target", owner, PUBLISH_PIPELINE_OWNER,
+							  ExclusiveLock);
+	before = OidIsValid(target) ?
+		publish_relation(s->target_schema, btable, "before-images table", owner, PUBLISH_PIPELINE_OWNER,
+						 RowExclusiveLock) : InvalidOid;
+	if (!OidIsValid(target) || !OidIsValid(before) ||
 		!catalog_get_step_state(s->pipeline, s->name, &cur_wm, &hash))
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				 errmsg("step \"%s\" has no batch to roll back", s->name),
 				 errhint("Only batches merged since the last full refresh can be rolled back.")));
 
-	dataops_exec_sql(psprintf("LOCK TABLE %s IN EXCLUSIVE MODE", qname));
-	(void) materialize_exec_int8(psprintf("SELECT DISTINCT _run_id FROM %s WHERE _run_id > $1 ORDER BY 1 DESC%s",
+	(void) materialize_exec_int8(psprintf("SELECT DISTINCT _run_id FROM %s WHERE _run_id OPERATOR(pg_catalog.>) $1 "
+										  "ORDER BY 1 DESC%s",
 										  bq, to_run ? "" : " LIMIT 1"), 1, &to_run);
 	for (i = 0; i < SPI_processed; i++)
 	{
@@ -95,6 +110,7 @@ rollback_step(const StepDef *s, int64 to_run)
 		TupleDesc	td = RelationGetDescr(rel);
 		int			k;
 
+		desc = CreateTupleDescCopy(td);
 		for (k = 0; k < td->natts; k++)
 			if (!TupleDescAttr(td, k)->attisdropped)
 				cols = lappend(cols, pstrdup(NameStr(TupleDescAttr(td, k)->attname)));
@@ -105,15 +121,16 @@ rollback_step(const StepDef *s, int64 to_run)
 	 * each key gets back its image from before the oldest of them (none if
 	 * that one inserted it).
 	 */
-	(void) materialize_exec_int8(psprintf("DELETE FROM %s t USING %s b WHERE b._run_id >= $1 AND %s",
-										  qname, bq, materialize_key_join(s->unique_key, "t", "b")), 1, &oldest);
+	(void) materialize_exec_int8(psprintf("DELETE FROM %s t USING %s b WHERE b._run_id OPERATOR(pg_catalog.>=) $1 AND %s",
+										  qname, bq, publish_key_join(s->unique_key, desc, "t", "b")), 1, &oldest);
 	(void) materialize_exec_int8(psprintf("INSERT INTO %s (%s) SELECT %s FROM "
-										  "(SELECT DISTINCT ON (%s) * FROM %s WHERE _run_id >= $1 ORDER BY %s, _run_id) b "
-										  "WHERE b._op = 'update'",
+										  "(SELECT DISTINCT ON (%s) * FROM %s WHERE _run_id OPERATOR(pg_catalog.>=) $1 "
+										  "ORDER BY %s, _run_id) b "
+										  "WHERE b._op OPERATOR(pg_catalog.=) 'update'",
 										  qname, materialize_name_list(cols, ""), materialize_name_list(cols, "b."),
 										  materialize_name_list(s->unique_key, ""), bq,
 										  materialize_name_list(s->unique_key, "")), 1, &oldest);
-	(void) materialize_exec_int8(psprintf("DELETE FROM %s WHERE _run_id >= $1", bq), 1, &oldest);
+	(void) materialize_exec_int8(psprintf("DELETE FROM %s WHERE _run_id OPERATOR(pg_catalog.>=) $1", bq), 1, &oldest);
 
 	/* the watermark goes back to before the oldest batch undone */
 	if (!catalog_watermark_before(s->pipeline, s->name, oldest, &wm, &from_run))
@@ -136,7 +153,9 @@ rollback_step(const StepDef *s, int64 to_run)
  * DEFAULT NULL) → void: for the step (or every gold step of the pipeline),
  * undoes the batches merged after run_id, by default the last one, in the
  * caller's transaction.  Raises 42704 for an unknown pipeline or step,
- * 42501 unless the caller has the privileges of the pipeline's owner,
+ * 42501 unless the caller has the privileges of the pipeline's owner or
+ * when the target or its before-images (or kept version) is not owned by
+ * the pipeline's owner itself,
  * 55006 while a run of the pipeline is queued or running, 0A000 for a step
  * that is not incremental, 55000 when the batches are not kept.
  */
@@ -149,10 +168,12 @@ dataops_rollback(PG_FUNCTION_ARGS)
 	int64		to_run = PG_ARGISNULL(2) ? 0 : PG_GETARG_INT64(2);
 	List	   *steps = NIL;
 	ListCell   *lc;
+	PipelineDef *p;
+	int			nest;
 
 	api_require_arg(PG_ARGISNULL(0), "pipeline");
 	pipeline = text_to_cstring(PG_GETARG_TEXT_PP(0));
-	(void) api_lookup_owned_pipeline(pipeline, "roll back");
+	p = api_lookup_owned_pipeline(pipeline, "roll back");
 	if (catalog_pipeline_has_open_runs(pipeline))
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_IN_USE),
@@ -171,8 +192,12 @@ dataops_rollback(PG_FUNCTION_ARGS)
 				 errhint("Name the step to roll back.")));
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
+	nest = NewGUCNestLevel();
+	(void) set_config_option("search_path", "pg_catalog, pg_temp", PGC_USERSET, PGC_S_SESSION,
+							 GUC_ACTION_SAVE, true, 0, false);
 	foreach(lc, steps)
-		rollback_step(lfirst(lc), to_run);
+		rollback_step(lfirst(lc), p->owner_oid, to_run);
+	AtEOXact_GUC(true, nest);
 	SPI_finish();
 	PG_RETURN_VOID();
 }

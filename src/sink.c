@@ -5,6 +5,11 @@
  * single-row insert (used by logical replication's apply worker): it checks
  * constraints, maintains indexes and fires row triggers, as INSERT does.
  * Statement triggers fire once per relation, around the query.
+ *
+ * These inserts go to the local heap, under the executor's feet: a Citus
+ * table's rows would land in its coordinator shell and never reach its
+ * shards, so Citus tables are refused (publish.h).  Triggers fire with the
+ * pipeline owner's rights, so only relations that role owns are written.
  */
 #include "postgres.h"
 
@@ -38,6 +43,7 @@
 
 #include "dataops.h"
 #include "expect.h"
+#include "publish.h"
 #include "sink.h"
 
 /* Where an attribute of a written relation takes its value from. */
@@ -137,13 +143,15 @@ result_column(TupleDesc td, const char *name)
 
 /* Opens a written relation and maps its attributes (columns of desc, then two extras of the given types). */
 static void
-open_table(StepSink *s, SinkTable *t, Oid relid, Index rti, Oid extra1, Oid extra2)
+open_table(StepSink *s, SinkTable *t, Oid owner, Oid relid, Index rti, Oid extra1, Oid extra2)
 {
 	TupleDesc	td;
 	int			i;
 	int			j = 0;
 	AclResult	acl;
 
+	/* the callers checked (and locked) it; the last guard before rows are written */
+	publish_require_owner(relid, "relation", owner, PUBLISH_PIPELINE_OWNER);
 	t->rel = table_open(relid, RowExclusiveLock);
 	td = RelationGetDescr(t->rel);
 	if (t->rel->rd_rel->relkind != RELKIND_RELATION)
@@ -152,6 +160,7 @@ open_table(StepSink *s, SinkTable *t, Oid relid, Index rti, Oid extra1, Oid extr
 				 errmsg("\"%s\" is not a plain table", RelationGetRelationName(t->rel)),
 				 errdetail("dataops writes a step's rows into ordinary tables only."),
 				 errhint("Drop the relation; the next run creates the table.")));
+	publish_refuse_distributed(relid, "relation");
 	acl = pg_class_aclcheck(relid, GetUserId(), ACL_INSERT);
 	if (acl != ACLCHECK_OK)
 		aclcheck_error(acl, OBJECT_TABLE, RelationGetRelationName(t->rel));
@@ -328,7 +337,7 @@ value_match(const void *a, const void *b, Size keysize)
 }
 
 DestReceiver *
-sink_create(List *exps, TupleDesc desc, Oid target, Oid quarantine, Oid unexpected, int64 run_id)
+sink_create(List *exps, TupleDesc desc, Oid owner, Oid target, Oid quarantine, Oid unexpected, int64 run_id)
 {
 	StepSink   *s = palloc0(sizeof(StepSink));
 	List	   *rtable = NIL;
@@ -364,11 +373,11 @@ sink_create(List *exps, TupleDesc desc, Oid target, Oid quarantine, Oid unexpect
 	}
 	ExecInitRangeTable(s->estate, rtable);
 	s->estate->es_output_cid = GetCurrentCommandId(true);
-	open_table(s, &s->target, target, 1, InvalidOid, InvalidOid);
+	open_table(s, &s->target, owner, target, 1, InvalidOid, InvalidOid);
 	if (OidIsValid(quarantine))
-		open_table(s, &s->quarantine, quarantine, 2, INT8OID, TEXTARRAYOID);
+		open_table(s, &s->quarantine, owner, quarantine, 2, INT8OID, TEXTARRAYOID);
 	if (OidIsValid(unexpected))
-		open_table(s, &s->unexpected, unexpected, 3, INT8OID, TEXTOID);
+		open_table(s, &s->unexpected, owner, unexpected, 3, INT8OID, TEXTOID);
 
 	s->checks = palloc0(sizeof(SinkCheck) * Max(list_length(exps), 1));
 	foreach(lc, exps)

@@ -38,13 +38,16 @@ typedef struct SinkCounts
  * expectations are `exps`.  `target`, `quarantine` and `unexpected` are the
  * relations written (the latter two InvalidOid when there is none); their
  * columns must be `desc` followed by dataops' two extra columns, as step.c
- * creates them.  Opens them with RowExclusiveLock.  Raises 42501 when the
- * current user may not insert into one of them, and 0A000 for a relation
- * that is not a plain table, has row-level security enabled, or has
- * triggers with transition tables.  Allocated in the current memory
- * context, which must live until sink_finish.
+ * creates them.  Opens them with RowExclusiveLock.  Raises 42501 when one
+ * is not owned by `owner` (the pipeline's owner; the callers checked it
+ * before locking, this is the last guard) or the current user may not
+ * insert into it, and 0A000 for a relation that is not a plain table, is a
+ * Citus table (rows inserted here would never reach its shards), has
+ * row-level security enabled, or has triggers with transition tables.  SPI
+ * must be connected.  Allocated in the current memory context, which must
+ * live until sink_finish.
  */
-extern DestReceiver *sink_create(List *exps, TupleDesc desc, Oid target, Oid quarantine,
+extern DestReceiver *sink_create(List *exps, TupleDesc desc, Oid owner, Oid target, Oid quarantine,
 								 Oid unexpected, int64 run_id);
 
 /*

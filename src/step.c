@@ -34,6 +34,7 @@
 #include "ingest.h"
 #include "lineage.h"
 #include "materialize.h"
+#include "publish.h"
 #include "sink.h"
 #include "step.h"
 
@@ -85,16 +86,19 @@ step_side_table_name(const char *table, const char *suffix)
  * Creates schema.<table><suffix> with the columns of `subquery` (described
  * by desc) followed by two extra columns, or, when it exists with other
  * columns, keeps the old one under a name carrying the run id and creates a
- * new one.  Returns its qualified name.
+ * new one.  An existing table must be owned by `owner` (42501, before it is
+ * locked) and not be a Citus table (0A000).  Returns its OID, locked with
+ * RowExclusiveLock, and sets *qname_out (if not NULL) to its qualified name.
  */
-static char *
-ensure_side_table(const char *schema, const char *table, const char *suffix, const char *subquery,
+static Oid
+ensure_side_table(const char *schema, const char *table, const char *suffix, const char *what,
+				  Oid owner, const char *whose, const char *subquery,
 				  TupleDesc desc, const char *const *extra, const char *extra_sql,
-				  const char *comment, const char *const *extra_comments, int64 run_id)
+				  const char *comment, const char *const *extra_comments, int64 run_id, char **qname_out)
 {
 	char	   *name = step_side_table_name(table, suffix);
 	char	   *qname = dataops_qualified_name(schema, name);
-	Oid			relid = dataops_relation_oid(schema, name);
+	Oid			relid = publish_relation(schema, name, what, owner, whose, RowExclusiveLock);
 
 	if (OidIsValid(relid) && !columns_match(relid, desc, 2, extra))
 	{
@@ -116,38 +120,57 @@ ensure_side_table(const char *schema, const char *table, const char *suffix, con
 								  quote_literal_cstr(extra_comments[0])));
 		dataops_exec_sql(psprintf("COMMENT ON COLUMN %s.%s IS %s", qname, quote_identifier(extra[1]),
 								  quote_literal_cstr(extra_comments[1])));
+		/* ours now; a Citus schema could have distributed it */
+		relid = publish_relation(schema, name, what, owner, whose, RowExclusiveLock);
 	}
-	return qname;
+	if (qname_out)
+		*qname_out = qname;
+	return relid;
 }
 
-char *
-step_ensure_unexpected_table(const char *schema, const char *table, const char *subquery,
-							 TupleDesc desc, int64 run_id)
+/* step_ensure_unexpected_table, for a relation that must be owned by `owner`; returns its OID. */
+static Oid
+ensure_unexpected(const char *schema, const char *table, const char *subquery, TupleDesc desc,
+				  int64 run_id, Oid owner, const char *whose, char **qname)
 {
 	static const char *const comments[] = {
 		"run whose expectation found the row unexpected",
 		"expectation (with result_format COMPLETE) the row failed; a row failing several appears once per expectation"
 	};
 
-	return ensure_side_table(schema, table, "_unexpected", subquery, desc, unexpected_extra,
-							 "NULL::bigint AS _check_run_id, NULL::text AS _expectation",
+	return ensure_side_table(schema, table, "_unexpected", "table of unexpected rows", owner, whose,
+							 subquery, desc, unexpected_extra,
+							 "CAST(NULL AS pg_catalog.int8) AS _check_run_id, CAST(NULL AS pg_catalog.text) AS _expectation",
 							 psprintf("every row of %s that an expectation with result_format COMPLETE found unexpected, kept by dataops",
 									  dataops_qualified_name(schema, table)),
-							 comments, run_id);
+							 comments, run_id, qname);
+}
+
+char *
+step_ensure_unexpected_table(const char *schema, const char *table, const char *subquery,
+							 TupleDesc desc, int64 run_id)
+{
+	char	   *qname;
+
+	(void) ensure_unexpected(schema, table, subquery, desc, run_id, GetUserId(), PUBLISH_CURRENT_USER, &qname);
+	return qname;
 }
 
 /*
  * Creates the target from the query's columns, or recreates it when they
- * changed (*recreated is then set).
+ * changed (*recreated is then set).  An existing target must be owned by
+ * the pipeline's owner (42501, checked before it is locked) and not be a
+ * Citus table (0A000).  Returns its OID.
  */
-static void
-ensure_tables(const StepDef *s, const char *subquery, TupleDesc desc, int64 run_id, bool *recreated)
+static Oid
+ensure_tables(const StepDef *s, Oid owner, const char *subquery, TupleDesc desc, int64 run_id, bool *recreated)
 {
 	const char *qname = dataops_qualified_name(s->target_schema, s->target_table);
 	Oid			relid;
 
 	dataops_ensure_schema(s->target_schema);
-	relid = dataops_relation_oid(s->target_schema, s->target_table);
+	relid = publish_relation(s->target_schema, s->target_table, "target", owner, PUBLISH_PIPELINE_OWNER,
+							 AccessShareLock);
 	if (OidIsValid(relid) && !columns_match(relid, desc, 0, NULL))
 	{
 		ereport(NOTICE,
@@ -163,7 +186,10 @@ ensure_tables(const StepDef *s, const char *subquery, TupleDesc desc, int64 run_
 		dataops_exec_sql(psprintf("COMMENT ON TABLE %s IS %s", qname,
 						  quote_literal_cstr(psprintf("%s target of step \"%s\" of pipeline \"%s\", published by dataops",
 													  s->layer, s->name, s->pipeline))));
+		relid = publish_relation(s->target_schema, s->target_table, "target", owner, PUBLISH_PIPELINE_OWNER,
+								 AccessShareLock);
 	}
+	return relid;
 }
 
 /* Comma-separated quoted column names of desc, each prefixed with `prefix`. */
@@ -202,12 +228,14 @@ check_reserved_columns(const StepDef *s, TupleDesc desc)
 /*
  * Runs the checked query into the sink: with the parameters as constants,
  * and in parallel only when nothing written needs a serial executor.
+ * Without parameters no ParamList is passed (NULL, as SPI_execute does):
+ * planner hooks such as Citus' take an empty one for parameters to bind.
  */
 static void
 run_into_sink(const char *sql, SqlParams *params, DestReceiver *sink, bool parallel_ok)
 {
 	SPIPlanPtr	plan;
-	ParamListInfo pli = makeParamList(params->n);
+	ParamListInfo pli = params->n > 0 ? makeParamList(params->n) : NULL;
 	SPIExecuteOptions options;
 	int			i;
 	int			rc;
@@ -268,7 +296,7 @@ step_describe(const StepDef *s)
 }
 
 void
-step_side_tables(const StepDef *s, TupleDesc desc, int64 run_id, Oid *quarantine, Oid *unexpected)
+step_side_tables(const StepDef *s, Oid owner, TupleDesc desc, int64 run_id, Oid *quarantine, Oid *unexpected)
 {
 	static const char *const comments[] = {
 		"run that quarantined the row",
@@ -278,23 +306,22 @@ step_side_tables(const StepDef *s, TupleDesc desc, int64 run_id, Oid *quarantine
 	*quarantine = *unexpected = InvalidOid;
 	if (expect_sql_dropped(s->expectations) != NULL)
 	{
-		(void) ensure_side_table(s->target_schema, s->target_table, "_quarantine", s->query, desc,
-								 quarantine_extra, "NULL::bigint AS _run_id, NULL::text[] AS _failed_expectations",
-								 psprintf("rows of step \"%s\" of pipeline \"%s\" kept out of %s by drop expectations",
-										  s->name, s->pipeline,
-										  dataops_qualified_name(s->target_schema, s->target_table)),
-								 comments, run_id);
-		*quarantine = dataops_relation_oid(s->target_schema, step_side_table_name(s->target_table, "_quarantine"));
+		*quarantine = ensure_side_table(s->target_schema, s->target_table, "_quarantine", "quarantine table",
+										owner, PUBLISH_PIPELINE_OWNER, s->query, desc, quarantine_extra,
+										"CAST(NULL AS pg_catalog.int8) AS _run_id, "
+										"CAST(NULL AS pg_catalog.text[]) AS _failed_expectations",
+										psprintf("rows of step \"%s\" of pipeline \"%s\" kept out of %s by drop expectations",
+												 s->name, s->pipeline,
+												 dataops_qualified_name(s->target_schema, s->target_table)),
+										comments, run_id, NULL);
 	}
 	if (expect_any_complete(s->expectations))
-	{
-		(void) step_ensure_unexpected_table(s->target_schema, s->target_table, s->query, desc, run_id);
-		*unexpected = dataops_relation_oid(s->target_schema, step_side_table_name(s->target_table, "_unexpected"));
-	}
+		*unexpected = ensure_unexpected(s->target_schema, s->target_table, s->query, desc, run_id,
+										owner, PUBLISH_PIPELINE_OWNER, NULL);
 }
 
 void
-step_write_checked(const StepDef *s, int64 run_id, const char *subquery, SqlParams *params, TupleDesc desc,
+step_write_checked(const StepDef *s, Oid owner, int64 run_id, const char *subquery, SqlParams *params, TupleDesc desc,
 				   Oid into, const char *into_qname, Oid quarantine, Oid unexpected, bool parallel_ok,
 				   int watermark_att, char **watermark, StepCounts *c, List **results,
 				   MemoryContext result_cxt)
@@ -330,11 +357,11 @@ step_write_checked(const StepDef *s, int64 run_id, const char *subquery, SqlPara
 		initStringInfo(&keys);
 		foreach(lc, s->unique_key)
 			appendStringInfo(&keys, "%s%s", keys.len ? ", " : "", quote_identifier(lfirst(lc)));
-		live = DATAOPS_INTERNAL_PREFIX "rn = 1";
+		live = DATAOPS_INTERNAL_PREFIX "rn OPERATOR(pg_catalog.=) 1";
 		appendStringInfo(&sql, "%s AS " DATAOPS_INTERNAL_PREFIX "live", live);
 		expect_sql_flags(s->expectations, desc, live, params, &sql);
 		appendStringInfo(&sql,
-						 "\n  FROM (\n  SELECT q.*, row_number() OVER (PARTITION BY %s ORDER BY\n%s\n) AS " DATAOPS_INTERNAL_PREFIX "rn\n"
+						 "\n  FROM (\n  SELECT q.*, pg_catalog.row_number() OVER (PARTITION BY %s ORDER BY\n%s\n) AS " DATAOPS_INTERNAL_PREFIX "rn\n"
 						 "  FROM (\n%s\n) q\n) s",
 						 keys.data, s->keep ? s->keep : keys.data, subquery);
 	}
@@ -348,7 +375,7 @@ step_write_checked(const StepDef *s, int64 run_id, const char *subquery, SqlPara
 	if (fenced)
 		appendStringInfoString(&sql, "\n  OFFSET 0\n) c");
 
-	sink = sink_create(s->expectations, desc, into, quarantine, unexpected, run_id);
+	sink = sink_create(s->expectations, desc, owner, into, quarantine, unexpected, run_id);
 	if (watermark_att >= 0)
 		sink_track_max(sink, watermark_att);
 	run_into_sink(sql.data, params, sink,
@@ -369,16 +396,17 @@ step_write_checked(const StepDef *s, int64 run_id, const char *subquery, SqlPara
 }
 
 static void
-execute_query_step(const StepDef *s, int64 run_id, StepCounts *c, List **results,
+execute_query_step(const StepDef *s, Oid owner, int64 run_id, StepCounts *c, List **results,
 				   MemoryContext result_cxt)
 {
 	const char *qname = dataops_qualified_name(s->target_schema, s->target_table);
 	TupleDesc	desc = step_describe(s);
+	Oid			target;
 	Oid			quarantine;
 	Oid			unexpected;
 
-	ensure_tables(s, s->query, desc, run_id, &c->target_recreated);
-	step_side_tables(s, desc, run_id, &quarantine, &unexpected);
+	target = ensure_tables(s, owner, s->query, desc, run_id, &c->target_recreated);
+	step_side_tables(s, owner, desc, run_id, &quarantine, &unexpected);
 	dataops_exec_sql(psprintf("TRUNCATE %s", qname));
 
 	if (s->expectations == NIL && s->unique_key == NIL)
@@ -391,28 +419,28 @@ execute_query_step(const StepDef *s, int64 run_id, StepCounts *c, List **results
 		*results = NIL;
 		return;
 	}
-	step_write_checked(s, run_id, s->query, palloc0(sizeof(SqlParams)), desc,
-					   dataops_relation_oid(s->target_schema, s->target_table), qname,
+	step_write_checked(s, owner, run_id, s->query, palloc0(sizeof(SqlParams)), desc, target, qname,
 					   quarantine, unexpected, true, -1, NULL, c, results, result_cxt);
 }
 
 /* Expectations of a bronze step that reads files: checked on the rows this run loaded. */
 static void
-check_bronze_rows(const StepDef *s, int64 run_id, List **results, MemoryContext result_cxt)
+check_bronze_rows(const StepDef *s, Oid owner, Oid target, int64 run_id, List **results, MemoryContext result_cxt)
 {
 	const char *qname = dataops_qualified_name(s->target_schema, s->target_table);
 	Relation	rel;
 	TupleDesc	desc;
 	char	   *unexpected_table = NULL;
 
-	rel = relation_open(dataops_relation_oid(s->target_schema, s->target_table), AccessShareLock);
+	rel = relation_open(target, AccessShareLock);
 	desc = CreateTupleDescCopy(RelationGetDescr(rel));
 	relation_close(rel, AccessShareLock);
 
 	if (expect_any_complete(s->expectations))
-		unexpected_table = step_ensure_unexpected_table(s->target_schema, s->target_table,
-														psprintf("SELECT * FROM %s", qname), desc, run_id);
-	*results = expect_check_rows(s->expectations, psprintf("%s s WHERE s._run_id = $1", qname), desc,
+		(void) ensure_unexpected(s->target_schema, s->target_table, psprintf("SELECT * FROM %s", qname), desc,
+								 run_id, owner, PUBLISH_PIPELINE_OWNER, &unexpected_table);
+	*results = expect_check_rows(s->expectations,
+								 psprintf("%s s WHERE s._run_id OPERATOR(pg_catalog.=) $1", qname), desc,
 								 run_id, unexpected_table, result_cxt);
 }
 
@@ -421,11 +449,13 @@ step_execute(const StepDef *s, int64 run_id, bool full_refresh, StepCounts *c,
 			 List **results, List **lineage, MemoryContext result_cxt)
 {
 	MemoryContext caller = CurrentMemoryContext;
+	Oid			owner;
 
 	memset(c, 0, sizeof(StepCounts));
 	*results = NIL;
 	*lineage = NIL;
 
+	owner = publish_pipeline_owner(s->pipeline);
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	if (s->query == NULL)
@@ -433,10 +463,21 @@ step_execute(const StepDef *s, int64 run_id, bool full_refresh, StepCounts *c,
 		List	   *files = NIL;
 		ListCell   *lc;
 		MemoryContext spi;
+		Oid			target;
 
+		/*
+		 * The bronze table ingest.c loads: another role's table is refused
+		 * before COPY touches it, and a Citus table (COPY into its
+		 * coordinator shell loses the rows) before and after, in case ingest
+		 * created it in a distributed schema.
+		 */
+		(void) publish_relation(s->target_schema, s->target_table, "target", owner, PUBLISH_PIPELINE_OWNER,
+								RowExclusiveLock);
 		ingest_step(s, run_id, full_refresh, c, &files);
-		if (s->expectations != NIL && c->files_ingested > 0)
-			check_bronze_rows(s, run_id, results, result_cxt);
+		target = publish_relation(s->target_schema, s->target_table, "target", owner, PUBLISH_PIPELINE_OWNER,
+								  RowExclusiveLock);
+		if (s->expectations != NIL && c->files_ingested > 0 && OidIsValid(target))
+			check_bronze_rows(s, owner, target, run_id, results, result_cxt);
 		spi = MemoryContextSwitchTo(caller);
 		foreach(lc, files)
 		{
@@ -448,9 +489,9 @@ step_execute(const StepDef *s, int64 run_id, bool full_refresh, StepCounts *c,
 		MemoryContextSwitchTo(spi);
 	}
 	else if (strcmp(materialization_of(s), "table") != 0 || materialize_keep_versions(s, 0) > 0)
-		materialize_step(s, run_id, full_refresh, c, results, result_cxt);
+		materialize_step(s, owner, run_id, full_refresh, c, results, result_cxt);
 	else
-		execute_query_step(s, run_id, c, results, result_cxt);
+		execute_query_step(s, owner, run_id, c, results, result_cxt);
 	SPI_finish();
 
 	/* what the target is computed from, from the analyzed query */
