@@ -28,9 +28,12 @@
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "fmgr.h"
+#include "miscadmin.h"
 #include "nodes/makefuncs.h"
 #include "nodes/parsenodes.h"
+#include "parser/analyze.h"
 #include "parser/parse_coerce.h"
+#include "parser/parse_node.h"
 #include "parser/parse_oper.h"
 #include "parser/parser.h"
 #include "utils/array.h"
@@ -48,6 +51,8 @@
 #include "dataops.h"
 #include "expect.h"
 #include "regex.h"
+#include "suite.h"
+#include "trust.h"
 #include "typecheck.h"
 
 typedef enum Kind
@@ -683,20 +688,178 @@ key_columns(const ExpectationDef *e)
 	return json_string_list(json_get(e->args, "columns"), "args.columns");
 }
 
-/* OID of args.to of a relationships expectation; 42P01 naming it if absent. */
+/* How errors about the objects an expectation uses name it: expectation "x" [of suite "s"]. */
+static char *
+expectation_user(const ExpectationDef *e)
+{
+	if (e->suite)
+		return psprintf("expectation \"%s\" of suite \"%s\"", e->name, e->suite);
+	return psprintf("expectation \"%s\"", e->name);
+}
+
+/* What parent_callback checks: the role that reads args.field of args.to. */
+typedef struct ParentLookup
+{
+	const ExpectationDef *e;
+	Oid			role;
+} ParentLookup;
+
+/*
+ * RangeVarGetRelidExtended's callback for args.to, run before the relation
+ * is locked (and again if its name was meanwhile given to another): the
+ * role reading it must be allowed to read args.field, so that a role
+ * cannot lock (and queue behind or block) a table it may not read.
+ */
+static void
+parent_callback(const RangeVar *rv, Oid relid, Oid oldrelid, void *arg)
+{
+	ParentLookup *p = arg;
+
+	if (!OidIsValid(relid))
+		return;
+	trust_require_select(relid, get_attnum(relid, json_value_text(json_get(p->e->args, "field"))),
+						 ACLMASK_ANY, p->role, expectation_user(p->e));
+}
+
+/*
+ * OID of args.to of a relationships expectation, locked (AccessShareLock)
+ * once `role` is known to be allowed to read args.field of it (42501
+ * otherwise, with no lock taken), 42P01 naming it if absent; or, when
+ * `lock` is false, only looked up and checked (no lock), InvalidOid if
+ * absent.
+ */
 static Oid
-parent_relation(const ExpectationDef *e)
+parent_relation(const ExpectationDef *e, Oid role, bool lock)
 {
 	char	   *to = json_value_text(json_get(e->args, "to"));
-	Oid			relid = RangeVarGetRelid(makeRangeVarFromNameList(stringToQualifiedNameList(to)),
-										 AccessShareLock, true);
+	RangeVar   *rv = makeRangeVarFromNameList(stringToQualifiedNameList(to));
+	ParentLookup p = {e, role};
+	Oid			relid;
 
+	if (lock)
+		relid = RangeVarGetRelidExtended(rv, AccessShareLock, RVR_MISSING_OK, parent_callback, &p);
+	else
+	{
+		relid = RangeVarGetRelid(rv, NoLock, true);
+		parent_callback(rv, relid, InvalidOid, &p);
+		return relid;
+	}
 	if (!OidIsValid(relid))
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_TABLE),
 				 errmsg("relation \"%s\" of expectation \"%s\" does not exist", to, e->name),
 				 errhint("args.to names the table whose args.field the column's values must exist in.")));
 	return relid;
+}
+
+/* Reports an error in the text analyzed by check_expression_trusted inside it (as SPI does). */
+static void
+analysis_error_callback(void *arg)
+{
+	int			pos = geterrposition();
+
+	if (pos > 0)
+	{
+		errposition(0);
+		internalerrposition(pos);
+		internalerrquery((const char *) arg);
+	}
+}
+
+/*
+ * The objects args.expression of e uses must be trusted by `role`: first
+ * on its raw parse tree (trust_require_raw_expr: no lock and no code of
+ * theirs runs before they are trusted), then, when the columns `desc` it
+ * is checked on are known, on the analyzed expression (every function,
+ * operator and relation it ends up using).
+ */
+static void
+check_expression_trusted(const ExpectationDef *e, TupleDesc desc, Oid role, const char *user)
+{
+	char	   *expr = json_value_text(json_get(e->args, "expression"));
+	List	   *parsed;
+	SelectStmt *sel;
+	StringInfoData sql;
+	int			i;
+	bool		first = true;
+	Query	   *q;
+	ErrorContextCallback errcb;
+
+	parsed = dag_raw_parse(expr, RAW_PARSE_PLPGSQL_EXPR);
+	sel = (SelectStmt *) ((RawStmt *) linitial(parsed))->stmt;
+	trust_require_raw_expr((Node *) sel->targetList, role, user);
+	if (desc == NULL)
+		return;
+
+	/* the expression over NULLs of the columns' types, as alias s */
+	initStringInfo(&sql);
+	appendStringInfo(&sql, "SELECT (\n%s\n) FROM (SELECT ", expr);
+	for (i = 0; i < desc->natts; i++)
+	{
+		Form_pg_attribute att = TupleDescAttr(desc, i);
+
+		if (att->attisdropped)
+			continue;
+		appendStringInfo(&sql, "%sCAST(NULL AS %s) AS %s", first ? "" : ", ",
+						 format_type_with_typemod(att->atttypid, att->atttypmod),
+						 quote_identifier(NameStr(att->attname)));
+		first = false;
+	}
+	appendStringInfoString(&sql, ") AS s");
+
+	errcb.callback = analysis_error_callback;
+	errcb.arg = sql.data;
+	errcb.previous = error_context_stack;
+	error_context_stack = &errcb;
+	parsed = raw_parser(sql.data, RAW_PARSE_DEFAULT);
+	q = parse_analyze_fixedparams(linitial(parsed), sql.data, NULL, 0, NULL);
+	error_context_stack = errcb.previous;
+	trust_require_expr((Node *) ((TargetEntry *) linitial(q->targetList))->expr, role, user);
+}
+
+/*
+ * The checks of expect_require_trusted and expect_check_types: with `desc`
+ * NULL (the columns are not known), without locking or analyzing anything.
+ */
+static void
+check_trusted(const ExpectationDef *e, TupleDesc desc, Oid role)
+{
+	char	   *user = expectation_user(e);
+
+	switch (kind_of(e))
+	{
+		case K_CASTABLE_TO:
+			typecheck_require_trusted_type(json_value_text(json_get(e->args, "type")), role, user);
+			break;
+		case K_RELATIONSHIPS:
+			if (desc == NULL)
+			{
+				Oid			relid = parent_relation(e, role, false);
+				AttrNumber	attnum;
+
+				if (!OidIsValid(relid))
+					break;		/* not yet created (by an upstream step?): each run checks */
+				attnum = get_attnum(relid, json_value_text(json_get(e->args, "field")));
+				trust_require_relation(relid, role, user);
+				if (attnum != InvalidAttrNumber)
+					trust_require_type(get_atttype(relid, attnum), role, user);
+			}
+			/* with desc: expect_check_types checks the relation once locked */
+			break;
+		case K_EXPRESSION:
+			if (e->suite)
+				suite_require_expression_owner(e, role);
+			check_expression_trusted(e, desc, role, user);
+			break;
+		default:
+			break;
+	}
+}
+
+void
+expect_require_trusted(const ExpectationDef *e, Oid role)
+{
+	check_trusted(e, NULL, role);
 }
 
 void
@@ -708,6 +871,7 @@ expect_check_types(const ExpectationDef *e, TupleDesc desc)
 
 	if (e->column_name)
 		att = require_column(e, desc, e->column_name);
+	check_trusted(e, desc, GetUserId());
 	switch (k)
 	{
 		case K_UNIQUE:
@@ -762,18 +926,24 @@ expect_check_types(const ExpectationDef *e, TupleDesc desc)
 			}
 		case K_RELATIONSHIPS:
 			{
-				Oid			relid = parent_relation(e);
+				Oid			relid = parent_relation(e, GetUserId(), true);
 				char	   *field = json_value_text(json_get(e->args, "field"));
 				AttrNumber	attnum = get_attnum(relid, field);
 				Oid			ftype;
+				int32		ftypmod;
+				Oid			fcoll;
 				Operator	op;
+				ParseState *pstate;
+				Expr	   *cmp;
 
+				trust_require_relation(relid, GetUserId(), expectation_user(e));
 				if (attnum == InvalidAttrNumber)
 					ereport(ERROR,
 							(errcode(ERRCODE_UNDEFINED_COLUMN),
 							 errmsg("column \"%s\" of relation \"%s\" named by expectation \"%s\" does not exist",
 									field, get_rel_name(relid), e->name)));
-				ftype = get_atttype(relid, attnum);
+				get_atttypetypmodcoll(relid, attnum, &ftype, &ftypmod, &fcoll);
+				trust_require_type(ftype, GetUserId(), expectation_user(e));
 				op = oper(NULL, list_make1(makeString("=")), att->atttypid, ftype, true, -1);
 				if (op == NULL)
 					ereport(ERROR,
@@ -783,6 +953,17 @@ expect_check_types(const ExpectationDef *e, TupleDesc desc)
 									format_type_be(ftype)),
 							 errhint("Cast the column in the step's query to the type of the parent key.")));
 				ReleaseSysCache(op);
+
+				/*
+				 * The comparison the check makes (col IN (SELECT field ...)),
+				 * with the casts it needs: their functions run as the reader.
+				 */
+				pstate = make_parsestate(NULL);
+				cmp = make_op(pstate, list_make1(makeString("=")),
+							  (Node *) makeNullConst(att->atttypid, att->atttypmod, att->attcollation),
+							  (Node *) makeNullConst(ftype, ftypmod, fcoll), pstate->p_last_srf, -1);
+				trust_require_expr((Node *) cmp, GetUserId(), expectation_user(e));
+				free_parsestate(pstate);
 				break;
 			}
 		default:
@@ -1009,7 +1190,7 @@ expect_sql_flags(List *exps, TupleDesc desc, const char *live, SqlParams *params
 				break;
 			case K_RELATIONSHIPS:
 				{
-					Oid			relid = parent_relation(e);
+					Oid			relid = parent_relation(e, GetUserId(), true);
 
 					appendStringInfo(sql, "(%s IS NOT NULL AND (%s IN (SELECT %s FROM %s)) IS NOT TRUE)", col, col,
 									 quote_identifier(json_value_text(json_get(e->args, "field"))),

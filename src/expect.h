@@ -55,10 +55,35 @@ extern bool expect_is_row_level(const ExpectationDef *e);
  * kinds name numeric columns and bounds and set values read as values of
  * the column's type (42804), relationships' parent exists (42P01) and its
  * field compares with the column (42883).  Errors name the expectation.
- * Called when an expectation is added (if the step's target exists) and
- * again when a run generates its SQL.
+ * Also raises 42501 unless the current role trusts every object the
+ * expectation evaluates (trust.h): castable_to's type; relationships'
+ * relation, which the current role must be allowed to read before it is
+ * locked, its field's type and the comparison's operator and casts; an
+ * expression's suite owner and, parsed over `desc`, every function,
+ * operator, type and relation it uses (checked on its raw parse tree
+ * before parse analysis locks or converts anything).  Called when an
+ * expectation is added (if the step's target exists), when a suite is
+ * attached, by dataops.validate and again each time a run generates its
+ * SQL, so that objects replaced since are checked again.
  */
 extern void expect_check_types(const ExpectationDef *e, TupleDesc desc);
+
+/*
+ * expect_require_trusted: raises 42501 (insufficient_privilege) unless
+ * `role` trusts the objects e evaluates (trust.h), as far as they are known
+ * without the columns of the rows checked and without locking anything:
+ * castable_to's type (its input function, a domain's CHECK constraints,
+ * recursively); relationships' relation (readable by `role`: 42501 naming
+ * it otherwise; a view, materialized view or foreign table owned by a
+ * trusted role; no untrusted row-level security) and its field's type; an
+ * expression's suite owner (suite_require_expression_owner) and the
+ * relations, types, functions and operators it names.  For the role that
+ * will check the rows (e.g. a pipeline's owner when a suite is attached);
+ * expect_check_types checks all of it, and more, for the current role each
+ * time the expectation is checked.  Objects that do not exist yet (a type,
+ * a relation an upstream step creates) are left to those checks.
+ */
+extern void expect_require_trusted(const ExpectationDef *e, Oid role);
 
 /*
  * expect_sql_flags: appends to `sql`, for each row-level expectation k of

@@ -13,6 +13,15 @@
  * expectations as its own from its next run.  Expectation names stay unique
  * within each step across its own expectations and all its suites'.
  * Every argument is checked before anything is written.
+ *
+ * A suite's expectations run with the privileges of the role that checks
+ * the rows, so every object they evaluate (castable_to's type and its
+ * domain constraints, relationships' relation, an expression's functions,
+ * operators and relations, and an expression itself, which its suite's
+ * owner wrote) must be trusted by that role (trust.h): checked when the
+ * suite is attached (for the pipeline's owner), when an expectation is
+ * added to an attached suite, by dataops.validate, and at each run
+ * (expect_check_types), since objects can change after attaching.
  */
 #include "postgres.h"
 
@@ -26,6 +35,27 @@
 #include "catalog.h"
 #include "expect.h"
 #include "suite.h"
+#include "trust.h"
+
+/*
+ * Raises 42602 (invalid_name) for a suite name holding a control character
+ * (a byte below 0x20, or 0x7F): such names would forge lines in logs,
+ * error messages and psql's output (the rule of api.c's names).
+ */
+static void
+check_suite_name(const char *name)
+{
+	const unsigned char *p;
+
+	for (p = (const unsigned char *) name; *p; p++)
+		if (*p < 0x20 || *p == 0x7F)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_NAME),
+					 errmsg("suite name must not contain control characters"),
+					 errdetail("Byte %d is the control character 0x%02X.",
+							   (int) (p - (const unsigned char *) name) + 1, *p),
+					 errhint("Use printable characters only; newlines and tabs are not allowed.")));
+}
 
 /* Raises 42704 for an unknown suite and 42501 unless the current role may change it. */
 static void
@@ -42,28 +72,45 @@ require_suite_owner(const char *suite, const char *action)
 				 errhint("Only the suite's owner, members of its owner role and superusers may %s it.", action)));
 }
 
+/* Raises 42501 when `role` does not trust `owner` of `suite` to write e, an expression. */
+static void
+require_expression_owner(const char *suite, const char *owner, const ExpectationDef *e, Oid role)
+{
+	Oid			owner_oid = get_role_oid(owner, true);
+
+	if (OidIsValid(owner_oid) && trust_role_trusts(role, owner_oid))
+		return;
+	ereport(ERROR,
+			(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+			 errmsg("suite \"%s\" has an expression expectation (\"%s\") that role \"%s\" may not run",
+					suite, e->name, GetUserNameFromId(role, false)),
+			 errdetail("An expression runs with the privileges of the role checking the rows, and the suite is owned by role \"%s\".",
+					   owner),
+			 errhint("Only the suite's owner, roles with its privileges, and any role when a superuser owns the suite may check its expression expectations.")));
+}
+
 void
 suite_require_trusted(const char *suite, List *exps, Oid role)
 {
 	char	   *owner = catalog_get_suite_owner(suite, false);
-	Oid			owner_oid = get_role_oid(owner, true);
 	ListCell   *lc;
 
-	if (OidIsValid(owner_oid) && has_privs_of_role(role, owner_oid))
-		return;
 	foreach(lc, exps)
 	{
 		ExpectationDef *e = lfirst(lc);
 
 		if (strcmp(e->kind, "expression") == 0)
-			ereport(ERROR,
-					(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-					 errmsg("suite \"%s\" has an expression expectation (\"%s\") that role \"%s\" may not run",
-							suite, e->name, GetUserNameFromId(role, false)),
-					 errdetail("An expression runs with the privileges of the role checking the rows, and the suite is owned by role \"%s\".",
-							   owner),
-					 errhint("Only roles with the privileges of the suite's owner may check its expression expectations.")));
+			require_expression_owner(suite, owner, e, role);
 	}
+	foreach(lc, exps)
+		expect_require_trusted(lfirst(lc), role);
+}
+
+void
+suite_require_expression_owner(const ExpectationDef *e, Oid role)
+{
+	if (e->suite != NULL)
+		require_expression_owner(e->suite, catalog_get_suite_owner(e->suite, false), e, role);
 }
 
 /* Checks that every step the suite is attached to can check e. */
@@ -95,6 +142,7 @@ dataops_create_suite(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("suite name must not be empty")));
+	check_suite_name(name);
 	if (catalog_get_suite_owner(name, true) != NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_DUPLICATE_OBJECT),

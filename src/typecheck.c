@@ -19,7 +19,8 @@
  *     in parallel mode, so those types cannot be checked in a parallel query.
  *
  * Any other error (out of memory, query canceled, an unknown type, ...) is
- * raised as usual.
+ * raised as usual.  A type the caller does not trust (trust.h) is refused
+ * before its input function runs.
  *
  * dataops.matches_strftime(value, format) is Great Expectations'
  * expect_column_values_to_match_strftime_format, which calls Python's
@@ -38,6 +39,7 @@
 #include "catalog/pg_type.h"
 #include "fmgr.h"
 #include "mb/pg_wchar.h"
+#include "miscadmin.h"
 #include "parser/parse_type.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
@@ -45,6 +47,7 @@
 #include "utils/resowner.h"
 #include "utils/syscache.h"
 
+#include "trust.h"
 #include "typecheck.h"
 
 #define FORMAT_EXAMPLE "Example: '{\"format\": \"%%Y-%%m-%%d\"}'."
@@ -232,7 +235,14 @@ input_cache(FunctionCallInfo fcinfo, text *type)
 	}
 
 	type_name = text_to_cstring(type);
-	/* an unknown type is a bad argument, not a bad value: it raises */
+
+	/*
+	 * An unknown type is a bad argument, not a bad value: it raises.  The
+	 * type must be trusted (its input function, its domain constraints, ...
+	 * run as the caller) before anything of it runs, typmod input included.
+	 */
+	typid = LookupTypeNameOid(NULL, typeStringToTypeName(type_name), false);
+	trust_require_type(typid, GetUserId(), "dataops.input_is_valid");
 	parseTypeString(type_name, &typid, &typmod, false);
 	if (get_typtype(typid) == TYPTYPE_PSEUDO)
 		ereport(ERROR,
@@ -258,9 +268,12 @@ input_cache(FunctionCallInfo fcinfo, text *type)
  * value with the type's typmod (so numeric(5,2) refuses 1234.5 and
  * varchar(3) refuses 'abcd', where an explicit cast would truncate).  False
  * when it raises a class 22 or 23 error; other errors are raised, and so is
- * an unknown type (42704) or a pseudo-type (22023).  The type is resolved
- * once per call site while the type argument stays the same.  STABLE (the
- * type name depends on search_path) STRICT.
+ * an unknown type (42704) or a pseudo-type (22023).  Raises 42501 when the
+ * caller does not trust the type (trust.h: its owner, input function,
+ * domain constraints' functions, ..., which would run as the caller), before
+ * any of its code runs.  The type is resolved once per call site while the
+ * type argument stays the same.  STABLE (the type name depends on
+ * search_path) STRICT.
  */
 PG_FUNCTION_INFO_V1(dataops_input_is_valid);
 Datum
@@ -300,6 +313,15 @@ typecheck_validate_type(const char *type_name, const char *expectation)
 				 errmsg("args.type of expectation \"%s\" is not a type: %s is a pseudo-type",
 						expectation, format_type_be(typid)),
 				 errhint("Example: '{\"type\": \"integer\"}' or '{\"type\": \"numeric(10,2)\"}'.")));
+}
+
+void
+typecheck_require_trusted_type(const char *type_name, Oid role, const char *user)
+{
+	Oid			typid = LookupTypeNameOid(NULL, typeStringToTypeName(type_name), true);
+
+	if (OidIsValid(typid))
+		trust_require_type(typid, role, user);
 }
 
 /* ------------------------------------------------------------------------

@@ -23,6 +23,18 @@
 extern void typecheck_validate_type(const char *type_name, const char *expectation);
 
 /*
+ * typecheck_require_trusted_type: raises 42501 (insufficient_privilege)
+ * unless `role` trusts the type `type_name` names (resolved as
+ * typecheck_validate_type does, with the current search_path) and all that
+ * reading a value of it as text runs (trust_require_type: its input
+ * function, a domain's CHECK constraints, ...), naming `user` (e.g.
+ * expectation "x") in the error.  Does nothing for a type that does not
+ * exist (the check that uses it reports that); 42601 for bad type syntax.
+ * Runs no code of the type (not even its typmod input function).
+ */
+extern void typecheck_require_trusted_type(const char *type_name, Oid role, const char *user);
+
+/*
  * typecheck_validate_format: checks that `format` (NUL-terminated) is a
  * strptime format dataops.matches_strftime can apply: not empty, at least
  * one conversion other than %%, and only the conversions a A b B h c C d e D

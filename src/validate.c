@@ -4,11 +4,15 @@
  *
  * The relation is read in the caller's transaction with the caller's
  * privileges, in the one statement expect_check_rows generates for a
- * step's rows.  The run (kind validation) and its results are written in
- * the same transaction: they commit with it.  A failed expectation does
- * not raise, as a Great Expectations checkpoint returns success = false:
- * the run is recorded failed when an expectation with action fail failed,
- * succeeded otherwise (warn and drop only record).
+ * step's rows; it is locked only once the caller is known to be allowed
+ * to read it (42501 otherwise).  The suite's objects must be trusted by the
+ * caller (suite_require_trusted now, expect_check_types when the statement
+ * is generated): a suite's owner cannot make the caller run its code.  The
+ * run (kind validation) and its results are written in the same
+ * transaction: they commit with it.  A failed expectation does not raise,
+ * as a Great Expectations checkpoint returns success = false: the run is
+ * recorded failed when an expectation with action fail failed, succeeded
+ * otherwise (warn and drop only record).
  */
 #include "postgres.h"
 
@@ -17,9 +21,12 @@
 #include "executor/spi.h"
 #include "fmgr.h"
 #include "miscadmin.h"
+#include "storage/lmgr.h"
+#include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
+#include "utils/syscache.h"
 
 #include "api.h"
 #include "catalog.h"
@@ -28,6 +35,33 @@
 #include "step.h"
 #include "suite.h"
 #include "validate.h"
+
+/*
+ * Raises 42501 unless the current role may read every column of relid
+ * (the check reads whole rows): table-level SELECT, or SELECT on each
+ * column.  Takes no lock.
+ */
+static void
+require_readable(Oid relid)
+{
+	bool		is_missing = false;
+	char	   *relname;
+
+	if (pg_class_aclcheck_ext(relid, GetUserId(), ACL_SELECT, &is_missing) == ACLCHECK_OK || is_missing)
+		return;					/* a missing relation is reported once locked */
+	if (pg_attribute_aclcheck_all(relid, GetUserId(), ACL_SELECT, ACLMASK_ALL) == ACLCHECK_OK)
+		return;
+	relname = get_rel_name(relid);
+	if (relname == NULL)
+		return;
+	ereport(ERROR,
+			(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+			 errmsg("permission denied to validate relation %s",
+					quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)), relname)),
+			 errdetail("Role \"%s\" may not read every column of it; the relation was not locked.",
+					   GetUserNameFromId(GetUserId(), false)),
+			 errhint("dataops.validate reads the relation with the caller's privileges: it needs SELECT on it.")));
+}
 
 PG_FUNCTION_INFO_V1(dataops_validate);
 Datum
@@ -56,7 +90,19 @@ dataops_validate(PG_FUNCTION_ARGS)
 	exps = catalog_get_suite_expectations(suite);
 	suite_require_trusted(suite, exps, GetUserId());
 
-	rel = relation_open(relid, AccessShareLock);
+	/*
+	 * The relation argument was looked up without a lock (regclass): the
+	 * caller must be allowed to read it before it is locked, or any role
+	 * could queue a lock on any table (and block others behind it).
+	 */
+	require_readable(relid);
+	LockRelationOid(relid, AccessShareLock);
+	if (!SearchSysCacheExists1(RELOID, ObjectIdGetDatum(relid)))
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_TABLE),
+				 errmsg("relation with OID %u does not exist", relid),
+				 errdetail("It was dropped while dataops.validate waited for it.")));
+	rel = relation_open(relid, NoLock);
 	if (rel->rd_rel->relkind != RELKIND_RELATION && rel->rd_rel->relkind != RELKIND_VIEW &&
 		rel->rd_rel->relkind != RELKIND_MATVIEW && rel->rd_rel->relkind != RELKIND_FOREIGN_TABLE &&
 		rel->rd_rel->relkind != RELKIND_PARTITIONED_TABLE)
