@@ -248,13 +248,15 @@ RESET ROLE;
 SELECT dataops.run('spub_p11') AS spub_r1 \gset
 UPDATE spub_src.items SET name = 'b2' WHERE id = 2;
 SELECT dataops.run('spub_p11') AS spub_r2 \gset
+-- (the catalog hides the victim's versions from the attacker: it guesses the name, <target>__v<run_id>)
+SELECT relation AS spub_v1 FROM dataops.table_versions WHERE pipeline = 'spub_p11' AND run_id = :spub_r1 \gset
 SET ROLE spub_attacker;
+SELECT count(*) AS attacker_sees_versions FROM dataops.table_versions WHERE pipeline = 'spub_p11';
 CREATE FUNCTION spub_att.swap(rel text) RETURNS void LANGUAGE plpgsql AS $$
 BEGIN
     EXECUTE format('DROP TABLE %s', rel);
     EXECUTE format('CREATE VIEW %s AS SELECT 1 AS id, spub_att.peek() AS name', rel);
 END $$;
-SELECT relation AS spub_v1 FROM dataops.table_versions WHERE pipeline = 'spub_p11' AND run_id = :spub_r1 \gset
 SELECT spub_att.swap(:'spub_v1');
 RESET ROLE;
 SET ROLE spub_victim;
