@@ -9,9 +9,11 @@
 
 /*
  * run_start: queues a run of `pipeline` and returns its id (see
- * dataops.start_run for the errors).
+ * dataops.start_run for the errors).  cancel_if_abandoned (dataops.run()):
+ * a run queued after the caller was canceled or ended while waiting for
+ * the scheduler's answer is canceled.
  */
-extern int64 run_start(const char *pipeline, bool full_refresh);
+extern int64 run_start(const char *pipeline, bool full_refresh, bool cancel_if_abandoned);
 
 /*
  * run_wait: waits for run `run_id` to reach a final status and returns it,
@@ -20,5 +22,13 @@ extern int64 run_start(const char *pipeline, bool full_refresh);
  * 42501 unless the caller may act on its pipeline.
  */
 extern char *run_wait(int64 run_id, int64 timeout_ms);
+
+/*
+ * run_check_queue_cap: raises 53400 (configuration_limit_exceeded) when the
+ * pipelines of role `owner` (a role name) already have
+ * dataops.max_queued_runs_per_owner queued runs.  Called by start_run and,
+ * authoritatively, by the scheduler as it queues a run.
+ */
+extern void run_check_queue_cap(const char *owner);
 
 #endif							/* DATAOPS_RUN_H */
