@@ -31,7 +31,7 @@ typedef struct RunRequest
 	int64		cancel_run_id;	/* not 0: a request to cancel that run (answered once it is final) */
 	char		pipeline[RUN_REQUEST_NAME_LEN];
 	bool		full_refresh;
-	bool		cancel_if_abandoned;	/* dataops.run(): cancel the queued run if its caller left */
+	bool		cancel_if_abandoned;	/* cancel the queued run if its requester left before the answer */
 	char		triggered_by[128];
 } RunRequest;
 
@@ -41,9 +41,10 @@ extern void launcher_init(void);
 /*
  * launcher_request_run: queues a run of `pipeline` through this database's
  * scheduler (starting one if needed) and returns its run id.  Waits for the
- * scheduler's answer, honouring query cancel.  With cancel_if_abandoned
- * (dataops.run()), a run the scheduler queues after its caller was
- * canceled or terminated while waiting for the answer is canceled at once.
+ * scheduler's answer, honouring query cancel.  With cancel_if_abandoned,
+ * a run the scheduler queues after its caller was canceled or terminated
+ * while waiting for the answer is canceled at once (start_run and run
+ * pass true: a start that fails leaves no run behind).
  * Raises 54000 for a pipeline name longer than RUN_REQUEST_NAME_LEN - 1
  * bytes, 53400 when no scheduler could be started within 30 seconds (no
  * background worker slot), and the scheduler's error (its SQLSTATE,

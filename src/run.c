@@ -89,7 +89,7 @@ run_check_queue_cap(const char *owner)
 }
 
 int64
-run_start(const char *pipeline, bool full_refresh, bool cancel_if_abandoned)
+run_start(const char *pipeline, bool full_refresh)
 {
 	const char *appname;
 	char	   *triggered_by;
@@ -119,7 +119,8 @@ run_start(const char *pipeline, bool full_refresh, bool cancel_if_abandoned)
 	appname = GetConfigOption("application_name", true, false);
 	triggered_by = psprintf("%s%s", GetUserNameFromId(GetUserId(), false),
 							(appname && strcmp(appname, "pg_cron") == 0) ? " (pg_cron)" : "");
-	return launcher_request_run(pipeline, full_refresh, triggered_by, cancel_if_abandoned);
+	/* a start that fails (canceled while the scheduler queues the run) leaves no run behind */
+	return launcher_request_run(pipeline, full_refresh, triggered_by, true);
 }
 
 char *
@@ -160,8 +161,10 @@ run_wait(int64 run_id, int64 timeout_ms)
  * owner, 55000 when it has no steps, 25001 when the calling transaction has
  * written data (the workers could not see it), 25006 on a hot standby,
  * 53400 when the pipeline's owner already has
- * dataops.max_queued_runs_per_owner runs queued.  The run is independent
- * of its caller: canceling or ending the caller does not cancel it.
+ * dataops.max_queued_runs_per_owner runs queued.  Once its id is returned
+ * the run is independent of its caller: canceling or ending the caller, or
+ * rolling back its transaction, does not cancel it.  A start_run that
+ * fails before (canceled while the scheduler queues the run) leaves no run.
  */
 PG_FUNCTION_INFO_V1(dataops_start_run);
 Datum
@@ -169,7 +172,7 @@ dataops_start_run(PG_FUNCTION_ARGS)
 {
 	api_require_arg(PG_ARGISNULL(0), "pipeline");
 	api_require_arg(PG_ARGISNULL(1), "full_refresh");
-	PG_RETURN_INT64(run_start(text_to_cstring(PG_GETARG_TEXT_PP(0)), PG_GETARG_BOOL(1), false));
+	PG_RETURN_INT64(run_start(text_to_cstring(PG_GETARG_TEXT_PP(0)), PG_GETARG_BOOL(1)));
 }
 
 /*
@@ -250,7 +253,7 @@ dataops_run(PG_FUNCTION_ARGS)
 	api_require_arg(PG_ARGISNULL(0), "pipeline");
 	api_require_arg(PG_ARGISNULL(1), "full_refresh");
 	name = text_to_cstring(PG_GETARG_TEXT_PP(0));
-	run_id = run_start(name, PG_GETARG_BOOL(1), true);
+	run_id = run_start(name, PG_GETARG_BOOL(1));
 
 	/* from here until the run is final, this backend's exit cancels it */
 	launcher_cancel_on_exit(run_id);

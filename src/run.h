@@ -9,11 +9,11 @@
 
 /*
  * run_start: queues a run of `pipeline` and returns its id (see
- * dataops.start_run for the errors).  cancel_if_abandoned (dataops.run()):
- * a run queued after the caller was canceled or ended while waiting for
- * the scheduler's answer is canceled.
+ * dataops.start_run for the errors).  When the caller is canceled or ends
+ * before the id is returned, a run the scheduler queued meanwhile is
+ * canceled: a start that fails leaves no run behind.
  */
-extern int64 run_start(const char *pipeline, bool full_refresh, bool cancel_if_abandoned);
+extern int64 run_start(const char *pipeline, bool full_refresh);
 
 /*
  * run_wait: waits for run `run_id` to reach a final status and returns it,
