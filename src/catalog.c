@@ -931,9 +931,36 @@ catalog_queued_runs(int limit, TimestampTz *next_not_before)
 	uint64		n;
 
 	arg_int8(&a, limit, false);
-	n = catalog_exec("SELECT run_id, pipeline, full_refresh FROM dataops.runs "
-					 "WHERE status = 'queued' AND kind = 'pipeline' "
-					 "AND (not_before IS NULL OR not_before <= clock_timestamp()) ORDER BY run_id LIMIT $1",
+
+	/*
+	 * Fair admission.  Only the oldest queued run of each pipeline that has
+	 * no running run is a candidate (one run per pipeline at a time, in
+	 * arrival order), so the
+	 * backlog of one pipeline cannot hide the others behind a fixed limit.
+	 * The candidates are then taken round-robin across the pipelines'
+	 * owners: an owner's k-th candidate, counting its runs already running,
+	 * comes after every owner's (k-1)-th, and among equals the oldest run
+	 * first.  A run whose pipeline (and so owner) is gone counts as its own
+	 * owner; admit_run fails it.
+	 */
+	n = catalog_exec("WITH c AS ("
+					 "  SELECT DISTINCT ON (r.pipeline) r.run_id, r.pipeline, r.full_refresh "
+					 "  FROM dataops.runs r "
+					 "  WHERE r.status OPERATOR(pg_catalog.=) 'queued' AND r.kind OPERATOR(pg_catalog.=) 'pipeline' "
+					 "  AND (r.not_before IS NULL OR r.not_before OPERATOR(pg_catalog.<=) pg_catalog.clock_timestamp()) "
+					 "  AND NOT EXISTS (SELECT 1 FROM dataops.runs x WHERE x.pipeline OPERATOR(pg_catalog.=) r.pipeline "
+					 "    AND x.status OPERATOR(pg_catalog.=) 'running' AND x.kind OPERATOR(pg_catalog.=) 'pipeline') "
+					 "  ORDER BY r.pipeline, r.run_id), "
+					 "o AS (SELECT c.*, CAST(p.owner AS pg_catalog.text) AS owner, "
+					 "  pg_catalog.row_number() OVER (PARTITION BY CAST(p.owner AS pg_catalog.text) ORDER BY c.run_id) AS nth "
+					 "  FROM c LEFT JOIN dataops.pipelines p ON p.name OPERATOR(pg_catalog.=) c.pipeline), "
+					 "b AS (SELECT CAST(p.owner AS pg_catalog.text) AS owner, pg_catalog.count(*) AS running "
+					 "  FROM dataops.runs r JOIN dataops.pipelines p ON p.name OPERATOR(pg_catalog.=) r.pipeline "
+					 "  WHERE r.status OPERATOR(pg_catalog.=) 'running' AND r.kind OPERATOR(pg_catalog.=) 'pipeline' "
+					 "  GROUP BY 1) "
+					 "SELECT o.run_id, o.pipeline, o.full_refresh FROM o LEFT JOIN b ON b.owner OPERATOR(pg_catalog.=) o.owner "
+					 "ORDER BY CASE WHEN o.owner IS NULL THEN 1 ELSE o.nth OPERATOR(pg_catalog.+) COALESCE(b.running, 0) END, "
+					 "o.run_id LIMIT $1",
 					 &a, true);
 	for (i = 0; i < n; i++)
 	{
@@ -948,8 +975,8 @@ catalog_queued_runs(int limit, TimestampTz *next_not_before)
 		MemoryContextSwitchTo(spi);
 	}
 	*next_not_before = 0;
-	if (catalog_exec("SELECT min(not_before) FROM dataops.runs WHERE status = 'queued' "
-					 "AND not_before > clock_timestamp()", NULL, true) == 1)
+	if (catalog_exec("SELECT pg_catalog.min(not_before) FROM dataops.runs WHERE status OPERATOR(pg_catalog.=) 'queued' "
+					 "AND not_before OPERATOR(pg_catalog.>) pg_catalog.clock_timestamp()", NULL, true) == 1)
 	{
 		bool		isnull;
 		Datum		d = get_datum(0, 1, &isnull);
@@ -1281,33 +1308,54 @@ catalog_cancel_run(int64 run_id)
 	return n > 0;
 }
 
+/*
+ * Runs one catalog read as the extension owner, as catalog_exec does
+ * (search_path pinned to "pg_catalog, pg_temp", values as parameters), but
+ * with the latest snapshot, even in a REPEATABLE READ transaction: the
+ * scheduler and the workers commit a run's progress while its caller waits.
+ * Returns SPI_processed; SPI must be connected.
+ *
+ * The caller's search_path must never reach a statement run with the
+ * owner's rights: an operator or function planted in a schema the caller
+ * puts first would run as the owner (usually a superuser).  With
+ * pg_catalog first and pg_temp (never searched for functions or operators)
+ * last, unqualified built-in names resolve to pg_catalog; the statements
+ * also qualify their operators.
+ */
+static uint64
+catalog_read_fresh(const char *sql, Args *a)
+{
+	Oid			save_user;
+	int			save_sec;
+	int			nestlevel;
+	int			rc;
+
+	PushActiveSnapshot(GetLatestSnapshot());
+	GetUserIdAndSecContext(&save_user, &save_sec);
+	SetUserIdAndSecContext(dataops_extension_owner(),
+						   save_sec | SECURITY_LOCAL_USERID_CHANGE | SECURITY_RESTRICTED_OPERATION);
+	nestlevel = NewGUCNestLevel();
+	(void) set_config_option("search_path", "pg_catalog, pg_temp", PGC_USERSET,
+							 PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
+	rc = SPI_execute_with_args(sql, a->n, a->types, a->values, a->nulls, true, 0);
+	if (rc != SPI_OK_SELECT)
+		elog(ERROR, "dataops catalog read failed: %s", SPI_result_code_string(rc));
+	AtEOXact_GUC(true, nestlevel);
+	SetUserIdAndSecContext(save_user, save_sec);
+	PopActiveSnapshot();
+	return SPI_processed;
+}
+
 RunInfo *
 catalog_get_run_info(int64 run_id)
 {
-	MemoryContext caller = CurrentMemoryContext;
-	Oid			types[1] = {INT8OID};
-	Datum		values[1];
+	MemoryContext caller = enter_spi();
+	Args		a = {0};
 	RunInfo    *ri = NULL;
-	Oid			save_user;
-	int			save_sec;
 
-	/*
-	 * A fresh snapshot, even in a REPEATABLE READ transaction: the scheduler
-	 * and the workers commit the run's progress while the caller waits.
-	 */
-	values[0] = Int64GetDatum(run_id);
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
-	PushActiveSnapshot(GetLatestSnapshot());
-	GetUserIdAndSecContext(&save_user, &save_sec);
-	SetUserIdAndSecContext(dataops_extension_owner(), save_sec | SECURITY_LOCAL_USERID_CHANGE);
-	if (SPI_execute_with_args("SELECT pipeline, status, error_message, error_detail, error_sqlstate, failed_step, kind "
-							  "FROM dataops.runs WHERE run_id = $1",
-							  1, types, values, NULL, true, 1) != SPI_OK_SELECT)
-		elog(ERROR, "could not read dataops.runs");
-	SetUserIdAndSecContext(save_user, save_sec);
-	PopActiveSnapshot();
-	if (SPI_processed == 1)
+	arg_int8(&a, run_id, false);
+	if (catalog_read_fresh("SELECT pipeline, status, error_message, error_detail, error_sqlstate, failed_step, kind "
+						   "FROM dataops.runs WHERE run_id OPERATOR(pg_catalog.=) $1", &a) == 1)
 	{
 		MemoryContext spi = MemoryContextSwitchTo(caller);
 
@@ -1691,4 +1739,61 @@ catalog_all_cron_jobs(void)
 	}
 	SPI_finish();
 	return jobs;
+
+/* ---------- orchestration: access checks and the queue cap (0.5.0) ---------- */
+
+/*
+ * catalog_get_run_access: what dataops.wait() and dataops.cancel() check
+ * before they read anything else of a run.  Returns false when there is no
+ * run `run_id`; else sets *kind (pipeline, validation) and *owner: the role
+ * name that may act on the run (the pipeline's owner; for a validation, the
+ * role that ran it), NULL when the pipeline no longer exists.  Read with
+ * the latest snapshot, search_path pinned, operators qualified.
+ */
+bool
+catalog_get_run_access(int64 run_id, char **kind, char **owner)
+{
+	MemoryContext caller = enter_spi();
+	Args		a = {0};
+	bool		found = false;
+
+	*kind = *owner = NULL;
+	arg_int8(&a, run_id, false);
+	if (catalog_read_fresh("SELECT r.kind, CASE WHEN r.kind OPERATOR(pg_catalog.=) 'pipeline' "
+						   "THEN CAST(p.owner AS pg_catalog.text) ELSE r.triggered_by END "
+						   "FROM dataops.runs r LEFT JOIN dataops.pipelines p "
+						   "ON r.kind OPERATOR(pg_catalog.=) 'pipeline' AND p.name OPERATOR(pg_catalog.=) r.pipeline "
+						   "WHERE r.run_id OPERATOR(pg_catalog.=) $1", &a) == 1)
+	{
+		MemoryContext spi = MemoryContextSwitchTo(caller);
+
+		*kind = get_text(0, 1);
+		*owner = get_text(0, 2);
+		found = true;
+		MemoryContextSwitchTo(spi);
+	}
+	SPI_finish();
+	return found;
+}
+
+/*
+ * catalog_owner_queued_runs: the number of queued runs of the pipelines
+ * owned by role `owner` (dataops.max_queued_runs_per_owner caps it).
+ */
+int64
+catalog_owner_queued_runs(const char *owner)
+{
+	Args		a = {0};
+	int64		n = 0;
+	bool		isnull;
+
+	enter_spi();
+	arg_text(&a, owner);
+	if (catalog_exec("SELECT pg_catalog.count(*) FROM dataops.runs r JOIN dataops.pipelines p "
+					 "ON p.name OPERATOR(pg_catalog.=) r.pipeline "
+					 "WHERE r.status OPERATOR(pg_catalog.=) 'queued' AND r.kind OPERATOR(pg_catalog.=) 'pipeline' "
+					 "AND CAST(p.owner AS pg_catalog.text) OPERATOR(pg_catalog.=) $1", &a, true) == 1)
+		n = DatumGetInt64(get_datum(0, 1, &isnull));
+	SPI_finish();
+	return n;
 }

@@ -169,7 +169,13 @@ extern void catalog_emit_event(int64 run_id, const char *pipeline, const char *s
 /* Queues a run (upstream_run_id 0: none); returns its id. */
 extern int64 catalog_insert_run(const char *pipeline, bool full_refresh, const char *triggered_by,
 								int64 upstream_run_id);
-/* Queued runs whose not_before has passed, oldest first (QueuedRun *); *next_not_before: the next later one, or 0. */
+/*
+ * Queued runs that may start now (not_before passed), at most `limit`, in
+ * admission order (QueuedRun *): the oldest queued run of each pipeline
+ * without a running run, round-robin across the pipelines' owners (an
+ * owner's running runs count as taken turns), oldest first among equals.
+ * *next_not_before: the next later not_before, or 0.
+ */
 extern List *catalog_queued_runs(int limit, TimestampTz *next_not_before);
 /* Marks a queued run running; false when it is no longer queued (canceled meanwhile). */
 extern bool catalog_set_run_running(int64 run_id, int pid);
@@ -201,8 +207,17 @@ extern List *catalog_cancel_requested_runs(void);
 extern void catalog_request_run_cancel(int64 run_id);
 /* dataops.cancel(): cancels a queued run, or flags a running one; false when it had finished. */
 extern bool catalog_cancel_run(int64 run_id);
-/* NULL when there is no such run. */
+/* NULL when there is no such run.  Latest snapshot, search_path pinned. */
 extern RunInfo *catalog_get_run_info(int64 run_id);
+/*
+ * For the access check of wait and cancel, before anything else is read:
+ * false when there is no such run; else *kind, and *owner: the role that
+ * may act on it (pipeline owner, or the role that ran a validation), NULL
+ * when its pipeline is gone.
+ */
+extern bool catalog_get_run_access(int64 run_id, char **kind, char **owner);
+/* Queued runs of the pipelines owned by role `owner`. */
+extern int64 catalog_owner_queued_runs(const char *owner);
 /* The first failed attempt of a run: its step and error. */
 extern void catalog_run_error_from_steps(int64 run_id, char **step, char **message, char **detail,
 										 char **sqlstate);

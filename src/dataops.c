@@ -40,6 +40,8 @@ bool		dataops_preloaded = false;
 int			dataops_max_parallel_runs = 4;
 int			dataops_max_parallel_steps = 4;
 char	   *dataops_history_retention = NULL;
+int			dataops_cancel_grace_ms = 2000;
+int			dataops_max_queued_runs_per_owner = 100;
 char	   *dataops_current_source_file = NULL;
 char	   *dataops_current_run_id = NULL;
 
@@ -136,6 +138,20 @@ _PG_init(void)
 							   "30 days",
 							   PGC_SIGHUP, 0,
 							   check_retention, NULL, NULL);
+	DefineCustomIntVariable("dataops.cancel_grace_period",
+							"Time a canceled or timed-out step may take to stop before its worker is terminated.",
+							"A step that ignores the cancel (for example by catching query_canceled) is stopped with SIGTERM after this time.",
+							&dataops_cancel_grace_ms,
+							2000, 0, 3600000,
+							PGC_SIGHUP, GUC_UNIT_MS,
+							NULL, NULL, NULL);
+	DefineCustomIntVariable("dataops.max_queued_runs_per_owner",
+							"Queued runs the pipelines of one owner role may have at once; more are refused.",
+							"Keeps one role from flooding the run queue of a database.",
+							&dataops_max_queued_runs_per_owner,
+							100, 1, 1000000,
+							PGC_SIGHUP, 0,
+							NULL, NULL, NULL);
 	MarkGUCPrefixReserved("dataops");
 	if (dataops_preloaded)
 		launcher_init();

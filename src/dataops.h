@@ -21,6 +21,22 @@ extern int	dataops_max_parallel_steps;
 extern char *dataops_history_retention;
 
 /*
+ * dataops.cancel_grace_period (PGC_SIGHUP, milliseconds, default 2 s): how
+ * long a canceled or timed-out step's worker may go on after it was asked
+ * to stop (SIGINT, or its own statement timeout) before the scheduler
+ * terminates it (SIGTERM), so a step that catches query_canceled cannot
+ * keep running.
+ */
+extern int	dataops_cancel_grace_ms;
+
+/*
+ * dataops.max_queued_runs_per_owner (PGC_SIGHUP, default 100): queued runs
+ * of the pipelines of one owner role beyond which dataops.start_run() and
+ * dataops.run() refuse with 53400, so one role cannot flood the queue.
+ */
+extern int	dataops_max_queued_runs_per_owner;
+
+/*
  * dataops_interval_ms: an interval's text ('30 seconds', '1 day') in
  * milliseconds (a month counts 30 days).  Raises 22007 for text that is not
  * an interval and 22023, naming `what`, for a negative one.

@@ -55,10 +55,13 @@ typedef struct RequestSlot
 {
 	RequestState state;
 	Oid			dboid;
-	Latch	   *requester;
+	Latch	   *requester;		/* NULL once the requester left (a pending cancel) */
 	RunRequest	req;
 	int64		run_id;
+	int			sqlerrcode;		/* the answer's error, when run_id is 0 */
 	char		error[256];
+	char		detail[256];
+	char		hint[256];
 } RequestSlot;
 
 typedef struct DataopsShared
@@ -71,6 +74,15 @@ typedef struct DataopsShared
 } DataopsShared;
 
 static DataopsShared *shared = NULL;
+
+static int	claim_request_slot(const char *pipeline, bool full_refresh, const char *triggered_by,
+							   int64 cancel_run_id, bool cancel_if_abandoned);
+
+/* This backend's request slot while it waits for an answer (-1: none), for its exit callback. */
+static int	my_request_slot = -1;
+/* The run this backend's exit cancels (dataops.run() waiting), 0: none. */
+static int64 cancel_run_on_exit = 0;
+static bool exit_callback_registered = false;
 static shmem_request_hook_type prev_shmem_request_hook = NULL;
 static shmem_startup_hook_type prev_shmem_startup_hook = NULL;
 
@@ -173,20 +185,108 @@ launcher_wake_scheduler(void)
 		SetLatch(latch);
 }
 
+/*
+ * The requester of `slot` leaves without its answer (canceled, terminated,
+ * or done waiting).  A pending cancel request stays pending: the scheduler
+ * still takes it.  A run queued for dataops.run() whose answer was not read
+ * becomes a cancel request of that run.  Anything else is freed, or freed
+ * by its answer.  No ERROR: called while an error is thrown and at exit.
+ */
 static void
 abandon_request(int slot)
 {
+	RequestSlot *r = &shared->reqs[slot];
+	Latch	   *wake = NULL;
+
 	SpinLockAcquire(&shared->mutex);
-	if (shared->reqs[slot].state == REQ_PENDING || shared->reqs[slot].state == REQ_ANSWERED)
-		shared->reqs[slot].state = REQ_FREE;
-	else if (shared->reqs[slot].state == REQ_TAKEN)
-		shared->reqs[slot].state = REQ_ABANDONED;
+	switch (r->state)
+	{
+		case REQ_PENDING:
+			if (r->req.cancel_run_id != 0)
+				r->requester = NULL;
+			else
+				r->state = REQ_FREE;
+			break;
+		case REQ_TAKEN:
+			r->state = REQ_ABANDONED;
+			break;
+		case REQ_ANSWERED:
+			if (r->req.cancel_run_id == 0 && r->req.cancel_if_abandoned && r->run_id != 0)
+			{
+				int64		run_id = r->run_id;
+
+				memset(&r->req, 0, sizeof(RunRequest));
+				r->req.slot = slot;
+				r->req.cancel_run_id = run_id;
+				r->requester = NULL;
+				r->run_id = 0;
+				r->state = REQ_PENDING;
+				wake = want_scheduler();
+			}
+			else
+				r->state = REQ_FREE;
+			break;
+		default:
+			break;
+	}
 	SpinLockRelease(&shared->mutex);
+	if (wake)
+		SetLatch(wake);
+}
+
+/* At exit: the request this backend waited on is abandoned, and the run dataops.run() waited on is canceled. */
+static void
+launcher_at_exit(int code, Datum arg)
+{
+	if (shared == NULL)
+		return;
+	if (my_request_slot >= 0)
+	{
+		abandon_request(my_request_slot);
+		my_request_slot = -1;
+	}
+	if (cancel_run_on_exit != 0)
+	{
+		int64		run_id = cancel_run_on_exit;
+		int			tries;
+
+		cancel_run_on_exit = 0;
+		/* no wait for the answer: the request outlives this backend */
+		for (tries = 0; tries < 100; tries++)
+		{
+			int			slot = claim_request_slot("", false, "", run_id, false);
+
+			if (slot >= 0)
+			{
+				abandon_request(slot);
+				break;
+			}
+			pg_usleep(10000L);
+		}
+	}
+}
+
+static void
+register_exit_callback(void)
+{
+	if (!exit_callback_registered)
+	{
+		before_shmem_exit(launcher_at_exit, (Datum) 0);
+		exit_callback_registered = true;
+	}
+}
+
+void
+launcher_cancel_on_exit(int64 run_id)
+{
+	register_exit_callback();
+	cancel_run_on_exit = run_id;
 }
 
 /* Fills a free request slot and wakes whoever must answer it; -1 when all are taken. */
 static int
-claim_request_slot(const char *pipeline, bool full_refresh, const char *triggered_by, int64 cancel_run_id)
+claim_request_slot(const char *pipeline, bool full_refresh, const char *triggered_by, int64 cancel_run_id,
+				   bool cancel_if_abandoned)
 {
 	int			i;
 	int			slot = -1;
@@ -207,6 +307,7 @@ claim_request_slot(const char *pipeline, bool full_refresh, const char *triggere
 			r->req.cancel_run_id = cancel_run_id;
 			strlcpy(r->req.pipeline, pipeline, RUN_REQUEST_NAME_LEN);
 			r->req.full_refresh = full_refresh;
+			r->req.cancel_if_abandoned = cancel_if_abandoned;
 			strlcpy(r->req.triggered_by, triggered_by, sizeof(r->req.triggered_by));
 		}
 	if (slot >= 0)
@@ -218,11 +319,15 @@ claim_request_slot(const char *pipeline, bool full_refresh, const char *triggere
 }
 
 int64
-launcher_request_run(const char *pipeline, bool full_refresh, const char *triggered_by)
+launcher_request_run(const char *pipeline, bool full_refresh, const char *triggered_by,
+					 bool cancel_if_abandoned)
 {
 	volatile int slot;
 	volatile int64 run_id = 0;
+	int			sqlerrcode = 0;
 	char		error[256] = "";
+	char		detail[256] = "";
+	char		hint[256] = "";
 	TimestampTz deadline = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), 30000);
 
 	if (strlen(pipeline) >= RUN_REQUEST_NAME_LEN)
@@ -235,7 +340,8 @@ launcher_request_run(const char *pipeline, bool full_refresh, const char *trigge
 		elog(ERROR, "dataops shared memory is not initialized");
 
 	/* a request slot */
-	while ((slot = claim_request_slot(pipeline, full_refresh, triggered_by, 0)) < 0)
+	register_exit_callback();
+	while ((slot = claim_request_slot(pipeline, full_refresh, triggered_by, 0, cancel_if_abandoned)) < 0)
 	{
 		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH, 10, PG_WAIT_EXTENSION);
 		ResetLatch(MyLatch);
@@ -243,6 +349,7 @@ launcher_request_run(const char *pipeline, bool full_refresh, const char *trigge
 	}
 
 	/* its answer */
+	my_request_slot = slot;
 	PG_TRY();
 	{
 		for (;;)
@@ -254,7 +361,10 @@ launcher_request_run(const char *pipeline, bool full_refresh, const char *trigge
 			if (shared->reqs[slot].state == REQ_ANSWERED)
 			{
 				run_id = shared->reqs[slot].run_id;
+				sqlerrcode = shared->reqs[slot].sqlerrcode;
 				strlcpy(error, shared->reqs[slot].error, sizeof(error));
+				strlcpy(detail, shared->reqs[slot].detail, sizeof(detail));
+				strlcpy(hint, shared->reqs[slot].hint, sizeof(hint));
 				shared->reqs[slot].state = REQ_FREE;
 				done = true;
 			}
@@ -278,15 +388,19 @@ launcher_request_run(const char *pipeline, bool full_refresh, const char *trigge
 	}
 	PG_CATCH();
 	{
+		my_request_slot = -1;
 		abandon_request(slot);
 		PG_RE_THROW();
 	}
 	PG_END_TRY();
+	my_request_slot = -1;
 
 	if (run_id == 0)
 		ereport(ERROR,
-				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("could not queue a run of pipeline \"%s\": %s", pipeline, error)));
+				(errcode(sqlerrcode ? sqlerrcode : ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("%s", error[0] ? error : "the scheduler could not queue the run"),
+				 detail[0] ? errdetail("%s", detail) : 0,
+				 hint[0] ? errhint("%s", hint) : 0));
 	return run_id;
 }
 
@@ -303,7 +417,7 @@ launcher_cancel_and_wait(int64 run_id, int wait_ms)
 		bool		done = false;
 
 		if (slot < 0)
-			slot = claim_request_slot("", false, "", run_id);
+			slot = claim_request_slot("", false, "", run_id, false);
 		else
 		{
 			SpinLockAcquire(&shared->mutex);
@@ -408,25 +522,44 @@ launcher_take_requests(void)
 	return result;
 }
 
-void
-launcher_answer_request(int slot, int64 run_id, const char *error)
+/* Stores an answer; false when the requester is gone (the slot is then freed). */
+static bool
+answer(int slot, int64 run_id, int sqlerrcode, const char *message, const char *detail, const char *hint)
 {
 	RequestSlot *r = &shared->reqs[slot];
 	Latch	   *requester = NULL;
+	bool		delivered = false;
 
 	SpinLockAcquire(&shared->mutex);
-	if (r->state == REQ_ABANDONED)
+	if (r->state == REQ_ABANDONED || (r->state == REQ_TAKEN && r->requester == NULL))
 		r->state = REQ_FREE;
 	else if (r->state == REQ_TAKEN)
 	{
 		r->run_id = run_id;
-		strlcpy(r->error, error ? error : "", sizeof(r->error));
+		r->sqlerrcode = sqlerrcode;
+		strlcpy(r->error, message ? message : "", sizeof(r->error));
+		strlcpy(r->detail, detail ? detail : "", sizeof(r->detail));
+		strlcpy(r->hint, hint ? hint : "", sizeof(r->hint));
 		r->state = REQ_ANSWERED;
 		requester = r->requester;
+		delivered = true;
 	}
 	SpinLockRelease(&shared->mutex);
 	if (requester)
 		SetLatch(requester);
+	return delivered;
+}
+
+bool
+launcher_answer_request(int slot, int64 run_id)
+{
+	return answer(slot, run_id, 0, NULL, NULL, NULL);
+}
+
+void
+launcher_answer_error(int slot, int sqlerrcode, const char *message, const char *detail, const char *hint)
+{
+	(void) answer(slot, 0, sqlerrcode, message, detail, hint);
 }
 
 /* ---------- the launcher ---------- */

@@ -31,6 +31,7 @@ typedef struct RunRequest
 	int64		cancel_run_id;	/* not 0: a request to cancel that run (answered once it is final) */
 	char		pipeline[RUN_REQUEST_NAME_LEN];
 	bool		full_refresh;
+	bool		cancel_if_abandoned;	/* cancel the queued run if its requester left before the answer */
 	char		triggered_by[128];
 } RunRequest;
 
@@ -40,20 +41,35 @@ extern void launcher_init(void);
 /*
  * launcher_request_run: queues a run of `pipeline` through this database's
  * scheduler (starting one if needed) and returns its run id.  Waits for the
- * scheduler's answer, honouring query cancel.  Raises 54000 for a pipeline
- * name longer than RUN_REQUEST_NAME_LEN - 1 bytes, 53400 when no scheduler
- * could be started within 30 seconds (no background worker slot), and the
- * scheduler's error when it could not queue the run.
+ * scheduler's answer, honouring query cancel.  With cancel_if_abandoned,
+ * a run the scheduler queues after its caller was canceled or terminated
+ * while waiting for the answer is canceled at once (start_run and run
+ * pass true: a start that fails leaves no run behind).
+ * Raises 54000 for a pipeline name longer than RUN_REQUEST_NAME_LEN - 1
+ * bytes, 53400 when no scheduler could be started within 30 seconds (no
+ * background worker slot), and the scheduler's error (its SQLSTATE,
+ * message, detail and hint) when it could not queue the run.
  */
-extern int64 launcher_request_run(const char *pipeline, bool full_refresh, const char *triggered_by);
+extern int64 launcher_request_run(const char *pipeline, bool full_refresh, const char *triggered_by,
+								  bool cancel_if_abandoned);
 
 /*
  * launcher_cancel_and_wait: asks this database's scheduler to cancel run
  * `run_id` and waits up to wait_ms milliseconds for the run to be final.
- * Uses only shared memory and latches (no catalog access, no ERROR), so it
- * is safe while an error is being thrown; interrupts must be held.
+ * The request stays in shared memory until the scheduler takes it, even
+ * when the wait ends first, so the cancel is never lost.  Uses only shared
+ * memory and latches (no catalog access, no ERROR), so it is safe while an
+ * error is being thrown; interrupts must be held.
  */
 extern void launcher_cancel_and_wait(int64 run_id, int wait_ms);
+
+/*
+ * launcher_cancel_on_exit: while run_id is not 0, this backend's exit (for
+ * example pg_terminate_backend, which no PG_CATCH sees) hands the
+ * scheduler a request to cancel that run; 0 clears it.  Registers a
+ * before_shmem_exit callback once per backend.
+ */
+extern void launcher_cancel_on_exit(int64 run_id);
 
 /* Wakes this database's scheduler, if one is running (e.g. after dataops.cancel()). */
 extern void launcher_wake_scheduler(void);
@@ -75,8 +91,16 @@ extern bool launcher_scheduler_detach_if_idle(void);
 /* Requests pending for this database, in arrival order (palloc'd list of RunRequest *). */
 extern List *launcher_take_requests(void);
 
-/* Answers a request: its run id, or an error message (run_id 0). */
-extern void launcher_answer_request(int slot, int64 run_id, const char *error);
+/*
+ * Answers a request with its run id.  Returns false when the requester is
+ * gone (canceled or terminated meanwhile): the scheduler then cancels the
+ * run if the request asked for it (cancel_if_abandoned).
+ */
+extern bool launcher_answer_request(int slot, int64 run_id);
+
+/* Answers a request with the error that kept the run from being queued. */
+extern void launcher_answer_error(int slot, int sqlerrcode, const char *message, const char *detail,
+								  const char *hint);
 
 /* Entry point of the launcher background worker. */
 extern PGDLLEXPORT void dataops_launcher_main(Datum arg);

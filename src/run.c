@@ -14,6 +14,7 @@
 #include "fmgr.h"
 #include "miscadmin.h"
 #include "storage/latch.h"
+#include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
 #include "utils/timestamp.h"
@@ -31,20 +32,60 @@ is_final(const char *status)
 	return strcmp(status, "queued") != 0 && strcmp(status, "running") != 0;
 }
 
-/* The run, after checking that the current user may act on its pipeline; 42704 if unknown. */
+static void
+no_such_run(int64 run_id)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_UNDEFINED_OBJECT),
+			 errmsg("run " INT64_FORMAT " does not exist", run_id),
+			 errhint("See SELECT run_id, pipeline, status FROM dataops.runs.")));
+}
+
+/*
+ * The run, once the current user is known to be allowed to `action` it:
+ * the access check reads only the run's kind and owner, and comes before
+ * anything else is read or done.  Allowed: the pipeline's owner, members of
+ * its owner role and superusers (for a validation: the role that ran it);
+ * only superusers for a run whose pipeline was dropped.  Raises 42704 for
+ * an unknown run and 42501 otherwise, naming neither the pipeline nor its
+ * owner.  Every catalog read runs with search_path pinned (catalog.c).
+ */
 static RunInfo *
 lookup_run(int64 run_id, const char *action)
 {
-	RunInfo    *ri = catalog_get_run_info(run_id);
+	char	   *kind;
+	char	   *owner;
+	Oid			owner_oid;
+	RunInfo    *ri;
 
-	if (ri == NULL)
+	if (!catalog_get_run_access(run_id, &kind, &owner))
+		no_such_run(run_id);
+	owner_oid = owner ? get_role_oid(owner, true) : InvalidOid;
+	if (!superuser() && !(OidIsValid(owner_oid) && has_privs_of_role(GetUserId(), owner_oid)))
 		ereport(ERROR,
-				(errcode(ERRCODE_UNDEFINED_OBJECT),
-				 errmsg("run " INT64_FORMAT " does not exist", run_id),
-				 errhint("See SELECT run_id, pipeline, status FROM dataops.runs.")));
-	if (strcmp(ri->kind, "pipeline") == 0)
-		(void) api_lookup_owned_pipeline(ri->pipeline, action);
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("permission denied to %s run " INT64_FORMAT, action, run_id),
+				 errdetail("Only the owner of the run's pipeline, members of its owner role and superusers may %s it.",
+						   action),
+				 errhint("Act only on the runs of your own pipelines.")));
+	ri = catalog_get_run_info(run_id);
+	if (ri == NULL)
+		no_such_run(run_id);
 	return ri;
+}
+
+void
+run_check_queue_cap(const char *owner)
+{
+	int64		queued = catalog_owner_queued_runs(owner);
+
+	if (queued >= dataops_max_queued_runs_per_owner)
+		ereport(ERROR,
+				(errcode(ERRCODE_CONFIGURATION_LIMIT_EXCEEDED),
+				 errmsg("too many queued runs for pipelines of role \"%s\"", owner),
+				 errdetail("Its pipelines have " INT64_FORMAT " runs queued; dataops.max_queued_runs_per_owner is %d.",
+						   queued, dataops_max_queued_runs_per_owner),
+				 errhint("Wait for queued runs to start, cancel some with dataops.cancel(), or raise dataops.max_queued_runs_per_owner.")));
 }
 
 int64
@@ -52,6 +93,7 @@ run_start(const char *pipeline, bool full_refresh)
 {
 	const char *appname;
 	char	   *triggered_by;
+	PipelineDef *p;
 
 	dataops_require_preload("run a pipeline");
 	if (RecoveryInProgress())
@@ -60,7 +102,7 @@ run_start(const char *pipeline, bool full_refresh)
 				 errmsg("cannot run a pipeline on a hot standby"),
 				 errdetail("A run writes its targets and history; the server is in recovery."),
 				 errhint("Run the pipeline on the primary.")));
-	(void) api_lookup_owned_pipeline(pipeline, "run");
+	p = api_lookup_owned_pipeline(pipeline, "run");
 	if (catalog_get_steps(pipeline, false) == NIL)
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
@@ -72,10 +114,13 @@ run_start(const char *pipeline, bool full_refresh)
 				 errmsg("cannot run a pipeline in a transaction that has written data"),
 				 errdetail("The run executes in background workers, which see only committed data."),
 				 errhint("Commit the transaction first, then start the run.")));
+	/* early, with a clear error; the scheduler checks again as it queues */
+	run_check_queue_cap(p->owner);
 	appname = GetConfigOption("application_name", true, false);
 	triggered_by = psprintf("%s%s", GetUserNameFromId(GetUserId(), false),
 							(appname && strcmp(appname, "pg_cron") == 0) ? " (pg_cron)" : "");
-	return launcher_request_run(pipeline, full_refresh, triggered_by);
+	/* a start that fails (canceled while the scheduler queues the run) leaves no run behind */
+	return launcher_request_run(pipeline, full_refresh, triggered_by, true);
 }
 
 char *
@@ -114,7 +159,12 @@ run_wait(int64 run_id, int64 timeout_ms)
  * bigint: queues a run and returns its id at once.  Raises 42704 for an
  * unknown pipeline, 42501 unless the caller has the privileges of its
  * owner, 55000 when it has no steps, 25001 when the calling transaction has
- * written data (the workers could not see it), 25006 on a hot standby.
+ * written data (the workers could not see it), 25006 on a hot standby,
+ * 53400 when the pipeline's owner already has
+ * dataops.max_queued_runs_per_owner runs queued.  Once its id is returned
+ * the run is independent of its caller: canceling or ending the caller, or
+ * rolling back its transaction, does not cancel it.  A start_run that
+ * fails before (canceled while the scheduler queues the run) leaves no run.
  */
 PG_FUNCTION_INFO_V1(dataops_start_run);
 Datum
@@ -131,7 +181,8 @@ dataops_start_run(PG_FUNCTION_ARGS)
  * timed_out), or its current status (queued, running) when the timeout
  * passes first.  Never raises for a failed run.  Raises 42704 for an
  * unknown run, 42501 unless the caller has the privileges of the
- * pipeline's owner, 22023 for a negative timeout.
+ * pipeline's owner (the refusal names neither the pipeline nor its owner),
+ * 22023 for a negative timeout.
  */
 PG_FUNCTION_INFO_V1(dataops_wait);
 Datum
@@ -150,8 +201,11 @@ dataops_wait(PG_FUNCTION_ARGS)
  * dataops.cancel(run_id bigint) → boolean: a queued run is canceled at
  * once; a running one is flagged, and its scheduler cancels its running
  * steps (recorded canceled) and records the rest canceled.  Returns false
- * when the run had already finished.  Raises 42704 for an unknown run and
- * 42501 unless the caller has the privileges of the pipeline's owner.
+ * when the run had already finished.  A step that does not stop within
+ * dataops.cancel_grace_period of the cancel (its query catches
+ * query_canceled) has its worker terminated.  Raises 42704 for an unknown
+ * run and 42501 unless the caller has the privileges of the pipeline's
+ * owner, before anything else is read or changed.
  */
 PG_FUNCTION_INFO_V1(dataops_cancel);
 Datum
@@ -178,8 +232,14 @@ dataops_cancel(PG_FUNCTION_ARGS)
  * dataops.run(pipeline text, full_refresh boolean DEFAULT false) → bigint:
  * start_run, then wait; returns the run id when the run succeeded.  Raises
  * the failed step's SQLSTATE with a message naming the run and the step;
- * 57014 for a canceled or timed-out run; and start_run's errors.  If the
- * caller is canceled while it waits, the run is canceled too.
+ * 57014 for a canceled or timed-out run; and start_run's errors.  The run
+ * belongs to its caller, as a dbt or Airflow CLI run does: when the caller
+ * is canceled (Ctrl-C, pg_cancel_backend, statement_timeout) the run is
+ * canceled and the caller waits a few seconds for it to stop; when the
+ * caller's backend ends (pg_terminate_backend, a lost connection noticed)
+ * its exit hands the scheduler a request to cancel the run.  Both go
+ * through shared memory, which the caller's aborting transaction does not
+ * roll back.
  */
 PG_FUNCTION_INFO_V1(dataops_run);
 Datum
@@ -195,23 +255,34 @@ dataops_run(PG_FUNCTION_ARGS)
 	name = text_to_cstring(PG_GETARG_TEXT_PP(0));
 	run_id = run_start(name, PG_GETARG_BOOL(1));
 
+	/* from here until the run is final, this backend's exit cancels it */
+	launcher_cancel_on_exit(run_id);
 	PG_TRY();
 	{
 		status = run_wait(run_id, -1);
 	}
 	PG_CATCH();
 	{
-		/* the caller gave up (Ctrl-C, statement_timeout): cancel the run, give it 10 s to stop */
+		/*
+		 * The caller gave up (Ctrl-C, statement_timeout): cancel the run and
+		 * give it the grace period its steps get, and a little more, to
+		 * stop.  The request stays with the scheduler if the wait ends
+		 * first.
+		 */
+		launcher_cancel_on_exit(0);
 		HOLD_INTERRUPTS();
-		launcher_cancel_and_wait(run_id, 10000);
+		launcher_cancel_and_wait(run_id, Min(dataops_cancel_grace_ms + 3000, 10000));
 		RESUME_INTERRUPTS();
 		PG_RE_THROW();
 	}
 	PG_END_TRY();
+	launcher_cancel_on_exit(0);
 
 	if (strcmp(status, "succeeded") == 0)
 		PG_RETURN_INT64(run_id);
 	ri = catalog_get_run_info(run_id);
+	if (ri == NULL)
+		no_such_run(run_id);
 	if (strcmp(status, "canceled") == 0 || strcmp(status, "timed_out") == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_QUERY_CANCELED),

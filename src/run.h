@@ -9,7 +9,9 @@
 
 /*
  * run_start: queues a run of `pipeline` and returns its id (see
- * dataops.start_run for the errors).
+ * dataops.start_run for the errors).  When the caller is canceled or ends
+ * before the id is returned, a run the scheduler queued meanwhile is
+ * canceled: a start that fails leaves no run behind.
  */
 extern int64 run_start(const char *pipeline, bool full_refresh);
 
@@ -20,5 +22,13 @@ extern int64 run_start(const char *pipeline, bool full_refresh);
  * 42501 unless the caller may act on its pipeline.
  */
 extern char *run_wait(int64 run_id, int64 timeout_ms);
+
+/*
+ * run_check_queue_cap: raises 53400 (configuration_limit_exceeded) when the
+ * pipelines of role `owner` (a role name) already have
+ * dataops.max_queued_runs_per_owner queued runs.  Called by start_run and,
+ * authoritatively, by the scheduler as it queues a run.
+ */
+extern void run_check_queue_cap(const char *owner);
 
 #endif							/* DATAOPS_RUN_H */

@@ -33,14 +33,13 @@
 #include "dag.h"
 #include "dataops.h"
 #include "launcher.h"
+#include "run.h"
 #include "scheduler.h"
 
 /* Seconds without work after which the scheduler exits. */
 #define IDLE_EXIT_MS		3000
 /* Longest sleep between two looks at the queue. */
 #define MAX_SLEEP_MS		1000
-/* Grace after a step's timeout before its worker is terminated. */
-#define TIMEOUT_GRACE_MS	10000
 /* Longest delay between two attempts. */
 #define MAX_RETRY_DELAY_MS	3600000
 /* Pruning interval. */
@@ -56,6 +55,19 @@ typedef enum StepState
 	ST_UPSTREAM_FAILED
 } StepState;
 
+/*
+ * Why a step's worker was terminated (SIGTERM): it was asked to stop (its
+ * own statement timeout, or SIGINT for a cancel) and had not stopped
+ * dataops.cancel_grace_period later, e.g. because its query catches
+ * query_canceled.
+ */
+typedef enum StepTermination
+{
+	TERM_NONE = 0,
+	TERM_TIMEOUT,				/* past options.timeout */
+	TERM_CANCEL					/* its run was canceled or timed out */
+} StepTermination;
+
 typedef struct SchedStep
 {
 	StepDef    *def;
@@ -68,7 +80,7 @@ typedef struct SchedStep
 	TimestampTz started;
 	TimestampTz not_before;		/* a retry waits until then */
 	BackgroundWorkerHandle *handle;
-	bool		terminated;		/* TerminateBackgroundWorker sent after its timeout */
+	StepTermination terminated; /* why TerminateBackgroundWorker was sent, if it was */
 	bool		cancel_sent;	/* SIGINT sent to its worker */
 } SchedStep;
 
@@ -84,6 +96,7 @@ typedef struct SchedRun
 	TimestampTz started;
 	int64		timeout_ms;
 	bool		canceling;
+	TimestampTz cancel_at;		/* when canceling began: its steps are terminated a grace period later */
 	bool		timed_out;
 } SchedRun;
 
@@ -91,6 +104,14 @@ static List *active_runs = NIL;
 static List *cancel_waiters = NIL;	/* RunRequest * answered when their run is final */
 static MemoryContext sched_cxt = NULL;	/* the active runs */
 static MemoryContext tick_cxt = NULL;	/* reset at every turn of the loop */
+
+/* Lowers *next to `at` (0: no time set yet). */
+static void
+wake_at(TimestampTz *next, TimestampTz at)
+{
+	if (*next == 0 || at < *next)
+		*next = at;
+}
 
 /* Commits, and comes back to the turn's memory context (a commit leaves TopMemoryContext current). */
 static void
@@ -306,6 +327,8 @@ cancel_run(SchedRun *r, const char *reason)
 {
 	int			i;
 
+	if (!r->canceling)
+		r->cancel_at = GetCurrentTimestamp();
 	r->canceling = true;
 	for (i = 0; i < r->nsteps; i++)
 	{
@@ -371,7 +394,7 @@ launch_step(SchedRun *r, SchedStep *st)
 	st->step_run_id = id;
 	st->state = ST_RUNNING;
 	st->started = GetCurrentTimestamp();
-	st->terminated = false;
+	st->terminated = TERM_NONE;
 	st->cancel_sent = false;
 	return true;
 }
@@ -387,13 +410,34 @@ step_stopped(SchedRun *r, SchedStep *st)
 	st->handle = NULL;
 	if (status == NULL || strcmp(status, "running") == 0)
 	{
-		/* the worker died without recording its outcome */
-		status = st->terminated ? "timed_out" : r->canceling ? "canceled" : "crashed";
-		catalog_finish_step_attempt(st->step_run_id, status, NULL,
-									st->terminated ? "the step ran past its timeout and its worker was terminated"
-									: r->canceling ? "the run was canceled"
-									: "the step's background worker exited without recording an outcome",
-									NULL, st->terminated || r->canceling ? "57014" : "XX000", false);
+		/* the worker died without recording its outcome: terminated, or crashed */
+		const char *message;
+
+		if (st->terminated == TERM_TIMEOUT)
+		{
+			status = "timed_out";
+			message = "the step ran past its timeout and did not stop; its worker was terminated";
+		}
+		else if (st->terminated == TERM_CANCEL)
+		{
+			status = r->timed_out ? "timed_out" : "canceled";
+			message = r->timed_out ? "the pipeline ran past its timeout and the step did not stop; its worker was terminated"
+				: "the run was canceled and the step did not stop; its worker was terminated";
+		}
+		else if (r->canceling)
+		{
+			status = "canceled";
+			message = "the run was canceled";
+		}
+		else
+		{
+			status = "crashed";
+			message = "the step's background worker exited without recording an outcome";
+		}
+		catalog_finish_step_attempt(st->step_run_id, status, NULL, message,
+									st->terminated != TERM_NONE ?
+									"It was asked to stop and was still running dataops.cancel_grace_period later." : NULL,
+									strcmp(status, "crashed") == 0 ? "XX000" : "57014", false);
 	}
 	if (strcmp(status, "canceled") == 0 && r->timed_out)
 	{
@@ -479,6 +523,58 @@ finish_run(SchedRun *r)
 
 /* ---------- one turn of the loop ---------- */
 
+/* A cancel request of dataops.run() whose caller gave up: cancel, and answer once the run is final. */
+static void
+take_cancel_request(RunRequest *req)
+{
+	bool		open;
+
+	dataops_begin_tx("dataops: canceling a run");
+	(void) catalog_cancel_run(req->cancel_run_id);
+	open = catalog_run_is_open(req->cancel_run_id);
+	commit_tx();
+	if (open)
+	{
+		MemoryContext old = MemoryContextSwitchTo(sched_cxt);
+		RunRequest *copy = palloc(sizeof(RunRequest));
+
+		memcpy(copy, req, sizeof(RunRequest));
+		cancel_waiters = lappend(cancel_waiters, copy);
+		MemoryContextSwitchTo(old);
+	}
+	else
+		(void) launcher_answer_request(req->slot, req->cancel_run_id);
+}
+
+/*
+ * A run request: queues the run (after the per-owner cap,
+ * dataops.max_queued_runs_per_owner, checked here where queuing is
+ * serialized) and answers with its id.  A run of dataops.run() whose
+ * caller left before the answer is canceled at once.
+ */
+static void
+take_run_request(RunRequest *req)
+{
+	PipelineDef *p;
+	int64		run_id;
+
+	dataops_begin_tx("dataops: queuing a run");
+	p = catalog_get_pipeline(req->pipeline, true);
+	if (p == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("pipeline \"%s\" does not exist", req->pipeline)));
+	run_check_queue_cap(p->owner);
+	run_id = catalog_insert_run(req->pipeline, req->full_refresh, req->triggered_by, 0);
+	commit_tx();
+	if (!launcher_answer_request(req->slot, run_id) && req->cancel_if_abandoned)
+	{
+		dataops_begin_tx("dataops: canceling an abandoned run");
+		(void) catalog_cancel_run(run_id);
+		commit_tx();
+	}
+}
+
 static void
 take_requests(void)
 {
@@ -488,41 +584,14 @@ take_requests(void)
 	foreach(lc, reqs)
 	{
 		RunRequest *req = lfirst(lc);
-		int64		run_id = 0;
 		MemoryContext cxt = CurrentMemoryContext;
 
-		if (req->cancel_run_id != 0)
-		{
-			/* a caller of dataops.run() gave up: cancel, answer once final */
-			bool		open;
-
-			dataops_begin_tx("dataops: canceling a run");
-			(void) catalog_cancel_run(req->cancel_run_id);
-			open = catalog_run_is_open(req->cancel_run_id);
-			commit_tx();
-			if (open)
-			{
-				MemoryContext old = MemoryContextSwitchTo(sched_cxt);
-				RunRequest *copy = palloc(sizeof(RunRequest));
-
-				memcpy(copy, req, sizeof(RunRequest));
-				cancel_waiters = lappend(cancel_waiters, copy);
-				MemoryContextSwitchTo(old);
-			}
-			else
-				launcher_answer_request(req->slot, req->cancel_run_id, NULL);
-			continue;
-		}
 		PG_TRY();
 		{
-			dataops_begin_tx("dataops: queuing a run");
-			if (catalog_get_pipeline(req->pipeline, true) == NULL)
-				ereport(ERROR,
-						(errcode(ERRCODE_UNDEFINED_OBJECT),
-						 errmsg("pipeline \"%s\" does not exist", req->pipeline)));
-			run_id = catalog_insert_run(req->pipeline, req->full_refresh, req->triggered_by, 0);
-			commit_tx();
-			launcher_answer_request(req->slot, run_id, NULL);
+			if (req->cancel_run_id != 0)
+				take_cancel_request(req);
+			else
+				take_run_request(req);
 		}
 		PG_CATCH();
 		{
@@ -533,7 +602,16 @@ take_requests(void)
 			FlushErrorState();
 			AbortCurrentTransaction();
 			MemoryContextSwitchTo(tick_cxt);
-			launcher_answer_request(req->slot, 0, edata->message);
+			if (req->cancel_run_id != 0)
+			{
+				/* not expected: log it; the requester stops waiting */
+				ereport(LOG,
+						(errmsg("dataops scheduler could not cancel run " INT64_FORMAT ": %s",
+								req->cancel_run_id, edata->message)));
+				(void) launcher_answer_request(req->slot, req->cancel_run_id);
+			}
+			else
+				launcher_answer_error(req->slot, edata->sqlerrcode, edata->message, edata->detail, edata->hint);
 		}
 		PG_END_TRY();
 	}
@@ -595,11 +673,37 @@ tick(TimestampTz *next)
 				continue;
 			if (GetBackgroundWorkerPid(st->handle, &pid) == BGWH_STOPPED)
 				step_stopped(r, st);
-			else if (st->timeout_ms > 0 && !st->terminated &&
-					 now >= TimestampTzPlusMilliseconds(st->started, st->timeout_ms + TIMEOUT_GRACE_MS))
+			else if (st->terminated == TERM_NONE)
 			{
-				TerminateBackgroundWorker(st->handle);
-				st->terminated = true;
+				/*
+				 * Escalation: a step asked to stop (its run canceled, or its
+				 * own statement timeout armed for options.timeout) that is
+				 * still running a grace period later is terminated; SIGTERM
+				 * cannot be caught by the step's query as query_canceled
+				 * can.
+				 */
+				TimestampTz cancel_deadline = r->canceling ?
+					TimestampTzPlusMilliseconds(r->cancel_at, dataops_cancel_grace_ms) : 0;
+				TimestampTz timeout_deadline = st->timeout_ms > 0 ?
+					TimestampTzPlusMilliseconds(st->started, st->timeout_ms + dataops_cancel_grace_ms) : 0;
+
+				if (cancel_deadline && now >= cancel_deadline)
+				{
+					TerminateBackgroundWorker(st->handle);
+					st->terminated = TERM_CANCEL;
+				}
+				else if (timeout_deadline && now >= timeout_deadline)
+				{
+					TerminateBackgroundWorker(st->handle);
+					st->terminated = TERM_TIMEOUT;
+				}
+				else
+				{
+					if (cancel_deadline)
+						wake_at(next, cancel_deadline);
+					if (timeout_deadline)
+						wake_at(next, timeout_deadline);
+				}
 			}
 		}
 	}
@@ -653,7 +757,7 @@ tick(TimestampTz *next)
 	}
 	commit_tx();
 	if (next_not_before)
-		*next = next_not_before;
+		wake_at(next, next_not_before);
 
 	/* callers of dataops.run() that gave up wait for their canceled run to be final */
 	foreach(lc, finished_ids)
@@ -666,7 +770,7 @@ tick(TimestampTz *next)
 
 			if (req->cancel_run_id == *(int64 *) lfirst(lc))
 			{
-				launcher_answer_request(req->slot, req->cancel_run_id, NULL);
+				(void) launcher_answer_request(req->slot, req->cancel_run_id);
 				cancel_waiters = foreach_delete_current(cancel_waiters, w);
 				pfree(req);
 			}
@@ -702,16 +806,15 @@ tick(TimestampTz *next)
 				continue;
 			if (st->not_before > now)
 			{
-				if (*next == 0 || st->not_before < *next)
-					*next = st->not_before;
+				wake_at(next, st->not_before);
 				continue;
 			}
 			if (running >= dataops_max_parallel_steps)
 				continue;
 			if (launch_step(r, st))
 				running++;
-			else if (*next == 0 || TimestampTzPlusMilliseconds(now, 200) < *next)
-				*next = TimestampTzPlusMilliseconds(now, 200);	/* no worker slot: try again soon */
+			else
+				wake_at(next, TimestampTzPlusMilliseconds(now, 200));	/* no worker slot: try again soon */
 		}
 	}
 	return *next;

@@ -3,9 +3,12 @@
  *
  * One scheduler per database (launcher.c starts it) owns every pipeline run
  * of the database from queued to final:
- *   queue    requests from dataops.start_run() become queued runs; queued
- *            runs start in arrival order, at most dataops.max_parallel_runs
- *            at once and one run per pipeline at a time
+ *   queue    requests from dataops.start_run() become queued runs (at most
+ *            dataops.max_queued_runs_per_owner per pipeline owner); at most
+ *            dataops.max_parallel_runs run at once and one run per pipeline
+ *            at a time, in arrival order; the oldest queued run of each
+ *            pipeline is admitted round-robin across the pipelines' owners,
+ *            so one pipeline's or one role's backlog delays no other role
  *   DAG      a step starts, in its own background worker (worker.c), when
  *            every step it depends on has succeeded, at most
  *            dataops.max_parallel_steps at once; when a step fails, the
@@ -18,6 +21,12 @@
  *            recorded timed_out
  *   cancel   dataops.cancel() flags the run; the scheduler cancels its
  *            running steps (SIGINT) and records the others canceled
+ *   escalate a step still running dataops.cancel_grace_period after its
+ *            cancel or its timeout (its query catches query_canceled) has
+ *            its worker terminated (SIGTERM) and is recorded canceled or
+ *            timed_out
+ *   callers  a dataops.run() whose caller was canceled or ended hands over
+ *            a request (shared memory) to cancel its run
  *   chaining when a run succeeds, a run of each pipeline that depends on it
  *            (dataops.add_dependency) is queued
  *   recovery at start, runs left running by a crash are failed, or queued
