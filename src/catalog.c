@@ -1739,6 +1739,7 @@ catalog_all_cron_jobs(void)
 	}
 	SPI_finish();
 	return jobs;
+}
 
 /* ---------- orchestration: access checks and the queue cap (0.5.0) ---------- */
 
