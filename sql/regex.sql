@@ -85,7 +85,7 @@ SELECT dataops._expect_regex('x', '(', 'i', 'my_exp');
 -- the expectation helper answers as regex_match with flags
 SELECT dataops._expect_regex('ÉCOLE', '^école$', 'i', 'my_exp') AS caseless,
        dataops._expect_regex('ÉCOLE', '^école$', '', 'my_exp') AS exact;
--- SQLSTATEs: 22023 bad flag, group or replacement; 2201B bad pattern; 54000 limit
+-- SQLSTATEs: 22023 bad flag, group or replacement; 2201B bad pattern; 54001 limit
 SELECT pg_temp.sqlstate_of($$SELECT dataops.regex_match('a', 'a', 'q')$$) AS bad_flag,
        pg_temp.sqlstate_of($$SELECT dataops.regex_extract('a', 'a', 1)$$) AS bad_group,
        pg_temp.sqlstate_of($$SELECT dataops.regex_replace('a', 'a', '${x}')$$) AS bad_replacement,

@@ -32,6 +32,7 @@
 #include "dag.h"
 #include "dataops.h"
 #include "expect.h"
+#include "ingest.h"
 #include "schedule.h"
 
 void
@@ -83,13 +84,34 @@ api_check_expectation_on_step(const StepDef *s, const ExpectationDef *e)
 	PG_END_TRY();
 }
 
-static void
-check_name(const char *what, const char *name)
+void
+api_check_name(const char *what, const char *name)
 {
+	const unsigned char *c;
+	bool		utf8 = GetDatabaseEncoding() == PG_UTF8;
+
 	if (name[0] == '\0')
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("%s must not be empty", what)));
+	for (c = (const unsigned char *) name; *c; c++)
+	{
+		/* C0 controls and DEL; in UTF-8 also the C1 controls U+0080..U+009F (0xC2 0x80..0x9F) */
+		if (*c < 0x20 || *c == 0x7F)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("%s must not contain control characters", what),
+					 errdetail("Byte %d of the name is the control character 0x%02X.",
+							   (int) (c - (const unsigned char *) name) + 1, (unsigned int) *c),
+					 errhint("Use printable characters: names appear in logs, notifications and error messages.")));
+		if (utf8 && c[0] == 0xC2 && c[1] >= 0x80 && c[1] <= 0x9F)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("%s must not contain control characters", what),
+					 errdetail("Byte %d of the name begins the control character U+%04X.",
+							   (int) (c - (const unsigned char *) name) + 1, (unsigned int) c[1]),
+					 errhint("Use printable characters: names appear in logs, notifications and error messages.")));
+	}
 }
 
 PG_FUNCTION_INFO_V1(dataops_create_pipeline);
@@ -101,7 +123,7 @@ dataops_create_pipeline(PG_FUNCTION_ARGS)
 
 	api_require_arg(PG_ARGISNULL(0), "pipeline name");
 	name = api_text_arg(fcinfo, 0);
-	check_name("pipeline name", name);
+	api_check_name("pipeline name", name);
 	if (catalog_get_pipeline(name, true) != NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_DUPLICATE_OBJECT),
@@ -404,7 +426,7 @@ dataops_add_step(PG_FUNCTION_ARGS)
 	s->options = PG_GETARG_JSONB_P(8);
 
 	p = api_lookup_owned_pipeline(s->pipeline, "change");
-	check_name("step name", s->name);
+	api_check_name("step name", s->name);
 	if (catalog_get_step(s->pipeline, s->name, true) != NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_DUPLICATE_OBJECT),
@@ -414,7 +436,7 @@ dataops_add_step(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("invalid layer \"%s\"", s->layer),
 				 errhint("Valid layers are bronze, silver and gold.")));
-	check_name("target", target);
+	api_check_name("target", target);
 	parse_target(target, s->layer, &s->target_schema, &s->target_table);
 	owner_step = catalog_target_owner_step(s->target_schema, s->target_table);
 	if (owner_step != NULL)
@@ -436,6 +458,8 @@ dataops_add_step(PG_FUNCTION_ARGS)
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("only bronze steps read files"),
 					 errhint("Give the %s step a query that reads the bronze table.", s->layer)));
+		/* the owner may read server files: checked on the role alone, no file is touched */
+		ingest_check_read_privilege(p->owner_oid, s->pipeline, s->name);
 		if (s->source[0] != '/')
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -527,6 +551,7 @@ api_expectation_args(FunctionCallInfo fcinfo, int first, ExpectationDef *e)
 	api_require_arg(PG_ARGISNULL(first + 4), "action");
 	api_require_arg(PG_ARGISNULL(first + 5), "mostly");
 	e->name = api_text_arg(fcinfo, first);
+	api_check_name("expectation name", e->name);
 	e->kind = api_text_arg(fcinfo, first + 1);
 	e->column_name = api_text_arg(fcinfo, first + 2);
 	e->args = PG_GETARG_JSONB_P(first + 3);

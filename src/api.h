@@ -21,9 +21,22 @@ extern PipelineDef *api_lookup_owned_pipeline(const char *name, const char *acti
  * api_expectation_args: fills *e from the arguments (name, kind,
  * column_name, args, action, mostly) starting at argument `first`, as
  * add_expectation and add_suite_expectation take them; raises 22004 for a
- * NULL where one is not allowed.  Validation is expect_validate's.
+ * NULL where one is not allowed, and checks the name (api_check_name: 22023
+ * for "" or a control character).  Other validation is expect_validate's.
  */
 extern void api_expectation_args(FunctionCallInfo fcinfo, int first, ExpectationDef *e);
+
+/*
+ * api_check_name: checks a name the user gives a dataops object (pipeline,
+ * step, target, expectation; suites should use it too).  Raises 22023
+ * (invalid_parameter_value) with errmsg "<what> must not be empty" for "",
+ * and "<what> must not contain control characters" for a byte below 0x20 or
+ * 0x7F (DEL), and in a UTF-8 database a C1 control character U+0080 to
+ * U+009F: names are printed in logs, notifications and messages, where such
+ * characters could forge lines or terminal escapes.  `what` names the
+ * argument in the message ("pipeline name").
+ */
+extern void api_check_name(const char *what, const char *name);
 
 /* Raises 22004 (null_value_not_allowed) naming `what` when the argument is NULL. */
 extern void api_require_arg(bool isnull, const char *what);

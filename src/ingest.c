@@ -2,19 +2,30 @@
  * ingest.c: bronze steps that read CSV files.
  *
  * Files are loaded with PostgreSQL's COPY (DoCopy, the same code as the SQL
- * command, with its privilege checks: the pipeline owner must be allowed to
- * read server files).  _source_file and _run_id are filled by column
- * defaults that read two internal GUCs set for the duration of each COPY,
- * so rows stream straight into the target with no second pass.
+ * command, with its privilege checks).  _source_file and _run_id are filled
+ * by column defaults that read two internal GUCs set for the duration of
+ * each COPY, so rows stream straight into the target with no second pass.
+ *
+ * Privileges come first: before anything touches the file system (listing
+ * the source's directories, stat, hashing, reading the header, COPY), the
+ * pipeline's owner and the current role must have the privileges of
+ * pg_read_server_files, as COPY FROM a file requires; otherwise the step
+ * fails with the same error whatever the source names, so a role without
+ * that privilege learns nothing about the server's files.  The source's
+ * wildcards are expanded by a walk of our own (not glob(3)): one directory
+ * level per pattern component, interruptible, and capped in directory
+ * entries read and paths matched.
  */
 #include "postgres.h"
 
-#include <glob.h>
+#include <fnmatch.h>
 #include <sys/stat.h>
 
+#include "access/htup_details.h"
 #include "access/relation.h"
 #include "access/table.h"
 #include "catalog/namespace.h"
+#include "catalog/pg_authid_d.h"
 #include "commands/copy.h"
 #include "common/cryptohash.h"
 #include "common/sha2.h"
@@ -24,8 +35,10 @@
 #include "nodes/makefuncs.h"
 #include "parser/parse_node.h"
 #include "storage/fd.h"
+#include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
+#include "utils/hsearch.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
 
@@ -33,6 +46,13 @@
 #include "ingest.h"
 
 #define HEADER_MAX (1024 * 1024)
+
+/* Caps on expanding a source's wildcards (one step, one run). */
+#define SOURCE_MAX_PATHS 10000		/* paths matched, at any level */
+#define SOURCE_MAX_ENTRIES 100000	/* directory entries read */
+
+/* Columns every bronze table has besides the file's. */
+static const char *const bookkeeping_columns[] = {"_source_file", "_ingested_at", "_run_id"};
 
 typedef struct CsvOptions
 {
@@ -102,6 +122,181 @@ ingest_normalize_name(const char *name)
 	return s.data;
 }
 
+void
+ingest_check_read_privilege(Oid owner, const char *pipeline, const char *step)
+{
+	if (OidIsValid(owner) &&
+		has_privs_of_role(owner, ROLE_PG_READ_SERVER_FILES) &&
+		has_privs_of_role(GetUserId(), ROLE_PG_READ_SERVER_FILES))
+		return;
+	ereport(ERROR,
+			(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+			 errmsg("permission denied to read server files for step \"%s\" of pipeline \"%s\"",
+					step, pipeline),
+			 errdetail("A step with a source reads files on the server as the pipeline's owner, which needs the privileges of the role pg_read_server_files."),
+			 errhint("Ask a superuser to GRANT pg_read_server_files to the pipeline's owner, or load the data with a step that has a query.")));
+}
+
+/* True when a pattern component has an unescaped *, ? or [ (as glob(3)). */
+static bool
+has_wildcard(const char *comp)
+{
+	const char *c;
+
+	for (c = comp; *c; c++)
+	{
+		if (*c == '\\' && c[1] != '\0')
+			c++;
+		else if (*c == '*' || *c == '?' || *c == '[')
+			return true;
+	}
+	return false;
+}
+
+/* A component without wildcards, backslash escapes removed. */
+static char *
+unescape_component(const char *comp)
+{
+	StringInfoData s;
+	const char *c;
+
+	initStringInfo(&s);
+	for (c = comp; *c; c++)
+	{
+		if (*c == '\\' && c[1] != '\0')
+			c++;
+		appendStringInfoChar(&s, *c);
+	}
+	return s.data;
+}
+
+static char *
+join_path(const char *dir, const char *name)
+{
+	return strcmp(dir, "/") == 0 ? psprintf("/%s", name) : psprintf("%s/%s", dir, name);
+}
+
+static int
+compare_paths(const ListCell *a, const ListCell *b)
+{
+	return strcmp((const char *) lfirst(a), (const char *) lfirst(b));
+}
+
+/* State of one source's expansion: for the caps and their errors. */
+typedef struct SourceWalk
+{
+	const StepDef *step;
+	int			entries;		/* directory entries read so far */
+} SourceWalk;
+
+static void
+too_many_paths(const SourceWalk *w)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+			 errmsg("source of step \"%s\" matches more than %d paths", w->step->name, SOURCE_MAX_PATHS),
+			 errhint("Narrow the source (fewer wildcards, a more specific directory), or split the files over several steps.")));
+}
+
+/*
+ * Appends to *out the entries of directory `dir` whose names match the
+ * pattern component `pat` (fnmatch with FNM_PERIOD: a leading dot must be
+ * matched explicitly; "." and ".." never match).  When more components
+ * follow (`last` false), entries that cannot be directories are left out.
+ * A directory that does not exist or is not one adds nothing; any other
+ * error raises.  Counts every entry read against SOURCE_MAX_ENTRIES.
+ */
+static void
+match_in_directory(SourceWalk *w, const char *dir, const char *pat, bool last, List **out)
+{
+	DIR		   *d = AllocateDir(dir);
+	struct dirent *de;
+
+	if (d == NULL)
+	{
+		if (errno == ENOENT || errno == ENOTDIR)
+			return;
+		ereport(ERROR,
+				(errcode_for_file_access(),
+				 errmsg("could not open directory \"%s\" of the source of step \"%s\": %m",
+						dir, w->step->name)));
+	}
+	while ((de = ReadDirExtended(d, dir, ERROR)) != NULL)
+	{
+		CHECK_FOR_INTERRUPTS();
+		if (++w->entries > SOURCE_MAX_ENTRIES)
+			ereport(ERROR,
+					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+					 errmsg("listing the source of step \"%s\" read more than %d directory entries",
+							w->step->name, SOURCE_MAX_ENTRIES),
+					 errhint("Narrow the source (fewer wildcards, a more specific directory), or split the files over several steps.")));
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
+		if (fnmatch(pat, de->d_name, FNM_PERIOD) != 0)
+			continue;
+		if (!last && de->d_type != DT_DIR && de->d_type != DT_LNK && de->d_type != DT_UNKNOWN)
+			continue;
+		*out = lappend(*out, join_path(dir, de->d_name));
+		if (list_length(*out) > SOURCE_MAX_PATHS)
+			too_many_paths(w);
+	}
+	FreeDir(d);
+}
+
+/*
+ * The paths the step's source names, sorted (byte order): the source itself
+ * when it has no wildcards, else its expansion as glob(3) would give it
+ * (*, ?, [...] and backslash escapes in each component; a leading dot
+ * matched explicitly), one directory level per component.  Directories are
+ * read only for components with wildcards; the walk never goes deeper than
+ * the pattern's components, so symbolic links cannot make it loop.  Paths
+ * are not checked to exist or be regular files here.  Raises 54000
+ * (program_limit_exceeded) past SOURCE_MAX_PATHS paths at any level or
+ * SOURCE_MAX_ENTRIES directory entries read.  The caller has checked
+ * privileges (ingest_check_read_privilege).
+ */
+static List *
+expand_source(const StepDef *s)
+{
+	SourceWalk	w = {s, 0};
+	List	   *paths = list_make1(pstrdup("/"));
+	char	   *copy = pstrdup(s->source);
+	char	   *comp;
+	char	   *next;
+	char	   *saveptr = NULL;
+
+	comp = strtok_r(copy, "/", &saveptr);
+	while (comp != NULL)
+	{
+		List	   *out = NIL;
+		ListCell   *lc;
+
+		next = strtok_r(NULL, "/", &saveptr);
+		if (!has_wildcard(comp))
+		{
+			char	   *name = unescape_component(comp);
+
+			foreach(lc, paths)
+				out = lappend(out, join_path(lfirst(lc), name));
+		}
+		else
+		{
+			foreach(lc, paths)
+			{
+				CHECK_FOR_INTERRUPTS();
+				match_in_directory(&w, lfirst(lc), comp, next == NULL, &out);
+				if (list_length(out) > SOURCE_MAX_PATHS)
+					too_many_paths(&w);
+			}
+		}
+		list_free_deep(paths);
+		paths = out;
+		comp = next;
+	}
+	list_sort(paths, compare_paths);
+	return paths;
+}
+
 /* Splits the first record of a file into fields, honouring quotes. */
 static List *
 read_first_record(const char *path, const CsvOptions *o)
@@ -128,6 +323,7 @@ read_first_record(const char *path, const CsvOptions *o)
 		start = 3;				/* UTF-8 byte-order mark */
 	for (i = start; i < n; i++)
 	{
+		CHECK_FOR_INTERRUPTS();
 		if (buf[i] == o->quote)
 			inq = !inq;
 		else if (!inq && (buf[i] == '\n' || buf[i] == '\r'))
@@ -154,6 +350,7 @@ read_first_record(const char *path, const CsvOptions *o)
 	{
 		char		c = converted[i];
 
+		CHECK_FOR_INTERRUPTS();
 		if (c == '\0' || (!inq && c == o->delimiter))
 		{
 			fields = lappend(fields, pstrdup(field.data));
@@ -177,7 +374,37 @@ read_first_record(const char *path, const CsvOptions *o)
 	return fields;
 }
 
-/* Column names for a file: the normalized header, or column_1..N. */
+/* An entry of the set of a file's column names (file_columns). */
+typedef struct HeaderName
+{
+	char		name[NAMEDATALEN];	/* hash key */
+	int			next_suffix;	/* the next suffix to try for a repeat of this name */
+} HeaderName;
+
+/* base_<suffix>, base clipped (at a character boundary) to fit NAMEDATALEN. */
+static char *
+suffixed_name(const char *base, int suffix)
+{
+	char		sfx[16];
+	int			len = strlen(base);
+	int			room;
+
+	snprintf(sfx, sizeof(sfx), "_%d", suffix);
+	room = NAMEDATALEN - 1 - strlen(sfx);
+	if (len > room)
+		len = pg_mbcliplen(base, len, room);
+	return psprintf("%.*s%s", len, base, sfx);
+}
+
+/*
+ * Column names for a file: the normalized header, or column_1..N.  Empty
+ * names become column_N; a repeated name gets the first free suffix _2,
+ * _3, ... (a hash set of the names taken, and per name the next suffix to
+ * try, keep this linear in the number of columns).  Raises 54011
+ * (too_many_columns) for more columns than a bronze table can hold, and
+ * 42701 (duplicate_column) for a name that is one of the bookkeeping
+ * columns (_source_file, _ingested_at, _run_id).
+ */
 static List *
 file_columns(const char *path, const CsvOptions *o)
 {
@@ -185,13 +412,34 @@ file_columns(const char *path, const CsvOptions *o)
 	List	   *names = NIL;
 	ListCell   *lc;
 	int			i = 0;
+	int			max_columns = MaxHeapAttributeNumber - lengthof(bookkeeping_columns);
+	HASHCTL		ctl;
+	HTAB	   *taken;
+
+	if (list_length(fields) > max_columns)
+		ereport(ERROR,
+				(errcode(ERRCODE_TOO_MANY_COLUMNS),
+				 errmsg("file \"%s\" has %d columns, more than a bronze table can hold",
+						path, list_length(fields)),
+				 errdetail("A bronze table holds at most %d columns of a file, besides _source_file, _ingested_at and _run_id.",
+						   max_columns),
+				 errhint("Split the file's columns over several files.")));
+
+	memset(&ctl, 0, sizeof(ctl));
+	ctl.keysize = NAMEDATALEN;
+	ctl.entrysize = sizeof(HeaderName);
+	ctl.hcxt = CurrentMemoryContext;
+	taken = hash_create("dataops header names", Max(list_length(fields), 16), &ctl,
+						HASH_ELEM | HASH_STRINGS | HASH_CONTEXT);
 
 	foreach(lc, fields)
 	{
 		char	   *name = lfirst(lc);
-		char	   *base;
-		int			suffix = 2;
+		HeaderName *entry;
+		bool		found;
+		int			b;
 
+		CHECK_FOR_INTERRUPTS();
 		i++;
 		if (!o->header)
 			name = psprintf("column_%d", i);
@@ -201,11 +449,38 @@ file_columns(const char *path, const CsvOptions *o)
 			name = psprintf("column_%d", i);
 		if (strlen(name) >= NAMEDATALEN)
 			name[pg_mbcliplen(name, strlen(name), NAMEDATALEN - 5)] = '\0';
-		base = name;
-		while (list_member(names, makeString(name)))
-			name = psprintf("%s_%d", base, suffix++);
+
+		entry = hash_search(taken, name, HASH_FIND, NULL);
+		if (entry != NULL)
+		{
+			/* a repeat: the first suffix not taken, from where the last repeat stopped */
+			int			suffix = entry->next_suffix;
+			char	   *candidate;
+
+			for (;;)
+			{
+				CHECK_FOR_INTERRUPTS();
+				candidate = suffixed_name(name, suffix);
+				if (hash_search(taken, candidate, HASH_FIND, NULL) == NULL)
+					break;
+				suffix++;
+			}
+			entry->next_suffix = suffix + 1;
+			name = candidate;
+		}
+		for (b = 0; b < lengthof(bookkeeping_columns); b++)
+			if (strcmp(name, bookkeeping_columns[b]) == 0)
+				ereport(ERROR,
+						(errcode(ERRCODE_DUPLICATE_COLUMN),
+						 errmsg("column %d of file \"%s\" is named \"%s\", a column dataops adds to every bronze table",
+								i, path, name),
+						 errdetail("_source_file, _ingested_at and _run_id record where and when each row was loaded."),
+						 errhint("Rename the column in the file's header, or set the step's option normalize_names to true (it drops leading underscores).")));
+		entry = hash_search(taken, name, HASH_ENTER, &found);
+		entry->next_suffix = 2;
 		names = lappend(names, makeString(name));
 	}
+	hash_destroy(taken);
 	return names;
 }
 
@@ -353,67 +628,58 @@ void
 ingest_step(const StepDef *s, int64 run_id, bool full_refresh, StepCounts *c, List **lineage)
 {
 	CsvOptions	o;
-	glob_t		g;
-	int			rc;
-	size_t		i;
+	List	   *paths;
+	ListCell   *lc;
 	char	   *target = psprintf("%s.%s", s->target_schema, s->target_table);
 	int			matched = 0;
 
-	read_options(s, &o);
-	memset(&g, 0, sizeof(g));
-	rc = glob(s->source, GLOB_ERR, NULL, &g);
-	if (rc != 0 && rc != GLOB_NOMATCH)
-	{
-		globfree(&g);
+	/* privileges before any access to the file system */
+	ingest_check_read_privilege(catalog_get_pipeline(s->pipeline, false)->owner_oid,
+								s->pipeline, s->name);
+	if (s->source == NULL || s->source[0] != '/')
 		ereport(ERROR,
-				(errcode_for_file_access(),
-				 errmsg("could not list files matching \"%s\": %m", s->source)));
-	}
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("source of step \"%s\" must be an absolute path", s->name)));
 
-	PG_TRY();
-	{
-		if (full_refresh)
-		{
-			if (OidIsValid(dataops_relation_oid(s->target_schema, s->target_table)))
-				dataops_exec_sql(psprintf("TRUNCATE %s", dataops_qualified_name(s->target_schema, s->target_table)));
-			catalog_forget_files(target);
-		}
-		for (i = 0; rc == 0 && i < g.gl_pathc; i++)
-		{
-			const char *path = g.gl_pathv[i];
-			struct stat st;
-			int64		size;
-			char	   *sha;
-			List	   *columns;
-			uint64		rows;
+	read_options(s, &o);
+	paths = expand_source(s);
 
-			CHECK_FOR_INTERRUPTS();
-			if (stat(path, &st) != 0 || !S_ISREG(st.st_mode))
-				continue;
-			matched++;
-			*lineage = lappend(*lineage, pstrdup(path));
-			sha = file_sha256(path, &size);
-			if (catalog_file_ingested(target, path, size, sha))
-			{
-				c->files_skipped++;
-				continue;
-			}
-			columns = file_columns(path, &o);
-			ensure_bronze_table(s, columns);
-			set_guc("dataops.source_file", path);
-			set_guc("dataops.run_id", psprintf(INT64_FORMAT, run_id));
-			rows = copy_file(s, path, columns, &o);
-			catalog_record_file(target, path, size, sha, (int64) rows, run_id);
-			c->files_ingested++;
-			c->rows_read += rows;
-			c->rows_written += rows;
-		}
-	}
-	PG_FINALLY();
+	if (full_refresh)
 	{
-		globfree(&g);
+		if (OidIsValid(dataops_relation_oid(s->target_schema, s->target_table)))
+			dataops_exec_sql(psprintf("TRUNCATE %s", dataops_qualified_name(s->target_schema, s->target_table)));
+		catalog_forget_files(target);
 	}
-	PG_END_TRY();
+	foreach(lc, paths)
+	{
+		const char *path = lfirst(lc);
+		struct stat st;
+		int64		size;
+		char	   *sha;
+		List	   *columns;
+		uint64		rows;
+
+		CHECK_FOR_INTERRUPTS();
+		if (stat(path, &st) != 0 || !S_ISREG(st.st_mode))
+			continue;
+		matched++;
+		*lineage = lappend(*lineage, pstrdup(path));
+		sha = file_sha256(path, &size);
+		if (catalog_file_ingested(target, path, size, sha))
+		{
+			c->files_skipped++;
+			continue;
+		}
+		columns = file_columns(path, &o);
+		ensure_bronze_table(s, columns);
+		set_guc("dataops.source_file", path);
+		set_guc("dataops.run_id", psprintf(INT64_FORMAT, run_id));
+		rows = copy_file(s, path, columns, &o);
+		catalog_record_file(target, path, size, sha, (int64) rows, run_id);
+		c->files_ingested++;
+		c->rows_read += rows;
+		c->rows_written += rows;
+	}
 
 	if (matched == 0)
 		ereport(ERROR,

@@ -8,9 +8,26 @@
  * (freed on eviction) or in a per-backend static (match context, JIT stack),
  * and nothing is malloc'd per match, so an ERROR raised mid-scan leaks
  * nothing.  Per-call memory (extracted text, replaced text) is palloc'd in
- * the caller's memory context.  The match and depth limits bound
- * catastrophic backtracking, so a bad pattern fails with an error instead of
- * hanging the backend; interrupts are honoured between rows.
+ * the caller's memory context.
+ *
+ * Bounded work.  PCRE2's match limit counts backtracking steps per start
+ * position: pcre2_match resets it at every position it tries (measured with
+ * 10.42, interpreter and JIT alike), so on its own it bounds one attempt,
+ * not a search over a long value ((?:a|a){18}[bc] on 2,000 a's takes 2.6 s
+ * JIT, 19 s interpreted, under a 1,000,000 limit).  So every pattern is
+ * compiled with a callout as its first item (after any start-of-pattern
+ * options such as (*UTF)): PCRE2 calls regex_callout once at each start
+ * position it tries, and the callout stops the search when a query cancel,
+ * statement_timeout or backend termination is pending, or when the search
+ * of one value has run for REGEX_TIME_LIMIT_MS.  Work per value is thus at
+ * most REGEX_MATCH_LIMIT steps per start position, stoppable between start
+ * positions, and capped in time; pcre2_substitute's global loop runs its
+ * matches through the same callout.  Hitting any limit raises 54001
+ * (statement_too_complex) naming the limit.  Patterns are compiled with
+ * PCRE2_NEVER_BACKSLASH_C (\C would match half a UTF-8 character, and read
+ * past the value with PCRE2_NO_UTF_CHECK) and, in a database that is not
+ * UTF-8, PCRE2_NEVER_UTF (a (*UTF) in the pattern would make PCRE2 read the
+ * value as UTF-8 unchecked).
  */
 #include "postgres.h"
 
@@ -19,6 +36,7 @@
 
 #include "fmgr.h"
 #include "mb/pg_wchar.h"
+#include "portability/instr_time.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
 #include "utils/memutils.h"
@@ -26,8 +44,31 @@
 #include "regex.h"
 
 #define REGEX_CACHE_SIZE 32
-#define REGEX_MATCH_LIMIT 10000000
+
+/*
+ * Backtracking steps per start position (pcre2_set_match_limit).  One
+ * attempt that uses all of it takes about 5 ms JIT-compiled, 40 ms
+ * interpreted.  Every test pattern needs far less (the largest, the
+ * expectation kinds over 10,000-row files, stay under 1,000 per position).
+ */
+#define REGEX_MATCH_LIMIT 1000000
+/*
+ * Nested backtracking depth (pcre2_set_depth_limit), interpreter only (the
+ * JIT ignores it and is bounded by its 1 MB stack instead).  Measured: a
+ * repeated group such as ^([a-c])+$ needs 2 per character, so 100,000
+ * accepts 50,000 characters, what the JIT stack accepts too; 10,000 would
+ * refuse values of 5,000 characters that the JIT matches.
+ */
 #define REGEX_DEPTH_LIMIT 100000
+/* Backtracking memory per match, interpreter only (pcre2_set_heap_limit, in kB). */
+#define REGEX_HEAP_LIMIT_KB (20 * 1024)
+/* Wall-clock time one value's search may take, all start positions and matches together. */
+#define REGEX_TIME_LIMIT_MS 10000
+/* The start-of-attempt callout's number, (?C255). */
+#define REGEX_CALLOUT "(?C255)"
+/* What regex_callout returns to stop a search (PCRE2's own codes are > -100). */
+#define REGEX_ABORT_INTERRUPT (-1001)
+#define REGEX_ABORT_TIME (-1002)
 
 /*
  * A cache slot.  A slot is in use only when `code` is set; regex_lookup fills
@@ -51,6 +92,13 @@ static int	last_hit = 0;
 static uint64 use_clock = 0;
 static pcre2_match_context *match_context = NULL;
 static pcre2_jit_stack *jit_stack = NULL;
+
+/* The search under way (one value): when it began, and start positions tried. */
+static struct
+{
+	instr_time	started;
+	uint64		attempts;
+} work;
 
 /*
  * Who is asking: the expectation name (not NUL-terminated, from a text
@@ -86,6 +134,42 @@ regex_free_entry(RegexEntry *e)
 	memset(e, 0, sizeof(*e));
 }
 
+/*
+ * Called by PCRE2 at each start position it tries (the REGEX_CALLOUT every
+ * pattern begins with) and at any callout of the user's pattern.  It may not
+ * raise an ERROR (that would longjmp through PCRE2's frames), so it returns
+ * a negative code that pcre2_match passes back: REGEX_ABORT_INTERRUPT when a
+ * cancel or termination is pending and may be processed now (the caller
+ * then runs CHECK_FOR_INTERRUPTS), REGEX_ABORT_TIME when the value's search
+ * has run for REGEX_TIME_LIMIT_MS (checked every 64 attempts: at most
+ * 64 * REGEX_MATCH_LIMIT steps late).  0 lets the search go on.
+ */
+static int
+regex_callout(pcre2_callout_block *block, void *data)
+{
+	work.attempts++;
+	if ((QueryCancelPending || ProcDiePending) && INTERRUPTS_CAN_BE_PROCESSED())
+		return REGEX_ABORT_INTERRUPT;
+	if ((work.attempts & 63) == 0)
+	{
+		instr_time	now;
+
+		INSTR_TIME_SET_CURRENT(now);
+		INSTR_TIME_SUBTRACT(now, work.started);
+		if (INSTR_TIME_GET_MILLISEC(now) > REGEX_TIME_LIMIT_MS)
+			return REGEX_ABORT_TIME;
+	}
+	return 0;
+}
+
+/* Starts the work accounting of one value's search. */
+static inline void
+regex_work_begin(void)
+{
+	INSTR_TIME_SET_CURRENT(work.started);
+	work.attempts = 0;
+}
+
 static void
 regex_init_context(void)
 {
@@ -96,6 +180,8 @@ regex_init_context(void)
 		ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory")));
 	pcre2_set_match_limit(match_context, REGEX_MATCH_LIMIT);
 	pcre2_set_depth_limit(match_context, REGEX_DEPTH_LIMIT);
+	pcre2_set_heap_limit(match_context, REGEX_HEAP_LIMIT_KB);
+	pcre2_set_callout(match_context, regex_callout, NULL);
 	jit_stack = pcre2_jit_stack_create(32 * 1024, 1024 * 1024, NULL);
 	/* Without a JIT stack of our own, JIT uses a 32 kB one on the C stack. */
 	if (jit_stack != NULL)
@@ -106,7 +192,67 @@ regex_init_context(void)
 static inline uint32
 regex_encoding_options(void)
 {
-	return GetDatabaseEncoding() == PG_UTF8 ? (PCRE2_UTF | PCRE2_NO_UTF_CHECK) : 0;
+	return GetDatabaseEncoding() == PG_UTF8 ? (PCRE2_UTF | PCRE2_NO_UTF_CHECK) : PCRE2_NEVER_UTF;
+}
+
+/*
+ * Length of the start-of-pattern items of pattern[0..patlen): (*UTF),
+ * (*LIMIT_MATCH=10), (*CRLF)...: "(*" NAME [= digits] ")" that PCRE2 reads
+ * only at the very start of a pattern, so the callout goes after them.
+ * Backtracking verbs ((*ACCEPT), (*FAIL), ...) are pattern items: the
+ * callout goes before them; (*MARK:x) and (*atomic:...) contain a colon
+ * and end the scan too.
+ */
+static int
+regex_start_items_len(const char *pattern, int patlen)
+{
+	static const char *const verbs[] = {"ACCEPT", "FAIL", "F", "COMMIT", "PRUNE", "SKIP", "THEN"};
+	int			pos = 0;
+
+	for (;;)
+	{
+		int			i = pos + 2;
+		int			name_end;
+		bool		verb = false;
+		int			v;
+
+		if (patlen - pos < 3 || pattern[pos] != '(' || pattern[pos + 1] != '*')
+			return pos;
+		while (i < patlen && ((pattern[i] >= 'A' && pattern[i] <= 'Z') ||
+							  (pattern[i] >= '0' && pattern[i] <= '9') || pattern[i] == '_'))
+			i++;
+		name_end = i;
+		if (name_end == pos + 2)
+			return pos;
+		if (i < patlen && pattern[i] == '=')
+		{
+			i++;
+			while (i < patlen && pattern[i] >= '0' && pattern[i] <= '9')
+				i++;
+		}
+		if (i >= patlen || pattern[i] != ')')
+			return pos;
+		for (v = 0; v < lengthof(verbs); v++)
+			if (name_end - pos - 2 == (int) strlen(verbs[v]) &&
+				memcmp(pattern + pos + 2, verbs[v], name_end - pos - 2) == 0)
+				verb = true;
+		if (verb)
+			return pos;
+		pos = i + 1;
+	}
+}
+
+/*
+ * In a multibyte database encoding other than UTF-8, PCRE2 works on bytes: a
+ * match may begin or end inside a character.  Raises 22021 (as
+ * pg_verifymbstr) rather than return such text.  UTF-8 matches always fall
+ * on character boundaries (PCRE2_UTF, and \C is refused).
+ */
+static void
+regex_verify_result(const char *s, int len)
+{
+	if (GetDatabaseEncoding() != PG_UTF8 && pg_database_encoding_max_length() > 1)
+		(void) pg_verifymbstr(s, len, false);
 }
 
 /* Options every match gets: the subject is database text, already verified. */
@@ -205,8 +351,23 @@ regex_lookup(const char *pattern, int patlen, uint32 flag_options, RegexCaller w
 
 	regex_init_context();
 
-	code = pcre2_compile((PCRE2_SPTR) pattern, patlen, options,
-						 &errorcode, &erroffset, NULL);
+	/* the pattern with the start-of-attempt callout after its start items */
+	{
+		int			head = regex_start_items_len(pattern, patlen);
+		int			calloutlen = strlen(REGEX_CALLOUT);
+		char	   *wrapped = palloc(patlen + calloutlen);
+
+		memcpy(wrapped, pattern, head);
+		memcpy(wrapped + head, REGEX_CALLOUT, calloutlen);
+		memcpy(wrapped + head + calloutlen, pattern + head, patlen - head);
+		code = pcre2_compile((PCRE2_SPTR) wrapped, patlen + calloutlen,
+							 options | PCRE2_NEVER_BACKSLASH_C,
+							 &errorcode, &erroffset, NULL);
+		pfree(wrapped);
+		/* offsets in the user's pattern */
+		if (code == NULL && erroffset > (PCRE2_SIZE) head)
+			erroffset = erroffset >= (PCRE2_SIZE) (head + calloutlen) ? erroffset - calloutlen : (PCRE2_SIZE) head;
+	}
 	if (code == NULL)
 	{
 		PCRE2_UCHAR msg[256];
@@ -273,49 +434,94 @@ regex_lookup(const char *pattern, int patlen, uint32 flag_options, RegexCaller w
 
 /*
  * Raises the error for a negative pcre2_match/pcre2_substitute result other
- * than "no match": 54000 for a resource limit, 2201B otherwise.
+ * than "no match": 54001 (statement_too_complex) for a resource limit, named
+ * in the message (match, depth, memory, stack or time limit), 2201B
+ * otherwise.
  */
 static void
 regex_match_error(int rc, const char *pattern, int patlen, int len, RegexCaller who)
 {
-	if (rc == PCRE2_ERROR_MATCHLIMIT || rc == PCRE2_ERROR_DEPTHLIMIT ||
-		rc == PCRE2_ERROR_JIT_STACKLIMIT || rc == PCRE2_ERROR_HEAPLIMIT)
-	{
-		if (who.name != NULL)
-			ereport(ERROR,
-					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-					 errmsg("regular expression match limit exceeded in expectation \"%.*s\"",
-							who.namelen, who.name),
-					 errdetail("The pattern \"%.*s\" backtracked too much on a value of %d bytes.",
-							   patlen, pattern, len),
-					 errhint("Rewrite the pattern to avoid nested quantifiers such as (a+)+.")));
-		else
-			ereport(ERROR,
-					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-					 errmsg("regular expression match limit exceeded"),
-					 errdetail("The pattern \"%.*s\" backtracked too much on a value of %d bytes.",
-							   patlen, pattern, len),
-					 errhint("Rewrite the pattern to avoid nested quantifiers such as (a+)+.")));
-	}
-	else
-	{
-		PCRE2_UCHAR msg[256];
+	const char *limit;
+	char	   *detail;
+	const char *hint = "Rewrite the pattern to avoid nested quantifiers such as (a+)+.";
 
-		pcre2_get_error_message(rc, msg, sizeof(msg));
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_REGULAR_EXPRESSION),
-				 errmsg("regular expression match failed: %s", (char *) msg)));
+	switch (rc)
+	{
+		case PCRE2_ERROR_MATCHLIMIT:
+			limit = "match";
+			detail = psprintf("The pattern \"%.*s\" backtracked too much on a value of %d bytes.",
+							  patlen, pattern, len);
+			break;
+		case PCRE2_ERROR_DEPTHLIMIT:
+			limit = "depth";
+			hint = "Repeat a character class rather than a group of alternatives, e.g. [a-z0-9]* rather than (?:[a-z]|[0-9])*.";
+			detail = psprintf("The pattern \"%.*s\" nested backtracking more than %d levels deep on a value of %d bytes.",
+							  patlen, pattern, REGEX_DEPTH_LIMIT, len);
+			break;
+		case PCRE2_ERROR_HEAPLIMIT:
+			limit = "memory";
+			hint = "Repeat a character class rather than a group of alternatives, e.g. [a-z0-9]* rather than (?:[a-z]|[0-9])*.";
+			detail = psprintf("The pattern \"%.*s\" needed more than %d kB of backtracking memory on a value of %d bytes.",
+							  patlen, pattern, REGEX_HEAP_LIMIT_KB, len);
+			break;
+		case PCRE2_ERROR_JIT_STACKLIMIT:
+			limit = "stack";
+			hint = "Repeat a character class rather than a group of alternatives, e.g. [a-z0-9]* rather than (?:[a-z]|[0-9])*.";
+			detail = psprintf("The pattern \"%.*s\" needed more than 1 MB of stack on a value of %d bytes.",
+							  patlen, pattern, len);
+			break;
+		case REGEX_ABORT_TIME:
+			limit = "time";
+			detail = psprintf("Searching the pattern \"%.*s\" in a value of %d bytes took more than %d ms (" UINT64_FORMAT " start positions tried).",
+							  patlen, pattern, len, REGEX_TIME_LIMIT_MS, work.attempts);
+			break;
+		default:
+			{
+				PCRE2_UCHAR msg[256];
+
+				pcre2_get_error_message(rc, msg, sizeof(msg));
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_REGULAR_EXPRESSION),
+						 errmsg("regular expression match failed: %s", (char *) msg)));
+				return;
+			}
 	}
+	if (who.name != NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_STATEMENT_TOO_COMPLEX),
+				 errmsg("regular expression %s limit exceeded in expectation \"%.*s\"",
+						limit, who.namelen, who.name),
+				 errdetail_internal("%s", detail),
+				 errhint("%s", hint)));
+	else
+		ereport(ERROR,
+				(errcode(ERRCODE_STATEMENT_TOO_COMPLEX),
+				 errmsg("regular expression %s limit exceeded", limit),
+				 errdetail_internal("%s", detail),
+				 errhint("%s", hint)));
 }
 
-/* Runs pcre2_match; returns its result (> 0 on a match, NOMATCH) or raises. */
+/*
+ * Runs pcre2_match from the start of the subject; returns its result (> 0 on
+ * a match, NOMATCH) or raises (regex_match_error).  A search the callout
+ * stopped for a pending interrupt is handed to CHECK_FOR_INTERRUPTS, and
+ * started again should that not raise (the time limit still runs from the
+ * first try).
+ */
 static int
 regex_exec(RegexEntry *e, const char *subject, int len, RegexCaller who)
 {
 	int			rc;
 
-	rc = pcre2_match(e->code, (PCRE2_SPTR) subject, len, 0, regex_match_options(),
-					 e->match_data, match_context);
+	regex_work_begin();
+	for (;;)
+	{
+		rc = pcre2_match(e->code, (PCRE2_SPTR) subject, len, 0, regex_match_options(),
+						 e->match_data, match_context);
+		if (rc != REGEX_ABORT_INTERRUPT)
+			break;
+		CHECK_FOR_INTERRUPTS();
+	}
 	if (rc < 0 && rc != PCRE2_ERROR_NOMATCH)
 		regex_match_error(rc, e->pattern, e->patlen, len, who);
 	return rc;
@@ -507,6 +713,7 @@ dataops_regex_extract(PG_FUNCTION_ARGS)
 	/* start > end is possible only with \K in a lookaround, refused since 10.38 */
 	if (start == PCRE2_UNSET || end == PCRE2_UNSET || start > end)
 		PG_RETURN_NULL();
+	regex_verify_result(subject + start, (int) (end - start));
 	PG_RETURN_TEXT_P(cstring_to_text_with_len(subject + start, (int) (end - start)));
 }
 
@@ -542,16 +749,28 @@ dataops_regex_replace(PG_FUNCTION_ARGS)
 	CHECK_FOR_INTERRUPTS();
 	e = regex_lookup(VARDATA_ANY(pattern), VARSIZE_ANY_EXHDR(pattern), 0, no_caller);
 
-	/* A first guess (room for the trailing zero PCRE2 writes), then the exact size. */
+	/*
+	 * A first guess (room for the trailing zero PCRE2 writes), then the exact
+	 * size; a search stopped for a pending interrupt is retried after
+	 * CHECK_FOR_INTERRUPTS.  The time limit covers all of it.
+	 */
 	bufsize = Min((Size) len * 2 + replen + 64, maxlen);
+	regex_work_begin();
 	for (attempt = 0;; attempt++)
 	{
+		CHECK_FOR_INTERRUPTS();
 		result = (text *) palloc(VARHDRSZ + bufsize);
 		outlen = bufsize;
 		rc = pcre2_substitute(e->code, (PCRE2_SPTR) subject, len, 0, options,
 							  e->match_data, match_context,
 							  (PCRE2_SPTR) rep, replen,
 							  (PCRE2_UCHAR *) VARDATA(result), &outlen);
+		if (rc == REGEX_ABORT_INTERRUPT)
+		{
+			pfree(result);
+			attempt--;
+			continue;
+		}
 		if (rc != PCRE2_ERROR_NOMEMORY || attempt > 0)
 			break;
 		/* outlen is now the size needed, trailing zero included */
@@ -597,5 +816,6 @@ dataops_regex_replace(PG_FUNCTION_ARGS)
 		}
 	}
 	SET_VARSIZE(result, VARHDRSZ + outlen);
+	regex_verify_result(VARDATA(result), (int) outlen);
 	PG_RETURN_TEXT_P(result);
 }
