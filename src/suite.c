@@ -37,25 +37,6 @@
 #include "suite.h"
 #include "trust.h"
 
-/*
- * Raises 42602 (invalid_name) for a suite name holding a control character
- * (a byte below 0x20, or 0x7F): such names would forge lines in logs,
- * error messages and psql's output (the rule of api.c's names).
- */
-static void
-check_suite_name(const char *name)
-{
-	const unsigned char *p;
-
-	for (p = (const unsigned char *) name; *p; p++)
-		if (*p < 0x20 || *p == 0x7F)
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_NAME),
-					 errmsg("suite name must not contain control characters"),
-					 errdetail("Byte %d is the control character 0x%02X.",
-							   (int) (p - (const unsigned char *) name) + 1, *p),
-					 errhint("Use printable characters only; newlines and tabs are not allowed.")));
-}
 
 /* Raises 42704 for an unknown suite and 42501 unless the current role may change it. */
 static void
@@ -142,7 +123,7 @@ dataops_create_suite(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("suite name must not be empty")));
-	check_suite_name(name);
+	api_check_name("suite name", name);
 	if (catalog_get_suite_owner(name, true) != NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_DUPLICATE_OBJECT),
