@@ -466,11 +466,13 @@ step_execute(const StepDef *s, int64 run_id, bool full_refresh, StepCounts *c,
 		Oid			target;
 
 		/*
-		 * The bronze table ingest.c loads: another role's table is refused
+		 * Nothing before the file privilege check (ingest_step checks it
+		 * again).  The bronze table ingest.c loads: another role's table is refused
 		 * before COPY touches it, and a Citus table (COPY into its
 		 * coordinator shell loses the rows) before and after, in case ingest
 		 * created it in a distributed schema.
 		 */
+		ingest_check_read_privilege(owner, s->pipeline, s->name);
 		(void) publish_relation(s->target_schema, s->target_table, "target", owner, PUBLISH_PIPELINE_OWNER,
 								RowExclusiveLock);
 		ingest_step(s, run_id, full_refresh, c, &files);
