@@ -333,16 +333,23 @@ read_first_record(const char *path, const CsvOptions *o)
 		ereport(ERROR,
 				(errcode(ERRCODE_BAD_COPY_FILE_FORMAT),
 				 errmsg("file \"%s\" is empty", path)));
-	/* convert the first record to the server encoding (validates it) */
+	/*
+	 * The first record alone, NUL-terminated (a NUL byte in it is invalid in
+	 * every encoding), converted to the server encoding and validated there:
+	 * pg_do_encoding_conversion returns its input unchanged, unvalidated, when
+	 * the encodings are the same or either is SQL_ASCII.
+	 */
+	if (memchr(buf + start, '\0', i - start) != NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_CHARACTER_NOT_IN_REPERTOIRE),
+				 errmsg("file \"%s\": the header contains a NUL byte", path),
+				 errhint("The file is not a text CSV file, or it is in an encoding such as UTF-16; save it as UTF-8 (or set options.encoding).")));
+	converted = pnstrdup(buf + start, i - start);
 	if (o->encoding)
-		converted = (char *) pg_do_encoding_conversion((unsigned char *) buf + start, i - start,
+		converted = (char *) pg_do_encoding_conversion((unsigned char *) converted, strlen(converted),
 													   pg_char_to_encoding(o->encoding),
 													   GetDatabaseEncoding());
-	else
-	{
-		converted = pnstrdup(buf + start, i - start);
-		(void) pg_verifymbstr(converted, i - start, false);
-	}
+	(void) pg_verifymbstr(converted, strlen(converted), false);
 
 	initStringInfo(&field);
 	inq = false;

@@ -10,13 +10,16 @@
 #include "postgres.h"
 
 #include "access/xact.h"
+#include "access/htup_details.h"
 #include "access/xlog.h"
+#include "catalog/pg_authid.h"
 #include "fmgr.h"
 #include "miscadmin.h"
 #include "storage/latch.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
+#include "utils/syscache.h"
 #include "utils/timestamp.h"
 #include "utils/wait_event.h"
 
@@ -88,6 +91,34 @@ run_check_queue_cap(const char *owner)
 				 errhint("Wait for queued runs to start, cancel some with dataops.cancel(), or raise dataops.max_queued_runs_per_owner.")));
 }
 
+/*
+ * A step's background worker connects as the pipeline's owner, which on
+ * PostgreSQL 15 needs LOGIN (BackgroundWorkerInitializeConnection refuses a
+ * NOLOGIN role, and the step would fail with no reason given).  Raises 55000
+ * with the fix as a hint.
+ */
+static void
+require_owner_can_log_in(const PipelineDef *p)
+{
+	HeapTuple	tup = SearchSysCache1(AUTHOID, ObjectIdGetDatum(p->owner_oid));
+	bool		can_login;
+
+	if (!HeapTupleIsValid(tup))
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("the owner \"%s\" of pipeline \"%s\" no longer exists", p->owner, p->name),
+				 errhint("A superuser can give the pipeline to a role with UPDATE dataops.pipelines, or drop it.")));
+	can_login = ((Form_pg_authid) GETSTRUCT(tup))->rolcanlogin;
+	ReleaseSysCache(tup);
+	if (!can_login)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("pipeline \"%s\" is owned by role \"%s\", which cannot log in", p->name, p->owner),
+				 errdetail("Each step runs in a background worker that connects as the pipeline's owner."),
+				 errhint("ALTER ROLE %s LOGIN (no password is needed), or define the pipeline as a role that can log in.",
+						 quote_identifier(p->owner))));
+}
+
 int64
 run_start(const char *pipeline, bool full_refresh)
 {
@@ -103,6 +134,7 @@ run_start(const char *pipeline, bool full_refresh)
 				 errdetail("A run writes its targets and history; the server is in recovery."),
 				 errhint("Run the pipeline on the primary.")));
 	p = api_lookup_owned_pipeline(pipeline, "run");
+	require_owner_can_log_in(p);
 	if (catalog_get_steps(pipeline, false) == NIL)
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
