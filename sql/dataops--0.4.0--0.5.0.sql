@@ -450,3 +450,19 @@ COMMENT ON FUNCTION dataops.validate(regclass, text) IS
 'Checks any table or view against a suite now (with the caller''s privileges: the caller must be allowed to read it, and must trust every object the suite evaluates), records the results under a validation run and returns them';
 COMMENT ON FUNCTION dataops.input_is_valid(text, text) IS
 'True when value would cast to the type (e.g. ''integer'', ''numeric(10,2)'', ''date'', ''uuid''); a bad value is false, never an error (as PostgreSQL 16''s pg_input_is_valid); refused for a type the caller does not trust (its input function or domain constraints would run as the caller)';
+
+-- ===================================================================== qualified names
+-- dataops.validate runs as its caller under the caller's search_path (an
+-- expression expectation is written for it), on which another role's schema
+-- may come before pg_catalog: its own query names its operator.
+CREATE OR REPLACE FUNCTION dataops.validate(relation regclass, suite text)
+RETURNS SETOF dataops.expectation_results
+LANGUAGE plpgsql AS $$
+DECLARE
+    rid bigint;
+BEGIN
+    rid := dataops._validate(relation, suite);
+    RETURN QUERY SELECT r.* FROM dataops.expectation_results r
+                  WHERE r.run_id OPERATOR(pg_catalog.=) rid ORDER BY r.checked_at, r.expectation;
+END
+$$;

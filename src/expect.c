@@ -19,12 +19,30 @@
  * All row-level expectations of a step become boolean columns of one query
  * and all counts and aggregates come from one aggregate over it (step.c
  * runs it), so ten expectations cost one pass over the rows.
+ *
+ * Names in the generated SQL.  A step's SQL runs as the pipeline's owner
+ * under the search_path captured by add_step, dataops.validate's as its
+ * caller under the caller's: either may put a schema another role can
+ * write before pg_catalog.  So the SQL generated here looks nothing up on
+ * the search_path: functions and aggregates are written pg_catalog.f() (or
+ * dataops.f()), types pg_catalog.t (format_type_extended with
+ * FORMAT_TYPE_FORCE_QUALIFY; the grammar maps integer, numeric, interval,
+ * timestamp with time zone ... to pg_catalog itself), and every operator
+ * OPERATOR(schema.op): pg_catalog's for dataops' own values (counts,
+ * bounds of numeric aggregates, lengths, ages), and for a column's values
+ * the operator of its type's default btree (else hash) operator class with
+ * its real schema (publish.h).  IN, NULLIF, IS DISTINCT FROM and CASE x
+ * WHEN, which look "=" up on the search_path, are not generated.  What the
+ * user wrote (a step's query, args.expression, args.type) keeps the
+ * search_path it was written for.
  */
 #include "postgres.h"
 
 #include "access/htup_details.h"
 #include "access/relation.h"
+#include "access/stratnum.h"
 #include "catalog/namespace.h"
+#include "catalog/pg_operator.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "fmgr.h"
@@ -46,10 +64,12 @@
 #include "utils/rel.h"
 #include "utils/syscache.h"
 #include "utils/regproc.h"
+#include "utils/typcache.h"
 
 #include "dag.h"
 #include "dataops.h"
 #include "expect.h"
+#include "publish.h"
 #include "regex.h"
 #include "suite.h"
 #include "trust.h"
@@ -615,6 +635,128 @@ expect_validate(ExpectationDef *e)
 	}
 }
 
+/* ---------- names in generated SQL (see the head comment) ---------- */
+
+/*
+ * The SQL name of type typid with typmod typmod (-1: none), schema-qualified
+ * unless it is one of the names the grammar maps to pg_catalog itself
+ * (integer, numeric(10,2), character varying(3), timestamp with time zone).
+ */
+static char *
+qualified_type(Oid typid, int32 typmod)
+{
+	return format_type_extended(typid, typmod, FORMAT_TYPE_TYPEMOD_GIVEN | FORMAT_TYPE_FORCE_QUALIFY);
+}
+
+/* Namespace of operator opr. */
+static Oid
+operator_namespace(Oid opr)
+{
+	HeapTuple	tup = SearchSysCache1(OPEROID, ObjectIdGetDatum(opr));
+	Oid			nsp;
+
+	if (!HeapTupleIsValid(tup))
+		elog(ERROR, "cache lookup failed for operator %u", opr);
+	nsp = ((Form_pg_operator) GETSTRUCT(tup))->oprnamespace;
+	ReleaseSysCache(tup);
+	return nsp;
+}
+
+/* "OPERATOR(schema.name)" for operator opr, the schema quoted. */
+static char *
+operator_sql(Oid opr)
+{
+	return psprintf("OPERATOR(%s.%s)", quote_identifier(get_namespace_name(operator_namespace(opr))),
+					get_opname(opr));
+}
+
+/*
+ * "OPERATOR(schema.op)" comparing two values of type typid (column names the
+ * column in errors): the member of the type's default btree operator class
+ * for btree strategy `strategy` (BTLessStrategyNumber ..
+ * BTGreaterStrategyNumber); for equality, else its hash class's (publish.h),
+ * else the "=" (typid, typid) of the type's own schema (box, lseg: types
+ * with an equality but no operator class).  Raises 42883 when there is none.
+ */
+static char *
+type_operator(Oid typid, int16 strategy, const char *column)
+{
+	TypeCacheEntry *tc;
+	Oid			opr = InvalidOid;
+
+	switch (strategy)
+	{
+		case BTEqualStrategyNumber:
+			tc = lookup_type_cache(typid, TYPECACHE_EQ_OPR);
+			if (!OidIsValid(tc->eq_opr))
+			{
+				HeapTuple	tup = SearchSysCache1(TYPEOID, ObjectIdGetDatum(typid));
+
+				if (HeapTupleIsValid(tup))
+				{
+					char	   *nsp = get_namespace_name(((Form_pg_type) GETSTRUCT(tup))->typnamespace);
+
+					ReleaseSysCache(tup);
+					opr = OpernameGetOprid(list_make2(makeString(nsp), makeString("=")), typid, typid);
+					if (OidIsValid(opr))
+						return operator_sql(opr);
+				}
+			}
+			return publish_operator(typid, TYPECACHE_EQ_OPR, column);
+		case BTLessStrategyNumber:
+			return publish_operator(typid, TYPECACHE_LT_OPR, column);
+		case BTGreaterStrategyNumber:
+			return publish_operator(typid, TYPECACHE_GT_OPR, column);
+		default:
+			tc = lookup_type_cache(typid, TYPECACHE_BTREE_OPFAMILY);
+			if (OidIsValid(tc->btree_opf))
+				opr = get_opfamily_member(tc->btree_opf, tc->btree_opintype, tc->btree_opintype, strategy);
+			if (!OidIsValid(opr))
+				ereport(ERROR,
+						(errcode(ERRCODE_UNDEFINED_FUNCTION),
+						 errmsg("column \"%s\" has type %s, which has no default ordering operator",
+								column, format_type_be(typid)),
+						 errhint("Use a column whose type has a default btree operator class, or cast it in the query.")));
+			return operator_sql(opr);
+	}
+}
+
+/*
+ * The qualified name ("schema", "=") under which a relationships check
+ * compares its column, of type ltype, with the parent's key: the schema of
+ * ltype's default equality operator (pg_catalog for built-in types), else
+ * of ltype itself.  Both the trust check (make_op) and the generated SQL
+ * (OPERATOR(schema.=)) resolve "=" among that schema's operators only.
+ */
+static List *
+relationship_opname(Oid ltype)
+{
+	TypeCacheEntry *tc = lookup_type_cache(ltype, TYPECACHE_EQ_OPR);
+	Oid			nsp;
+
+	if (OidIsValid(tc->eq_opr))
+		nsp = operator_namespace(tc->eq_opr);
+	else
+	{
+		HeapTuple	tup = SearchSysCache1(TYPEOID, ObjectIdGetDatum(ltype));
+
+		if (!HeapTupleIsValid(tup))
+			elog(ERROR, "cache lookup failed for type %u", ltype);
+		nsp = ((Form_pg_type) GETSTRUCT(tup))->typnamespace;
+		ReleaseSysCache(tup);
+	}
+	return list_make2(makeString(get_namespace_name(nsp)), makeString("="));
+}
+
+/* "OPERATOR(schema.=)" from relationship_opname. */
+static char *
+relationship_operator(Oid ltype)
+{
+	List	   *name = relationship_opname(ltype);
+
+	return psprintf("OPERATOR(%s.=)", quote_identifier(strVal(linitial(name))));
+}
+
 /* ---------- checks against the rows' columns ---------- */
 
 static Form_pg_attribute
@@ -801,7 +943,7 @@ check_expression_trusted(const ExpectationDef *e, TupleDesc desc, Oid role, cons
 		if (att->attisdropped)
 			continue;
 		appendStringInfo(&sql, "%sCAST(NULL AS %s) AS %s", first ? "" : ", ",
-						 format_type_with_typemod(att->atttypid, att->atttypmod),
+						 qualified_type(att->atttypid, att->atttypmod),
 						 quote_identifier(NameStr(att->attname)));
 		first = false;
 	}
@@ -933,6 +1075,7 @@ expect_check_types(const ExpectationDef *e, TupleDesc desc)
 				int32		ftypmod;
 				Oid			fcoll;
 				Operator	op;
+				List	   *opname;
 				ParseState *pstate;
 				Expr	   *cmp;
 
@@ -944,7 +1087,8 @@ expect_check_types(const ExpectationDef *e, TupleDesc desc)
 									field, get_rel_name(relid), e->name)));
 				get_atttypetypmodcoll(relid, attnum, &ftype, &ftypmod, &fcoll);
 				trust_require_type(ftype, GetUserId(), expectation_user(e));
-				op = oper(NULL, list_make1(makeString("=")), att->atttypid, ftype, true, -1);
+				opname = relationship_opname(att->atttypid);
+				op = oper(NULL, opname, att->atttypid, ftype, true, -1);
 				if (op == NULL)
 					ereport(ERROR,
 							(errcode(ERRCODE_UNDEFINED_FUNCTION),
@@ -955,11 +1099,12 @@ expect_check_types(const ExpectationDef *e, TupleDesc desc)
 				ReleaseSysCache(op);
 
 				/*
-				 * The comparison the check makes (col IN (SELECT field ...)),
-				 * with the casts it needs: their functions run as the reader.
+				 * The comparison the check makes (col OPERATOR(s.=) ANY
+				 * (SELECT field ...)), with the casts it needs: their
+				 * functions run as the reader.
 				 */
 				pstate = make_parsestate(NULL);
-				cmp = make_op(pstate, list_make1(makeString("=")),
+				cmp = make_op(pstate, opname,
 							  (Node *) makeNullConst(att->atttypid, att->atttypmod, att->attcollation),
 							  (Node *) makeNullConst(ftype, ftypmod, fcoll), pstate->p_last_srf, -1);
 				trust_require_expr((Node *) cmp, GetUserId(), expectation_user(e));
@@ -998,30 +1143,41 @@ missing_condition(const ExpectationDef *e, Kind k)
 	return s.data;
 }
 
-/* "expr >= CAST($n AS type) AND expr <= CAST($m AS type)" from min/max/strict_*. */
+/*
+ * "expr >= CAST($n AS type) AND expr <= CAST($m AS type)" from
+ * min/max/strict_*, for expr of type typid (typmod: the bounds'), with the
+ * type's btree operators, qualified (column names it in errors).
+ */
 static char *
-bound_condition(const ExpectationDef *e, const char *expr, const char *type, SqlParams *params)
+bound_condition(const ExpectationDef *e, const char *expr, Oid typid, int32 typmod, const char *column,
+				SqlParams *params)
 {
 	char	   *lo = json_value_text(json_get(e->args, "min"));
 	char	   *hi = json_value_text(json_get(e->args, "max"));
+	char	   *type = qualified_type(typid, typmod);
 	StringInfoData cond;
 
 	initStringInfo(&cond);
 	if (lo)
 		appendStringInfo(&cond, "%s %s CAST($%d AS %s)", expr,
-						 get_bool(e, "strict_min", false) ? ">" : ">=", text_param(params, lo), type);
+						 type_operator(typid, get_bool(e, "strict_min", false) ?
+									   BTGreaterStrategyNumber : BTGreaterEqualStrategyNumber, column),
+						 text_param(params, lo), type);
 	if (hi)
 		appendStringInfo(&cond, "%s%s %s CAST($%d AS %s)", lo ? " AND " : "", expr,
-						 get_bool(e, "strict_max", false) ? "<" : "<=", text_param(params, hi), type);
+						 type_operator(typid, get_bool(e, "strict_max", false) ?
+									   BTLessStrategyNumber : BTLessEqualStrategyNumber, column),
+						 text_param(params, hi), type);
 	return cond.data;
 }
 
-/* "(SELECT CAST(v AS type) FROM jsonb_array_elements_text($n) v)" for args.values. */
+/* "SELECT CAST(v AS type) FROM pg_catalog.jsonb_array_elements_text($n) v" for args.values. */
 static char *
-set_subquery(const ExpectationDef *e, const char *type, SqlParams *params)
+set_subquery(const ExpectationDef *e, Form_pg_attribute att, SqlParams *params)
 {
 	return psprintf("SELECT CAST(" DATAOPS_INTERNAL_PREFIX "set.value AS %s) FROM pg_catalog.jsonb_array_elements_text($%d) AS " DATAOPS_INTERNAL_PREFIX "set(value)",
-					type, sql_param(params, JSONBOID, JsonbPGetDatum(JsonbValueToJsonb(json_get(e->args, "values")))));
+					qualified_type(att->atttypid, att->atttypmod),
+					sql_param(params, JSONBOID, JsonbPGetDatum(JsonbValueToJsonb(json_get(e->args, "values")))));
 }
 
 /*
@@ -1076,7 +1232,7 @@ regex_call(const ExpectationDef *e, const char *col, const char *pattern, SqlPar
 {
 	char	   *flags = json_value_text(json_get(e->args, "flags"));
 
-	return psprintf("dataops._expect_regex(CAST(%s AS text), $%d, $%d, $%d)", col,
+	return psprintf("dataops._expect_regex(CAST(%s AS pg_catalog.text), $%d, $%d, $%d)", col,
 					text_param(params, pattern), text_param(params, flags ? flags : ""),
 					text_param(params, e->name));
 }
@@ -1092,18 +1248,14 @@ expect_sql_flags(List *exps, TupleDesc desc, const char *live, SqlParams *params
 		ExpectationDef *e = lfirst(lc);
 		Kind		k = kind_of(e);
 		const char *col = e->column_name ? quote_identifier(e->column_name) : NULL;
-		const char *type = NULL;
+		Form_pg_attribute att = NULL;
 
 		idx++;
 		expect_check_types(e, desc);
 		if (!expect_is_row_level(e))
 			continue;
 		if (e->column_name)
-		{
-			Form_pg_attribute att = find_column(desc, e->column_name);
-
-			type = format_type_with_typemod(att->atttypid, att->atttypmod);
-		}
+			att = find_column(desc, e->column_name);
 		appendStringInfoString(sql, ",\n  ");
 		switch (k)
 		{
@@ -1122,7 +1274,7 @@ expect_sql_flags(List *exps, TupleDesc desc, const char *live, SqlParams *params
 					initStringInfo(&part);
 					foreach(c, key_columns(e))
 						appendStringInfo(&part, "%s%s", part.len ? ", " : "", quote_identifier(lfirst(c)));
-					appendStringInfo(sql, "(NOT (%s) AND count(*) FILTER (WHERE %s) OVER (PARTITION BY %s) > 1)",
+					appendStringInfo(sql, "(NOT (%s) AND pg_catalog.count(*) FILTER (WHERE %s) OVER (PARTITION BY %s) OPERATOR(pg_catalog.>) 1)",
 									 missing_condition(e, k), live, part.data);
 					break;
 				}
@@ -1150,7 +1302,7 @@ expect_sql_flags(List *exps, TupleDesc desc, const char *live, SqlParams *params
 				}
 			case K_BETWEEN:
 				appendStringInfo(sql, "(%s IS NOT NULL AND (%s) IS NOT TRUE)", col,
-								 bound_condition(e, col, type, params));
+								 bound_condition(e, col, att->atttypid, att->atttypmod, e->column_name, params));
 				break;
 			case K_VALUE_LENGTHS_BETWEEN:
 				{
@@ -1159,7 +1311,8 @@ expect_sql_flags(List *exps, TupleDesc desc, const char *live, SqlParams *params
 					char	   *hi = json_value_text(json_get(e->args, "max"));
 
 					appendStringInfo(sql,
-									 "(%s IS NOT NULL AND NOT (pg_catalog.int4range(%s, %s, '%c%c') @> pg_catalog.char_length(CAST(%s AS text))))",
+									 "(%s IS NOT NULL AND NOT (pg_catalog.int4range(%s, %s, '%c%c') OPERATOR(pg_catalog.@>) "
+									 "pg_catalog.char_length(CAST(%s AS pg_catalog.text))))",
 									 col,
 									 lo ? psprintf("CAST($%d AS integer)", text_param(params, lo)) : "NULL",
 									 hi ? psprintf("CAST($%d AS integer)", text_param(params, hi)) : "NULL",
@@ -1170,29 +1323,31 @@ expect_sql_flags(List *exps, TupleDesc desc, const char *live, SqlParams *params
 			case K_IN_SET:
 			case K_NOT_IN_SET:
 				{
-					int			n = set_array_param(e, find_column(desc, e->column_name), params);
+					int			n = set_array_param(e, att, params);
+					char	   *eq = type_operator(att->atttypid, BTEqualStrategyNumber, e->column_name);
 
 					if (n > 0)
-						appendStringInfo(sql, "(%s IS NOT NULL AND (%s = ANY($%d)) IS %s TRUE)", col, col,
+						appendStringInfo(sql, "(%s IS NOT NULL AND (%s %s ANY($%d)) IS %s TRUE)", col, col, eq,
 										 n, k == K_IN_SET ? "NOT" : "");
 					else
-						appendStringInfo(sql, "(%s IS NOT NULL AND (%s IN (%s)) IS %s TRUE)", col, col,
-										 set_subquery(e, type, params), k == K_IN_SET ? "NOT" : "");
+						appendStringInfo(sql, "(%s IS NOT NULL AND (%s %s ANY (%s)) IS %s TRUE)", col, col, eq,
+										 set_subquery(e, att, params), k == K_IN_SET ? "NOT" : "");
 					break;
 				}
 			case K_MATCH_STRFTIME_FORMAT:
-				appendStringInfo(sql, "(%s IS NOT NULL AND NOT dataops.matches_strftime(CAST(%s AS text), $%d))",
+				appendStringInfo(sql, "(%s IS NOT NULL AND NOT dataops.matches_strftime(CAST(%s AS pg_catalog.text), $%d))",
 								 col, col, text_param(params, json_value_text(json_get(e->args, "format"))));
 				break;
 			case K_CASTABLE_TO:
-				appendStringInfo(sql, "(%s IS NOT NULL AND NOT dataops.input_is_valid(CAST(%s AS text), $%d))",
+				appendStringInfo(sql, "(%s IS NOT NULL AND NOT dataops.input_is_valid(CAST(%s AS pg_catalog.text), $%d))",
 								 col, col, text_param(params, json_value_text(json_get(e->args, "type"))));
 				break;
 			case K_RELATIONSHIPS:
 				{
 					Oid			relid = parent_relation(e, GetUserId(), true);
 
-					appendStringInfo(sql, "(%s IS NOT NULL AND (%s IN (SELECT %s FROM %s)) IS NOT TRUE)", col, col,
+					appendStringInfo(sql, "(%s IS NOT NULL AND (%s %s ANY (SELECT %s FROM %s)) IS NOT TRUE)", col, col,
+									 relationship_operator(att->atttypid),
 									 quote_identifier(json_value_text(json_get(e->args, "field"))),
 									 dataops_qualified_name(get_namespace_name(get_rel_namespace(relid)),
 															get_rel_name(relid)));
@@ -1254,7 +1409,7 @@ complete_sql(List *exps, SqlParams *params, char **names)
 
 	initStringInfo(&s);
 	initStringInfo(&any);
-	appendStringInfoString(&s, "pg_catalog.array_remove(ARRAY[");
+	appendStringInfoString(&s, "pg_catalog.array_remove(CAST(ARRAY[");
 	foreach(lc, exps)
 	{
 		ExpectationDef *e = lfirst(lc);
@@ -1266,7 +1421,7 @@ complete_sql(List *exps, SqlParams *params, char **names)
 						 DATAOPS_INTERNAL_PREFIX, idx, text_param(params, e->name));
 		appendStringInfo(&any, "%s%su%d", any.len ? " OR " : "", DATAOPS_INTERNAL_PREFIX, idx);
 	}
-	appendStringInfoString(&s, "]::text[], NULL)");
+	appendStringInfoString(&s, "] AS pg_catalog.text[]), NULL)");
 	*names = any.len ? s.data : NULL;
 	return any.len ? psprintf("(%s)", any.data) : NULL;
 }
@@ -1279,7 +1434,7 @@ sample_value(const ExpectationDef *e, Kind k, TupleDesc desc)
 	int			i;
 
 	if (e->column_name)
-		return psprintf("CAST(%s AS text)", quote_identifier(e->column_name));
+		return psprintf("CAST(%s AS pg_catalog.text)", quote_identifier(e->column_name));
 	initStringInfo(&s);
 	appendStringInfoString(&s, "CAST(ROW(");
 	if (k == K_UNIQUE || k == K_COMPOUND_UNIQUE)
@@ -1306,7 +1461,7 @@ sample_value(const ExpectationDef *e, Kind k, TupleDesc desc)
 			first = false;
 		}
 	}
-	appendStringInfoString(&s, ") AS text)");
+	appendStringInfoString(&s, ") AS pg_catalog.text)");
 	return s.data;
 }
 
@@ -1331,7 +1486,6 @@ aggregate_sql(const ExpectationDef *e, Kind k, TupleDesc desc, SqlParams *params
 {
 	const char *col = quote_identifier(e->column_name);
 	Form_pg_attribute att = find_column(desc, e->column_name);
-	const char *type = format_type_with_typemod(att->atttypid, att->atttypmod);
 	char	   *agg = NULL;
 	char	   *observed;
 	char	   *success;
@@ -1352,16 +1506,19 @@ aggregate_sql(const ExpectationDef *e, Kind k, TupleDesc desc, SqlParams *params
 			agg = psprintf("pg_catalog.max(%s)", col);
 			break;
 		case K_MEDIAN_BETWEEN:
-			agg = psprintf("pg_catalog.percentile_cont(0.5) WITHIN GROUP (ORDER BY CAST(%s AS float8))", col);
+			agg = psprintf("pg_catalog.percentile_cont(0.5) WITHIN GROUP (ORDER BY CAST(%s AS pg_catalog.float8))", col);
 			break;
 		case K_STDEV_BETWEEN:
 			agg = psprintf("pg_catalog.stddev_samp(%s)", col);
 			break;
 		case K_UNIQUE_VALUE_COUNT_BETWEEN:
-			agg = psprintf("count(DISTINCT %s)", col);
+			agg = psprintf("pg_catalog.count(DISTINCT %s)", col);
 			break;
 		case K_PROPORTION_OF_UNIQUE_VALUES_BETWEEN:
-			agg = psprintf("(CAST(count(DISTINCT %s) AS numeric) / NULLIF(count(%s), 0))", col, col);
+			/* NULLIF would look "=" up on the search_path */
+			agg = psprintf("(CAST(pg_catalog.count(DISTINCT %s) AS pg_catalog.numeric) OPERATOR(pg_catalog./) "
+						   "CAST(CASE WHEN pg_catalog.count(%s) OPERATOR(pg_catalog.>) 0 THEN pg_catalog.count(%s) END "
+						   "AS pg_catalog.numeric))", col, col, col);
 			break;
 		case K_DISTINCT_VALUES_IN_SET:
 			agg = psprintf("pg_catalog.array_agg(DISTINCT %s ORDER BY %s) FILTER (WHERE %s IS NOT NULL)", col, col, col);
@@ -1374,25 +1531,35 @@ aggregate_sql(const ExpectationDef *e, Kind k, TupleDesc desc, SqlParams *params
 	{
 		case K_MIN_BETWEEN:
 		case K_MAX_BETWEEN:
+			/*
+			 * compared as a value of the column's type, with its operators:
+			 * pg_catalog.min of a type without its own (varchar, citext) is
+			 * that of the type it converts to (text)
+			 */
 			observed = psprintf("pg_catalog.to_jsonb(%s)", agg);
-			success = bound_condition(e, agg, type, params);
+			success = bound_condition(e, psprintf("CAST(%s AS %s)", agg, qualified_type(att->atttypid, att->atttypmod)),
+									  att->atttypid, att->atttypmod, e->column_name, params);
 			break;
 		case K_DISTINCT_VALUES_IN_SET:
-			observed = psprintf("COALESCE(pg_catalog.to_jsonb(%s), '[]'::jsonb)", agg);
-			success = psprintf("COALESCE(%s <@ ARRAY(%s), true)", agg, set_subquery(e, type, params));
+			observed = psprintf("COALESCE(pg_catalog.to_jsonb(%s), CAST('[]' AS pg_catalog.jsonb))", agg);
+			success = psprintf("COALESCE(%s OPERATOR(pg_catalog.<@) ARRAY(%s), true)", agg,
+							   set_subquery(e, att, params));
 			break;
 		case K_FRESHNESS:
 			{
-				char	   *age = psprintf("(pg_catalog.now() - CAST(%s AS timestamptz))", agg);
+				char	   *age = psprintf("(pg_catalog.now() OPERATOR(pg_catalog.-) CAST(%s AS pg_catalog.timestamptz))",
+										   agg);
 
-				observed = psprintf("pg_catalog.jsonb_build_object('max', %s, 'age', CAST(%s AS text))", agg, age);
-				success = psprintf("%s <= CAST($%d AS interval)", age,
+				observed = psprintf("pg_catalog.jsonb_build_object('max', %s, 'age', CAST(%s AS pg_catalog.text))",
+									agg, age);
+				success = psprintf("%s OPERATOR(pg_catalog.<=) CAST($%d AS pg_catalog.interval)", age,
 								   text_param(params, json_value_text(json_get(e->args, "max_age"))));
 				break;
 			}
 		default:
 			observed = psprintf("pg_catalog.to_jsonb(%s)", agg);
-			success = bound_condition(e, psprintf("CAST(%s AS numeric)", agg), "numeric", params);
+			success = bound_condition(e, psprintf("CAST(%s AS pg_catalog.numeric)", agg), NUMERICOID, -1, NULL,
+									  params);
 			break;
 	}
 	appendStringInfo(sql, ",\n  %s,\n  COALESCE(%s, false)", observed, success);
@@ -1422,17 +1589,17 @@ expect_sql_aggregates(List *exps, TupleDesc desc, bool row_level, SqlParams *par
 		missing = missing_condition(e, ki->kind);
 		u = psprintf(DATAOPS_INTERNAL_PREFIX "u%d", idx);
 		if (missing)
-			appendStringInfo(sql, ",\n  count(*) FILTER (WHERE %s)", missing);
+			appendStringInfo(sql, ",\n  pg_catalog.count(*) FILTER (WHERE %s)", missing);
 		else
-			appendStringInfoString(sql, ",\n  0::bigint");
-		appendStringInfo(sql, ",\n  count(*) FILTER (WHERE %s)", u);
+			appendStringInfoString(sql, ",\n  CAST(0 AS pg_catalog.int8)");
+		appendStringInfo(sql, ",\n  pg_catalog.count(*) FILTER (WHERE %s)", u);
 		appendStringInfo(sql, ",\n  dataops.unexpected_sample(%s) FILTER (WHERE %s)",
 						 sample_value(e, ki->kind, desc), u);
 		if (aggregate_columns(e) == 4)
 			appendStringInfo(sql,
 							 ",\n  COALESCE((SELECT pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object('value', t.v, 'count', t.n) ORDER BY t.n DESC, t.v)"
-							 " FROM (SELECT %s AS v, count(*) AS n FROM " DATAOPS_INTERNAL_PREFIX "chk WHERE %s"
-							 " GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT %d) t), '[]'::jsonb)",
+							 " FROM (SELECT %s AS v, pg_catalog.count(*) AS n FROM " DATAOPS_INTERNAL_PREFIX "chk WHERE %s"
+							 " GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT %d) t), CAST('[]' AS pg_catalog.jsonb))",
 							 sample_value(e, ki->kind, desc), u, DATAOPS_SAMPLE_SIZE);
 	}
 }
@@ -1662,7 +1829,7 @@ expect_check_rows(List *exps, const char *from_sql, TupleDesc desc, int64 run_id
 						 "CROSS JOIN LATERAL pg_catalog.unnest(%s) AS " DATAOPS_INTERNAL_PREFIX "x(n) WHERE %s\n)",
 						 unexpected_table, cols.data, cols.data, names, complete);
 	}
-	appendStringInfoString(&sql, "\nSELECT count(*)");
+	appendStringInfoString(&sql, "\nSELECT pg_catalog.count(*)");
 	expect_sql_aggregates(exps, desc, true, params, &sql);
 	appendStringInfoString(&sql, "\nFROM " DATAOPS_INTERNAL_PREFIX "chk");
 

@@ -12,7 +12,11 @@
  * transaction: they commit with it.  A failed expectation does not raise,
  * as a Great Expectations checkpoint returns success = false: the run is
  * recorded failed when an expectation with action fail failed, succeeded
- * otherwise (warn and drop only record).
+ * otherwise (warn and drop only record).  The statement runs under the
+ * caller's search_path (a suite's expression is written for it), so the SQL
+ * generated around the user's text names every function, type and operator
+ * with its schema (expect.c): a schema another role put first on that path
+ * cannot substitute its own.
  */
 #include "postgres.h"
 
