@@ -547,11 +547,13 @@ ensure_bronze_table(const StepDef *s, List *columns)
 		dataops_ensure_schema(s->target_schema);
 		appendStringInfo(&sql, "CREATE TABLE %s (", qname);
 		foreach(lc, columns)
-			appendStringInfo(&sql, "%s text, ", quote_identifier(strVal(lfirst(lc))));
+			appendStringInfo(&sql, "%s pg_catalog.text, ", quote_identifier(strVal(lfirst(lc))));
+		/* qualified: the defaults are bound under the step's search_path, and run on every row */
 		appendStringInfoString(&sql,
-							   "_source_file text DEFAULT pg_catalog.current_setting('dataops.source_file', true), "
-							   "_ingested_at timestamptz NOT NULL DEFAULT pg_catalog.now(), "
-							   "_run_id bigint DEFAULT CAST(NULLIF(pg_catalog.current_setting('dataops.run_id', true), '') AS bigint))");
+							   "_source_file pg_catalog.text DEFAULT pg_catalog.current_setting('dataops.source_file', true), "
+							   "_ingested_at pg_catalog.timestamptz NOT NULL DEFAULT pg_catalog.now(), "
+							   "_run_id bigint DEFAULT CASE WHEN pg_catalog.current_setting('dataops.run_id', true) OPERATOR(pg_catalog.=) '' "
+							   "THEN NULL ELSE CAST(pg_catalog.current_setting('dataops.run_id', true) AS bigint) END)");
 		dataops_exec_sql(sql.data);
 		resetStringInfo(&sql);
 		appendStringInfo(&sql, "COMMENT ON TABLE %s IS %s", qname,
@@ -567,7 +569,7 @@ ensure_bronze_table(const StepDef *s, List *columns)
 		if (get_attnum(relid, col) == InvalidAttrNumber)
 		{
 			resetStringInfo(&sql);
-			appendStringInfo(&sql, "ALTER TABLE %s ADD COLUMN %s text", qname, quote_identifier(col));
+			appendStringInfo(&sql, "ALTER TABLE %s ADD COLUMN %s pg_catalog.text", qname, quote_identifier(col));
 			dataops_exec_sql(sql.data);
 		}
 	}
