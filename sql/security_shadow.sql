@@ -16,7 +16,8 @@ GRANT USAGE ON SCHEMA sh_evil TO PUBLIC;
 SET ROLE sh_attacker;
 CREATE TABLE sh_evil.log (who name, what text);
 GRANT INSERT, SELECT ON sh_evil.log TO PUBLIC;
-CREATE FUNCTION sh_evil.trap(what text) RETURNS void LANGUAGE plpgsql AS $$
+-- (lock_timeout: a trap that fired in two sessions must not make them wait on each other)
+CREATE FUNCTION sh_evil.trap(what text) RETURNS void LANGUAGE plpgsql SET lock_timeout = '200ms' AS $$
 BEGIN
     INSERT INTO sh_evil.log VALUES (current_user, what);
     BEGIN
