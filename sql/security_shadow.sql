@@ -136,10 +136,10 @@ SELECT dataops.unschedule('sh_p');
 SELECT dataops.regex_match('abc', 'b'), dataops.regex_extract('abc', '(b)'), dataops.regex_replace('abc', 'b', 'x'),
        dataops.input_is_valid('1', 'integer'), dataops.matches_strftime('2024-01-05', '%Y-%m-%d'),
        dataops.cron_next('0 3 * * *', '2026-01-01 00:00:00+00') IS NOT NULL AS next;
-SELECT pipeline, status FROM dataops.last_runs ORDER BY pipeline;
-SELECT pipeline, step, current, rows_inserted, rows_updated FROM dataops.versions ORDER BY step, run_id;
+SELECT pipeline, status FROM dataops.last_runs WHERE pipeline LIKE 'sh\_%' ORDER BY pipeline;
+SELECT pipeline, step, current, rows_inserted, rows_updated FROM dataops.versions WHERE run_id >= :sh_r1 ORDER BY step, run_id;
 SELECT pipeline, step, name FROM dataops.step_expectations ORDER BY step, name;
-SELECT pipeline, status FROM dataops.monitor_runs ORDER BY run_id;
+SELECT pipeline, status FROM dataops.monitor_runs WHERE run_id >= :sh_r1 ORDER BY run_id;
 :safe
 SELECT count(*) AS calls_so_far FROM sh_evil.log WHERE who <> 'sh_attacker';
 :evil
@@ -153,8 +153,8 @@ SELECT dataops.drop_pipeline('sh_p');
 -- the outcome: dataops never ran the attacker's code, and the results were right
 SELECT count(*) AS calls_by_other_roles FROM sh_evil.log WHERE who <> 'sh_attacker';
 SELECT rolsuper AS attacker_is_superuser FROM pg_roles WHERE rolname = 'sh_attacker';
-SELECT run_id = :sh_r1 AS first, status FROM dataops.runs WHERE pipeline = 'sh_p' ORDER BY run_id;
-SELECT status FROM dataops.runs WHERE pipeline = 'sh_down';
+SELECT run_id = :sh_r1 AS first, status FROM dataops.runs WHERE pipeline = 'sh_p' AND run_id >= :sh_r1 ORDER BY run_id;
+SELECT status FROM dataops.runs WHERE pipeline = 'sh_down' AND run_id >= :sh_r1;
 -- dedup on customer keeps the latest updated_at; the NULL customer is quarantined (not_null, drop)
 SELECT customer, id FROM sh_layer.orders ORDER BY customer;
 SELECT id FROM sh_layer.orders_quarantine;
