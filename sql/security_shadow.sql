@@ -138,7 +138,7 @@ SELECT dataops.regex_match('abc', 'b'), dataops.regex_extract('abc', '(b)'), dat
        dataops.cron_next('0 3 * * *', '2026-01-01 00:00:00+00') IS NOT NULL AS next;
 SELECT pipeline, status FROM dataops.last_runs WHERE pipeline LIKE 'sh\_%' ORDER BY pipeline;
 SELECT pipeline, step, current, rows_inserted, rows_updated FROM dataops.versions WHERE run_id >= :sh_r1 ORDER BY step, run_id;
-SELECT pipeline, step, name FROM dataops.step_expectations ORDER BY step, name;
+SELECT pipeline, step, name FROM dataops.step_expectations WHERE pipeline = 'sh_p' ORDER BY step, name;
 SELECT pipeline, status FROM dataops.monitor_runs WHERE run_id >= :sh_r1 ORDER BY run_id;
 :safe
 SELECT count(*) AS calls_so_far FROM sh_evil.log WHERE who <> 'sh_attacker';
