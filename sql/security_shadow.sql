@@ -77,6 +77,7 @@ CREATE TABLE sh_data.customers (customer text PRIMARY KEY);
 INSERT INTO sh_data.customers SELECT 'c' || g FROM generate_series(0, 6) g;
 -- dataops' functions are called with the planted schema first; the test's own
 -- statements (UPDATE, reading the results) run with the default path (:safe)
+-- or name their operators (reading dataops' views under the planted path)
 \set evil 'SET search_path = sh_evil, pg_catalog, public;'
 \set safe 'RESET search_path;'
 :evil
@@ -136,10 +137,10 @@ SELECT dataops.unschedule('sh_p');
 SELECT dataops.regex_match('abc', 'b'), dataops.regex_extract('abc', '(b)'), dataops.regex_replace('abc', 'b', 'x'),
        dataops.input_is_valid('1', 'integer'), dataops.matches_strftime('2024-01-05', '%Y-%m-%d'),
        dataops.cron_next('0 3 * * *', '2026-01-01 00:00:00+00') IS NOT NULL AS next;
-SELECT pipeline, status FROM dataops.last_runs WHERE pipeline LIKE 'sh\_%' ORDER BY pipeline;
-SELECT pipeline, step, current, rows_inserted, rows_updated FROM dataops.versions WHERE run_id >= :sh_r1 ORDER BY step, run_id;
-SELECT pipeline, step, name FROM dataops.step_expectations WHERE pipeline = 'sh_p' ORDER BY step, name;
-SELECT pipeline, status FROM dataops.monitor_runs WHERE run_id >= :sh_r1 ORDER BY run_id;
+SELECT pipeline, status FROM dataops.last_runs WHERE pipeline OPERATOR(pg_catalog.~~) 'sh\_%' ORDER BY pipeline;
+SELECT pipeline, step, current, rows_inserted, rows_updated FROM dataops.versions WHERE run_id OPERATOR(pg_catalog.>=) :sh_r1 ORDER BY step, run_id;
+SELECT pipeline, step, name FROM dataops.step_expectations WHERE pipeline OPERATOR(pg_catalog.=) 'sh_p' ORDER BY step, name;
+SELECT pipeline, status FROM dataops.monitor_runs WHERE run_id OPERATOR(pg_catalog.>=) :sh_r1 ORDER BY run_id;
 :safe
 SELECT count(*) AS calls_so_far FROM sh_evil.log WHERE who <> 'sh_attacker';
 :evil
