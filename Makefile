@@ -35,7 +35,7 @@ ISOLATION_TESTDB = contrib_regression
 # PGXS tracks no header dependencies: rebuild every object when a header changes
 $(OBJS): $(wildcard src/*.h)
 
-.PHONY: test demo demo-stop bench loadtest
+.PHONY: test demo demo-stop bench loadtest valgrind
 test:
 	test/pg.sh test
 demo:
@@ -46,3 +46,6 @@ bench:
 	test/pg.sh bench
 loadtest:
 	test/loadtest.sh
+# the regression suite with the server under valgrind memcheck (many minutes)
+valgrind:
+	test/valgrind/run.sh
