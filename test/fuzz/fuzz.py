@@ -958,6 +958,13 @@ class Fuzzer:
         self.check_run_history()
 
     def teardown(self):
+        try:
+            self._teardown()
+        except Exception as e:
+            self.fail('teardown', 'could not drop the fuzz database and roles (did the server crash?): %s'
+                      % str(e).strip()[:300])
+
+    def _teardown(self):
         for c in list(self.conns.values()) + [self.checker]:
             try:
                 c.close()
@@ -1036,6 +1043,11 @@ def main():
         print('fuzz: %d passed, %d failed' % (fz.calls - len(fz.failures), len(fz.failures)))
         return 1
     fz.teardown()
+    if fz.failures:
+        for kind, detail, at in fz.failures:
+            print('fuzz:   [%s]: %s' % (kind, shorten(detail, 1000)))
+        print('fuzz: %d passed, %d failed' % (fz.calls, len(fz.failures)))
+        return 1
     print('fuzz: OK, seed %d: no crash, no internal error, catalog unchanged by every refused call' % fz.seed)
     return 0
 

@@ -23,7 +23,8 @@
 # PostgreSQL's buildfarm animal skink does; 0 turns that off);
 # DATAOPS_VALGRIND_TRACK_ORIGINS (default yes); DATAOPS_VALGRIND_REGRESS
 # (a shorter list of tests, e.g. "setup api", without the isolation spec);
-# DATAOPS_KEEP=1 leaves the
+# DATAOPS_VALGRIND_FUZZ_SECONDS (also run the fuzz target, test/fuzz, that
+# long against the server under valgrind; default 0); DATAOPS_KEEP=1 leaves the
 # cluster running and its logs in place.
 set -euo pipefail
 
@@ -104,16 +105,34 @@ if [ "${DATAOPS_KEEP:-0}" != 1 ]; then
     trap 'as_pg "$BINDIR/pg_ctl" -D "$BASE/data" -m immediate -w -t 300 stop >/dev/null 2>&1 || true' EXIT
 fi
 
-# 3. the regression suite and the isolation spec (make installcheck)
+# 3. the regression suite, then the isolation spec (run even when the
+# suite fails, which make installcheck would not)
 # (DATAOPS_VALGRIND_REGRESS="setup api" runs only those tests, and no isolation spec)
-only=()
+regress_list=()
 if [ -n "${DATAOPS_VALGRIND_REGRESS:-}" ]; then
-    only=(REGRESS="$DATAOPS_VALGRIND_REGRESS" ISOLATION=)
+    regress_list=(REGRESS="$DATAOPS_VALGRIND_REGRESS")
 fi
 regress=passed
-if ! make -C "$REPO" PG_CONFIG="$PG_CONFIG" with_llvm=no installcheck "${only[@]}"; then
+if ! make -C "$REPO" PG_CONFIG="$PG_CONFIG" with_llvm=no installcheck "${regress_list[@]}" ISOLATION=; then
     regress=failed
     [ -f "$REPO/regression.diffs" ] && cp "$REPO/regression.diffs" "$VGDIR/regression.diffs"
+fi
+if [ -z "${DATAOPS_VALGRIND_REGRESS:-}" ]; then
+    if make -C "$REPO" PG_CONFIG="$PG_CONFIG" with_llvm=no installcheck REGRESS=; then
+        regress+=", isolation passed"
+    else
+        regress+=", isolation failed"
+        [ -f "$REPO/output_iso/regression.diffs" ] && cp "$REPO/output_iso/regression.diffs" "$VGDIR/isolation.diffs"
+    fi
+fi
+
+# optionally the fuzz target too, for DATAOPS_VALGRIND_FUZZ_SECONDS (default 0)
+if [ "${DATAOPS_VALGRIND_FUZZ_SECONDS:-0}" != 0 ]; then
+    if DATAOPS_FUZZ_SECONDS=$DATAOPS_VALGRIND_FUZZ_SECONDS /usr/bin/python3 "$REPO/test/fuzz/fuzz.py"; then
+        regress+=", fuzz passed"
+    else
+        regress+=", fuzz failed"
+    fi
 fi
 
 # 4. stop (fast: processes exit normally, so valgrind finishes their logs)

@@ -19,14 +19,21 @@ FRAME = re.compile(r'^\s*(?:at|by) 0x[0-9A-Fa-f]+: (.*)$')
 
 
 def errors_of(path):
-    """Yields (pid, lines) for each error of one log."""
+    """Yields (pid, lines) for each error of one log, and for a process killed by a signal."""
     pid = os.path.basename(path).split('.')[0]
     cur = None
+    fatal = None
     with open(path, encoding='utf-8', errors='replace') as f:
         for line in f:
             body = re.sub(r'^==\d+==\s?', '', line.rstrip('\n'))
             body = re.sub(r'^\d\d:\d\d:\d\d:\d\d:\d\d\.\d+ ', '', body)   # --time-stamp
-            if 'VALGRINDERROR-BEGIN' in body:
+            if fatal is not None:
+                if body.strip() == '' and len(fatal) > 1 and FRAME.match(fatal[-1]):
+                    yield pid, fatal
+                    fatal = None
+                else:
+                    fatal.append(body)
+            elif 'VALGRINDERROR-BEGIN' in body:
                 cur = []
             elif 'VALGRINDERROR-END' in body:
                 if cur is not None:
@@ -34,6 +41,10 @@ def errors_of(path):
                 cur = None
             elif cur is not None:
                 cur.append(body)
+            elif body.startswith('Process terminating with default action of signal'):
+                fatal = [body]
+    if fatal:
+        yield pid, fatal
 
 
 def main():
