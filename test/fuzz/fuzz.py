@@ -188,10 +188,11 @@ class Fuzzer:
         cur = self.checker.cursor()
         cur.execute('SELECT pg_postmaster_start_time()')
         self.start_time = cur.fetchone()[0]
-        if self.logpath and os.path.exists(self.logpath):
+        if self.logpath and os.access(self.logpath, os.R_OK):
             self.log_off = os.path.getsize(self.logpath)
         else:
-            print('fuzz: WARNING: no server log to scan (DATAOPS_BASE unset?); crash checks use the connection only')
+            print('fuzz: WARNING: cannot read the server log %s (DATAOPS_BASE unset, or not root?); '
+                  'crash checks use the connections only' % self.logpath)
             self.logpath = None
         self.make_special_files()
 

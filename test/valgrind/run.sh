@@ -24,8 +24,8 @@
 # DATAOPS_VALGRIND_TRACK_ORIGINS (default yes); DATAOPS_VALGRIND_REGRESS
 # (a shorter list of tests, e.g. "setup api", without the isolation spec);
 # DATAOPS_VALGRIND_FUZZ_SECONDS (also run the fuzz target, test/fuzz, that
-# long against the server under valgrind; default 0); DATAOPS_KEEP=1 leaves the
-# cluster running and its logs in place.
+# long against the server under valgrind; default 0).  The cluster is
+# stopped at the end; its logs stay in place until the next run.
 set -euo pipefail
 
 PG_CONFIG=${PG_CONFIG:-pg_config}
@@ -66,7 +66,8 @@ unset PGDATABASE PGSERVICE PGHOSTADDR
 "$BINDIR/psql" -X -q -d postgres -c 'CREATE DATABASE contrib_regression'
 "$PGSH" stop "$NAME"
 
-# valgrind is slow: give statements, workers and pg_ctl more time
+# fewer connection slots (each backend under valgrind takes far more memory),
+# and no LLVM JIT
 as_pg tee -a "$BASE/data/postgresql.conf" >/dev/null <<EOF
 # ---- added by test/valgrind/run.sh ----
 max_connections = 40
@@ -91,7 +92,7 @@ exec valgrind --tool=memcheck --trace-children=yes --error-exitcode=$EXITCODE \\
 EOF
 "${SUDO[@]}" chmod 0755 "$WRAPPER"
 # the suppressions file must be readable by postgres
-[ -r "$SUPP" ] || die "cannot read $SUPP"
+as_pg test -r "$SUPP" || die "the server's OS user postgres cannot read $SUPP"
 
 log "starting the server under valgrind (logs in $VGDIR)"
 started=$(date +%s)
@@ -101,9 +102,7 @@ if ! as_pg "$BINDIR/pg_ctl" -D "$BASE/data" -p "$WRAPPER" -w -t 900 \
     "${SUDO[@]}" tail -n 40 "$BASE/log/postgresql.log" >&2 || true
     exit 1
 fi
-if [ "${DATAOPS_KEEP:-0}" != 1 ]; then
-    trap 'as_pg "$BINDIR/pg_ctl" -D "$BASE/data" -m immediate -w -t 300 stop >/dev/null 2>&1 || true' EXIT
-fi
+trap 'as_pg "$BINDIR/pg_ctl" -D "$BASE/data" -m immediate -w -t 300 stop >/dev/null 2>&1 || true' EXIT
 
 # 3. the regression suite, then the isolation spec (run even when the
 # suite fails, which make installcheck would not)
@@ -148,7 +147,5 @@ rc=0
 "${SUDO[@]}" /usr/bin/python3 "$HERE/summarize.py" "$VGDIR" "$REPO" || rc=$?
 echo "valgrind.sh: regression suite under valgrind: $regress (diffs are expected where tests time work:" \
      "see $VGDIR/regression.diffs); server processes that died: $crashes; $elapsed s"
-if [ "${DATAOPS_KEEP:-0}" != 1 ]; then
-    log "logs kept in $VGDIR"
-fi
+log "the cluster is stopped; its valgrind logs stay in $VGDIR"
 exit $rc
