@@ -41,7 +41,7 @@ sql/dataops--$(EXTVERSION).sql: sql/install-header.sql $(UPGRADE_CHAIN)
 # PGXS tracks no header dependencies: rebuild every object when a header changes
 $(OBJS): $(wildcard src/*.h)
 
-.PHONY: test demo demo-stop bench loadtest
+.PHONY: test demo demo-stop bench loadtest valgrind
 test:
 	test/pg.sh test
 demo:
@@ -52,3 +52,6 @@ bench:
 	test/pg.sh bench
 loadtest:
 	test/loadtest.sh
+# the regression suite with the server under valgrind memcheck (many minutes)
+valgrind:
+	test/valgrind/run.sh

@@ -27,7 +27,7 @@ TESTDIR=$(dirname "$SELF")
 REPO=$(dirname "$TESTDIR")
 
 PKGS=(postgresql-15 postgresql-server-dev-15 postgresql-15-cron postgresql-15-pgtap
-      libpcre2-dev libtap-parser-sourcehandler-pgtap-perl make gcc)
+      libpcre2-dev libtap-parser-sourcehandler-pgtap-perl make gcc python3-psycopg2)
 
 TEST_NAME=${DATAOPS_TEST_NAME:-test}   TEST_PORT=${DATAOPS_TEST_PORT:-55432}
 DEMO_NAME=demo   DEMO_PORT=55433
@@ -239,6 +239,15 @@ cmd_test() {
         fi
     done
     [ $n -eq 0 ] && skipped+=(scripts)
+
+    # 4. fuzz: random definition calls and CSV files for DATAOPS_FUZZ_SECONDS
+    # (default 60; 0 skips), seed DATAOPS_FUZZ_SEED (test/fuzz/fuzz.py)
+    if [ "${DATAOPS_FUZZ_SECONDS:-60}" != 0 ]; then
+        echo "==== test/fuzz/fuzz.py"
+        if /usr/bin/python3 "$TESTDIR/fuzz/fuzz.py"; then passed+=(fuzz); else failed+=(fuzz); fi
+    else
+        skipped+=(fuzz)
+    fi
 
     if [ "${DATAOPS_KEEP:-0}" = 1 ]; then
         log "leaving cluster running: $(cmd_env "$TEST_NAME" "$TEST_PORT")"
