@@ -166,7 +166,9 @@ SELECT step, expectation, success, element_count, unexpected_count FROM dataops.
  WHERE run_id = :sh_r1 ORDER BY step, expectation;
 
 -- clean up
+SET client_min_messages = warning;
 DROP EXTENSION pg_cron;
 DROP SCHEMA sh_layer, sh_data CASCADE;
 DROP SCHEMA sh_evil CASCADE;
 DROP ROLE sh_attacker;
+RESET client_min_messages;
