@@ -50,9 +50,14 @@ COMMENT ON COLUMN dataops.events.owner IS
 'Role the event belongs to (the pipeline''s or the run''s owner); only its members (and superusers) see the event';
 COMMENT ON COLUMN dataops.events.session_role IS 'session_user of the session that caused the event';
 COMMENT ON COLUMN dataops.events.acting_role IS
-'Definition events: the role that called the dataops function (current_user then), NULL for scheduler events';
+'The role dataops acted for when it wrote the event: for definition events, the role that called the dataops function (current_user then); for run and step events, the role of the process that recorded them';
+-- (the append-only guard lets no UPDATE through: set it aside for the backfill)
+ALTER TABLE dataops.events DISABLE TRIGGER events_append_only;
 UPDATE dataops.events e SET owner = p.owner FROM dataops.pipelines p
  WHERE e.pipeline OPERATOR(pg_catalog.=) p.name AND e.owner IS NULL;
+UPDATE dataops.events e SET owner = r.owner FROM dataops.runs r
+ WHERE e.run_id OPERATOR(pg_catalog.=) r.run_id AND e.owner IS NULL;
+ALTER TABLE dataops.events ENABLE TRIGGER events_append_only;
 
 CREATE FUNCTION dataops._runs_owner() RETURNS trigger
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
