@@ -370,6 +370,12 @@ validate_options(Jsonb *options, bool reads_files)
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("option \"%s\" must be a single one-byte character", key)));
+		else if ((strcmp(key, "delimiter") == 0 || strcmp(key, "quote") == 0 || strcmp(key, "escape") == 0) &&
+				 (val.val.string.val[0] == '\n' || val.val.string.val[0] == '\r' || val.val.string.val[0] == '\0'))
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("option \"%s\" cannot be a newline or carriage return", key),
+					 errdetail("A CSV record ends at a newline; as COPY does, dataops refuses it as a delimiter, quote or escape character.")));
 		else if (strcmp(key, "encoding") == 0 &&
 				 pg_char_to_encoding(pnstrdup(val.val.string.val, val.val.string.len)) < 0)
 			ereport(ERROR,
