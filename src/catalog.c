@@ -1253,28 +1253,38 @@ catalog_run_cancel_requested(int64 run_id)
 	return exists_int8_arg("SELECT 1 FROM dataops.runs WHERE run_id = $1 AND cancel_requested", run_id);
 }
 
-List *
-catalog_cancel_requested_runs(void)
+/*
+ * The first column (bigint) of every row a parameterless catalog read
+ * returns, as a list of int64 * in the caller's context.
+ */
+static List *
+query_int8_list(const char *sql)
 {
 	MemoryContext caller = enter_spi();
 	List	   *result = NIL;
 	uint64		i;
 	uint64		n;
 
-	n = catalog_exec("SELECT run_id FROM dataops.runs WHERE status = 'running' AND cancel_requested", NULL, true);
+	n = catalog_exec(sql, NULL, true);
 	for (i = 0; i < n; i++)
 	{
 		bool		isnull;
-		int64		id = DatumGetInt64(get_datum(i, 1, &isnull));
+		int64		v = DatumGetInt64(get_datum(i, 1, &isnull));
 		MemoryContext spi = MemoryContextSwitchTo(caller);
 		int64	   *p = palloc(sizeof(int64));
 
-		*p = id;
+		*p = v;
 		result = lappend(result, p);
 		MemoryContextSwitchTo(spi);
 	}
 	SPI_finish();
 	return result;
+}
+
+List *
+catalog_cancel_requested_runs(void)
+{
+	return query_int8_list("SELECT run_id FROM dataops.runs WHERE status = 'running' AND cancel_requested");
 }
 
 void
@@ -1719,26 +1729,7 @@ catalog_set_pipeline_cron_job(const char *pipeline, int64 jobid)
 List *
 catalog_all_cron_jobs(void)
 {
-	MemoryContext caller = enter_spi();
-	List	   *jobs = NIL;
-	uint64		n;
-	uint64		i;
-
-	n = catalog_exec("SELECT cron_jobid FROM dataops.pipelines WHERE cron_jobid IS NOT NULL ORDER BY cron_jobid",
-					 NULL, true);
-	for (i = 0; i < n; i++)
-	{
-		bool		isnull;
-		int64		jobid = DatumGetInt64(get_datum(i, 1, &isnull));
-		MemoryContext spi = MemoryContextSwitchTo(caller);
-		int64	   *p = palloc(sizeof(int64));
-
-		*p = jobid;
-		jobs = lappend(jobs, p);
-		MemoryContextSwitchTo(spi);
-	}
-	SPI_finish();
-	return jobs;
+	return query_int8_list("SELECT cron_jobid FROM dataops.pipelines WHERE cron_jobid IS NOT NULL ORDER BY cron_jobid");
 }
 
 /* ---------- orchestration: access checks and the queue cap (0.5.0) ---------- */

@@ -634,7 +634,7 @@ copy_file(const StepDef *s, const char *path, List *columns, const CsvOptions *o
 }
 
 void
-ingest_step(const StepDef *s, int64 run_id, bool full_refresh, StepCounts *c, List **lineage)
+ingest_step(const StepDef *s, Oid owner, int64 run_id, bool full_refresh, StepCounts *c, List **lineage)
 {
 	CsvOptions	o;
 	List	   *paths;
@@ -643,8 +643,7 @@ ingest_step(const StepDef *s, int64 run_id, bool full_refresh, StepCounts *c, Li
 	int			matched = 0;
 
 	/* privileges before any access to the file system */
-	ingest_check_read_privilege(catalog_get_pipeline(s->pipeline, false)->owner_oid,
-								s->pipeline, s->name);
+	ingest_check_read_privilege(owner, s->pipeline, s->name);
 	if (s->source == NULL || s->source[0] != '/')
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),

@@ -17,15 +17,16 @@
  * to *lineage.  Raises 58P01 (undefined_file) when nothing matches, and
  * COPY's error (22P04, 22021, ...) prefixed with the file name and line for
  * a malformed file; the caller's transaction then keeps none of its rows.
- * Before it touches the file system it checks privileges as
- * ingest_check_read_privilege (42501).  The source's wildcards are expanded
+ * Before it touches the file system it checks the privileges of `owner` (the
+ * pipeline's owner) and the current role as ingest_check_read_privilege
+ * (42501).  The source's wildcards are expanded
  * in sorted (byte) order by a bounded walk: 54000 (program_limit_exceeded)
  * past 10,000 matching paths or 100,000 directory entries read.  A file
  * whose header has more columns than a table holds raises 54011, a header
  * naming _source_file, _ingested_at or _run_id 42701.
  * The caller has connected SPI.
  */
-extern void ingest_step(const StepDef *step, int64 run_id, bool full_refresh,
+extern void ingest_step(const StepDef *step, Oid owner, int64 run_id, bool full_refresh,
 						StepCounts *counts, List **lineage);
 
 /*

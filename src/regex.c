@@ -438,6 +438,9 @@ regex_lookup(const char *pattern, int patlen, uint32 flag_options, RegexCaller w
  * in the message (match, depth, memory, stack or time limit), 2201B
  * otherwise.
  */
+/* The advice for patterns that nest backtracking too deep or too wide. */
+#define REGEX_CLASS_HINT "Repeat a character class rather than a group of alternatives, e.g. [a-z0-9]* rather than (?:[a-z]|[0-9])*."
+
 static void
 regex_match_error(int rc, const char *pattern, int patlen, int len, RegexCaller who)
 {
@@ -454,19 +457,19 @@ regex_match_error(int rc, const char *pattern, int patlen, int len, RegexCaller 
 			break;
 		case PCRE2_ERROR_DEPTHLIMIT:
 			limit = "depth";
-			hint = "Repeat a character class rather than a group of alternatives, e.g. [a-z0-9]* rather than (?:[a-z]|[0-9])*.";
+			hint = REGEX_CLASS_HINT;
 			detail = psprintf("The pattern \"%.*s\" nested backtracking more than %d levels deep on a value of %d bytes.",
 							  patlen, pattern, REGEX_DEPTH_LIMIT, len);
 			break;
 		case PCRE2_ERROR_HEAPLIMIT:
 			limit = "memory";
-			hint = "Repeat a character class rather than a group of alternatives, e.g. [a-z0-9]* rather than (?:[a-z]|[0-9])*.";
+			hint = REGEX_CLASS_HINT;
 			detail = psprintf("The pattern \"%.*s\" needed more than %d kB of backtracking memory on a value of %d bytes.",
 							  patlen, pattern, REGEX_HEAP_LIMIT_KB, len);
 			break;
 		case PCRE2_ERROR_JIT_STACKLIMIT:
 			limit = "stack";
-			hint = "Repeat a character class rather than a group of alternatives, e.g. [a-z0-9]* rather than (?:[a-z]|[0-9])*.";
+			hint = REGEX_CLASS_HINT;
 			detail = psprintf("The pattern \"%.*s\" needed more than 1 MB of stack on a value of %d bytes.",
 							  patlen, pattern, len);
 			break;

@@ -475,7 +475,7 @@ step_execute(const StepDef *s, int64 run_id, bool full_refresh, StepCounts *c,
 		ingest_check_read_privilege(owner, s->pipeline, s->name);
 		(void) publish_relation(s->target_schema, s->target_table, "target", owner, PUBLISH_PIPELINE_OWNER,
 								RowExclusiveLock);
-		ingest_step(s, run_id, full_refresh, c, &files);
+		ingest_step(s, owner, run_id, full_refresh, c, &files);
 		target = publish_relation(s->target_schema, s->target_table, "target", owner, PUBLISH_PIPELINE_OWNER,
 								  RowExclusiveLock);
 		if (s->expectations != NIL && c->files_ingested > 0 && OidIsValid(target))
