@@ -41,6 +41,7 @@
 #include "utils/builtins.h"
 #include "utils/memutils.h"
 
+#include "compat.h"
 #include "regex.h"
 
 #define REGEX_CACHE_SIZE 32

@@ -26,6 +26,7 @@
 #include "miscadmin.h"
 #include "nodes/makefuncs.h"
 #include "parser/parse_coerce.h"
+#include "parser/parse_relation.h"
 #include "parser/parsetree.h"
 #include "utils/acl.h"
 #include "utils/array.h"
@@ -41,6 +42,7 @@
 #include "utils/rls.h"
 #include "utils/varlena.h"
 
+#include "compat.h"
 #include "dataops.h"
 #include "expect.h"
 #include "publish.h"
@@ -241,7 +243,12 @@ flush_table(StepSink *s, SinkTable *t)
 		List	   *recheck = NIL;
 
 		if (t->rri->ri_NumIndices > 0)
+#if PG_VERSION_NUM >= 160000
+			/* 16 added onlySummarizing: false, every index (this is no HOT update) */
+			recheck = ExecInsertIndexTuples(t->rri, t->buffer[k], s->estate, false, false, NULL, NIL, false);
+#else
 			recheck = ExecInsertIndexTuples(t->rri, t->buffer[k], s->estate, false, false, NULL, NIL);
+#endif
 		ExecARInsertTriggers(s->estate, t->rri, t->buffer[k], recheck, NULL);
 		list_free(recheck);
 		ExecClearTuple(t->buffer[k]);
@@ -341,6 +348,9 @@ sink_create(List *exps, TupleDesc desc, Oid owner, Oid target, Oid quarantine, O
 {
 	StepSink   *s = palloc0(sizeof(StepSink));
 	List	   *rtable = NIL;
+#if PG_VERSION_NUM >= 160000
+	List	   *perminfos = NIL;
+#endif
 	Oid			relids[3] = {target, quarantine, unexpected};
 	int			i;
 	ListCell   *lc;
@@ -368,10 +378,22 @@ sink_create(List *exps, TupleDesc desc, Oid owner, Oid target, Oid quarantine, O
 		rte->relid = OidIsValid(relids[i]) ? relids[i] : target;
 		rte->relkind = RELKIND_RELATION;
 		rte->rellockmode = RowExclusiveLock;
+#if PG_VERSION_NUM >= 160000
+		/* 16 moved the permissions out of the range table entry */
+		addRTEPermissionInfo(&perminfos, rte)->requiredPerms = ACL_INSERT;
+#else
 		rte->requiredPerms = ACL_INSERT;
+#endif
 		rtable = lappend(rtable, rte);
 	}
+#if PG_VERSION_NUM >= 180000
+	/* 18: the range table entries not pruned away, all three here (1-based) */
+	ExecInitRangeTable(s->estate, rtable, perminfos, bms_add_range(NULL, 1, 3));
+#elif PG_VERSION_NUM >= 160000
+	ExecInitRangeTable(s->estate, rtable, perminfos);
+#else
 	ExecInitRangeTable(s->estate, rtable);
+#endif
 	s->estate->es_output_cid = GetCurrentCommandId(true);
 	open_table(s, &s->target, owner, target, 1, InvalidOid, InvalidOid);
 	if (OidIsValid(quarantine))
@@ -591,13 +613,13 @@ sink_receive(TupleTableSlot *slot, DestReceiver *self)
 		if (!s->have_max ||
 			DatumGetInt32(FunctionCall2Coll(&s->max_cmp, s->max_collation, v, s->max)) > 0)
 		{
-			MemoryContext old = MemoryContextSwitchTo(s->cxt);
+			MemoryContext saved = MemoryContextSwitchTo(s->cxt);
 
 			if (s->have_max && !s->max_byval)
 				pfree(DatumGetPointer(s->max));
 			s->max = datumCopy(v, s->max_byval, s->max_len);
 			s->have_max = true;
-			MemoryContextSwitchTo(old);
+			MemoryContextSwitchTo(saved);
 		}
 	}
 	if (slot->tts_isnull[s->live_att] || !DatumGetBool(slot->tts_values[s->live_att]))

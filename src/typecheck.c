@@ -47,6 +47,7 @@
 #include "utils/resowner.h"
 #include "utils/syscache.h"
 
+#include "compat.h"
 #include "trust.h"
 #include "typecheck.h"
 
@@ -241,9 +242,9 @@ input_cache(FunctionCallInfo fcinfo, text *type)
 	 * type must be trusted (its input function, its domain constraints, ...
 	 * run as the caller) before anything of it runs, typmod input included.
 	 */
-	typid = LookupTypeNameOid(NULL, typeStringToTypeName(type_name), false);
+	typid = LookupTypeNameOid(NULL, compat_type_name(type_name), false);
 	trust_require_type(typid, GetUserId(), "dataops.input_is_valid");
-	parseTypeString(type_name, &typid, &typmod, false);
+	compat_parse_type(type_name, &typid, &typmod, false);
 	if (get_typtype(typid) == TYPTYPE_PSEUDO)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -300,7 +301,7 @@ typecheck_validate_type(const char *type_name, const char *expectation)
 	int32		typmod;
 
 	/* missing_ok: an unknown type is reported here; bad syntax raises 42601 */
-	parseTypeString(type_name, &typid, &typmod, true);
+	compat_parse_type(type_name, &typid, &typmod, true);
 	if (!OidIsValid(typid))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -318,7 +319,7 @@ typecheck_validate_type(const char *type_name, const char *expectation)
 void
 typecheck_require_trusted_type(const char *type_name, Oid role, const char *user)
 {
-	Oid			typid = LookupTypeNameOid(NULL, typeStringToTypeName(type_name), true);
+	Oid			typid = LookupTypeNameOid(NULL, compat_type_name(type_name), true);
 
 	if (OidIsValid(typid))
 		trust_require_type(typid, role, user);
