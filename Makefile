@@ -28,6 +28,12 @@ PG_CPPFLAGS += $(shell $(PCRE2_CONFIG) --cflags 2>/dev/null) \
 	-Wno-missing-field-initializers
 SHLIB_LINK  += $(shell $(PCRE2_CONFIG) --libs8 2>/dev/null)
 
+# PG=17 / PG=18: build against that major version; `make test PG=NN` and
+# `make bench PG=NN` run in a cached Debian root that ships it (test/root.sh).
+PG ?=
+ifneq ($(PG),)
+PG_CONFIG = /usr/lib/postgresql/$(PG)/bin/pg_config
+endif
 PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs 2>/dev/null)
 # On a fresh machine PGXS is not there yet: `make test` installs it first.
@@ -43,13 +49,13 @@ $(OBJS): $(wildcard src/*.h)
 
 .PHONY: test demo demo-stop bench loadtest valgrind
 test:
-	test/pg.sh test
+	PG=$(PG) test/pg.sh test
 demo:
 	test/pg.sh demo
 demo-stop:
 	test/pg.sh demo-stop
 bench:
-	test/pg.sh bench
+	PG=$(PG) test/pg.sh bench
 loadtest:
 	test/loadtest.sh
 # the regression suite with the server under valgrind memcheck (many minutes)

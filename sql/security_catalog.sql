@@ -134,17 +134,6 @@ DROP SCHEMA dataops;
 CREATE EXTENSION dataops;
 SELECT extversion FROM pg_extension WHERE extname = 'dataops';
 
--- 41: a pipeline whose owner cannot log in is refused before it is queued (its workers could not connect)
-CREATE ROLE sc_nologin NOLOGIN;
-SET ROLE sc_nologin;
-SELECT dataops.create_pipeline('sc_group');
-SELECT dataops.add_step('sc_group', 's', 'silver', 'sc_layer.g', query => 'SELECT 1 AS x');
-SELECT dataops.start_run('sc_group');
-RESET ROLE;
-SELECT count(*) AS runs_queued FROM dataops.runs WHERE pipeline = 'sc_group';
-SELECT dataops.drop_pipeline('sc_group');
-DROP ROLE sc_nologin;
-
 -- clean up
 DROP TABLE public.sc_cards;
 DROP SCHEMA sc_layer CASCADE;

@@ -45,6 +45,7 @@
 #include "catalog/pg_operator.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
+#include "compat.h"
 #include "fmgr.h"
 #include "miscadmin.h"
 #include "nodes/makefuncs.h"
@@ -601,7 +602,7 @@ expect_validate(ExpectationDef *e)
 			break;
 		case K_RELATIONSHIPS:
 			s = get_string(e, "to", true, "Example: '{\"to\": \"silver.customers\", \"field\": \"customer_id\"}'.");
-			(void) stringToQualifiedNameList(s);
+			(void) compat_qualified_name_list(s);
 			(void) get_string(e, "field", true, "Example: '{\"to\": \"silver.customers\", \"field\": \"customer_id\"}'.");
 			break;
 		case K_EXPRESSION:
@@ -874,7 +875,7 @@ static Oid
 parent_relation(const ExpectationDef *e, Oid role, bool lock)
 {
 	char	   *to = json_value_text(json_get(e->args, "to"));
-	RangeVar   *rv = makeRangeVarFromNameList(stringToQualifiedNameList(to));
+	RangeVar   *rv = makeRangeVarFromNameList(compat_qualified_name_list(to));
 	ParentLookup p = {e, role};
 	Oid			relid;
 
@@ -1666,7 +1667,6 @@ columns_match_set(const ExpectationDef *e, TupleDesc desc, Jsonb **observed)
 	JsonbValue *res;
 	ListCell   *lc;
 	int			i;
-	int			have = 0;
 	bool		ok = true;
 
 	(void) pushJsonbValue(&ps, WJB_BEGIN_ARRAY, NULL);
@@ -1679,7 +1679,6 @@ columns_match_set(const ExpectationDef *e, TupleDesc desc, Jsonb **observed)
 		if (att->attisdropped || strncmp(NameStr(att->attname), DATAOPS_INTERNAL_PREFIX,
 										 strlen(DATAOPS_INTERNAL_PREFIX)) == 0)
 			continue;
-		have++;
 		v.type = jbvString;
 		v.val.string.val = NameStr(att->attname);
 		v.val.string.len = strlen(NameStr(att->attname));

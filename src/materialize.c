@@ -31,6 +31,7 @@
 #include "utils/rel.h"
 #include "utils/typcache.h"
 
+#include "compat.h"
 #include "catalog.h"
 #include "dataops.h"
 #include "expect.h"
@@ -735,7 +736,7 @@ versioned_table_step(const StepDef *s, Oid owner, int64 run_id, StepCounts *c, L
 			continue;
 		if (v->run_id != run_id)
 		{
-			RangeVar   *rv = makeRangeVarFromNameList(stringToQualifiedNameList(v->relation));
+			RangeVar   *rv = makeRangeVarFromNameList(compat_qualified_name_list(v->relation));
 			Oid			old = RangeVarGetRelid(rv, NoLock, true);
 
 			/*
@@ -770,7 +771,7 @@ materialize_table_rollback(const StepDef *s, Oid owner, int64 to_run)
 	foreach(lc, versions)
 	{
 		TableVersion *v = lfirst(lc);
-		RangeVar   *rv = makeRangeVarFromNameList(stringToQualifiedNameList(v->relation));
+		RangeVar   *rv = makeRangeVarFromNameList(compat_qualified_name_list(v->relation));
 
 		if (OidIsValid(cur) && RangeVarGetRelid(rv, NoLock, true) == cur)
 			cur_run = v->run_id;
@@ -789,7 +790,7 @@ materialize_table_rollback(const StepDef *s, Oid owner, int64 to_run)
 						to_run ? psprintf("of run " INT64_FORMAT " to restore", to_run) : "before the current one"),
 				 errhint("See SELECT * FROM dataops.table_versions; options.keep_versions sets how many are kept.")));
 	if (!OidIsValid(target) ||
-		!OidIsValid(publish_relation_rv(makeRangeVarFromNameList(stringToQualifiedNameList(chosen->relation)),
+		!OidIsValid(publish_relation_rv(makeRangeVarFromNameList(compat_qualified_name_list(chosen->relation)),
 										"version table", owner, PUBLISH_PIPELINE_OWNER, AccessExclusiveLock)))
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),

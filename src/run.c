@@ -92,10 +92,12 @@ run_check_queue_cap(const char *owner)
 }
 
 /*
- * A step's background worker connects as the pipeline's owner, which on
- * PostgreSQL 15 needs LOGIN (BackgroundWorkerInitializeConnection refuses a
- * NOLOGIN role, and the step would fail with no reason given).  Raises 55000
- * with the fix as a hint.
+ * A step's background worker connects as the pipeline's owner.  On
+ * PostgreSQL 15 that needs LOGIN (BackgroundWorkerInitializeConnection
+ * refuses a NOLOGIN role, and the step would fail with no reason given), so
+ * this raises 55000 with the fix as a hint; 16 added
+ * BGWORKER_BYPASS_ROLELOGINCHECK, which the worker uses, so there only a
+ * dropped owner (42704) is refused.
  */
 static void
 require_owner_can_log_in(const PipelineDef *p)
@@ -110,7 +112,7 @@ require_owner_can_log_in(const PipelineDef *p)
 				 errhint("A superuser can give the pipeline to a role with UPDATE dataops.pipelines, or drop it.")));
 	can_login = ((Form_pg_authid) GETSTRUCT(tup))->rolcanlogin;
 	ReleaseSysCache(tup);
-	if (!can_login)
+	if (!can_login && PG_VERSION_NUM < 160000)
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				 errmsg("pipeline \"%s\" is owned by role \"%s\", which cannot log in", p->name, p->owner),

@@ -18,6 +18,7 @@
 #include "common/md5.h"
 #include "datatype/timestamp.h"
 #include "executor/spi.h"
+#include "compat.h"
 #include "fmgr.h"
 #include "pgtime.h"
 #include "tcop/utility.h"
@@ -363,7 +364,7 @@ typedef struct CronSpec
 /* How far cron_next looks ahead: five years, leap days included. */
 #define CRON_SEARCH_DAYS	(5 * 366)
 
-static void cron_invalid(const char *schedule, const char *detail) pg_attribute_noreturn();
+pg_noreturn static void cron_invalid(const char *schedule, const char *detail);
 
 static void
 cron_invalid(const char *schedule, const char *detail)

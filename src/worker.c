@@ -199,7 +199,12 @@ dataops_step_worker_main(Datum arg)
 
 	pqsignal(SIGTERM, die);
 	BackgroundWorkerUnblockSignals();
+#if PG_VERSION_NUM >= 160000
+	/* 16+: a NOLOGIN owner works (its members define pipelines for it) */
+	BackgroundWorkerInitializeConnectionByOid(dboid, owner, BGWORKER_BYPASS_ROLELOGINCHECK);
+#else
 	BackgroundWorkerInitializeConnectionByOid(dboid, owner, 0);
+#endif
 	SetConfigOption("application_name", "dataops", PGC_USERSET, PGC_S_SESSION);
 	pgstat_report_appname("dataops");
 

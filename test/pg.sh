@@ -12,7 +12,11 @@
 #   test/pg.sh bench                benchmark cluster on port 55434 (fsync on)
 #
 # Environment:
-#   PG_CONFIG        pg_config to use (default: pg_config)
+#   PG               PostgreSQL major version (default: the one this Debian
+#                    release ships, 15 on Debian 12).  Another version (17,
+#                    18) runs test/demo/bench inside a cached Debian root
+#                    (test/root.sh), where it is the native one.
+#   PG_CONFIG        pg_config to use (default: that of $PG)
 #   DATAOPS_PRELOAD  shared_preload_libraries (default: pg_cron,dataops)
 #   DATAOPS_CRON_DB  cron.database_name (default: postgres)
 #   DATAOPS_FSYNC    "on" to keep fsync on (default: off)
@@ -21,12 +25,31 @@
 #                    (default: test, 55432), to run several side by side
 set -euo pipefail
 
-PG_CONFIG=${PG_CONFIG:-pg_config}
+# The major version this Debian release ships (Debian 12: 15, 13: 17, sid: 18).
+native_major() {
+    local codename=
+    [ -r /etc/os-release ] && codename=$(. /etc/os-release && echo "${VERSION_CODENAME:-}")
+    case "$codename" in
+        bookworm) echo 15 ;;
+        trixie)   echo 17 ;;
+        *)        ls /usr/lib/postgresql 2>/dev/null | sort -n | tail -n 1 ;;
+    esac
+}
+NATIVE_PG=$(native_major)
+PG=${PG:-${NATIVE_PG:-15}}
+[[ $PG =~ ^[0-9]+$ ]] || { echo "pg.sh: PG must be a major version number, not '$PG'" >&2; exit 2; }
+if [ -z "${PG_CONFIG:-}" ]; then
+    if [ -x "/usr/lib/postgresql/$PG/bin/pg_config" ] || [ "$PG" = "$NATIVE_PG" ]; then
+        PG_CONFIG=/usr/lib/postgresql/$PG/bin/pg_config
+    else
+        PG_CONFIG=pg_config
+    fi
+fi
 SELF=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/$(basename "${BASH_SOURCE[0]}")
 TESTDIR=$(dirname "$SELF")
 REPO=$(dirname "$TESTDIR")
 
-PKGS=(postgresql-15 postgresql-server-dev-15 postgresql-15-cron postgresql-15-pgtap
+PKGS=("postgresql-$PG" "postgresql-server-dev-$PG" "postgresql-$PG-cron" "postgresql-$PG-pgtap"
       libpcre2-dev libtap-parser-sourcehandler-pgtap-perl make gcc python3-psycopg2)
 
 TEST_NAME=${DATAOPS_TEST_NAME:-test}   TEST_PORT=${DATAOPS_TEST_PORT:-55432}
@@ -316,6 +339,15 @@ usage() {
 
 cmd=${1:-}
 [ $# -gt 0 ] && shift
+
+# A major version this Debian release does not ship runs in a Debian root
+# that ships it (test/root.sh runs this script there, where it is native).
+if [ "$PG" != "$NATIVE_PG" ] && [ "${DATAOPS_IN_ROOT:-0}" != 1 ]; then
+    case "$cmd" in
+        test|bench) exec "$TESTDIR/root.sh" "$PG" "$cmd" ;;
+        demo) die "make demo runs on this machine's PostgreSQL $NATIVE_PG only" ;;
+    esac
+fi
 case "$cmd" in
     deps)      cmd_deps ;;
     build)     cmd_build ;;
