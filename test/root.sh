@@ -13,7 +13,7 @@
 # /var/cache/dataops/roots) for later runs.  The working tree (tracked and
 # untracked files, not ignored ones) is copied into the root at
 # /build/dataops and `make <target> PG=<major>` runs there as root, with
-# /proc, /dev and /tmp bound; the test cluster is named test<major> on port
+# /proc, /sys, /dev and /tmp bound; the test cluster is named test<major> on port
 # 554<major> so that it cannot meet a cluster of this machine.
 #
 # Needs root (debootstrap, chroot, mount).
@@ -103,7 +103,7 @@ mkdir -p "$ROOT/build/dataops"
 # shared material (benchmarks, optional tests) read-only when present
 if [ -d "$REPO/../shared" ]; then bind "$(cd "$REPO/../shared" && pwd)" /build/shared; mount -o remount,bind,ro "$ROOT/build/shared" || true; fi
 
-bind /proc /proc; bind /dev /dev; bind /tmp /tmp
+bind /proc /proc; bind /sys /sys; bind /dev /dev; bind /tmp /tmp
 log "PostgreSQL $MAJOR in the $SUITE root: make $TARGET"
 rc=0
 in_root env DATAOPS_TEST_NAME="test$MAJOR" DATAOPS_TEST_PORT="554$MAJOR" \
