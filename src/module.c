@@ -1,0 +1,118 @@
+/*
+ * module.c: the library's entry point (_PG_init): defines the dataops.*
+ * GUCs, registers the launcher background worker and the utility hook.
+ * The top layer: it includes the modules it starts, none includes it.
+ *
+ * dataops must be loaded through shared_preload_libraries: its runs execute
+ * in dynamic background workers whose entry point the postmaster must be able
+ * to find, as pg_cron requires.  Loaded any other way, CREATE EXTENSION and
+ * dataops.run() refuse with a hint naming the line to add.
+ */
+#include "postgres.h"
+
+#include "fmgr.h"
+#include "miscadmin.h"
+#include "utils/guc.h"
+#include "utils/memutils.h"
+
+#include "dataops.h"
+#include "launcher.h"
+#include "schedule.h"
+
+PG_MODULE_MAGIC;
+
+void		_PG_init(void);
+
+static bool
+check_retention(char **newval, void **extra, GucSource source)
+{
+	int64		ms = -1;
+	MemoryContext cxt = CurrentMemoryContext;
+
+	PG_TRY();
+	{
+		ms = dataops_interval_ms(*newval, "dataops.history_retention");
+	}
+	PG_CATCH();
+	{
+		MemoryContextSwitchTo(cxt);
+		FlushErrorState();
+		ms = -1;
+	}
+	PG_END_TRY();
+	if (ms <= 0)
+	{
+		GUC_check_errdetail("dataops.history_retention must be a positive interval, such as '30 days'.");
+		return false;
+	}
+	return true;
+}
+
+/*
+ * _PG_init: records whether we are being preloaded and defines the GUCs.
+ * It does not raise when loaded late, so that functions that need no
+ * background worker (dataops.regex_match) keep working; the actions that do
+ * need one call dataops_require_preload().
+ */
+void
+_PG_init(void)
+{
+	dataops_preloaded = process_shared_preload_libraries_in_progress;
+
+	DefineCustomStringVariable("dataops.source_file",
+							   "File being ingested (set by dataops while a bronze step runs).",
+							   "Read by the _source_file column default of bronze tables.",
+							   &dataops_current_source_file,
+							   NULL,
+							   PGC_USERSET,
+							   GUC_NO_SHOW_ALL | GUC_NOT_IN_SAMPLE | GUC_DISALLOW_IN_FILE,
+							   NULL, NULL, NULL);
+	DefineCustomStringVariable("dataops.run_id",
+							   "Run being executed (set by dataops while a bronze step runs).",
+							   "Read by the _run_id column default of bronze tables.",
+							   &dataops_current_run_id,
+							   NULL,
+							   PGC_USERSET,
+							   GUC_NO_SHOW_ALL | GUC_NOT_IN_SAMPLE | GUC_DISALLOW_IN_FILE,
+							   NULL, NULL, NULL);
+	DefineCustomIntVariable("dataops.max_parallel_runs",
+							"Runs a database's scheduler executes at once; later runs wait queued.",
+							NULL,
+							&dataops_max_parallel_runs,
+							4, 1, 1024,
+							PGC_SIGHUP, 0,
+							NULL, NULL, NULL);
+	DefineCustomIntVariable("dataops.max_parallel_steps",
+							"Steps (background workers) a database's scheduler executes at once, across its runs.",
+							"Independent steps of a run execute in parallel up to this number.",
+							&dataops_max_parallel_steps,
+							4, 1, 1024,
+							PGC_SIGHUP, 0,
+							NULL, NULL, NULL);
+	DefineCustomStringVariable("dataops.history_retention",
+							   "How long finished runs, their step runs and results, and events are kept.",
+							   "An interval; the scheduler prunes older history in the background.",
+							   &dataops_history_retention,
+							   "30 days",
+							   PGC_SIGHUP, 0,
+							   check_retention, NULL, NULL);
+	DefineCustomIntVariable("dataops.cancel_grace_period",
+							"Time a canceled or timed-out step may take to stop before its worker is terminated.",
+							"A step that ignores the cancel (for example by catching query_canceled) is stopped with SIGTERM after this time.",
+							&dataops_cancel_grace_ms,
+							2000, 0, 3600000,
+							PGC_SIGHUP, GUC_UNIT_MS,
+							NULL, NULL, NULL);
+	DefineCustomIntVariable("dataops.max_queued_runs_per_owner",
+							"Queued runs the pipelines of one owner role may have at once; more are refused.",
+							"Keeps one role from flooding the run queue of a database.",
+							&dataops_max_queued_runs_per_owner,
+							100, 1, 1000000,
+							PGC_SIGHUP, 0,
+							NULL, NULL, NULL);
+	MarkGUCPrefixReserved("dataops");
+	if (dataops_preloaded)
+		launcher_init();
+	schedule_init();
+}
+
