@@ -144,6 +144,13 @@ add_var_sources(Query *q, List *outer, Var *var, List **sources)
 			if (var->varattno > 0 && var->varattno <= list_length(rte->joinaliasvars))
 				add_expr_sources(q, outer, list_nth(rte->joinaliasvars, var->varattno - 1), sources);
 			break;
+#if PG_VERSION_NUM >= 180000
+		case RTE_GROUP:
+			/* 18: a grouped column refers to its GROUP BY expression */
+			if (var->varattno > 0 && var->varattno <= list_length(rte->groupexprs))
+				add_expr_sources(q, outer, list_nth(rte->groupexprs, var->varattno - 1), sources);
+			break;
+#endif
 		case RTE_CTE:
 			{
 				Query	   *owner = q;
