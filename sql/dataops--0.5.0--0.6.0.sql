@@ -5,18 +5,41 @@
 \echo Use "ALTER EXTENSION dataops UPDATE TO '0.6.0'" to load this file. \quit
 
 -- ===================================================================== the schema
--- Up to 0.4.0 the control file named the schema dataops, so CREATE EXTENSION
--- created it outside the extension; since 0.5.0 a fresh install creates it
--- as a member (sql/install-header.sql), so DROP EXTENSION removes it.  An
--- install upgraded from 0.4.0 or earlier still had it outside: make it a
--- member too (0.5.0's update already refused a schema owned by a role that
--- is neither a superuser nor the installing role).
+-- Up to 0.4.0 the control file said schema = dataops: CREATE EXTENSION
+-- created that schema outside the extension and recorded it as the
+-- extension's own schema (pg_extension.extnamespace, with a dependency on
+-- it).  Since 0.5.0 the control file says pg_catalog and a fresh install
+-- creates the schema as a member (sql/install-header.sql), so DROP EXTENSION
+-- removes it.  An install upgraded from 0.4.0 or earlier still had the old
+-- arrangement, which also broke its dumps (pg_dump wrote CREATE EXTENSION
+-- dataops WITH SCHEMA dataops, which today's control file refuses).  Give it
+-- a fresh install's: the extension in pg_catalog (ALTER EXTENSION SET SCHEMA
+-- is refused for a non-relocatable extension, hence the catalog update, as
+-- CREATE EXTENSION would have written it; pg_catalog is pinned, so no
+-- dependency on it is recorded) and the schema a member.  0.5.0's update
+-- already refused a schema owned by a role that is neither a superuser nor
+-- the installing role.
 DO $$
+DECLARE
+    ext oid := (SELECT e.oid FROM pg_catalog.pg_extension e WHERE e.extname OPERATOR(pg_catalog.=) 'dataops');
+    nsp oid := (SELECT n.oid FROM pg_catalog.pg_namespace n WHERE n.nspname OPERATOR(pg_catalog.=) 'dataops');
 BEGIN
+    IF (SELECT e.extnamespace FROM pg_catalog.pg_extension e WHERE e.oid OPERATOR(pg_catalog.=) ext)
+       OPERATOR(pg_catalog.=) nsp THEN
+        UPDATE pg_catalog.pg_extension e SET extnamespace = 'pg_catalog'::pg_catalog.regnamespace
+         WHERE e.oid OPERATOR(pg_catalog.=) ext;
+        DELETE FROM pg_catalog.pg_depend d
+         WHERE d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_extension'::pg_catalog.regclass
+           AND d.objid OPERATOR(pg_catalog.=) ext
+           AND d.refclassid OPERATOR(pg_catalog.=) 'pg_catalog.pg_namespace'::pg_catalog.regclass
+           AND d.refobjid OPERATOR(pg_catalog.=) nsp
+           AND d.deptype OPERATOR(pg_catalog.=) 'n';
+    END IF;
     IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend d
                     WHERE d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_namespace'::pg_catalog.regclass
-                      AND d.objid OPERATOR(pg_catalog.=) 'dataops'::pg_catalog.regnamespace
+                      AND d.objid OPERATOR(pg_catalog.=) nsp
                       AND d.refclassid OPERATOR(pg_catalog.=) 'pg_catalog.pg_extension'::pg_catalog.regclass
+                      AND d.refobjid OPERATOR(pg_catalog.=) ext
                       AND d.deptype OPERATOR(pg_catalog.=) 'e') THEN
         ALTER EXTENSION dataops ADD SCHEMA dataops;
     END IF;
