@@ -82,3 +82,9 @@ COMMENT ON COLUMN dataops.runs.worker_pid IS
 -- 0.5.0 names a job after the md5 of a pipeline name too long for pg_cron.
 COMMENT ON FUNCTION dataops.schedule(text, text) IS
 'Schedules a pipeline with pg_cron (job dataops:<pipeline>, or dataops:<md5 of the name> when that is longer than 63 bytes) and returns the pg_cron job id';
+
+-- drop_pipeline also removes the pipeline's pg_cron job (since 0.1.0) and,
+-- by cascade, its dependencies (0.3.0), incremental state and kept-version
+-- records (0.4.0).
+COMMENT ON FUNCTION dataops.drop_pipeline(text) IS
+'Removes a pipeline definition with its steps, expectations, suite attachments, dependencies and pg_cron job; target tables, kept versions and run history stay';
