@@ -1,10 +1,14 @@
 /*
  * sink.c: the DestReceiver a step's checked query runs into (see sink.h).
  *
- * Each row is inserted with ExecSimpleRelationInsert, the executor's own
- * single-row insert (used by logical replication's apply worker): it checks
- * constraints, maintains indexes and fires row triggers, as INSERT does.
- * Statement triggers fire once per relation, around the query.
+ * Rows are buffered and written MULTI_INSERT_ROWS at a time with
+ * table_multi_insert, as COPY FROM does, after the checks
+ * ExecSimpleRelationInsert makes (generated columns, constraints); then
+ * their index entries are made and AFTER ROW triggers fire, as INSERT does.
+ * A table with BEFORE ROW insert triggers is written row by row with
+ * ExecSimpleRelationInsert (the single-row insert of logical replication's
+ * apply worker), since a trigger may change or skip each row.  Statement
+ * triggers fire once per relation, around the query.
  *
  * These inserts go to the local heap, under the executor's feet: a Citus
  * table's rows would land in its coordinator shell and never reach its
@@ -176,7 +180,7 @@ open_table(StepSink *s, SinkTable *t, Oid owner, Oid relid, Index rti, Oid extra
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 				 errmsg("\"%s\" has an insert trigger with a transition table", RelationGetRelationName(t->rel)),
-				 errdetail("dataops publishes a step's rows one at a time and does not collect transition tables."),
+				 errdetail("dataops publishes a step's rows without the executor's ModifyTable node and does not collect transition tables."),
 				 errhint("Use a FOR EACH ROW trigger, or drop the REFERENCING clause.")));
 
 	t->from = palloc(sizeof(int) * td->natts);
