@@ -8,7 +8,7 @@
  *
  * Every relation written, replaced, dropped or attached is first checked
  * to be owned by the pipeline's owner and not to be a Citus table
- * (publish_relation, before it is locked), and every operator of the
+ * (target_relation, before it is locked), and every operator of the
  * generated statements is qualified (publish.h): they run under the step's
  * search_path.
  */
@@ -35,7 +35,8 @@
 #include "dataops.h"
 #include "expect.h"
 #include "materialize.h"
-#include "publish.h"
+#include "sqlgen.h"
+#include "target.h"
 #include "step.h"
 
 #define BATCH_TABLE DATAOPS_INTERNAL_PREFIX "batch"
@@ -56,61 +57,14 @@ option_text(const StepDef *s, const char *key)
 	return v ? json_value_text(v) : NULL;
 }
 
-/* 0-based index of column `name` in desc, or -1. */
-static int
-find_att(TupleDesc desc, const char *name)
-{
-	int			i;
-
-	for (i = 0; i < desc->natts; i++)
-		if (!TupleDescAttr(desc, i)->attisdropped && strcmp(NameStr(TupleDescAttr(desc, i)->attname), name) == 0)
-			return i;
-	return -1;
-}
-
 static void
 require_column(const StepDef *s, TupleDesc desc, const char *col, const char *what)
 {
-	if (find_att(desc, col) < 0)
+	if (sqlgen_find_att(desc, col) < 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_COLUMN),
 				 errmsg("%s \"%s\" of step \"%s\" is not a column of its query", what, col, s->name),
 				 errhint("The query's columns are what the step publishes; select the column, or fix the option.")));
-}
-
-char *
-materialize_name_list(List *names, const char *prefix)
-{
-	StringInfoData b;
-	ListCell   *lc;
-
-	initStringInfo(&b);
-	foreach(lc, names)
-		appendStringInfo(&b, "%s%s%s", b.len ? ", " : "", prefix, quote_identifier(lfirst(lc)));
-	return b.data;
-}
-
-static List *
-desc_names(TupleDesc desc)
-{
-	List	   *names = NIL;
-	int			i;
-
-	for (i = 0; i < desc->natts; i++)
-		if (!TupleDescAttr(desc, i)->attisdropped)
-			names = lappend(names, pstrdup(NameStr(TupleDescAttr(desc, i)->attname)));
-	return names;
-}
-
-static bool
-in_list(List *names, const char *name)
-{
-	ListCell   *lc;
-
-	foreach(lc, names)
-		if (strcmp(lfirst(lc), name) == 0)
-			return true;
-	return false;
 }
 
 /* md5 of what the target was built with: a change needs a full refresh. */
@@ -132,29 +86,6 @@ definition_hash(const StepDef *s, const char *watermark)
 	return pstrdup(hex);
 }
 
-int64
-materialize_exec_count(const char *sql)
-{
-	return materialize_exec_int8(sql, 0, NULL);
-}
-
-int64
-materialize_exec_int8(const char *sql, int nargs, const int64 *args)
-{
-	Oid			types[2] = {INT8OID, INT8OID};
-	Datum		values[2];
-	int			rc;
-	int			i;
-
-	Assert(nargs <= 2);
-	for (i = 0; i < nargs; i++)
-		values[i] = Int64GetDatum(args[i]);
-	rc = SPI_execute_with_args(sql, nargs, types, values, NULL, false, 0);
-	if (rc < 0)
-		elog(ERROR, "dataops: generated statement failed: %s", SPI_result_code_string(rc));
-	return (int64) SPI_processed;
-}
-
 /* ---------- view ---------- */
 
 static void
@@ -167,7 +98,7 @@ view_step(const StepDef *s, Oid owner, int64 run_id, StepCounts *c, List **resul
 	Oid			unexpected;
 
 	dataops_ensure_schema(s->target_schema);
-	relid = publish_relation(s->target_schema, s->target_table, "view", owner, PUBLISH_PIPELINE_OWNER,
+	relid = target_relation(s->target_schema, s->target_table, "view", owner, TARGET_PIPELINE_OWNER,
 							 AccessShareLock);
 	if (OidIsValid(relid) && get_rel_relkind(relid) != RELKIND_VIEW)
 		ereport(ERROR,
@@ -182,7 +113,7 @@ view_step(const StepDef *s, Oid owner, int64 run_id, StepCounts *c, List **resul
 				 errhint("Use action warn or fail, or materialize the step as a table.")));
 	dataops_exec_sql(psprintf("CREATE OR REPLACE VIEW %s AS\n%s", qname, s->query));
 	/* a view another role created since the check would have been replaced, not created: look again */
-	(void) publish_relation(s->target_schema, s->target_table, "view", owner, PUBLISH_PIPELINE_OWNER,
+	(void) target_relation(s->target_schema, s->target_table, "view", owner, TARGET_PIPELINE_OWNER,
 							AccessShareLock);
 	dataops_exec_sql(psprintf("COMMENT ON VIEW %s IS %s", qname,
 							  quote_literal_cstr(psprintf("%s view of step \"%s\" of pipeline \"%s\", published by dataops",
@@ -193,7 +124,7 @@ view_step(const StepDef *s, Oid owner, int64 run_id, StepCounts *c, List **resul
 		*results = expect_check_rows(s->expectations, psprintf("%s s", qname), desc, run_id,
 									 OidIsValid(unexpected) ?
 									 dataops_qualified_name(s->target_schema,
-															step_side_table_name(s->target_table, "_unexpected")) : NULL,
+															sqlgen_side_table_name(s->target_table, "_unexpected")) : NULL,
 									 result_cxt);
 	}
 }
@@ -228,8 +159,8 @@ create_target(const StepDef *s, bool scd2, List *keys)
 static void
 ensure_key_index(const StepDef *s, Oid owner, Oid target, bool scd2, List *keys)
 {
-	char	   *name = step_side_table_name(s->target_table, "_dataops_key");
-	Oid			idx = publish_relation(s->target_schema, name, "key index", owner, PUBLISH_PIPELINE_OWNER,
+	char	   *name = sqlgen_side_table_name(s->target_table, "_dataops_key");
+	Oid			idx = target_relation(s->target_schema, name, "key index", owner, TARGET_PIPELINE_OWNER,
 									   NoLock);
 
 	if (OidIsValid(idx) && (get_rel_relkind(idx) != RELKIND_INDEX || IndexGetRelation(idx, true) != target))
@@ -242,7 +173,7 @@ ensure_key_index(const StepDef *s, Oid owner, Oid target, bool scd2, List *keys)
 	dataops_exec_sql(psprintf("CREATE UNIQUE INDEX IF NOT EXISTS %s ON %s (%s)%s",
 							  quote_identifier(name),
 							  dataops_qualified_name(s->target_schema, s->target_table),
-							  materialize_name_list(keys, ""), scd2 ? " WHERE is_current" : ""));
+							  sqlgen_name_list(keys, ""), scd2 ? " WHERE is_current" : ""));
 }
 
 /*
@@ -261,7 +192,7 @@ compare_columns(const StepDef *s, Oid relid, TupleDesc desc, List **added, bool 
 	for (i = 0; i < desc->natts; i++)
 	{
 		Form_pg_attribute a = TupleDescAttr(desc, i);
-		int			j = find_att(td, NameStr(a->attname));
+		int			j = sqlgen_find_att(td, NameStr(a->attname));
 
 		if (j < 0)
 			*added = lappend(*added, a);
@@ -275,7 +206,7 @@ compare_columns(const StepDef *s, Oid relid, TupleDesc desc, List **added, bool 
 static char *
 before_table(const StepDef *s)
 {
-	return dataops_qualified_name(s->target_schema, step_side_table_name(s->target_table, "_before"));
+	return dataops_qualified_name(s->target_schema, sqlgen_side_table_name(s->target_table, "_before"));
 }
 
 /* True when relation b has exactly a's columns (names and types) followed by `extra` more. */
@@ -330,11 +261,11 @@ keep_before_images(const StepDef *s, Oid owner, Oid target, TupleDesc desc, List
 {
 	const char *qname = dataops_qualified_name(s->target_schema, s->target_table);
 	char	   *bq = before_table(s);
-	char	   *bname = step_side_table_name(s->target_table, "_before");
-	Oid			relid = publish_relation(s->target_schema, bname, "before-images table", owner,
-										 PUBLISH_PIPELINE_OWNER, RowExclusiveLock);
+	char	   *bname = sqlgen_side_table_name(s->target_table, "_before");
+	Oid			relid = target_relation(s->target_schema, bname, "before-images table", owner,
+										 TARGET_PIPELINE_OWNER, RowExclusiveLock);
 	int			keep = materialize_keep_versions(s, 3);
-	char	   *join = publish_key_join(keys, desc, "t", "b");
+	char	   *join = sqlgen_key_join(keys, desc, "t", "b");
 	int			nest;
 
 	if (OidIsValid(relid) && !columns_extend(target, relid, 2))
@@ -349,7 +280,7 @@ keep_before_images(const StepDef *s, Oid owner, Oid target, TupleDesc desc, List
 			return;
 		dataops_exec_sql(psprintf("CREATE TABLE %s AS SELECT t.*, CAST(NULL AS pg_catalog.int8) AS _run_id, "
 								  "CAST(NULL AS pg_catalog.text) AS _op FROM %s t WITH NO DATA", bq, qname));
-		(void) publish_relation(s->target_schema, bname, "before-images table", owner, PUBLISH_PIPELINE_OWNER,
+		(void) target_relation(s->target_schema, bname, "before-images table", owner, TARGET_PIPELINE_OWNER,
 								RowExclusiveLock);
 		dataops_exec_sql(psprintf("CREATE INDEX ON %s (_run_id)", bq));
 		dataops_exec_sql(psprintf("COMMENT ON TABLE %s IS %s", bq,
@@ -366,20 +297,20 @@ keep_before_images(const StepDef *s, Oid owner, Oid target, TupleDesc desc, List
 	nest = NewGUCNestLevel();
 	(void) set_config_option("enable_hashjoin", "off", PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
 	(void) set_config_option("enable_mergejoin", "off", PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
-	(void) materialize_exec_int8(psprintf("INSERT INTO %s SELECT t.*, $1, 'update' FROM %s t "
+	(void) sqlgen_exec_int8(psprintf("INSERT INTO %s SELECT t.*, $1, 'update' FROM %s t "
 										  "WHERE EXISTS (SELECT 1 FROM pg_temp.%s b WHERE %s)",
 										  bq, qname, BATCH_TABLE, join),
 								 1, &run_id);
-	(void) materialize_exec_int8(psprintf("INSERT INTO %s (%s, _run_id, _op) SELECT %s, $1, 'insert' FROM pg_temp.%s b "
+	(void) sqlgen_exec_int8(psprintf("INSERT INTO %s (%s, _run_id, _op) SELECT %s, $1, 'insert' FROM pg_temp.%s b "
 										  "WHERE NOT EXISTS (SELECT 1 FROM %s t WHERE %s)",
-										  bq, materialize_name_list(keys, ""), materialize_name_list(keys, "b."),
+										  bq, sqlgen_name_list(keys, ""), sqlgen_name_list(keys, "b."),
 										  BATCH_TABLE, qname, join),
 								 1, &run_id);
 	AtEOXact_GUC(true, nest);
 	{
 		int64		kept = keep;
 
-		(void) materialize_exec_int8(psprintf("DELETE FROM %s WHERE NOT _run_id OPERATOR(pg_catalog.=) ANY "
+		(void) sqlgen_exec_int8(psprintf("DELETE FROM %s WHERE NOT _run_id OPERATOR(pg_catalog.=) ANY "
 											  "(SELECT DISTINCT _run_id FROM %s ORDER BY _run_id DESC LIMIT $1)", bq, bq),
 									 1, &kept);
 	}
@@ -408,7 +339,7 @@ merge_step(const StepDef *s, Oid owner, int64 run_id, bool full_refresh, bool sc
 	SqlParams  *params = palloc0(sizeof(SqlParams));
 	char	   *batch;
 	Oid			batch_oid;
-	List	   *cols = desc_names(desc);
+	List	   *cols = sqlgen_desc_names(desc);
 	List	   *rest = NIL;
 	ListCell   *lc;
 
@@ -416,11 +347,11 @@ merge_step(const StepDef *s, Oid owner, int64 run_id, bool full_refresh, bool sc
 	foreach(lc, s->unique_key)
 		require_column(s, desc, lfirst(lc), "unique_key column");
 	foreach(lc, cols)
-		if (!in_list(s->unique_key, lfirst(lc)))
+		if (!sqlgen_in_list(s->unique_key, lfirst(lc)))
 			rest = lappend(rest, lfirst(lc));
 	if (wm_col == NULL && !scd2)
 	{
-		if (find_att(desc, "_ingested_at") < 0)
+		if (sqlgen_find_att(desc, "_ingested_at") < 0)
 			ereport(ERROR,
 					(errcode(ERRCODE_UNDEFINED_COLUMN),
 					 errmsg("incremental step \"%s\" needs a watermark column", s->name),
@@ -430,7 +361,7 @@ merge_step(const StepDef *s, Oid owner, int64 run_id, bool full_refresh, bool sc
 	}
 	if (wm_col)
 		require_column(s, desc, wm_col, "watermark column");
-	wm_att = wm_col ? find_att(desc, wm_col) : -1;
+	wm_att = wm_col ? sqlgen_find_att(desc, wm_col) : -1;
 	hash = definition_hash(s, wm_col);
 
 	/*
@@ -439,7 +370,7 @@ merge_step(const StepDef *s, Oid owner, int64 run_id, bool full_refresh, bool sc
 	 * and the merge would lock it.
 	 */
 	dataops_ensure_schema(s->target_schema);
-	relid = publish_relation(s->target_schema, s->target_table, "target", owner, PUBLISH_PIPELINE_OWNER,
+	relid = target_relation(s->target_schema, s->target_table, "target", owner, TARGET_PIPELINE_OWNER,
 							 ShareRowExclusiveLock);
 	if (OidIsValid(relid) && get_rel_relkind(relid) != RELKIND_RELATION)
 		ereport(ERROR,
@@ -486,7 +417,7 @@ merge_step(const StepDef *s, Oid owner, int64 run_id, bool full_refresh, bool sc
 	if (!OidIsValid(relid))
 	{
 		create_target(s, scd2, s->unique_key);
-		relid = publish_relation(s->target_schema, s->target_table, "target", owner, PUBLISH_PIPELINE_OWNER,
+		relid = target_relation(s->target_schema, s->target_table, "target", owner, TARGET_PIPELINE_OWNER,
 								 ShareRowExclusiveLock);
 		created = true;
 	}
@@ -511,7 +442,7 @@ merge_step(const StepDef *s, Oid owner, int64 run_id, bool full_refresh, bool sc
 
 		getTypeInputInfo(a->atttypid, &infunc, &ioparam);
 		batch = psprintf("SELECT * FROM (\n%s\n) " DATAOPS_INTERNAL_PREFIX "q WHERE " DATAOPS_INTERNAL_PREFIX "q.%s %s $%d",
-						 s->query, quote_identifier(wm_col), publish_operator(a->atttypid, TYPECACHE_GT_OPR, wm_col),
+						 s->query, quote_identifier(wm_col), sqlgen_operator(a->atttypid, TYPECACHE_GT_OPR, wm_col),
 						 sql_param(params, a->atttypid,
 								   OidInputFunctionCall(infunc, stored_wm, ioparam, a->atttypmod)));
 	}
@@ -529,13 +460,13 @@ merge_step(const StepDef *s, Oid owner, int64 run_id, bool full_refresh, bool sc
 
 		keep_before_images(s, owner, relid, desc, s->unique_key, run_id, full);
 		set = rest == NIL ? "DO NOTHING" :
-			psprintf("DO UPDATE SET (%s) = ROW(%s)", materialize_name_list(rest, ""), materialize_name_list(rest, "EXCLUDED."));
+			psprintf("DO UPDATE SET (%s) = ROW(%s)", sqlgen_name_list(rest, ""), sqlgen_name_list(rest, "EXCLUDED."));
 
 		if (full)
 		{
 			/* an empty target: a plain insert (the batch holds one row per key) */
-			c->rows_inserted = materialize_exec_count(psprintf("INSERT INTO %s (%s) SELECT %s FROM pg_temp.%s", qname,
-												   materialize_name_list(cols, ""), materialize_name_list(cols, ""), BATCH_TABLE));
+			c->rows_inserted = sqlgen_exec_count(psprintf("INSERT INTO %s (%s) SELECT %s FROM pg_temp.%s", qname,
+												   sqlgen_name_list(cols, ""), sqlgen_name_list(cols, ""), BATCH_TABLE));
 			c->rows_updated = 0;
 		}
 		else
@@ -546,8 +477,8 @@ merge_step(const StepDef *s, Oid owner, int64 run_id, bool full_refresh, bool sc
 									 "RETURNING (xmax OPERATOR(pg_catalog.=) 0) AS inserted) "
 									 "SELECT pg_catalog.count(*) FILTER (WHERE inserted), "
 									 "pg_catalog.count(*) FILTER (WHERE NOT inserted) FROM m",
-									 qname, materialize_name_list(cols, ""), materialize_name_list(cols, ""), BATCH_TABLE,
-									 materialize_name_list(s->unique_key, ""), set), false, 0) != SPI_OK_SELECT)
+									 qname, sqlgen_name_list(cols, ""), sqlgen_name_list(cols, ""), BATCH_TABLE,
+									 sqlgen_name_list(s->unique_key, ""), set), false, 0) != SPI_OK_SELECT)
 				elog(ERROR, "dataops: the merge of step \"%s\" failed", s->name);
 			c->rows_inserted = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
 			c->rows_updated = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull));
@@ -576,22 +507,22 @@ merge_step(const StepDef *s, Oid owner, int64 run_id, bool full_refresh, bool sc
 		(void) set_config_option("enable_mergejoin", "off", PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
 		/* a changed row closes its current version (none to close after a full refresh) ... */
 		c->rows_updated = (tracked == NIL || full) ? 0 :
-			materialize_exec_count(psprintf("UPDATE %s t SET valid_to = pg_catalog.now(), is_current = false FROM pg_temp.%s b "
+			sqlgen_exec_count(psprintf("UPDATE %s t SET valid_to = pg_catalog.now(), is_current = false FROM pg_temp.%s b "
 								"WHERE t.is_current AND %s AND %s",
-								qname, BATCH_TABLE, publish_key_join(s->unique_key, desc, "t", "b"),
-								publish_distinct(tracked, desc, "t", "b")));
+								qname, BATCH_TABLE, sqlgen_key_join(s->unique_key, desc, "t", "b"),
+								sqlgen_distinct(tracked, desc, "t", "b")));
 		AtEOXact_GUC(true, nest);
 		/* ... a key missing from the snapshot is closed (hard_deletes = invalidate: all the history against the batch, a hash join) ... */
 		c->rows_deleted = (hard && strcmp(hard, "invalidate") == 0 && !full) ?
-			materialize_exec_count(psprintf("UPDATE %s t SET valid_to = pg_catalog.now(), is_current = false "
+			sqlgen_exec_count(psprintf("UPDATE %s t SET valid_to = pg_catalog.now(), is_current = false "
 								"WHERE t.is_current AND NOT EXISTS (SELECT 1 FROM pg_temp.%s b WHERE %s)",
-								qname, BATCH_TABLE, publish_key_join(s->unique_key, desc, "t", "b"))) : 0;
+								qname, BATCH_TABLE, sqlgen_key_join(s->unique_key, desc, "t", "b"))) : 0;
 		/* ... and every key without a current version opens one (the others conflict on the index) */
 		c->rows_inserted =
-			materialize_exec_count(psprintf("INSERT INTO %s (%s, valid_from, valid_to, is_current) "
+			sqlgen_exec_count(psprintf("INSERT INTO %s (%s, valid_from, valid_to, is_current) "
 								"SELECT %s, pg_catalog.now(), NULL, true FROM pg_temp.%s b%s%s%s",
-								qname, materialize_name_list(cols, ""), materialize_name_list(cols, "b."), BATCH_TABLE,
-								full ? "" : " ON CONFLICT (", full ? "" : materialize_name_list(s->unique_key, ""),
+								qname, sqlgen_name_list(cols, ""), sqlgen_name_list(cols, "b."), BATCH_TABLE,
+								full ? "" : " ON CONFLICT (", full ? "" : sqlgen_name_list(s->unique_key, ""),
 								full ? "" : ") WHERE is_current DO NOTHING"));
 		c->rows_written = c->rows_inserted;
 	}
@@ -665,7 +596,7 @@ versioned_table_step(const StepDef *s, Oid owner, int64 run_id, StepCounts *c, L
 	const char *qname = dataops_qualified_name(s->target_schema, s->target_table);
 	TupleDesc	desc = step_describe(s);
 	Oid			relid;
-	char	   *vname = step_side_table_name(s->target_table, psprintf("__v" INT64_FORMAT, run_id));
+	char	   *vname = sqlgen_side_table_name(s->target_table, psprintf("__v" INT64_FORMAT, run_id));
 	char	   *vq = dataops_qualified_name(s->target_schema, vname);
 	Oid			vrel;
 	Oid			cur;
@@ -676,7 +607,7 @@ versioned_table_step(const StepDef *s, Oid owner, int64 run_id, StepCounts *c, L
 	int			n = 0;
 
 	dataops_ensure_schema(s->target_schema);
-	relid = publish_relation(s->target_schema, s->target_table, "target", owner, PUBLISH_PIPELINE_OWNER,
+	relid = target_relation(s->target_schema, s->target_table, "target", owner, TARGET_PIPELINE_OWNER,
 							 AccessShareLock);
 	if (OidIsValid(relid) && (get_rel_relkind(relid) != RELKIND_PARTITIONED_TABLE || !same_columns(relid, desc)))
 	{
@@ -703,16 +634,16 @@ versioned_table_step(const StepDef *s, Oid owner, int64 run_id, StepCounts *c, L
 		dataops_exec_sql(psprintf("COMMENT ON TABLE %s IS %s", qname,
 								  quote_literal_cstr(psprintf("%s target of step \"%s\" of pipeline \"%s\", published by dataops; its partition is the current version",
 															  s->layer, s->name, s->pipeline))));
-		relid = publish_relation(s->target_schema, s->target_table, "target", owner, PUBLISH_PIPELINE_OWNER,
+		relid = target_relation(s->target_schema, s->target_table, "target", owner, TARGET_PIPELINE_OWNER,
 								 AccessShareLock);
 	}
 
 	/* the new version, built and checked before it is attached */
-	if (OidIsValid(publish_relation(s->target_schema, vname, "version table", owner, PUBLISH_PIPELINE_OWNER,
+	if (OidIsValid(target_relation(s->target_schema, vname, "version table", owner, TARGET_PIPELINE_OWNER,
 									AccessExclusiveLock)))
 		dataops_exec_sql(psprintf("DROP TABLE %s", vq));	/* a retried attempt of this run */
 	dataops_exec_sql(psprintf("CREATE TABLE %s (LIKE %s)", vq, qname));
-	vrel = publish_relation(s->target_schema, vname, "version table", owner, PUBLISH_PIPELINE_OWNER,
+	vrel = target_relation(s->target_schema, vname, "version table", owner, TARGET_PIPELINE_OWNER,
 							RowExclusiveLock);
 	step_side_tables(s, owner, desc, run_id, &quarantine, &unexpected);
 	step_write_checked(s, owner, run_id, s->query, palloc0(sizeof(SqlParams)), desc, vrel, vq,
@@ -743,11 +674,11 @@ versioned_table_step(const StepDef *s, Oid owner, int64 run_id, StepCounts *c, L
 			 * version was dropped and its name taken): that one is not the
 			 * version, and is left alone; the version is forgotten.
 			 */
-			if (OidIsValid(old) && !publish_owned_by(old, owner))
+			if (OidIsValid(old) && !target_owned_by(old, owner))
 				ereport(WARNING,
 						(errmsg("kept version %s of step \"%s\" is now another role's relation: forgotten, not dropped",
 								v->relation, s->name)));
-			else if (OidIsValid(publish_relation_rv(rv, "version table", owner, PUBLISH_PIPELINE_OWNER,
+			else if (OidIsValid(target_relation_rv(rv, "version table", owner, TARGET_PIPELINE_OWNER,
 													AccessExclusiveLock)))
 				dataops_exec_sql(psprintf("DROP TABLE %s", v->relation));
 			catalog_delete_table_version(s->pipeline, s->name, v->run_id);
@@ -759,8 +690,8 @@ int64
 materialize_table_rollback(const StepDef *s, Oid owner, int64 to_run)
 {
 	const char *qname = dataops_qualified_name(s->target_schema, s->target_table);
-	Oid			target = publish_relation(s->target_schema, s->target_table, "target", owner,
-										  PUBLISH_PIPELINE_OWNER, AccessExclusiveLock);
+	Oid			target = target_relation(s->target_schema, s->target_table, "target", owner,
+										  TARGET_PIPELINE_OWNER, AccessExclusiveLock);
 	Oid			cur = OidIsValid(target) ? attached_version(target) : InvalidOid;
 	List	   *versions = catalog_table_versions(s->pipeline, s->name);
 	int64		cur_run = 0;
@@ -789,8 +720,8 @@ materialize_table_rollback(const StepDef *s, Oid owner, int64 to_run)
 						to_run ? psprintf("of run " INT64_FORMAT " to restore", to_run) : "before the current one"),
 				 errhint("See SELECT * FROM dataops.table_versions; options.keep_versions sets how many are kept.")));
 	if (!OidIsValid(target) ||
-		!OidIsValid(publish_relation_rv(makeRangeVarFromNameList(stringToQualifiedNameList(chosen->relation)),
-										"version table", owner, PUBLISH_PIPELINE_OWNER, AccessExclusiveLock)))
+		!OidIsValid(target_relation_rv(makeRangeVarFromNameList(stringToQualifiedNameList(chosen->relation)),
+										"version table", owner, TARGET_PIPELINE_OWNER, AccessExclusiveLock)))
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				 errmsg("step \"%s\" has no kept version %s", s->name,

@@ -55,13 +55,4 @@ extern int64 materialize_table_rollback(const StepDef *s, Oid owner, int64 to_ru
 /* options.keep_versions of the step, or dflt when it has none. */
 extern int	materialize_keep_versions(const StepDef *s, int dflt);
 
-/* Quoted, comma-separated column names, each after `prefix` ("t." or ""), palloc'd. */
-extern char *materialize_name_list(List *names, const char *prefix);
-
-/* Runs a generated statement through SPI (connected) and returns the rows it processed; raises its errors. */
-extern int64 materialize_exec_count(const char *sql);
-
-/* The same, with nargs (at most 2) bigint parameters $1, $2. */
-extern int64 materialize_exec_int8(const char *sql, int nargs, const int64 *args);
-
 #endif							/* DATAOPS_MATERIALIZE_H */

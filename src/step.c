@@ -34,8 +34,9 @@
 #include "ingest.h"
 #include "lineage.h"
 #include "materialize.h"
-#include "publish.h"
 #include "sink.h"
+#include "sqlgen.h"
+#include "target.h"
 #include "step.h"
 
 /* True when the relation's columns are exactly `desc` followed by `extra` columns named in extra_names. */
@@ -74,14 +75,6 @@ columns_match(Oid relid, TupleDesc desc, int extra, const char *const *extra_nam
 static const char *const quarantine_extra[] = {"_run_id", "_failed_expectations"};
 static const char *const unexpected_extra[] = {"_check_run_id", "_expectation"};
 
-char *
-step_side_table_name(const char *table, const char *suffix)
-{
-	int			keep = pg_mbcliplen(table, strlen(table), NAMEDATALEN - 1 - strlen(suffix));
-
-	return psprintf("%.*s%s", keep, table, suffix);
-}
-
 /*
  * Creates schema.<table><suffix> with the columns of `subquery` (described
  * by desc) followed by two extra columns, or, when it exists with other
@@ -96,9 +89,9 @@ ensure_side_table(const char *schema, const char *table, const char *suffix, con
 				  TupleDesc desc, const char *const *extra, const char *extra_sql,
 				  const char *comment, const char *const *extra_comments, int64 run_id, char **qname_out)
 {
-	char	   *name = step_side_table_name(table, suffix);
+	char	   *name = sqlgen_side_table_name(table, suffix);
 	char	   *qname = dataops_qualified_name(schema, name);
-	Oid			relid = publish_relation(schema, name, what, owner, whose, RowExclusiveLock);
+	Oid			relid = target_relation(schema, name, what, owner, whose, RowExclusiveLock);
 
 	if (OidIsValid(relid) && !columns_match(relid, desc, 2, extra))
 	{
@@ -121,7 +114,7 @@ ensure_side_table(const char *schema, const char *table, const char *suffix, con
 		dataops_exec_sql(psprintf("COMMENT ON COLUMN %s.%s IS %s", qname, quote_identifier(extra[1]),
 								  quote_literal_cstr(extra_comments[1])));
 		/* ours now; a Citus schema could have distributed it */
-		relid = publish_relation(schema, name, what, owner, whose, RowExclusiveLock);
+		relid = target_relation(schema, name, what, owner, whose, RowExclusiveLock);
 	}
 	if (qname_out)
 		*qname_out = qname;
@@ -152,7 +145,7 @@ step_ensure_unexpected_table(const char *schema, const char *table, const char *
 {
 	char	   *qname;
 
-	(void) ensure_unexpected(schema, table, subquery, desc, run_id, GetUserId(), PUBLISH_CURRENT_USER, &qname);
+	(void) ensure_unexpected(schema, table, subquery, desc, run_id, GetUserId(), TARGET_CURRENT_USER, &qname);
 	return qname;
 }
 
@@ -169,7 +162,7 @@ ensure_tables(const StepDef *s, Oid owner, const char *subquery, TupleDesc desc,
 	Oid			relid;
 
 	dataops_ensure_schema(s->target_schema);
-	relid = publish_relation(s->target_schema, s->target_table, "target", owner, PUBLISH_PIPELINE_OWNER,
+	relid = target_relation(s->target_schema, s->target_table, "target", owner, TARGET_PIPELINE_OWNER,
 							 AccessShareLock);
 	if (OidIsValid(relid) && !columns_match(relid, desc, 0, NULL))
 	{
@@ -186,29 +179,10 @@ ensure_tables(const StepDef *s, Oid owner, const char *subquery, TupleDesc desc,
 		dataops_exec_sql(psprintf("COMMENT ON TABLE %s IS %s", qname,
 						  quote_literal_cstr(psprintf("%s target of step \"%s\" of pipeline \"%s\", published by dataops",
 													  s->layer, s->name, s->pipeline))));
-		relid = publish_relation(s->target_schema, s->target_table, "target", owner, PUBLISH_PIPELINE_OWNER,
+		relid = target_relation(s->target_schema, s->target_table, "target", owner, TARGET_PIPELINE_OWNER,
 								 AccessShareLock);
 	}
 	return relid;
-}
-
-/* Comma-separated quoted column names of desc, each prefixed with `prefix`. */
-static char *
-column_list(TupleDesc desc, const char *prefix)
-{
-	StringInfoData s;
-	int			i;
-
-	initStringInfo(&s);
-	for (i = 0; i < desc->natts; i++)
-	{
-		Form_pg_attribute a = TupleDescAttr(desc, i);
-
-		if (a->attisdropped)
-			continue;
-		appendStringInfo(&s, "%s%s%s", s.len ? ", " : "", prefix, quote_identifier(NameStr(a->attname)));
-	}
-	return s.data;
 }
 
 static void
@@ -307,7 +281,7 @@ step_side_tables(const StepDef *s, Oid owner, TupleDesc desc, int64 run_id, Oid 
 	if (expect_sql_dropped(s->expectations) != NULL)
 	{
 		*quarantine = ensure_side_table(s->target_schema, s->target_table, "_quarantine", "quarantine table",
-										owner, PUBLISH_PIPELINE_OWNER, s->query, desc, quarantine_extra,
+										owner, TARGET_PIPELINE_OWNER, s->query, desc, quarantine_extra,
 										"CAST(NULL AS pg_catalog.int8) AS _run_id, "
 										"CAST(NULL AS pg_catalog.text[]) AS _failed_expectations",
 										psprintf("rows of step \"%s\" of pipeline \"%s\" kept out of %s by drop expectations",
@@ -317,7 +291,7 @@ step_side_tables(const StepDef *s, Oid owner, TupleDesc desc, int64 run_id, Oid 
 	}
 	if (expect_any_complete(s->expectations))
 		*unexpected = ensure_unexpected(s->target_schema, s->target_table, s->query, desc, run_id,
-										owner, PUBLISH_PIPELINE_OWNER, NULL);
+										owner, TARGET_PIPELINE_OWNER, NULL);
 }
 
 void
@@ -413,7 +387,7 @@ execute_query_step(const StepDef *s, Oid owner, int64 run_id, StepCounts *c, Lis
 	{
 		/* nothing to check or deduplicate: a plain INSERT ... SELECT */
 		if (SPI_execute(psprintf("INSERT INTO %s (%s) SELECT * FROM (\n%s\n) q", qname,
-								 column_list(desc, ""), s->query), false, 0) != SPI_OK_INSERT)
+								 sqlgen_column_list(desc, ""), s->query), false, 0) != SPI_OK_INSERT)
 			elog(ERROR, "dataops: could not publish step \"%s\"", s->name);
 		c->rows_read = c->rows_written = SPI_processed;
 		*results = NIL;
@@ -438,7 +412,7 @@ check_bronze_rows(const StepDef *s, Oid owner, Oid target, int64 run_id, List **
 
 	if (expect_any_complete(s->expectations))
 		(void) ensure_unexpected(s->target_schema, s->target_table, psprintf("SELECT * FROM %s", qname), desc,
-								 run_id, owner, PUBLISH_PIPELINE_OWNER, &unexpected_table);
+								 run_id, owner, TARGET_PIPELINE_OWNER, &unexpected_table);
 	*results = expect_check_rows(s->expectations,
 								 psprintf("%s s WHERE s._run_id OPERATOR(pg_catalog.=) $1", qname), desc,
 								 run_id, unexpected_table, result_cxt);
@@ -455,7 +429,7 @@ step_execute(const StepDef *s, int64 run_id, bool full_refresh, StepCounts *c,
 	*results = NIL;
 	*lineage = NIL;
 
-	owner = publish_pipeline_owner(s->pipeline);
+	owner = target_pipeline_owner(s->pipeline);
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	if (s->query == NULL)
@@ -473,10 +447,10 @@ step_execute(const StepDef *s, int64 run_id, bool full_refresh, StepCounts *c,
 		 * created it in a distributed schema.
 		 */
 		ingest_check_read_privilege(owner, s->pipeline, s->name);
-		(void) publish_relation(s->target_schema, s->target_table, "target", owner, PUBLISH_PIPELINE_OWNER,
+		(void) target_relation(s->target_schema, s->target_table, "target", owner, TARGET_PIPELINE_OWNER,
 								RowExclusiveLock);
 		ingest_step(s, owner, run_id, full_refresh, c, &files);
-		target = publish_relation(s->target_schema, s->target_table, "target", owner, PUBLISH_PIPELINE_OWNER,
+		target = target_relation(s->target_schema, s->target_table, "target", owner, TARGET_PIPELINE_OWNER,
 								  RowExclusiveLock);
 		if (s->expectations != NIL && c->files_ingested > 0 && OidIsValid(target))
 			check_bronze_rows(s, owner, target, run_id, results, result_cxt);

@@ -45,9 +45,6 @@ extern char *step_ensure_unexpected_table(const char *schema, const char *table,
 
 struct SqlParams;
 
-/* Name of a table kept next to `table`: <table><suffix>, clipped to NAMEDATALEN bytes. */
-extern char *step_side_table_name(const char *table, const char *suffix);
-
 /*
  * step_describe: the columns of the step's query (a copy).  Raises 42939
  * when one uses dataops' reserved prefix.  SPI must be connected.

@@ -1,6 +1,6 @@
 /*
- * publish.c: whose relations dataops publishes into, Citus tables refused,
- * and qualified operators for generated SQL (see publish.h for the rules).
+ * target.c: whose relations dataops publishes into, and Citus tables refused
+ * (see target.h for the rules).
  */
 #include "postgres.h"
 
@@ -8,7 +8,6 @@
 #include "catalog/namespace.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_namespace.h"
-#include "catalog/pg_operator.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "miscadmin.h"
@@ -16,14 +15,13 @@
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 #include "utils/syscache.h"
-#include "utils/typcache.h"
 
 #include "catalog.h"
 #include "dataops.h"
-#include "publish.h"
+#include "target.h"
 
 Oid
-publish_pipeline_owner(const char *pipeline)
+target_pipeline_owner(const char *pipeline)
 {
 	PipelineDef *p = catalog_get_pipeline(pipeline, false);
 
@@ -83,28 +81,28 @@ owner_callback(const RangeVar *rv, Oid relid, Oid oldrelid, void *arg)
 }
 
 Oid
-publish_relation_rv(RangeVar *rv, const char *what, Oid owner, const char *whose, LOCKMODE lockmode)
+target_relation_rv(RangeVar *rv, const char *what, Oid owner, const char *whose, LOCKMODE lockmode)
 {
 	OwnerCheck	c = {what, owner, whose};
 	Oid			relid;
 
 	relid = RangeVarGetRelidExtended(rv, lockmode, RVR_MISSING_OK, owner_callback, &c);
 	if (OidIsValid(relid))
-		publish_refuse_distributed(relid, what);
+		target_refuse_distributed(relid, what);
 	return relid;
 }
 
 Oid
-publish_relation(const char *schema, const char *name, const char *what, Oid owner, const char *whose,
+target_relation(const char *schema, const char *name, const char *what, Oid owner, const char *whose,
 				 LOCKMODE lockmode)
 {
 	if (!OidIsValid(get_namespace_oid(schema, true)))
 		return InvalidOid;
-	return publish_relation_rv(makeRangeVar(pstrdup(schema), pstrdup(name), -1), what, owner, whose, lockmode);
+	return target_relation_rv(makeRangeVar(pstrdup(schema), pstrdup(name), -1), what, owner, whose, lockmode);
 }
 
 bool
-publish_owned_by(Oid relid, Oid owner)
+target_owned_by(Oid relid, Oid owner)
 {
 	HeapTuple	tup = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
 	bool		owned;
@@ -117,7 +115,7 @@ publish_owned_by(Oid relid, Oid owner)
 }
 
 void
-publish_require_owner(Oid relid, const char *what, Oid owner, const char *whose)
+target_require_owner(Oid relid, const char *what, Oid owner, const char *whose)
 {
 	OwnerCheck	c = {what, owner, whose};
 
@@ -125,7 +123,7 @@ publish_require_owner(Oid relid, const char *what, Oid owner, const char *whose)
 }
 
 bool
-publish_is_distributed(Oid relid)
+target_is_distributed(Oid relid)
 {
 	Oid			types[1] = {REGCLASSOID};
 	Datum		values[1] = {ObjectIdGetDatum(relid)};
@@ -150,9 +148,9 @@ publish_is_distributed(Oid relid)
 }
 
 void
-publish_refuse_distributed(Oid relid, const char *what)
+target_refuse_distributed(Oid relid, const char *what)
 {
-	if (publish_is_distributed(relid))
+	if (target_is_distributed(relid))
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 				 errmsg("%s \"%s.%s\" is a Citus table", what,
@@ -161,125 +159,4 @@ publish_refuse_distributed(Oid relid, const char *what)
 						   "reach the table's shards and would be lost."),
 				 errhint("Publish into a local table (undistribute it with undistribute_table(), or give the step "
 						 "another target); distributed targets are planned for a later release.")));
-}
-
-char *
-publish_operator(Oid typid, int which, const char *column)
-{
-	TypeCacheEntry *tc = lookup_type_cache(typid, which);
-	Oid			opr;
-	HeapTuple	tup;
-	Form_pg_operator op;
-	char	   *result;
-
-	switch (which)
-	{
-		case TYPECACHE_EQ_OPR:
-			opr = tc->eq_opr;
-			break;
-		case TYPECACHE_LT_OPR:
-			opr = tc->lt_opr;
-			break;
-		case TYPECACHE_GT_OPR:
-			opr = tc->gt_opr;
-			break;
-		default:
-			elog(ERROR, "dataops: unexpected operator kind %d", which);
-			opr = InvalidOid;	/* keep compiler quiet */
-	}
-	if (!OidIsValid(opr))
-	{
-		const char *kind = which == TYPECACHE_EQ_OPR ? "equality" : "ordering";
-
-		if (column)
-			ereport(ERROR,
-					(errcode(ERRCODE_UNDEFINED_FUNCTION),
-					 errmsg("column \"%s\" has type %s, which has no default %s operator",
-							column, format_type_be(typid), kind),
-					 errhint("Use a column whose type has a default btree operator class, or cast it in the query.")));
-		ereport(ERROR,
-				(errcode(ERRCODE_UNDEFINED_FUNCTION),
-				 errmsg("type %s has no default %s operator", format_type_be(typid), kind)));
-	}
-	tup = SearchSysCache1(OPEROID, ObjectIdGetDatum(opr));
-	if (!HeapTupleIsValid(tup))
-		elog(ERROR, "cache lookup failed for operator %u", opr);
-	op = (Form_pg_operator) GETSTRUCT(tup);
-	result = psprintf("OPERATOR(%s.%s)", quote_identifier(get_namespace_name(op->oprnamespace)),
-					  NameStr(op->oprname));
-	ReleaseSysCache(tup);
-	return result;
-}
-
-Oid
-publish_column_type(TupleDesc desc, const char *name)
-{
-	int			i;
-
-	for (i = 0; i < desc->natts; i++)
-	{
-		Form_pg_attribute a = TupleDescAttr(desc, i);
-
-		if (!a->attisdropped && strcmp(NameStr(a->attname), name) == 0)
-			return a->atttypid;
-	}
-	ereport(ERROR,
-			(errcode(ERRCODE_UNDEFINED_COLUMN),
-			 errmsg("column \"%s\" does not exist", name)));
-	return InvalidOid;			/* keep compiler quiet */
-}
-
-char *
-publish_key_join(List *keys, TupleDesc desc, const char *a, const char *b)
-{
-	StringInfoData j;
-	ListCell   *lc;
-
-	initStringInfo(&j);
-	foreach(lc, keys)
-	{
-		const char *k = lfirst(lc);
-		const char *q = quote_identifier(k);
-
-		appendStringInfo(&j, "%s%s.%s %s %s.%s", j.len ? " AND " : "", a, q,
-						 publish_operator(publish_column_type(desc, k), TYPECACHE_EQ_OPR, k), b, q);
-	}
-	return j.data;
-}
-
-char *
-publish_distinct(List *columns, TupleDesc desc, const char *a, const char *b)
-{
-	StringInfoData d;
-	ListCell   *lc;
-
-	if (columns == NIL)
-		return pstrdup("false");
-	initStringInfo(&d);
-	appendStringInfoChar(&d, '(');
-	foreach(lc, columns)
-	{
-		const char *c = lfirst(lc);
-		const char *q = quote_identifier(c);
-
-		/* one NULL: distinct; two: not; none: distinct unless equal (NULL from "=" counts as not distinct) */
-		appendStringInfo(&d, "%spg_catalog.num_nulls(%s.%s, %s.%s) OPERATOR(pg_catalog.=) 1 OR (%s.%s %s %s.%s) IS FALSE",
-						 foreach_current_index(lc) ? " OR " : "", a, q, b, q, a, q,
-						 publish_operator(publish_column_type(desc, c), TYPECACHE_EQ_OPR, c), b, q);
-	}
-	appendStringInfoChar(&d, ')');
-	return d.data;
-}
-
-/*
- * dataops._equality_operator(regtype) → text: "OPERATOR(schema.op)" for the
- * equality operator of the type's default btree (else hash) operator class,
- * as publish_operator writes it; for dataops.diff()'s key join.  Raises
- * 42883 when the type has none.
- */
-PG_FUNCTION_INFO_V1(dataops_equality_operator);
-Datum
-dataops_equality_operator(PG_FUNCTION_ARGS)
-{
-	PG_RETURN_TEXT_P(cstring_to_text(publish_operator(PG_GETARG_OID(0), TYPECACHE_EQ_OPR, NULL)));
 }
