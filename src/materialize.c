@@ -2,7 +2,7 @@
  * materialize.c: view, incremental and scd2 steps (see materialize.h).
  *
  * Incremental and scd2 steps check and deduplicate their batch exactly as
- * a table step does (step_write_checked streams it through the sink), into
+ * a table step does (publish_write_checked streams it through the sink), into
  * a temporary table; set-based statements then merge it into the target,
  * and the watermark is stored in the same transaction.
  *
@@ -35,11 +35,28 @@
 #include "dataops.h"
 #include "expect.h"
 #include "materialize.h"
+#include "publish.h"
 #include "sqlgen.h"
 #include "target.h"
-#include "step.h"
 
 #define BATCH_TABLE DATAOPS_INTERNAL_PREFIX "batch"
+
+static const ColumnMatch exact_columns = {0, NULL, true};
+
+/*
+ * True when relation `before` has exactly the columns of relation `target`
+ * (names and types), followed by two more (_run_id, _op).
+ */
+static bool
+target_columns_extend(Oid target, Oid before)
+{
+	static const ColumnMatch two_more = {2, NULL, false};
+	Relation	rel = relation_open(target, AccessShareLock);
+	bool		ok = publish_columns(before, RelationGetDescr(rel), &two_more, NULL, NULL);
+
+	relation_close(rel, AccessShareLock);
+	return ok;
+}
 
 const char *
 materialization_of(const StepDef *s)
@@ -92,7 +109,7 @@ static void
 view_step(const StepDef *s, Oid owner, int64 run_id, StepCounts *c, List **results, MemoryContext result_cxt)
 {
 	const char *qname = dataops_qualified_name(s->target_schema, s->target_table);
-	TupleDesc	desc = step_describe(s);
+	TupleDesc	desc = publish_describe(s);
 	Oid			relid;
 	Oid			quarantine;
 	Oid			unexpected;
@@ -120,7 +137,7 @@ view_step(const StepDef *s, Oid owner, int64 run_id, StepCounts *c, List **resul
 														  s->layer, s->name, s->pipeline))));
 	if (s->expectations != NIL)
 	{
-		step_side_tables(s, owner, desc, run_id, &quarantine, &unexpected);
+		publish_side_tables(s, owner, desc, run_id, &quarantine, &unexpected);
 		*results = expect_check_rows(s->expectations, psprintf("%s s", qname), desc, run_id,
 									 OidIsValid(unexpected) ?
 									 dataops_qualified_name(s->target_schema,
@@ -176,77 +193,11 @@ ensure_key_index(const StepDef *s, Oid owner, Oid target, bool scd2, List *keys)
 							  sqlgen_name_list(keys, ""), scd2 ? " WHERE is_current" : ""));
 }
 
-/*
- * Compares the target's columns with the query's: sets *added to the query
- * columns the target lacks; raises 42804 for a column whose type changed.
- */
-static void
-compare_columns(const StepDef *s, Oid relid, TupleDesc desc, List **added, bool *type_changed)
-{
-	Relation	rel = relation_open(relid, AccessShareLock);
-	TupleDesc	td = RelationGetDescr(rel);
-	int			i;
-
-	*added = NIL;
-	*type_changed = false;
-	for (i = 0; i < desc->natts; i++)
-	{
-		Form_pg_attribute a = TupleDescAttr(desc, i);
-		int			j = sqlgen_find_att(td, NameStr(a->attname));
-
-		if (j < 0)
-			*added = lappend(*added, a);
-		else if (TupleDescAttr(td, j)->atttypid != a->atttypid || TupleDescAttr(td, j)->atttypmod != a->atttypmod)
-			*type_changed = true;
-	}
-	relation_close(rel, AccessShareLock);
-}
-
 /* Qualified name of an incremental target's before-images: <target>_before. */
 static char *
 before_table(const StepDef *s)
 {
 	return dataops_qualified_name(s->target_schema, sqlgen_side_table_name(s->target_table, "_before"));
-}
-
-/* True when relation b has exactly a's columns (names and types) followed by `extra` more. */
-static bool
-columns_extend(Oid a, Oid b, int extra)
-{
-	Relation	ra = relation_open(a, AccessShareLock);
-	Relation	rb = relation_open(b, AccessShareLock);
-	TupleDesc	ta = RelationGetDescr(ra);
-	TupleDesc	tb = RelationGetDescr(rb);
-	int			i;
-	int			j = 0;
-	int			na = 0;
-	bool		ok = true;
-
-	for (i = 0; i < ta->natts; i++)
-	{
-		Form_pg_attribute x = TupleDescAttr(ta, i);
-		Form_pg_attribute y;
-
-		if (x->attisdropped)
-			continue;
-		na++;
-		while (j < tb->natts && TupleDescAttr(tb, j)->attisdropped)
-			j++;
-		if (j >= tb->natts)
-		{
-			ok = false;
-			break;
-		}
-		y = TupleDescAttr(tb, j++);
-		if (strcmp(NameStr(x->attname), NameStr(y->attname)) != 0 || x->atttypid != y->atttypid)
-			ok = false;
-	}
-	for (i = 0; i < tb->natts; i++)
-		if (!TupleDescAttr(tb, i)->attisdropped)
-			na--;
-	relation_close(ra, AccessShareLock);
-	relation_close(rb, AccessShareLock);
-	return ok && na == -extra;
 }
 
 /*
@@ -268,7 +219,7 @@ keep_before_images(const StepDef *s, Oid owner, Oid target, TupleDesc desc, List
 	char	   *join = sqlgen_key_join(keys, desc, "t", "b");
 	int			nest;
 
-	if (OidIsValid(relid) && !columns_extend(target, relid, 2))
+	if (OidIsValid(relid) && !target_columns_extend(target, relid))
 	{
 		/* the target's columns changed (append_new_columns): older before-images cannot be restored */
 		dataops_exec_sql(psprintf("DROP TABLE %s", bq));
@@ -322,7 +273,7 @@ merge_step(const StepDef *s, Oid owner, int64 run_id, bool full_refresh, bool sc
 {
 	const char *mat = scd2 ? "scd2" : "incremental";
 	const char *qname = dataops_qualified_name(s->target_schema, s->target_table);
-	TupleDesc	desc = step_describe(s);
+	TupleDesc	desc = publish_describe(s);
 	char	   *wm_col = option_text(s, "watermark");
 	char	   *on_change = option_text(s, "on_schema_change");
 	int			wm_att;
@@ -383,7 +334,7 @@ merge_step(const StepDef *s, Oid owner, int64 run_id, bool full_refresh, bool sc
 		List	   *added;
 		bool		type_changed;
 
-		compare_columns(s, relid, desc, &added, &type_changed);
+		(void) publish_columns(relid, desc, &exact_columns, &added, &type_changed);
 		if (full_refresh && (added != NIL || type_changed || (found && strcmp(stored_hash, hash) != 0)))
 		{
 			/* rebuilt from scratch: a new table of the query's columns */
@@ -429,7 +380,7 @@ merge_step(const StepDef *s, Oid owner, int64 run_id, bool full_refresh, bool sc
 		stored_wm = NULL;
 
 	/* the batch: rows past the watermark, checked and deduplicated into a temporary table */
-	step_side_tables(s, owner, desc, run_id, &quarantine, &unexpected);
+	publish_side_tables(s, owner, desc, run_id, &quarantine, &unexpected);
 	dataops_exec_sql(psprintf("CREATE TEMP TABLE %s ON COMMIT DROP AS SELECT * FROM (\n%s\n) q WITH NO DATA",
 							  BATCH_TABLE, s->query));
 	batch_oid = dataops_relation_oid(get_namespace_name(LookupCreationNamespace("pg_temp")), BATCH_TABLE);
@@ -448,8 +399,12 @@ merge_step(const StepDef *s, Oid owner, int64 run_id, bool full_refresh, bool sc
 	}
 	else
 		batch = s->query;
-	step_write_checked(s, owner, run_id, batch, params, desc, batch_oid, "pg_temp." BATCH_TABLE,
-					   quarantine, unexpected, false, wm_att, &new_wm, c, results, result_cxt);
+	{
+		PublishWrite w = {s, owner, run_id, batch, params, desc, batch_oid, "pg_temp." BATCH_TABLE,
+		quarantine, unexpected, false, wm_att, result_cxt};
+
+		publish_write_checked(&w, &new_wm, c, results);
+	}
 
 	/* the merge; the batch's statistics let the planner probe the target's key index */
 	c->merged = true;
@@ -557,30 +512,6 @@ attached_version(Oid target)
 	return isnull ? InvalidOid : DatumGetObjectId(d);
 }
 
-/* True when the partitioned target has exactly desc's columns, in order. */
-static bool
-same_columns(Oid relid, TupleDesc desc)
-{
-	Relation	rel = relation_open(relid, AccessShareLock);
-	TupleDesc	td = RelationGetDescr(rel);
-	int			i;
-	int			j = 0;
-	bool		ok = true;
-
-	for (i = 0; i < td->natts && ok; i++)
-	{
-		Form_pg_attribute a = TupleDescAttr(td, i);
-
-		if (a->attisdropped)
-			continue;
-		ok = j < desc->natts && strcmp(NameStr(a->attname), NameStr(TupleDescAttr(desc, j)->attname)) == 0 &&
-			a->atttypid == TupleDescAttr(desc, j)->atttypid && a->atttypmod == TupleDescAttr(desc, j)->atttypmod;
-		j++;
-	}
-	relation_close(rel, AccessShareLock);
-	return ok && j == desc->natts;
-}
-
 /*
  * A table step with options.keep_versions > 0.  The target is a table
  * partitioned by LIST whose one DEFAULT partition is the version a run
@@ -594,7 +525,7 @@ versioned_table_step(const StepDef *s, Oid owner, int64 run_id, StepCounts *c, L
 					 MemoryContext result_cxt)
 {
 	const char *qname = dataops_qualified_name(s->target_schema, s->target_table);
-	TupleDesc	desc = step_describe(s);
+	TupleDesc	desc = publish_describe(s);
 	Oid			relid;
 	char	   *vname = sqlgen_side_table_name(s->target_table, psprintf("__v" INT64_FORMAT, run_id));
 	char	   *vq = dataops_qualified_name(s->target_schema, vname);
@@ -609,7 +540,7 @@ versioned_table_step(const StepDef *s, Oid owner, int64 run_id, StepCounts *c, L
 	dataops_ensure_schema(s->target_schema);
 	relid = target_relation(s->target_schema, s->target_table, "target", owner, TARGET_PIPELINE_OWNER,
 							 AccessShareLock);
-	if (OidIsValid(relid) && (get_rel_relkind(relid) != RELKIND_PARTITIONED_TABLE || !same_columns(relid, desc)))
+	if (OidIsValid(relid) && (get_rel_relkind(relid) != RELKIND_PARTITIONED_TABLE || !publish_columns(relid, desc, &exact_columns, NULL, NULL)))
 	{
 		ereport(NOTICE,
 				(errmsg("recreating %s as a versioned (partitioned) table for step \"%s\"", qname, s->name),
@@ -645,9 +576,12 @@ versioned_table_step(const StepDef *s, Oid owner, int64 run_id, StepCounts *c, L
 	dataops_exec_sql(psprintf("CREATE TABLE %s (LIKE %s)", vq, qname));
 	vrel = target_relation(s->target_schema, vname, "version table", owner, TARGET_PIPELINE_OWNER,
 							RowExclusiveLock);
-	step_side_tables(s, owner, desc, run_id, &quarantine, &unexpected);
-	step_write_checked(s, owner, run_id, s->query, palloc0(sizeof(SqlParams)), desc, vrel, vq,
-					   quarantine, unexpected, true, -1, NULL, c, results, result_cxt);
+	publish_side_tables(s, owner, desc, run_id, &quarantine, &unexpected);
+	{
+		PublishWrite w = {s, owner, run_id, s->query, NULL, desc, vrel, vq, quarantine, unexpected, true, -1, result_cxt};
+
+		publish_write_checked(&w, NULL, c, results);
+	}
 
 	/* publish: the new version in, the old one out (kept) */
 	cur = attached_version(relid);

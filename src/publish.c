@@ -1,0 +1,372 @@
+/*
+ * publish.c: the shared write path of query steps (see publish.h).
+ *
+ * The rows of the step's query are numbered per unique_key (row_number()
+ * in keep order) and every row-level expectation becomes a boolean column
+ * of one checked query, which streams into sink.c's DestReceiver: it
+ * counts the expectations and inserts each row into the target, the
+ * quarantine (drop) or <target>_unexpected (COMPLETE) as it arrives, so the
+ * query runs once and no row is materialized.  Aggregate kinds then share
+ * one aggregate query over the target, which holds exactly the published
+ * rows.
+ *
+ * The target keeps its identity (OID, grants, views, comments): it is
+ * truncated and refilled in the step's transaction, and only recreated when
+ * the query's columns change (the step run records it).
+ */
+#include "postgres.h"
+
+#include "access/htup_details.h"
+#include "access/relation.h"
+#include "executor/spi.h"
+#include "mb/pg_wchar.h"
+#include "nodes/params.h"
+#include "utils/builtins.h"
+#include "utils/rel.h"
+
+#include "dataops.h"
+#include "expect.h"
+#include "publish.h"
+#include "sink.h"
+#include "sqlgen.h"
+#include "target.h"
+
+bool
+publish_columns(Oid relid, TupleDesc desc, const ColumnMatch *rule, List **added, bool *type_changed)
+{
+	Relation	rel = relation_open(relid, AccessShareLock);
+	TupleDesc	td = RelationGetDescr(rel);
+	int			i;
+	int			j = 0;			/* next column of desc */
+	int			matched = 0;	/* desc's columns seen */
+	int			extra = 0;		/* the relation's columns after them */
+	bool		ok = true;
+
+	for (i = 0; i < td->natts && ok; i++)
+	{
+		Form_pg_attribute a = TupleDescAttr(td, i);
+
+		if (a->attisdropped)
+			continue;
+		while (j < desc->natts && TupleDescAttr(desc, j)->attisdropped)
+			j++;
+		if (j < desc->natts)
+		{
+			Form_pg_attribute b = TupleDescAttr(desc, j++);
+
+			ok = strcmp(NameStr(a->attname), NameStr(b->attname)) == 0 && a->atttypid == b->atttypid &&
+				(!rule->typmod || a->atttypmod == b->atttypmod);
+			matched++;
+		}
+		else if (extra < rule->extra)
+		{
+			ok = rule->extra_names == NULL || strcmp(NameStr(a->attname), rule->extra_names[extra]) == 0;
+			extra++;
+		}
+		else
+			ok = false;
+	}
+	for (; j < desc->natts; j++)
+		if (!TupleDescAttr(desc, j)->attisdropped)
+			ok = false;			/* a column of desc the relation lacks */
+	if (added)
+	{
+		*added = NIL;
+		*type_changed = false;
+		for (i = 0; i < desc->natts; i++)
+		{
+			Form_pg_attribute a = TupleDescAttr(desc, i);
+			int			k;
+
+			if (a->attisdropped)
+				continue;
+			k = sqlgen_find_att(td, NameStr(a->attname));
+			if (k < 0)
+				*added = lappend(*added, a);
+			else if (TupleDescAttr(td, k)->atttypid != a->atttypid ||
+					 (rule->typmod && TupleDescAttr(td, k)->atttypmod != a->atttypmod))
+				*type_changed = true;
+		}
+	}
+	relation_close(rel, AccessShareLock);
+	return ok && extra == rule->extra;
+}
+
+static const char *const quarantine_extra[] = {"_run_id", "_failed_expectations"};
+static const char *const unexpected_extra[] = {"_check_run_id", "_expectation"};
+static const ColumnMatch exact_columns = {0, NULL, true};
+
+/*
+ * Creates schema.<table><suffix> with the columns of `subquery` (described
+ * by desc) followed by two extra columns, or, when it exists with other
+ * columns, keeps the old one under a name carrying the run id and creates a
+ * new one.  An existing table must be owned by `owner` (42501, before it is
+ * locked) and not be a Citus table (0A000).  Returns its OID, locked with
+ * RowExclusiveLock, and sets *qname_out (if not NULL) to its qualified name.
+ */
+static Oid
+ensure_side_table(const char *schema, const char *table, const char *suffix, const char *what,
+				  Oid owner, const char *whose, const char *subquery,
+				  TupleDesc desc, const char *const *extra, const char *extra_sql,
+				  const char *comment, const char *const *extra_comments, int64 run_id, char **qname_out)
+{
+	char	   *name = sqlgen_side_table_name(table, suffix);
+	char	   *qname = dataops_qualified_name(schema, name);
+	Oid			relid = target_relation(schema, name, what, owner, whose, RowExclusiveLock);
+	ColumnMatch	rule = {2, extra, true};
+
+	if (OidIsValid(relid) && !publish_columns(relid, desc, &rule, NULL, NULL))
+	{
+		char	   *old = psprintf("%.*s_%lld", pg_mbcliplen(name, strlen(name), NAMEDATALEN - 22),
+								   name, (long long) run_id);
+
+		ereport(NOTICE,
+				(errmsg("columns of %s changed: the old table is kept as %s",
+						dataops_qualified_name(schema, table), dataops_qualified_name(schema, old))));
+		dataops_exec_sql(psprintf("ALTER TABLE %s RENAME TO %s", qname, quote_identifier(old)));
+		relid = InvalidOid;
+	}
+	if (!OidIsValid(relid))
+	{
+		dataops_exec_sql(psprintf("CREATE TABLE %s AS SELECT q.*, %s FROM (\n%s\n) q WITH NO DATA",
+								  qname, extra_sql, subquery));
+		dataops_exec_sql(psprintf("COMMENT ON TABLE %s IS %s", qname, quote_literal_cstr(comment)));
+		dataops_exec_sql(psprintf("COMMENT ON COLUMN %s.%s IS %s", qname, quote_identifier(extra[0]),
+								  quote_literal_cstr(extra_comments[0])));
+		dataops_exec_sql(psprintf("COMMENT ON COLUMN %s.%s IS %s", qname, quote_identifier(extra[1]),
+								  quote_literal_cstr(extra_comments[1])));
+		/* ours now; a Citus schema could have distributed it */
+		relid = target_relation(schema, name, what, owner, whose, RowExclusiveLock);
+	}
+	if (qname_out)
+		*qname_out = qname;
+	return relid;
+}
+
+Oid
+publish_ensure_unexpected(const char *schema, const char *table, const char *subquery, TupleDesc desc,
+								  int64 run_id, Oid owner, const char *whose, char **qname)
+{
+	static const char *const comments[] = {
+		"run whose expectation found the row unexpected",
+		"expectation (with result_format COMPLETE) the row failed; a row failing several appears once per expectation"
+	};
+
+	return ensure_side_table(schema, table, "_unexpected", "table of unexpected rows", owner, whose,
+							 subquery, desc, unexpected_extra,
+							 "CAST(NULL AS pg_catalog.int8) AS _check_run_id, CAST(NULL AS pg_catalog.text) AS _expectation",
+							 psprintf("every row of %s that an expectation with result_format COMPLETE found unexpected, kept by dataops",
+									  dataops_qualified_name(schema, table)),
+							 comments, run_id, qname);
+}
+
+Oid
+publish_ensure_target(const StepDef *s, Oid owner, const char *subquery, TupleDesc desc, bool *recreated)
+{
+	const char *qname = dataops_qualified_name(s->target_schema, s->target_table);
+	Oid			relid;
+
+	dataops_ensure_schema(s->target_schema);
+	relid = target_relation(s->target_schema, s->target_table, "target", owner, TARGET_PIPELINE_OWNER,
+							 AccessShareLock);
+	if (OidIsValid(relid) && !publish_columns(relid, desc, &exact_columns, NULL, NULL))
+	{
+		ereport(NOTICE,
+				(errmsg("columns of step \"%s\" changed: recreating %s", s->name, qname),
+				 errdetail("Views that depend on the target must be dropped first; the run fails otherwise.")));
+		dataops_exec_sql(psprintf("DROP TABLE %s", qname));
+		relid = InvalidOid;
+		*recreated = true;
+	}
+	if (!OidIsValid(relid))
+	{
+		dataops_exec_sql(psprintf("CREATE TABLE %s AS SELECT * FROM (\n%s\n) q WITH NO DATA", qname, subquery));
+		dataops_exec_sql(psprintf("COMMENT ON TABLE %s IS %s", qname,
+						  quote_literal_cstr(psprintf("%s target of step \"%s\" of pipeline \"%s\", published by dataops",
+													  s->layer, s->name, s->pipeline))));
+		relid = target_relation(s->target_schema, s->target_table, "target", owner, TARGET_PIPELINE_OWNER,
+								 AccessShareLock);
+	}
+	return relid;
+}
+
+static void
+check_reserved_columns(const StepDef *s, TupleDesc desc)
+{
+	int			i;
+
+	for (i = 0; i < desc->natts; i++)
+		if (strncmp(NameStr(TupleDescAttr(desc, i)->attname), DATAOPS_INTERNAL_PREFIX,
+					strlen(DATAOPS_INTERNAL_PREFIX)) == 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_RESERVED_NAME),
+					 errmsg("column \"%s\" of step \"%s\" uses the reserved prefix \"%s\"",
+							NameStr(TupleDescAttr(desc, i)->attname), s->name, DATAOPS_INTERNAL_PREFIX)));
+}
+
+/*
+ * Runs the checked query into the sink: with the parameters as constants,
+ * and in parallel only when nothing written needs a serial executor.
+ * Without parameters no ParamList is passed (NULL, as SPI_execute does):
+ * planner hooks such as Citus' take an empty one for parameters to bind.
+ */
+static void
+run_into_sink(const char *sql, SqlParams *params, DestReceiver *sink, bool parallel_ok)
+{
+	SPIPlanPtr	plan;
+	ParamListInfo pli = params->n > 0 ? makeParamList(params->n) : NULL;
+	SPIExecuteOptions options;
+	int			i;
+	int			rc;
+
+	plan = SPI_prepare_cursor(sql, params->n, params->types, parallel_ok ? CURSOR_OPT_PARALLEL_OK : 0);
+	if (plan == NULL)
+		elog(ERROR, "dataops: could not prepare a step's checked query: %s", SPI_result_code_string(SPI_result));
+	for (i = 0; i < params->n; i++)
+	{
+		pli->params[i].value = params->values[i];
+		pli->params[i].isnull = false;
+		pli->params[i].pflags = PARAM_FLAG_CONST;
+		pli->params[i].ptype = params->types[i];
+	}
+	memset(&options, 0, sizeof(options));
+	options.params = pli;
+	options.read_only = false;
+	options.dest = sink;
+	rc = SPI_execute_plan_extended(plan, &options);
+	if (rc < 0)
+		elog(ERROR, "dataops: a step's checked query returned %d (%s)", rc, SPI_result_code_string(rc));
+	SPI_freeplan(plan);
+}
+
+/*
+ * The observed values of the aggregate kinds, from one aggregate query over
+ * the target (which now holds exactly the published rows); NULL if none.
+ */
+static HeapTuple
+aggregate_row(const StepDef *s, TupleDesc desc, const char *relation, TupleDesc *rowdesc)
+{
+	SqlParams  *params = palloc0(sizeof(SqlParams));
+	StringInfoData sql;
+
+	if (!expect_any_aggregate(s->expectations))
+		return NULL;
+	initStringInfo(&sql);
+	appendStringInfoString(&sql, "SELECT true");
+	expect_sql_aggregates(s->expectations, desc, false, params, &sql);
+	appendStringInfo(&sql, "\nFROM %s", relation);
+	if (SPI_execute_with_args(sql.data, params->n, params->types, params->values, NULL, false, 0) != SPI_OK_SELECT ||
+		SPI_processed != 1)
+		elog(ERROR, "dataops: the aggregate expectations of step \"%s\" returned no row", s->name);
+	*rowdesc = SPI_tuptable->tupdesc;
+	return SPI_tuptable->vals[0];
+}
+
+TupleDesc
+publish_describe(const StepDef *s)
+{
+	TupleDesc	desc;
+
+	if (SPI_execute(psprintf("SELECT * FROM (\n%s\n) q LIMIT 0", s->query), true, 0) != SPI_OK_SELECT)
+		elog(ERROR, "dataops: could not describe the query of step \"%s\"", s->name);
+	desc = CreateTupleDescCopy(SPI_tuptable->tupdesc);
+	check_reserved_columns(s, desc);
+	return desc;
+}
+
+void
+publish_side_tables(const StepDef *s, Oid owner, TupleDesc desc, int64 run_id, Oid *quarantine, Oid *unexpected)
+{
+	static const char *const comments[] = {
+		"run that quarantined the row",
+		"expectations the row failed (at least one of them with action drop)"
+	};
+
+	*quarantine = *unexpected = InvalidOid;
+	if (expect_sql_dropped(s->expectations) != NULL)
+	{
+		*quarantine = ensure_side_table(s->target_schema, s->target_table, "_quarantine", "quarantine table",
+										owner, TARGET_PIPELINE_OWNER, s->query, desc, quarantine_extra,
+										"CAST(NULL AS pg_catalog.int8) AS _run_id, "
+										"CAST(NULL AS pg_catalog.text[]) AS _failed_expectations",
+										psprintf("rows of step \"%s\" of pipeline \"%s\" kept out of %s by drop expectations",
+												 s->name, s->pipeline,
+												 dataops_qualified_name(s->target_schema, s->target_table)),
+										comments, run_id, NULL);
+	}
+	if (expect_any_complete(s->expectations))
+		*unexpected = publish_ensure_unexpected(s->target_schema, s->target_table, s->query, desc, run_id,
+										owner, TARGET_PIPELINE_OWNER, NULL);
+}
+
+void
+publish_write_checked(const PublishWrite *w, char **watermark, StepCounts *c, List **results)
+{
+	const char *live;
+	StringInfoData sql;
+	StringInfoData samples;
+	bool		fenced;
+	DestReceiver *sink;
+	SinkCounts	counts;
+	ExpectationResult *outcomes;
+	HeapTuple	aggs;
+	TupleDesc	aggdesc = NULL;
+	MemoryContext old;
+	const StepDef *s = w->step;
+	TupleDesc	desc = w->desc;
+	SqlParams  *params = w->params ? w->params : palloc0(sizeof(SqlParams));
+
+	/*
+	 * The checked query: the rows (numbered per unique_key), whether each
+	 * survives deduplication, one flag per row-level expectation; then, for
+	 * expectations on several columns, outside an optimization fence so that
+	 * no flag is computed twice, the row each unexpected row reports.
+	 */
+	initStringInfo(&samples);
+	fenced = expect_sql_samples(s->expectations, desc, &samples);
+	initStringInfo(&sql);
+	if (fenced)
+		appendStringInfo(&sql, "SELECT c.*%s\nFROM (\n", samples.data);
+	appendStringInfoString(&sql, "  SELECT s.*, ");
+	if (s->unique_key != NIL)
+	{
+		char	   *keys = sqlgen_name_list(s->unique_key, "");
+
+		live = DATAOPS_INTERNAL_PREFIX "rn OPERATOR(pg_catalog.=) 1";
+		appendStringInfo(&sql, "%s AS " DATAOPS_INTERNAL_PREFIX "live", live);
+		expect_sql_flags(s->expectations, desc, live, params, &sql);
+		appendStringInfo(&sql,
+						 "\n  FROM (\n  SELECT q.*, pg_catalog.row_number() OVER (PARTITION BY %s ORDER BY\n%s\n) AS " DATAOPS_INTERNAL_PREFIX "rn\n"
+						 "  FROM (\n%s\n) q\n) s",
+						 keys, s->keep ? s->keep : keys, w->subquery);
+	}
+	else
+	{
+		live = "true";
+		appendStringInfo(&sql, "%s AS " DATAOPS_INTERNAL_PREFIX "live", live);
+		expect_sql_flags(s->expectations, desc, live, params, &sql);
+		appendStringInfo(&sql, "\n  FROM (\n%s\n) s", w->subquery);
+	}
+	if (fenced)
+		appendStringInfoString(&sql, "\n  OFFSET 0\n) c");
+
+	sink = sink_create(s->expectations, desc, w->owner, w->into, w->quarantine, w->unexpected, w->run_id);
+	if (w->watermark_att >= 0)
+		sink_track_max(sink, w->watermark_att);
+	run_into_sink(sql.data, params, sink,
+				  w->parallel_ok && sink_parallel_ok(sink) && !expect_needs_serial(s->expectations));
+	if (watermark)
+		*watermark = sink_max_text(sink);
+	outcomes = sink_finish(sink, &counts, w->result_cxt);
+	c->rows_read = counts.rows_read;
+	c->duplicates_removed = counts.duplicates;
+	c->rows_written = counts.published;
+	c->rows_quarantined = counts.quarantined;
+
+	aggs = aggregate_row(s, desc, w->into_qname, &aggdesc);
+	old = MemoryContextSwitchTo(w->result_cxt);
+	*results = expect_results(s->expectations, aggs, aggdesc, 2, counts.rows_read - counts.duplicates,
+							  counts.published, desc, outcomes);
+	MemoryContextSwitchTo(old);
+}
+
