@@ -35,6 +35,7 @@
 #include "dataops.h"
 #include "expect.h"
 #include "materialize.h"
+#include "options.h"
 #include "publish.h"
 #include "sqlgen.h"
 #include "target.h"
@@ -58,22 +59,6 @@ target_columns_extend(Oid target, Oid before)
 	return ok;
 }
 
-const char *
-materialization_of(const StepDef *s)
-{
-	JsonbValue *m = s->options ? json_get(s->options, "materialization") : NULL;
-
-	return m ? json_value_text(m) : "table";
-}
-
-static char *
-option_text(const StepDef *s, const char *key)
-{
-	JsonbValue *v = s->options ? json_get(s->options, key) : NULL;
-
-	return v ? json_value_text(v) : NULL;
-}
-
 static void
 require_column(const StepDef *s, TupleDesc desc, const char *col, const char *what)
 {
@@ -94,7 +79,7 @@ definition_hash(const StepDef *s, const char *watermark)
 	ListCell   *lc;
 
 	initStringInfo(&b);
-	appendStringInfo(&b, "%s\n%s\n%s\n%s\n", materialization_of(s), s->query, s->keep ? s->keep : "",
+	appendStringInfo(&b, "%s\n%s\n%s\n%s\n", step_options(s)->materialization_name, s->query, s->keep ? s->keep : "",
 					 watermark ? watermark : "");
 	foreach(lc, s->unique_key)
 		appendStringInfo(&b, "%s,", (char *) lfirst(lc));
@@ -148,23 +133,71 @@ view_step(const StepDef *s, Oid owner, int64 run_id, StepCounts *c, List **resul
 
 /* ---------- incremental and scd2 ---------- */
 
-static void
-create_target(const StepDef *s, bool scd2, List *keys)
-{
-	const char *qname = dataops_qualified_name(s->target_schema, s->target_table);
+typedef struct MergeRun MergeRun;
 
-	dataops_exec_sql(psprintf("CREATE TABLE %s AS SELECT q.*%s FROM (\n%s\n) q WITH NO DATA", qname,
-							  scd2 ? ", CAST(NULL AS pg_catalog.timestamptz) AS valid_from, CAST(NULL AS pg_catalog.timestamptz) AS valid_to, "
-							  "CAST(NULL AS pg_catalog.bool) AS is_current" : "", s->query));
-	dataops_exec_sql(psprintf("COMMENT ON TABLE %s IS %s", qname,
+/* A column a merge adds after the query's, with its comment. */
+typedef struct MergeColumn
+{
+	const char *name;
+	const char *sql;			/* its definition in the CREATE TABLE ... AS's select list */
+	const char *comment;
+} MergeColumn;
+
+/*
+ * What an incremental step and an scd2 step differ in, as data: the target's
+ * extra columns, the key index's predicate, the default watermark, and the
+ * merge phase itself.
+ */
+typedef struct MergeKind
+{
+	const char *name;			/* "incremental" or "scd2", as messages and comments say */
+	const char *default_watermark;	/* without options.watermark; NULL: none needed */
+	const MergeColumn *columns; /* the target's columns after the query's */
+	int			ncolumns;
+	const char *key_predicate;	/* WHERE clause of the key index, "" for none */
+	void		(*apply) (MergeRun *m, StepCounts *c);	/* merges the checked batch into the target */
+} MergeKind;
+
+/* One run of an incremental or scd2 step, filled phase by phase. */
+struct MergeRun
+{
+	const StepDef *s;
+	const StepOptions *opts;
+	const MergeKind *kind;
+	Oid			owner;
+	int64		run_id;
+	const char *qname;			/* the target, qualified */
+	TupleDesc	desc;			/* the query's columns */
+	List	   *cols;			/* their names */
+	List	   *rest;			/* the names not in unique_key */
+	const char *wm_col;			/* the watermark column, NULL for none */
+	int			wm_att;			/* its index in desc, -1 for none */
+	char	   *hash;			/* definition_hash */
+	Oid			target;
+	bool		full;			/* the target starts empty: full refresh, just created, or no state */
+	char	   *stored_wm;		/* the last run's watermark; NULL when full */
+	char	   *new_wm;			/* the batch's largest watermark value */
+};
+
+/* The target, with the kind's columns after the query's. */
+static void
+create_target(const MergeRun *m)
+{
+	const StepDef *s = m->s;
+	StringInfoData extra;
+	int			i;
+
+	initStringInfo(&extra);
+	for (i = 0; i < m->kind->ncolumns; i++)
+		appendStringInfo(&extra, ", %s AS %s", m->kind->columns[i].sql, m->kind->columns[i].name);
+	dataops_exec_sql(psprintf("CREATE TABLE %s AS SELECT q.*%s FROM (\n%s\n) q WITH NO DATA", m->qname,
+							  extra.data, s->query));
+	dataops_exec_sql(psprintf("COMMENT ON TABLE %s IS %s", m->qname,
 							  quote_literal_cstr(psprintf("%s target (%s) of step \"%s\" of pipeline \"%s\", published by dataops",
-														  s->layer, scd2 ? "scd2" : "incremental", s->name, s->pipeline))));
-	if (scd2)
-	{
-		dataops_exec_sql(psprintf("COMMENT ON COLUMN %s.valid_from IS 'when this version became current'", qname));
-		dataops_exec_sql(psprintf("COMMENT ON COLUMN %s.valid_to IS 'when this version stopped being current; NULL for the current one'", qname));
-		dataops_exec_sql(psprintf("COMMENT ON COLUMN %s.is_current IS 'true for the current version of its key'", qname));
-	}
+														  s->layer, m->kind->name, s->name, s->pipeline))));
+	for (i = 0; i < m->kind->ncolumns; i++)
+		dataops_exec_sql(psprintf("COMMENT ON COLUMN %s.%s IS %s", m->qname, m->kind->columns[i].name,
+								  quote_literal_cstr(m->kind->columns[i].comment)));
 }
 
 /*
@@ -174,13 +207,14 @@ create_target(const StepDef *s, bool scd2, List *keys)
  * for it, and the merge would then fail for want of an index.
  */
 static void
-ensure_key_index(const StepDef *s, Oid owner, Oid target, bool scd2, List *keys)
+ensure_key_index(const MergeRun *m)
 {
+	const StepDef *s = m->s;
 	char	   *name = sqlgen_side_table_name(s->target_table, "_dataops_key");
-	Oid			idx = target_relation(s->target_schema, name, "key index", owner, TARGET_PIPELINE_OWNER,
-									   NoLock);
+	Oid			idx = target_relation(s->target_schema, name, "key index", m->owner, TARGET_PIPELINE_OWNER,
+									  NoLock);
 
-	if (OidIsValid(idx) && (get_rel_relkind(idx) != RELKIND_INDEX || IndexGetRelation(idx, true) != target))
+	if (OidIsValid(idx) && (get_rel_relkind(idx) != RELKIND_INDEX || IndexGetRelation(idx, true) != m->target))
 		ereport(ERROR,
 				(errcode(ERRCODE_DUPLICATE_TABLE),
 				 errmsg("relation \"%s.%s\" exists and is not the key index of %s", s->target_schema, name,
@@ -190,7 +224,7 @@ ensure_key_index(const StepDef *s, Oid owner, Oid target, bool scd2, List *keys)
 	dataops_exec_sql(psprintf("CREATE UNIQUE INDEX IF NOT EXISTS %s ON %s (%s)%s",
 							  quote_identifier(name),
 							  dataops_qualified_name(s->target_schema, s->target_table),
-							  sqlgen_name_list(keys, ""), scd2 ? " WHERE is_current" : ""));
+							  sqlgen_name_list(s->unique_key, ""), m->kind->key_predicate));
 }
 
 /* Qualified name of an incremental target's before-images: <target>_before. */
@@ -215,7 +249,7 @@ keep_before_images(const StepDef *s, Oid owner, Oid target, TupleDesc desc, List
 	char	   *bname = sqlgen_side_table_name(s->target_table, "_before");
 	Oid			relid = target_relation(s->target_schema, bname, "before-images table", owner,
 										 TARGET_PIPELINE_OWNER, RowExclusiveLock);
-	int			keep = materialize_keep_versions(s, 3);
+	int			keep = options_keep_versions(step_options(s), 3);
 	char	   *join = sqlgen_key_join(keys, desc, "t", "b");
 	int			nest;
 
@@ -267,75 +301,77 @@ keep_before_images(const StepDef *s, Oid owner, Oid target, TupleDesc desc, List
 	}
 }
 
+/*
+ * Phase 1, the columns: the key and the watermark must be columns of the
+ * query (42703); sets cols, rest, wm_col, wm_att and the definition hash.
+ */
 static void
-merge_step(const StepDef *s, Oid owner, int64 run_id, bool full_refresh, bool scd2, StepCounts *c, List **results,
-		   MemoryContext result_cxt)
+merge_columns(MergeRun *m)
 {
-	const char *mat = scd2 ? "scd2" : "incremental";
-	const char *qname = dataops_qualified_name(s->target_schema, s->target_table);
-	TupleDesc	desc = publish_describe(s);
-	char	   *wm_col = option_text(s, "watermark");
-	char	   *on_change = option_text(s, "on_schema_change");
-	int			wm_att;
-	char	   *hash;
-	Oid			relid;
-	bool		created = false;
-	bool		found;
-	bool		full;
-	char	   *stored_wm = NULL;
-	char	   *stored_hash = NULL;
-	char	   *new_wm = NULL;
-	Oid			quarantine;
-	Oid			unexpected;
-	SqlParams  *params = palloc0(sizeof(SqlParams));
-	char	   *batch;
-	Oid			batch_oid;
-	List	   *cols = sqlgen_desc_names(desc);
-	List	   *rest = NIL;
+	const StepDef *s = m->s;
 	ListCell   *lc;
 
-	/* the key and the watermark */
+	m->cols = sqlgen_desc_names(m->desc);
+	m->rest = NIL;
+	m->wm_col = m->opts->watermark;
 	foreach(lc, s->unique_key)
-		require_column(s, desc, lfirst(lc), "unique_key column");
-	foreach(lc, cols)
+		require_column(s, m->desc, lfirst(lc), "unique_key column");
+	foreach(lc, m->cols)
 		if (!sqlgen_in_list(s->unique_key, lfirst(lc)))
-			rest = lappend(rest, lfirst(lc));
-	if (wm_col == NULL && !scd2)
+			m->rest = lappend(m->rest, lfirst(lc));
+	if (m->wm_col == NULL && m->kind->default_watermark)
 	{
-		if (sqlgen_find_att(desc, "_ingested_at") < 0)
+		if (sqlgen_find_att(m->desc, m->kind->default_watermark) < 0)
 			ereport(ERROR,
 					(errcode(ERRCODE_UNDEFINED_COLUMN),
 					 errmsg("incremental step \"%s\" needs a watermark column", s->name),
 					 errdetail("Its query returns no _ingested_at column (bronze rows carry one) to tell new rows from processed ones."),
 					 errhint("Select _ingested_at from the bronze table, or name a column that only grows in options.watermark.")));
-		wm_col = "_ingested_at";
+		m->wm_col = m->kind->default_watermark;
 	}
-	if (wm_col)
-		require_column(s, desc, wm_col, "watermark column");
-	wm_att = wm_col ? sqlgen_find_att(desc, wm_col) : -1;
-	hash = definition_hash(s, wm_col);
+	if (m->wm_col)
+		require_column(s, m->desc, m->wm_col, "watermark column");
+	m->wm_att = m->wm_col ? sqlgen_find_att(m->desc, m->wm_col) : -1;
+	m->hash = definition_hash(s, m->wm_col);
+}
 
-	/*
-	 * The target: the pipeline owner's (checked before it is locked), locked
-	 * against other writers for the run as the key index's CREATE INDEX
-	 * and the merge would lock it.
-	 */
+/*
+ * Phase 2, the target: the pipeline owner's (checked before it is locked),
+ * locked against other writers for the run as the key index's CREATE INDEX
+ * and the merge would lock it; rebuilt by a full refresh when the query
+ * changed, extended by on_schema_change = append_new_columns, refused (55000)
+ * otherwise; created when missing, with its key index.  Sets target, full
+ * and stored_wm; empties the target when full.
+ */
+static void
+merge_target(MergeRun *m, bool full_refresh, StepCounts *c)
+{
+	const StepDef *s = m->s;
+	const char *mat = m->kind->name;
+	const char *qname = m->qname;
+	Oid			relid;
+	bool		created = false;
+	bool		found;
+	char	   *stored_hash = NULL;
+	ListCell   *lc;
+
 	dataops_ensure_schema(s->target_schema);
-	relid = target_relation(s->target_schema, s->target_table, "target", owner, TARGET_PIPELINE_OWNER,
-							 ShareRowExclusiveLock);
+	relid = target_relation(s->target_schema, s->target_table, "target", m->owner, TARGET_PIPELINE_OWNER,
+							ShareRowExclusiveLock);
 	if (OidIsValid(relid) && get_rel_relkind(relid) != RELKIND_RELATION)
 		ereport(ERROR,
 				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
 				 errmsg("target %s of %s step \"%s\" is not a table", qname, mat, s->name),
 				 errhint("Drop it (it was built by another materialization), or give the step another target.")));
-	found = catalog_get_step_state(s->pipeline, s->name, &stored_wm, &stored_hash);
+	m->stored_wm = NULL;
+	found = catalog_get_step_state(s->pipeline, s->name, &m->stored_wm, &stored_hash);
 	if (OidIsValid(relid))
 	{
 		List	   *added;
 		bool		type_changed;
 
-		(void) publish_columns(relid, desc, &exact_columns, &added, &type_changed);
-		if (full_refresh && (added != NIL || type_changed || (found && strcmp(stored_hash, hash) != 0)))
+		(void) publish_columns(relid, m->desc, &exact_columns, &added, &type_changed);
+		if (full_refresh && (added != NIL || type_changed || (found && strcmp(stored_hash, m->hash) != 0)))
 		{
 			/* rebuilt from scratch: a new table of the query's columns */
 			ereport(NOTICE,
@@ -344,9 +380,9 @@ merge_step(const StepDef *s, Oid owner, int64 run_id, bool full_refresh, bool sc
 			relid = InvalidOid;
 			c->target_recreated = true;
 		}
-		else if (!full_refresh && (type_changed || added != NIL || (found && strcmp(stored_hash, hash) != 0)))
+		else if (!full_refresh && (type_changed || added != NIL || (found && strcmp(stored_hash, m->hash) != 0)))
 		{
-			if (type_changed || on_change == NULL || strcmp(on_change, "append_new_columns") != 0)
+			if (type_changed || !m->opts->append_new_columns)
 				ereport(ERROR,
 						(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 						 errmsg("the query of %s step \"%s\" changed since its target was built", mat, s->name),
@@ -355,145 +391,192 @@ merge_step(const StepDef *s, Oid owner, int64 run_id, bool full_refresh, bool sc
 						 errhint("Rebuild the target with dataops.run('%s', full_refresh => true)%s.", s->pipeline,
 								 type_changed ? "" : ", or set options.on_schema_change to append_new_columns")));
 			foreach(lc, added)
-			{
-				Form_pg_attribute a = lfirst(lc);
-
-				dataops_exec_sql(psprintf("ALTER TABLE %s ADD COLUMN %s %s", qname,
-										  quote_identifier(NameStr(a->attname)),
-										  format_type_extended(a->atttypid, a->atttypmod,
-															   FORMAT_TYPE_TYPEMOD_GIVEN | FORMAT_TYPE_FORCE_QUALIFY)));
-			}
+				dataops_exec_sql(psprintf("ALTER TABLE %s ADD COLUMN %s", qname,
+										  sqlgen_column_def((Form_pg_attribute) lfirst(lc))));
 		}
 	}
 	if (!OidIsValid(relid))
 	{
-		create_target(s, scd2, s->unique_key);
-		relid = target_relation(s->target_schema, s->target_table, "target", owner, TARGET_PIPELINE_OWNER,
-								 ShareRowExclusiveLock);
+		create_target(m);
+		relid = target_relation(s->target_schema, s->target_table, "target", m->owner, TARGET_PIPELINE_OWNER,
+								ShareRowExclusiveLock);
 		created = true;
 	}
-	ensure_key_index(s, owner, relid, scd2, s->unique_key);
-	full = full_refresh || created || !found;
-	if (full && !created)
+	m->target = relid;
+	ensure_key_index(m);
+	m->full = full_refresh || created || !found;
+	if (m->full && !created)
 		dataops_exec_sql(psprintf("TRUNCATE %s", qname));
-	if (full)
-		stored_wm = NULL;
+	if (m->full)
+		m->stored_wm = NULL;
+}
 
-	/* the batch: rows past the watermark, checked and deduplicated into a temporary table */
-	publish_side_tables(s, owner, desc, run_id, &quarantine, &unexpected);
+/*
+ * Phase 3, the batch: the rows past the watermark, checked and deduplicated
+ * into a temporary table (publish_write_checked), with the quarantine and
+ * _unexpected; sets new_wm, *c's read counts and *results.
+ */
+static void
+merge_load_batch(MergeRun *m, StepCounts *c, List **results, MemoryContext result_cxt)
+{
+	const StepDef *s = m->s;
+	PublishWrite w = {s, m->owner, m->run_id, s->query, palloc0(sizeof(SqlParams)), m->desc};
+
+	publish_side_tables(s, m->owner, m->desc, m->run_id, &w.quarantine, &w.unexpected);
 	dataops_exec_sql(psprintf("CREATE TEMP TABLE %s ON COMMIT DROP AS SELECT * FROM (\n%s\n) q WITH NO DATA",
 							  BATCH_TABLE, s->query));
-	batch_oid = dataops_relation_oid(get_namespace_name(LookupCreationNamespace("pg_temp")), BATCH_TABLE);
-	if (stored_wm != NULL && wm_att >= 0)
+	w.into = dataops_relation_oid(get_namespace_name(LookupCreationNamespace("pg_temp")), BATCH_TABLE);
+	w.into_qname = "pg_temp." BATCH_TABLE;
+	if (m->stored_wm != NULL && m->wm_att >= 0)
 	{
 		/* the watermark as a value of the column's type, parsed once (not per row) */
-		Form_pg_attribute a = TupleDescAttr(desc, wm_att);
+		Form_pg_attribute a = TupleDescAttr(m->desc, m->wm_att);
 		Oid			infunc;
 		Oid			ioparam;
 
 		getTypeInputInfo(a->atttypid, &infunc, &ioparam);
-		batch = psprintf("SELECT * FROM (\n%s\n) " DATAOPS_INTERNAL_PREFIX "q WHERE " DATAOPS_INTERNAL_PREFIX "q.%s %s $%d",
-						 s->query, quote_identifier(wm_col), sqlgen_operator(a->atttypid, TYPECACHE_GT_OPR, wm_col),
-						 sql_param(params, a->atttypid,
-								   OidInputFunctionCall(infunc, stored_wm, ioparam, a->atttypmod)));
+		w.subquery = psprintf("SELECT * FROM (\n%s\n) " DATAOPS_INTERNAL_PREFIX "q WHERE " DATAOPS_INTERNAL_PREFIX "q.%s %s $%d",
+							  s->query, quote_identifier(m->wm_col),
+							  sqlgen_operator(a->atttypid, TYPECACHE_GT_OPR, m->wm_col),
+							  sql_param(w.params, a->atttypid,
+										OidInputFunctionCall(infunc, m->stored_wm, ioparam, a->atttypmod)));
+	}
+	w.parallel_ok = false;
+	w.watermark_att = m->wm_att;
+	w.result_cxt = result_cxt;
+	publish_write_checked(&w, &m->new_wm, c, results);
+}
+
+/*
+ * Phase 4 of an incremental step: the before-images kept, then the batch
+ * inserted, or merged by unique_key (INSERT ... ON CONFLICT DO UPDATE).
+ */
+static void
+apply_incremental(MergeRun *m, StepCounts *c)
+{
+	const StepDef *s = m->s;
+	char	   *cols = sqlgen_name_list(m->cols, "");
+	char	   *set;
+
+	keep_before_images(s, m->owner, m->target, m->desc, s->unique_key, m->run_id, m->full);
+	set = m->rest == NIL ? "DO NOTHING" :
+		psprintf("DO UPDATE SET (%s) = ROW(%s)", sqlgen_name_list(m->rest, ""), sqlgen_name_list(m->rest, "EXCLUDED."));
+
+	if (m->full)
+	{
+		/* an empty target: a plain insert (the batch holds one row per key) */
+		c->rows_inserted = sqlgen_exec_count(psprintf("INSERT INTO %s (%s) SELECT %s FROM pg_temp.%s", m->qname,
+													  cols, cols, BATCH_TABLE));
+		c->rows_updated = 0;
 	}
 	else
-		batch = s->query;
 	{
-		PublishWrite w = {s, owner, run_id, batch, params, desc, batch_oid, "pg_temp." BATCH_TABLE,
-		quarantine, unexpected, false, wm_att, result_cxt};
+		bool		isnull;
 
-		publish_write_checked(&w, &new_wm, c, results);
+		if (SPI_execute(psprintf("WITH m AS (INSERT INTO %s (%s) SELECT %s FROM pg_temp.%s ON CONFLICT (%s) %s "
+								 "RETURNING (xmax OPERATOR(pg_catalog.=) 0) AS inserted) "
+								 "SELECT pg_catalog.count(*) FILTER (WHERE inserted), "
+								 "pg_catalog.count(*) FILTER (WHERE NOT inserted) FROM m",
+								 m->qname, cols, cols, BATCH_TABLE,
+								 sqlgen_name_list(s->unique_key, ""), set), false, 0) != SPI_OK_SELECT)
+			elog(ERROR, "dataops: the merge of step \"%s\" failed", s->name);
+		c->rows_inserted = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+		c->rows_updated = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull));
 	}
+	c->rows_deleted = 0;
+	c->rows_written = c->rows_inserted + c->rows_updated;
+}
+
+/*
+ * Phase 4 of an scd2 step: a row whose tracked columns changed closes its
+ * current version, a key missing from the snapshot is closed (hard_deletes
+ * = invalidate), and every key without a current version opens one.
+ */
+static void
+apply_scd2(MergeRun *m, StepCounts *c)
+{
+	const StepDef *s = m->s;
+	const char *qname = m->qname;
+	List	   *tracked = m->opts->track_columns ?
+		json_string_list(m->opts->track_columns, "options.track_columns") : m->rest;
+	bool		full = m->full;
+	int			nest;
+	ListCell   *lc;
+
+	foreach(lc, tracked)
+		require_column(s, m->desc, lfirst(lc), "track_columns column");
+
+	/*
+	 * A batch is small next to the history: probe the index of current
+	 * versions for each of its keys rather than hash the whole target
+	 * (the planner prefers the hash, about 10 times slower at 1% of 1M).
+	 */
+	nest = NewGUCNestLevel();
+	(void) set_config_option("enable_hashjoin", "off", PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
+	(void) set_config_option("enable_mergejoin", "off", PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
+	/* a changed row closes its current version (none to close after a full refresh) ... */
+	c->rows_updated = (tracked == NIL || full) ? 0 :
+		sqlgen_exec_count(psprintf("UPDATE %s t SET valid_to = pg_catalog.now(), is_current = false FROM pg_temp.%s b "
+								   "WHERE t.is_current AND %s AND %s",
+								   qname, BATCH_TABLE, sqlgen_key_join(s->unique_key, m->desc, "t", "b"),
+								   sqlgen_distinct(tracked, m->desc, "t", "b")));
+	AtEOXact_GUC(true, nest);
+	/* ... a key missing from the snapshot is closed (hard_deletes = invalidate: all the history against the batch, a hash join) ... */
+	c->rows_deleted = (m->opts->hard_deletes_invalidate && !full) ?
+		sqlgen_exec_count(psprintf("UPDATE %s t SET valid_to = pg_catalog.now(), is_current = false "
+								   "WHERE t.is_current AND NOT EXISTS (SELECT 1 FROM pg_temp.%s b WHERE %s)",
+								   qname, BATCH_TABLE, sqlgen_key_join(s->unique_key, m->desc, "t", "b"))) : 0;
+	/* ... and every key without a current version opens one (the others conflict on the index) */
+	c->rows_inserted =
+		sqlgen_exec_count(psprintf("INSERT INTO %s (%s, valid_from, valid_to, is_current) "
+								   "SELECT %s, pg_catalog.now(), NULL, true FROM pg_temp.%s b%s%s%s",
+								   qname, sqlgen_name_list(m->cols, ""), sqlgen_name_list(m->cols, "b."), BATCH_TABLE,
+								   full ? "" : " ON CONFLICT (", full ? "" : sqlgen_name_list(s->unique_key, ""),
+								   full ? "" : ") WHERE is_current DO NOTHING"));
+	c->rows_written = c->rows_inserted;
+}
+
+static const MergeColumn scd2_columns[] = {
+	{"valid_from", "CAST(NULL AS pg_catalog.timestamptz)", "when this version became current"},
+	{"valid_to", "CAST(NULL AS pg_catalog.timestamptz)", "when this version stopped being current; NULL for the current one"},
+	{"is_current", "CAST(NULL AS pg_catalog.bool)", "true for the current version of its key"}
+};
+
+static const MergeKind incremental_kind = {"incremental", "_ingested_at", NULL, 0, "", apply_incremental};
+static const MergeKind scd2_kind = {"scd2", NULL, scd2_columns, lengthof(scd2_columns), " WHERE is_current", apply_scd2};
+
+/*
+ * An incremental or scd2 step, in phases: the columns, the target, the
+ * checked batch, the merge (the kind's), and the watermark recorded in the
+ * same transaction as the write, so each row is processed exactly once.
+ */
+static void
+merge_step(const StepDef *s, const MergeKind *kind, Oid owner, int64 run_id, bool full_refresh, StepCounts *c,
+		   List **results, MemoryContext result_cxt)
+{
+	MergeRun	m = {0};
+
+	m.s = s;
+	m.opts = step_options(s);
+	m.kind = kind;
+	m.owner = owner;
+	m.run_id = run_id;
+	m.qname = dataops_qualified_name(s->target_schema, s->target_table);
+	m.desc = publish_describe(s);
+
+	merge_columns(&m);
+	merge_target(&m, full_refresh, c);
+	merge_load_batch(&m, c, results, result_cxt);
 
 	/* the merge; the batch's statistics let the planner probe the target's key index */
 	c->merged = true;
 	dataops_exec_sql("ANALYZE pg_temp." BATCH_TABLE);
-	if (!scd2)
-	{
-		char	   *set;
-
-		keep_before_images(s, owner, relid, desc, s->unique_key, run_id, full);
-		set = rest == NIL ? "DO NOTHING" :
-			psprintf("DO UPDATE SET (%s) = ROW(%s)", sqlgen_name_list(rest, ""), sqlgen_name_list(rest, "EXCLUDED."));
-
-		if (full)
-		{
-			/* an empty target: a plain insert (the batch holds one row per key) */
-			c->rows_inserted = sqlgen_exec_count(psprintf("INSERT INTO %s (%s) SELECT %s FROM pg_temp.%s", qname,
-												   sqlgen_name_list(cols, ""), sqlgen_name_list(cols, ""), BATCH_TABLE));
-			c->rows_updated = 0;
-		}
-		else
-		{
-			bool		isnull;
-
-			if (SPI_execute(psprintf("WITH m AS (INSERT INTO %s (%s) SELECT %s FROM pg_temp.%s ON CONFLICT (%s) %s "
-									 "RETURNING (xmax OPERATOR(pg_catalog.=) 0) AS inserted) "
-									 "SELECT pg_catalog.count(*) FILTER (WHERE inserted), "
-									 "pg_catalog.count(*) FILTER (WHERE NOT inserted) FROM m",
-									 qname, sqlgen_name_list(cols, ""), sqlgen_name_list(cols, ""), BATCH_TABLE,
-									 sqlgen_name_list(s->unique_key, ""), set), false, 0) != SPI_OK_SELECT)
-				elog(ERROR, "dataops: the merge of step \"%s\" failed", s->name);
-			c->rows_inserted = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
-			c->rows_updated = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull));
-		}
-		c->rows_deleted = 0;
-		c->rows_written = c->rows_inserted + c->rows_updated;
-	}
-	else
-	{
-		JsonbValue *tc = s->options ? json_get(s->options, "track_columns") : NULL;
-		List	   *tracked = tc ? json_string_list(tc, "options.track_columns") : rest;
-		char	   *hard = option_text(s, "hard_deletes");
-
-		int			nest;
-
-		foreach(lc, tracked)
-			require_column(s, desc, lfirst(lc), "track_columns column");
-
-		/*
-		 * A batch is small next to the history: probe the index of current
-		 * versions for each of its keys rather than hash the whole target
-		 * (the planner prefers the hash, about 10 times slower at 1% of 1M).
-		 */
-		nest = NewGUCNestLevel();
-		(void) set_config_option("enable_hashjoin", "off", PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
-		(void) set_config_option("enable_mergejoin", "off", PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
-		/* a changed row closes its current version (none to close after a full refresh) ... */
-		c->rows_updated = (tracked == NIL || full) ? 0 :
-			sqlgen_exec_count(psprintf("UPDATE %s t SET valid_to = pg_catalog.now(), is_current = false FROM pg_temp.%s b "
-								"WHERE t.is_current AND %s AND %s",
-								qname, BATCH_TABLE, sqlgen_key_join(s->unique_key, desc, "t", "b"),
-								sqlgen_distinct(tracked, desc, "t", "b")));
-		AtEOXact_GUC(true, nest);
-		/* ... a key missing from the snapshot is closed (hard_deletes = invalidate: all the history against the batch, a hash join) ... */
-		c->rows_deleted = (hard && strcmp(hard, "invalidate") == 0 && !full) ?
-			sqlgen_exec_count(psprintf("UPDATE %s t SET valid_to = pg_catalog.now(), is_current = false "
-								"WHERE t.is_current AND NOT EXISTS (SELECT 1 FROM pg_temp.%s b WHERE %s)",
-								qname, BATCH_TABLE, sqlgen_key_join(s->unique_key, desc, "t", "b"))) : 0;
-		/* ... and every key without a current version opens one (the others conflict on the index) */
-		c->rows_inserted =
-			sqlgen_exec_count(psprintf("INSERT INTO %s (%s, valid_from, valid_to, is_current) "
-								"SELECT %s, pg_catalog.now(), NULL, true FROM pg_temp.%s b%s%s%s",
-								qname, sqlgen_name_list(cols, ""), sqlgen_name_list(cols, "b."), BATCH_TABLE,
-								full ? "" : " ON CONFLICT (", full ? "" : sqlgen_name_list(s->unique_key, ""),
-								full ? "" : ") WHERE is_current DO NOTHING"));
-		c->rows_written = c->rows_inserted;
-	}
+	kind->apply(&m, c);
 
 	/* the watermark, in the same transaction as the write: exactly once */
 	/* read by the worker after SPI_finish: in the caller's context */
-	c->watermark = (new_wm || stored_wm) ? MemoryContextStrdup(result_cxt, new_wm ? new_wm : stored_wm) : NULL;
-	catalog_set_step_state(s->pipeline, s->name, c->watermark, hash, run_id);
-}
-
-int
-materialize_keep_versions(const StepDef *s, int dflt)
-{
-	char	   *kv = option_text(s, "keep_versions");
-
-	return kv ? atoi(kv) : dflt;
+	c->watermark = (m.new_wm || m.stored_wm) ? MemoryContextStrdup(result_cxt, m.new_wm ? m.new_wm : m.stored_wm) : NULL;
+	catalog_set_step_state(s->pipeline, s->name, c->watermark, m.hash, run_id);
 }
 
 /* The partition attached to a versioned target now (its current version), or InvalidOid. */
@@ -533,7 +616,7 @@ versioned_table_step(const StepDef *s, Oid owner, int64 run_id, StepCounts *c, L
 	Oid			cur;
 	Oid			quarantine;
 	Oid			unexpected;
-	int			keep = materialize_keep_versions(s, 0);
+	int			keep = options_keep_versions(step_options(s), 0);
 	ListCell   *lc;
 	int			n = 0;
 
@@ -673,16 +756,23 @@ void
 materialize_step(const StepDef *s, Oid owner, int64 run_id, bool full_refresh, StepCounts *c, List **results,
 				 MemoryContext result_cxt)
 {
-	const char *mat = materialization_of(s);
+	const StepOptions *o = step_options(s);
 
-	if (strcmp(mat, "table") == 0)
-		versioned_table_step(s, owner, run_id, c, results, result_cxt);
-	else if (strcmp(mat, "view") == 0)
-		view_step(s, owner, run_id, c, results, result_cxt);
-	else if (strcmp(mat, "incremental") == 0)
-		merge_step(s, owner, run_id, full_refresh, false, c, results, result_cxt);
-	else if (strcmp(mat, "scd2") == 0)
-		merge_step(s, owner, run_id, full_refresh, true, c, results, result_cxt);
-	else
-		elog(ERROR, "dataops: unknown materialization \"%s\"", mat);
+	switch (o->materialization)
+	{
+		case MATERIALIZATION_TABLE:
+			versioned_table_step(s, owner, run_id, c, results, result_cxt);
+			break;
+		case MATERIALIZATION_VIEW:
+			view_step(s, owner, run_id, c, results, result_cxt);
+			break;
+		case MATERIALIZATION_INCREMENTAL:
+			merge_step(s, &incremental_kind, owner, run_id, full_refresh, c, results, result_cxt);
+			break;
+		case MATERIALIZATION_SCD2:
+			merge_step(s, &scd2_kind, owner, run_id, full_refresh, c, results, result_cxt);
+			break;
+		default:
+			elog(ERROR, "dataops: unknown materialization \"%s\"", o->materialization_name);
+	}
 }

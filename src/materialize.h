@@ -24,9 +24,6 @@
 #include "postgres.h"
 #include "catalog.h"
 
-/* The step's options.materialization: "table" (the default), "view", "incremental" or "scd2". */
-extern const char *materialization_of(const StepDef *s);
-
 /*
  * materialize_step: executes a view, incremental or scd2 step inside the
  * caller's transaction (SPI connected), as step_execute does for tables;
@@ -52,7 +49,5 @@ extern void materialize_step(const StepDef *s, Oid owner, int64 run_id, bool ful
  */
 extern int64 materialize_table_rollback(const StepDef *s, Oid owner, int64 to_run);
 
-/* options.keep_versions of the step, or dflt when it has none. */
-extern int	materialize_keep_versions(const StepDef *s, int dflt);
 
 #endif							/* DATAOPS_MATERIALIZE_H */

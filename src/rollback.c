@@ -25,6 +25,7 @@
 #include "catalog.h"
 #include "dataops.h"
 #include "materialize.h"
+#include "options.h"
 #include "sqlgen.h"
 #include "target.h"
 #include "rollback.h"
@@ -33,6 +34,7 @@
 static void
 rollback_step(const StepDef *s, Oid owner, int64 to_run)
 {
+	const StepOptions *opts = step_options(s);
 	const char *qname = dataops_qualified_name(s->target_schema, s->target_table);
 	const char *btable = sqlgen_side_table_name(s->target_table, "_before");
 	const char *bq = dataops_qualified_name(s->target_schema, btable);
@@ -49,7 +51,7 @@ rollback_step(const StepDef *s, Oid owner, int64 to_run)
 	uint64		i;
 	int64		oldest;
 
-	if (strcmp(materialization_of(s), "table") == 0 && materialize_keep_versions(s, 0) > 0)
+	if (opts->materialization == MATERIALIZATION_TABLE && options_keep_versions(opts, 0) > 0)
 	{
 		int64		restored = materialize_table_rollback(s, owner, to_run);
 
@@ -57,10 +59,10 @@ rollback_step(const StepDef *s, Oid owner, int64 to_run)
 						   psprintf("{\"restored_run_id\": " INT64_FORMAT "}", restored));
 		return;
 	}
-	if (strcmp(materialization_of(s), "incremental") != 0)
+	if (opts->materialization != MATERIALIZATION_INCREMENTAL)
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("cannot roll back step \"%s\": its materialization is %s", s->name, materialization_of(s)),
+				 errmsg("cannot roll back step \"%s\": its materialization is %s", s->name, opts->materialization_name),
 				 errdetail("dataops keeps versions of incremental targets, and of table targets with options.keep_versions."),
 				 errhint("Rebuild the target with a full refresh instead.")));
 	/* the owner's target and before-images, checked before they are locked */

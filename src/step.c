@@ -25,6 +25,7 @@
 #include "ingest.h"
 #include "lineage.h"
 #include "materialize.h"
+#include "options.h"
 #include "publish.h"
 #include "sqlgen.h"
 #include "target.h"
@@ -126,7 +127,8 @@ step_execute(const StepDef *s, int64 run_id, bool full_refresh, StepCounts *c,
 		}
 		MemoryContextSwitchTo(spi);
 	}
-	else if (strcmp(materialization_of(s), "table") != 0 || materialize_keep_versions(s, 0) > 0)
+	else if (step_options(s)->materialization != MATERIALIZATION_TABLE ||
+			 options_keep_versions(step_options(s), 0) > 0)
 		materialize_step(s, owner, run_id, full_refresh, c, results, result_cxt);
 	else
 		execute_query_step(s, owner, run_id, c, results, result_cxt);
