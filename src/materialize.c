@@ -9,7 +9,7 @@
  * Every relation written, replaced, dropped or attached is first checked
  * to be owned by the pipeline's owner and not to be a Citus table
  * (target_relation, before it is locked), and every operator of the
- * generated statements is qualified (publish.h): they run under the step's
+ * generated statements is qualified (sqlgen.h): they run under the step's
  * search_path.
  */
 #include "postgres.h"
@@ -24,9 +24,7 @@
 #include "utils/builtins.h"
 #include "utils/regproc.h"
 #include "utils/guc.h"
-#include "utils/jsonb.h"
 #include "access/relation.h"
-#include "catalog/namespace.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
 #include "utils/typcache.h"
@@ -420,7 +418,10 @@ static void
 merge_load_batch(MergeRun *m, StepCounts *c, List **results, MemoryContext result_cxt)
 {
 	const StepDef *s = m->s;
-	PublishWrite w = {s, m->owner, m->run_id, s->query, palloc0(sizeof(SqlParams)), m->desc};
+	PublishWrite w = {
+		.step = s, .owner = m->owner, .run_id = m->run_id, .subquery = s->query,
+		.params = palloc0(sizeof(SqlParams)), .desc = m->desc
+	};
 
 	publish_side_tables(s, m->owner, m->desc, m->run_id, &w.quarantine, &w.unexpected);
 	dataops_exec_sql(psprintf("CREATE TEMP TABLE %s ON COMMIT DROP AS SELECT * FROM (\n%s\n) q WITH NO DATA",
@@ -639,9 +640,7 @@ versioned_table_step(const StepDef *s, Oid owner, int64 run_id, StepCounts *c, L
 
 		initStringInfo(&cols);
 		for (i = 0; i < desc->natts; i++)
-			appendStringInfo(&cols, "%s%s %s", i ? ", " : "", quote_identifier(NameStr(TupleDescAttr(desc, i)->attname)),
-							 format_type_extended(TupleDescAttr(desc, i)->atttypid, TupleDescAttr(desc, i)->atttypmod,
-												  FORMAT_TYPE_TYPEMOD_GIVEN | FORMAT_TYPE_FORCE_QUALIFY));
+			appendStringInfo(&cols, "%s%s", i ? ", " : "", sqlgen_column_def(TupleDescAttr(desc, i)));
 		dataops_exec_sql(psprintf("CREATE TABLE %s (%s) PARTITION BY LIST (%s)", qname, cols.data,
 								  quote_identifier(s->unique_key ? (char *) linitial(s->unique_key)
 												   : NameStr(TupleDescAttr(desc, 0)->attname))));
@@ -661,7 +660,11 @@ versioned_table_step(const StepDef *s, Oid owner, int64 run_id, StepCounts *c, L
 							RowExclusiveLock);
 	publish_side_tables(s, owner, desc, run_id, &quarantine, &unexpected);
 	{
-		PublishWrite w = {s, owner, run_id, s->query, NULL, desc, vrel, vq, quarantine, unexpected, true, -1, result_cxt};
+		PublishWrite w = {
+			.step = s, .owner = owner, .run_id = run_id, .subquery = s->query, .desc = desc,
+			.into = vrel, .into_qname = vq, .quarantine = quarantine, .unexpected = unexpected,
+			.parallel_ok = true, .watermark_att = -1, .result_cxt = result_cxt
+		};
 
 		publish_write_checked(&w, NULL, c, results);
 	}

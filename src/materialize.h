@@ -17,6 +17,9 @@
  * A change of the query (a stored hash) stops an incremental or scd2 run
  * with a hint to run a full refresh, unless on_schema_change =
  * append_new_columns, which adds the new columns.
+ *
+ * Uses publish.h (the shared write path), target.h, sqlgen.h, options.h,
+ * expect.h, catalog.h and dataops.h; never step.h, which uses it.
  */
 #ifndef DATAOPS_MATERIALIZE_H
 #define DATAOPS_MATERIALIZE_H

@@ -296,7 +296,7 @@ publish_side_tables(const StepDef *s, Oid owner, TupleDesc desc, int64 run_id, O
 	}
 	if (expect_any_complete(s->expectations))
 		*unexpected = publish_ensure_unexpected(s->target_schema, s->target_table, s->query, desc, run_id,
-										owner, TARGET_PIPELINE_OWNER, NULL);
+												owner, TARGET_PIPELINE_OWNER, NULL);
 }
 
 void

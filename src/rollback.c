@@ -8,7 +8,7 @@
  *
  * It runs as the caller (the pipeline's owner or a member of it), so it
  * writes only relations owned by the pipeline's owner, as a run does
- * (publish.h), with search_path pinned to pg_catalog, pg_temp and every
+ * (target.h), with search_path pinned to pg_catalog, pg_temp and every
  * operator of its statements qualified.
  */
 #include "postgres.h"

@@ -7,17 +7,8 @@
  */
 #include "postgres.h"
 
-#include "access/htup_details.h"
 #include "access/relation.h"
-#include "access/table.h"
-#include "catalog/namespace.h"
-#include "catalog/pg_type.h"
 #include "executor/spi.h"
-#include "mb/pg_wchar.h"
-#include "miscadmin.h"
-#include "nodes/params.h"
-#include "utils/builtins.h"
-#include "utils/lsyscache.h"
 #include "utils/rel.h"
 
 #include "dataops.h"
@@ -37,7 +28,7 @@ execute_query_step(const StepDef *s, Oid owner, int64 run_id, StepCounts *c, Lis
 {
 	const char *qname = dataops_qualified_name(s->target_schema, s->target_table);
 	TupleDesc	desc = publish_describe(s);
-	PublishWrite w = {s, owner, run_id, s->query, NULL, desc};
+	PublishWrite w = {.step = s, .owner = owner, .run_id = run_id, .subquery = s->query, .desc = desc};
 
 	w.into = publish_ensure_target(s, owner, s->query, desc, &c->target_recreated);
 	w.into_qname = qname;
