@@ -2,7 +2,8 @@
  * sqlgen.h: pieces of the SQL text dataops generates (quoted name lists,
  * column definitions, key joins, qualified operators) and the two ways it
  * runs a generated statement.  The lowest module of the write path: it
- * uses dataops.h only, and every module that writes SQL text uses it.
+ * uses no other dataops module, and every module that writes SQL text
+ * uses it.
  *
  * Operators.  Generated SQL runs under the step's captured search_path, on
  * which a user's schema may come before pg_catalog.  Every operator it
