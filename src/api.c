@@ -33,6 +33,7 @@
 #include "dataops.h"
 #include "expect.h"
 #include "ingest.h"
+#include "options.h"
 #include "schedule.h"
 
 void
@@ -515,15 +516,16 @@ dataops_add_step(PG_FUNCTION_ARGS)
 	}
 
 	{
-		JsonbValue *m = json_get(s->options, "materialization");
-		char	   *mat = m ? json_value_text(m) : "table";
+		const StepOptions *o = step_options(s);
+		const char *mat = o->materialization_name;
 
-		if ((strcmp(mat, "incremental") == 0 || strcmp(mat, "scd2") == 0) && s->unique_key == NIL)
+		if ((o->materialization == MATERIALIZATION_INCREMENTAL || o->materialization == MATERIALIZATION_SCD2) &&
+			s->unique_key == NIL)
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("materialization %s needs a unique_key", mat),
 					 errhint("Name the columns that identify a row, e.g. unique_key => '{id}'.")));
-		if (strcmp(mat, "view") == 0 && s->unique_key != NIL)
+		if (o->materialization == MATERIALIZATION_VIEW && s->unique_key != NIL)
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("materialization view takes no unique_key"),

@@ -47,6 +47,7 @@ typedef struct StepDef
 	char	   *search_path;
 	List	   *depends_on;		/* of char *: step names */
 	List	   *expectations;	/* of ExpectationDef * */
+	struct StepOptions *parsed_options;	/* options, typed: options.h's step_options() fills it on first use */
 } StepDef;
 
 /* One row of dataops.lineage. */

@@ -43,6 +43,7 @@
 #include "utils/rel.h"
 
 #include "dataops.h"
+#include "options.h"
 #include "ingest.h"
 
 #define HEADER_MAX (1024 * 1024)
@@ -53,43 +54,6 @@
 
 /* Columns every bronze table has besides the file's. */
 static const char *const bookkeeping_columns[] = {"_source_file", "_ingested_at", "_run_id"};
-
-typedef struct CsvOptions
-{
-	bool		header;
-	char		delimiter;
-	char		quote;
-	char	   *escape;
-	char	   *null;
-	char	   *encoding;
-	bool		normalize;
-} CsvOptions;
-
-static void
-read_options(const StepDef *s, CsvOptions *o)
-{
-	JsonbValue *v;
-	char	   *t;
-
-	o->header = true;
-	o->delimiter = ',';
-	o->quote = '"';
-	o->escape = NULL;
-	o->null = NULL;
-	o->encoding = NULL;
-	o->normalize = true;
-	if ((v = json_get(s->options, "header")) && v->type == jbvBool)
-		o->header = v->val.boolean;
-	if ((v = json_get(s->options, "normalize_names")) && v->type == jbvBool)
-		o->normalize = v->val.boolean;
-	if ((t = json_value_text(json_get(s->options, "delimiter"))))
-		o->delimiter = t[0];
-	if ((t = json_value_text(json_get(s->options, "quote"))))
-		o->quote = t[0];
-	o->escape = json_value_text(json_get(s->options, "escape"));
-	o->null = json_value_text(json_get(s->options, "null"));
-	o->encoding = json_value_text(json_get(s->options, "encoding"));
-}
 
 char *
 ingest_normalize_name(const char *name)
@@ -649,7 +613,7 @@ ingest_step(const StepDef *s, Oid owner, int64 run_id, bool full_refresh, StepCo
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("source of step \"%s\" must be an absolute path", s->name)));
 
-	read_options(s, &o);
+	o = step_options(s)->csv;
 	paths = expand_source(s);
 
 	if (full_refresh)

@@ -2,14 +2,14 @@
  * materialize.c: view, incremental and scd2 steps (see materialize.h).
  *
  * Incremental and scd2 steps check and deduplicate their batch exactly as
- * a table step does (step_write_checked streams it through the sink), into
+ * a table step does (publish_write_checked streams it through the sink), into
  * a temporary table; set-based statements then merge it into the target,
  * and the watermark is stored in the same transaction.
  *
  * Every relation written, replaced, dropped or attached is first checked
  * to be owned by the pipeline's owner and not to be a Citus table
- * (publish_relation, before it is locked), and every operator of the
- * generated statements is qualified (publish.h): they run under the step's
+ * (target_relation, before it is locked), and every operator of the
+ * generated statements is qualified (sqlgen.h): they run under the step's
  * search_path.
  */
 #include "postgres.h"
@@ -24,9 +24,7 @@
 #include "utils/builtins.h"
 #include "utils/regproc.h"
 #include "utils/guc.h"
-#include "utils/jsonb.h"
 #include "access/relation.h"
-#include "catalog/namespace.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
 #include "utils/typcache.h"
@@ -36,82 +34,38 @@
 #include "dataops.h"
 #include "expect.h"
 #include "materialize.h"
+#include "options.h"
 #include "publish.h"
-#include "step.h"
+#include "sqlgen.h"
+#include "target.h"
 
 #define BATCH_TABLE DATAOPS_INTERNAL_PREFIX "batch"
 
-const char *
-materialization_of(const StepDef *s)
+static const ColumnMatch exact_columns = {0, NULL, true};
+
+/*
+ * True when relation `before` has exactly the columns of relation `target`
+ * (names and types), followed by two more (_run_id, _op).
+ */
+static bool
+target_columns_extend(Oid target, Oid before)
 {
-	JsonbValue *m = s->options ? json_get(s->options, "materialization") : NULL;
+	static const ColumnMatch two_more = {2, NULL, false};
+	Relation	rel = relation_open(target, AccessShareLock);
+	bool		ok = publish_columns(before, RelationGetDescr(rel), &two_more, NULL, NULL);
 
-	return m ? json_value_text(m) : "table";
-}
-
-static char *
-option_text(const StepDef *s, const char *key)
-{
-	JsonbValue *v = s->options ? json_get(s->options, key) : NULL;
-
-	return v ? json_value_text(v) : NULL;
-}
-
-/* 0-based index of column `name` in desc, or -1. */
-static int
-find_att(TupleDesc desc, const char *name)
-{
-	int			i;
-
-	for (i = 0; i < desc->natts; i++)
-		if (!TupleDescAttr(desc, i)->attisdropped && strcmp(NameStr(TupleDescAttr(desc, i)->attname), name) == 0)
-			return i;
-	return -1;
+	relation_close(rel, AccessShareLock);
+	return ok;
 }
 
 static void
 require_column(const StepDef *s, TupleDesc desc, const char *col, const char *what)
 {
-	if (find_att(desc, col) < 0)
+	if (sqlgen_find_att(desc, col) < 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_COLUMN),
 				 errmsg("%s \"%s\" of step \"%s\" is not a column of its query", what, col, s->name),
 				 errhint("The query's columns are what the step publishes; select the column, or fix the option.")));
-}
-
-char *
-materialize_name_list(List *names, const char *prefix)
-{
-	StringInfoData b;
-	ListCell   *lc;
-
-	initStringInfo(&b);
-	foreach(lc, names)
-		appendStringInfo(&b, "%s%s%s", b.len ? ", " : "", prefix, quote_identifier(lfirst(lc)));
-	return b.data;
-}
-
-static List *
-desc_names(TupleDesc desc)
-{
-	List	   *names = NIL;
-	int			i;
-
-	for (i = 0; i < desc->natts; i++)
-		if (!TupleDescAttr(desc, i)->attisdropped)
-			names = lappend(names, pstrdup(NameStr(TupleDescAttr(desc, i)->attname)));
-	return names;
-}
-
-static bool
-in_list(List *names, const char *name)
-{
-	ListCell   *lc;
-
-	foreach(lc, names)
-		if (strcmp(lfirst(lc), name) == 0)
-			return true;
-	return false;
 }
 
 /* md5 of what the target was built with: a change needs a full refresh. */
@@ -124,7 +78,7 @@ definition_hash(const StepDef *s, const char *watermark)
 	ListCell   *lc;
 
 	initStringInfo(&b);
-	appendStringInfo(&b, "%s\n%s\n%s\n%s\n", materialization_of(s), s->query, s->keep ? s->keep : "",
+	appendStringInfo(&b, "%s\n%s\n%s\n%s\n", step_options(s)->materialization_name, s->query, s->keep ? s->keep : "",
 					 watermark ? watermark : "");
 	foreach(lc, s->unique_key)
 		appendStringInfo(&b, "%s,", (char *) lfirst(lc));
@@ -133,42 +87,19 @@ definition_hash(const StepDef *s, const char *watermark)
 	return pstrdup(hex);
 }
 
-int64
-materialize_exec_count(const char *sql)
-{
-	return materialize_exec_int8(sql, 0, NULL);
-}
-
-int64
-materialize_exec_int8(const char *sql, int nargs, const int64 *args)
-{
-	Oid			types[2] = {INT8OID, INT8OID};
-	Datum		values[2];
-	int			rc;
-	int			i;
-
-	Assert(nargs <= 2);
-	for (i = 0; i < nargs; i++)
-		values[i] = Int64GetDatum(args[i]);
-	rc = SPI_execute_with_args(sql, nargs, types, values, NULL, false, 0);
-	if (rc < 0)
-		elog(ERROR, "dataops: generated statement failed: %s", SPI_result_code_string(rc));
-	return (int64) SPI_processed;
-}
-
 /* ---------- view ---------- */
 
 static void
 view_step(const StepDef *s, Oid owner, int64 run_id, StepCounts *c, List **results, MemoryContext result_cxt)
 {
 	const char *qname = dataops_qualified_name(s->target_schema, s->target_table);
-	TupleDesc	desc = step_describe(s);
+	TupleDesc	desc = publish_describe(s);
 	Oid			relid;
 	Oid			quarantine;
 	Oid			unexpected;
 
 	dataops_ensure_schema(s->target_schema);
-	relid = publish_relation(s->target_schema, s->target_table, "view", owner, PUBLISH_PIPELINE_OWNER,
+	relid = target_relation(s->target_schema, s->target_table, "view", owner, TARGET_PIPELINE_OWNER,
 							 AccessShareLock);
 	if (OidIsValid(relid) && get_rel_relkind(relid) != RELKIND_VIEW)
 		ereport(ERROR,
@@ -183,41 +114,89 @@ view_step(const StepDef *s, Oid owner, int64 run_id, StepCounts *c, List **resul
 				 errhint("Use action warn or fail, or materialize the step as a table.")));
 	dataops_exec_sql(psprintf("CREATE OR REPLACE VIEW %s AS\n%s", qname, s->query));
 	/* a view another role created since the check would have been replaced, not created: look again */
-	(void) publish_relation(s->target_schema, s->target_table, "view", owner, PUBLISH_PIPELINE_OWNER,
+	(void) target_relation(s->target_schema, s->target_table, "view", owner, TARGET_PIPELINE_OWNER,
 							AccessShareLock);
 	dataops_exec_sql(psprintf("COMMENT ON VIEW %s IS %s", qname,
 							  quote_literal_cstr(psprintf("%s view of step \"%s\" of pipeline \"%s\", published by dataops",
 														  s->layer, s->name, s->pipeline))));
 	if (s->expectations != NIL)
 	{
-		step_side_tables(s, owner, desc, run_id, &quarantine, &unexpected);
+		publish_side_tables(s, owner, desc, run_id, &quarantine, &unexpected);
 		*results = expect_check_rows(s->expectations, psprintf("%s s", qname), desc, run_id,
 									 OidIsValid(unexpected) ?
 									 dataops_qualified_name(s->target_schema,
-															step_side_table_name(s->target_table, "_unexpected")) : NULL,
+															sqlgen_side_table_name(s->target_table, "_unexpected")) : NULL,
 									 result_cxt);
 	}
 }
 
 /* ---------- incremental and scd2 ---------- */
 
-static void
-create_target(const StepDef *s, bool scd2, List *keys)
-{
-	const char *qname = dataops_qualified_name(s->target_schema, s->target_table);
+typedef struct MergeRun MergeRun;
 
-	dataops_exec_sql(psprintf("CREATE TABLE %s AS SELECT q.*%s FROM (\n%s\n) q WITH NO DATA", qname,
-							  scd2 ? ", CAST(NULL AS pg_catalog.timestamptz) AS valid_from, CAST(NULL AS pg_catalog.timestamptz) AS valid_to, "
-							  "CAST(NULL AS pg_catalog.bool) AS is_current" : "", s->query));
-	dataops_exec_sql(psprintf("COMMENT ON TABLE %s IS %s", qname,
+/* A column a merge adds after the query's, with its comment. */
+typedef struct MergeColumn
+{
+	const char *name;
+	const char *sql;			/* its definition in the CREATE TABLE ... AS's select list */
+	const char *comment;
+} MergeColumn;
+
+/*
+ * What an incremental step and an scd2 step differ in, as data: the target's
+ * extra columns, the key index's predicate, the default watermark, and the
+ * merge phase itself.
+ */
+typedef struct MergeKind
+{
+	const char *name;			/* "incremental" or "scd2", as messages and comments say */
+	const char *default_watermark;	/* without options.watermark; NULL: none needed */
+	const MergeColumn *columns; /* the target's columns after the query's */
+	int			ncolumns;
+	const char *key_predicate;	/* WHERE clause of the key index, "" for none */
+	void		(*apply) (MergeRun *m, StepCounts *c);	/* merges the checked batch into the target */
+} MergeKind;
+
+/* One run of an incremental or scd2 step, filled phase by phase. */
+struct MergeRun
+{
+	const StepDef *s;
+	const StepOptions *opts;
+	const MergeKind *kind;
+	Oid			owner;
+	int64		run_id;
+	const char *qname;			/* the target, qualified */
+	TupleDesc	desc;			/* the query's columns */
+	List	   *cols;			/* their names */
+	List	   *rest;			/* the names not in unique_key */
+	const char *wm_col;			/* the watermark column, NULL for none */
+	int			wm_att;			/* its index in desc, -1 for none */
+	char	   *hash;			/* definition_hash */
+	Oid			target;
+	bool		full;			/* the target starts empty: full refresh, just created, or no state */
+	char	   *stored_wm;		/* the last run's watermark; NULL when full */
+	char	   *new_wm;			/* the batch's largest watermark value */
+};
+
+/* The target, with the kind's columns after the query's. */
+static void
+create_target(const MergeRun *m)
+{
+	const StepDef *s = m->s;
+	StringInfoData extra;
+	int			i;
+
+	initStringInfo(&extra);
+	for (i = 0; i < m->kind->ncolumns; i++)
+		appendStringInfo(&extra, ", %s AS %s", m->kind->columns[i].sql, m->kind->columns[i].name);
+	dataops_exec_sql(psprintf("CREATE TABLE %s AS SELECT q.*%s FROM (\n%s\n) q WITH NO DATA", m->qname,
+							  extra.data, s->query));
+	dataops_exec_sql(psprintf("COMMENT ON TABLE %s IS %s", m->qname,
 							  quote_literal_cstr(psprintf("%s target (%s) of step \"%s\" of pipeline \"%s\", published by dataops",
-														  s->layer, scd2 ? "scd2" : "incremental", s->name, s->pipeline))));
-	if (scd2)
-	{
-		dataops_exec_sql(psprintf("COMMENT ON COLUMN %s.valid_from IS 'when this version became current'", qname));
-		dataops_exec_sql(psprintf("COMMENT ON COLUMN %s.valid_to IS 'when this version stopped being current; NULL for the current one'", qname));
-		dataops_exec_sql(psprintf("COMMENT ON COLUMN %s.is_current IS 'true for the current version of its key'", qname));
-	}
+														  s->layer, m->kind->name, s->name, s->pipeline))));
+	for (i = 0; i < m->kind->ncolumns; i++)
+		dataops_exec_sql(psprintf("COMMENT ON COLUMN %s.%s IS %s", m->qname, m->kind->columns[i].name,
+								  quote_literal_cstr(m->kind->columns[i].comment)));
 }
 
 /*
@@ -227,13 +206,14 @@ create_target(const StepDef *s, bool scd2, List *keys)
  * for it, and the merge would then fail for want of an index.
  */
 static void
-ensure_key_index(const StepDef *s, Oid owner, Oid target, bool scd2, List *keys)
+ensure_key_index(const MergeRun *m)
 {
-	char	   *name = step_side_table_name(s->target_table, "_dataops_key");
-	Oid			idx = publish_relation(s->target_schema, name, "key index", owner, PUBLISH_PIPELINE_OWNER,
-									   NoLock);
+	const StepDef *s = m->s;
+	char	   *name = sqlgen_side_table_name(s->target_table, "_dataops_key");
+	Oid			idx = target_relation(s->target_schema, name, "key index", m->owner, TARGET_PIPELINE_OWNER,
+									  NoLock);
 
-	if (OidIsValid(idx) && (get_rel_relkind(idx) != RELKIND_INDEX || IndexGetRelation(idx, true) != target))
+	if (OidIsValid(idx) && (get_rel_relkind(idx) != RELKIND_INDEX || IndexGetRelation(idx, true) != m->target))
 		ereport(ERROR,
 				(errcode(ERRCODE_DUPLICATE_TABLE),
 				 errmsg("relation \"%s.%s\" exists and is not the key index of %s", s->target_schema, name,
@@ -243,80 +223,14 @@ ensure_key_index(const StepDef *s, Oid owner, Oid target, bool scd2, List *keys)
 	dataops_exec_sql(psprintf("CREATE UNIQUE INDEX IF NOT EXISTS %s ON %s (%s)%s",
 							  quote_identifier(name),
 							  dataops_qualified_name(s->target_schema, s->target_table),
-							  materialize_name_list(keys, ""), scd2 ? " WHERE is_current" : ""));
-}
-
-/*
- * Compares the target's columns with the query's: sets *added to the query
- * columns the target lacks; raises 42804 for a column whose type changed.
- */
-static void
-compare_columns(const StepDef *s, Oid relid, TupleDesc desc, List **added, bool *type_changed)
-{
-	Relation	rel = relation_open(relid, AccessShareLock);
-	TupleDesc	td = RelationGetDescr(rel);
-	int			i;
-
-	*added = NIL;
-	*type_changed = false;
-	for (i = 0; i < desc->natts; i++)
-	{
-		Form_pg_attribute a = TupleDescAttr(desc, i);
-		int			j = find_att(td, NameStr(a->attname));
-
-		if (j < 0)
-			*added = lappend(*added, a);
-		else if (TupleDescAttr(td, j)->atttypid != a->atttypid || TupleDescAttr(td, j)->atttypmod != a->atttypmod)
-			*type_changed = true;
-	}
-	relation_close(rel, AccessShareLock);
+							  sqlgen_name_list(s->unique_key, ""), m->kind->key_predicate));
 }
 
 /* Qualified name of an incremental target's before-images: <target>_before. */
 static char *
 before_table(const StepDef *s)
 {
-	return dataops_qualified_name(s->target_schema, step_side_table_name(s->target_table, "_before"));
-}
-
-/* True when relation b has exactly a's columns (names and types) followed by `extra` more. */
-static bool
-columns_extend(Oid a, Oid b, int extra)
-{
-	Relation	ra = relation_open(a, AccessShareLock);
-	Relation	rb = relation_open(b, AccessShareLock);
-	TupleDesc	ta = RelationGetDescr(ra);
-	TupleDesc	tb = RelationGetDescr(rb);
-	int			i;
-	int			j = 0;
-	int			na = 0;
-	bool		ok = true;
-
-	for (i = 0; i < ta->natts; i++)
-	{
-		Form_pg_attribute x = TupleDescAttr(ta, i);
-		Form_pg_attribute y;
-
-		if (x->attisdropped)
-			continue;
-		na++;
-		while (j < tb->natts && TupleDescAttr(tb, j)->attisdropped)
-			j++;
-		if (j >= tb->natts)
-		{
-			ok = false;
-			break;
-		}
-		y = TupleDescAttr(tb, j++);
-		if (strcmp(NameStr(x->attname), NameStr(y->attname)) != 0 || x->atttypid != y->atttypid)
-			ok = false;
-	}
-	for (i = 0; i < tb->natts; i++)
-		if (!TupleDescAttr(tb, i)->attisdropped)
-			na--;
-	relation_close(ra, AccessShareLock);
-	relation_close(rb, AccessShareLock);
-	return ok && na == -extra;
+	return dataops_qualified_name(s->target_schema, sqlgen_side_table_name(s->target_table, "_before"));
 }
 
 /*
@@ -331,14 +245,14 @@ keep_before_images(const StepDef *s, Oid owner, Oid target, TupleDesc desc, List
 {
 	const char *qname = dataops_qualified_name(s->target_schema, s->target_table);
 	char	   *bq = before_table(s);
-	char	   *bname = step_side_table_name(s->target_table, "_before");
-	Oid			relid = publish_relation(s->target_schema, bname, "before-images table", owner,
-										 PUBLISH_PIPELINE_OWNER, RowExclusiveLock);
-	int			keep = materialize_keep_versions(s, 3);
-	char	   *join = publish_key_join(keys, desc, "t", "b");
+	char	   *bname = sqlgen_side_table_name(s->target_table, "_before");
+	Oid			relid = target_relation(s->target_schema, bname, "before-images table", owner,
+										 TARGET_PIPELINE_OWNER, RowExclusiveLock);
+	int			keep = options_keep_versions(step_options(s), 3);
+	char	   *join = sqlgen_key_join(keys, desc, "t", "b");
 	int			nest;
 
-	if (OidIsValid(relid) && !columns_extend(target, relid, 2))
+	if (OidIsValid(relid) && !target_columns_extend(target, relid))
 	{
 		/* the target's columns changed (append_new_columns): older before-images cannot be restored */
 		dataops_exec_sql(psprintf("DROP TABLE %s", bq));
@@ -350,7 +264,7 @@ keep_before_images(const StepDef *s, Oid owner, Oid target, TupleDesc desc, List
 			return;
 		dataops_exec_sql(psprintf("CREATE TABLE %s AS SELECT t.*, CAST(NULL AS pg_catalog.int8) AS _run_id, "
 								  "CAST(NULL AS pg_catalog.text) AS _op FROM %s t WITH NO DATA", bq, qname));
-		(void) publish_relation(s->target_schema, bname, "before-images table", owner, PUBLISH_PIPELINE_OWNER,
+		(void) target_relation(s->target_schema, bname, "before-images table", owner, TARGET_PIPELINE_OWNER,
 								RowExclusiveLock);
 		dataops_exec_sql(psprintf("CREATE INDEX ON %s (_run_id)", bq));
 		dataops_exec_sql(psprintf("COMMENT ON TABLE %s IS %s", bq,
@@ -367,94 +281,96 @@ keep_before_images(const StepDef *s, Oid owner, Oid target, TupleDesc desc, List
 	nest = NewGUCNestLevel();
 	(void) set_config_option("enable_hashjoin", "off", PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
 	(void) set_config_option("enable_mergejoin", "off", PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
-	(void) materialize_exec_int8(psprintf("INSERT INTO %s SELECT t.*, $1, 'update' FROM %s t "
+	(void) sqlgen_exec_int8(psprintf("INSERT INTO %s SELECT t.*, $1, 'update' FROM %s t "
 										  "WHERE EXISTS (SELECT 1 FROM pg_temp.%s b WHERE %s)",
 										  bq, qname, BATCH_TABLE, join),
 								 1, &run_id);
-	(void) materialize_exec_int8(psprintf("INSERT INTO %s (%s, _run_id, _op) SELECT %s, $1, 'insert' FROM pg_temp.%s b "
+	(void) sqlgen_exec_int8(psprintf("INSERT INTO %s (%s, _run_id, _op) SELECT %s, $1, 'insert' FROM pg_temp.%s b "
 										  "WHERE NOT EXISTS (SELECT 1 FROM %s t WHERE %s)",
-										  bq, materialize_name_list(keys, ""), materialize_name_list(keys, "b."),
+										  bq, sqlgen_name_list(keys, ""), sqlgen_name_list(keys, "b."),
 										  BATCH_TABLE, qname, join),
 								 1, &run_id);
 	AtEOXact_GUC(true, nest);
 	{
 		int64		kept = keep;
 
-		(void) materialize_exec_int8(psprintf("DELETE FROM %s WHERE NOT _run_id OPERATOR(pg_catalog.=) ANY "
+		(void) sqlgen_exec_int8(psprintf("DELETE FROM %s WHERE NOT _run_id OPERATOR(pg_catalog.=) ANY "
 											  "(SELECT DISTINCT _run_id FROM %s ORDER BY _run_id DESC LIMIT $1)", bq, bq),
 									 1, &kept);
 	}
 }
 
+/*
+ * Phase 1, the columns: the key and the watermark must be columns of the
+ * query (42703); sets cols, rest, wm_col, wm_att and the definition hash.
+ */
 static void
-merge_step(const StepDef *s, Oid owner, int64 run_id, bool full_refresh, bool scd2, StepCounts *c, List **results,
-		   MemoryContext result_cxt)
+merge_columns(MergeRun *m)
 {
-	const char *mat = scd2 ? "scd2" : "incremental";
-	const char *qname = dataops_qualified_name(s->target_schema, s->target_table);
-	TupleDesc	desc = step_describe(s);
-	char	   *wm_col = option_text(s, "watermark");
-	char	   *on_change = option_text(s, "on_schema_change");
-	int			wm_att;
-	char	   *hash;
-	Oid			relid;
-	bool		created = false;
-	bool		found;
-	bool		full;
-	char	   *stored_wm = NULL;
-	char	   *stored_hash = NULL;
-	char	   *new_wm = NULL;
-	Oid			quarantine;
-	Oid			unexpected;
-	SqlParams  *params = palloc0(sizeof(SqlParams));
-	char	   *batch;
-	Oid			batch_oid;
-	List	   *cols = desc_names(desc);
-	List	   *rest = NIL;
+	const StepDef *s = m->s;
 	ListCell   *lc;
 
-	/* the key and the watermark */
+	m->cols = sqlgen_desc_names(m->desc);
+	m->rest = NIL;
+	m->wm_col = m->opts->watermark;
 	foreach(lc, s->unique_key)
-		require_column(s, desc, lfirst(lc), "unique_key column");
-	foreach(lc, cols)
-		if (!in_list(s->unique_key, lfirst(lc)))
-			rest = lappend(rest, lfirst(lc));
-	if (wm_col == NULL && !scd2)
+		require_column(s, m->desc, lfirst(lc), "unique_key column");
+	foreach(lc, m->cols)
+		if (!sqlgen_in_list(s->unique_key, lfirst(lc)))
+			m->rest = lappend(m->rest, lfirst(lc));
+	if (m->wm_col == NULL && m->kind->default_watermark)
 	{
-		if (find_att(desc, "_ingested_at") < 0)
+		if (sqlgen_find_att(m->desc, m->kind->default_watermark) < 0)
 			ereport(ERROR,
 					(errcode(ERRCODE_UNDEFINED_COLUMN),
 					 errmsg("incremental step \"%s\" needs a watermark column", s->name),
 					 errdetail("Its query returns no _ingested_at column (bronze rows carry one) to tell new rows from processed ones."),
 					 errhint("Select _ingested_at from the bronze table, or name a column that only grows in options.watermark.")));
-		wm_col = "_ingested_at";
+		m->wm_col = m->kind->default_watermark;
 	}
-	if (wm_col)
-		require_column(s, desc, wm_col, "watermark column");
-	wm_att = wm_col ? find_att(desc, wm_col) : -1;
-	hash = definition_hash(s, wm_col);
+	if (m->wm_col)
+		require_column(s, m->desc, m->wm_col, "watermark column");
+	m->wm_att = m->wm_col ? sqlgen_find_att(m->desc, m->wm_col) : -1;
+	m->hash = definition_hash(s, m->wm_col);
+}
 
-	/*
-	 * The target: the pipeline owner's (checked before it is locked), locked
-	 * against other writers for the run as the key index's CREATE INDEX
-	 * and the merge would lock it.
-	 */
+/*
+ * Phase 2, the target: the pipeline owner's (checked before it is locked),
+ * locked against other writers for the run as the key index's CREATE INDEX
+ * and the merge would lock it; rebuilt by a full refresh when the query
+ * changed, extended by on_schema_change = append_new_columns, refused (55000)
+ * otherwise; created when missing, with its key index.  Sets target, full
+ * and stored_wm; empties the target when full.
+ */
+static void
+merge_target(MergeRun *m, bool full_refresh, StepCounts *c)
+{
+	const StepDef *s = m->s;
+	const char *mat = m->kind->name;
+	const char *qname = m->qname;
+	Oid			relid;
+	bool		created = false;
+	bool		found;
+	char	   *stored_hash = NULL;
+	ListCell   *lc;
+
 	dataops_ensure_schema(s->target_schema);
-	relid = publish_relation(s->target_schema, s->target_table, "target", owner, PUBLISH_PIPELINE_OWNER,
-							 ShareRowExclusiveLock);
+	relid = target_relation(s->target_schema, s->target_table, "target", m->owner, TARGET_PIPELINE_OWNER,
+							ShareRowExclusiveLock);
 	if (OidIsValid(relid) && get_rel_relkind(relid) != RELKIND_RELATION)
 		ereport(ERROR,
 				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
 				 errmsg("target %s of %s step \"%s\" is not a table", qname, mat, s->name),
 				 errhint("Drop it (it was built by another materialization), or give the step another target.")));
-	found = catalog_get_step_state(s->pipeline, s->name, &stored_wm, &stored_hash);
+	m->stored_wm = NULL;
+	found = catalog_get_step_state(s->pipeline, s->name, &m->stored_wm, &stored_hash);
 	if (OidIsValid(relid))
 	{
 		List	   *added;
 		bool		type_changed;
 
-		compare_columns(s, relid, desc, &added, &type_changed);
-		if (full_refresh && (added != NIL || type_changed || (found && strcmp(stored_hash, hash) != 0)))
+		(void) publish_columns(relid, m->desc, &exact_columns, &added, &type_changed);
+		if (full_refresh && (added != NIL || type_changed || (found && strcmp(stored_hash, m->hash) != 0)))
 		{
 			/* rebuilt from scratch: a new table of the query's columns */
 			ereport(NOTICE,
@@ -463,9 +379,9 @@ merge_step(const StepDef *s, Oid owner, int64 run_id, bool full_refresh, bool sc
 			relid = InvalidOid;
 			c->target_recreated = true;
 		}
-		else if (!full_refresh && (type_changed || added != NIL || (found && strcmp(stored_hash, hash) != 0)))
+		else if (!full_refresh && (type_changed || added != NIL || (found && strcmp(stored_hash, m->hash) != 0)))
 		{
-			if (type_changed || on_change == NULL || strcmp(on_change, "append_new_columns") != 0)
+			if (type_changed || !m->opts->append_new_columns)
 				ereport(ERROR,
 						(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 						 errmsg("the query of %s step \"%s\" changed since its target was built", mat, s->name),
@@ -474,141 +390,195 @@ merge_step(const StepDef *s, Oid owner, int64 run_id, bool full_refresh, bool sc
 						 errhint("Rebuild the target with dataops.run('%s', full_refresh => true)%s.", s->pipeline,
 								 type_changed ? "" : ", or set options.on_schema_change to append_new_columns")));
 			foreach(lc, added)
-			{
-				Form_pg_attribute a = lfirst(lc);
-
-				dataops_exec_sql(psprintf("ALTER TABLE %s ADD COLUMN %s %s", qname,
-										  quote_identifier(NameStr(a->attname)),
-										  format_type_extended(a->atttypid, a->atttypmod,
-															   FORMAT_TYPE_TYPEMOD_GIVEN | FORMAT_TYPE_FORCE_QUALIFY)));
-			}
+				dataops_exec_sql(psprintf("ALTER TABLE %s ADD COLUMN %s", qname,
+										  sqlgen_column_def((Form_pg_attribute) lfirst(lc))));
 		}
 	}
 	if (!OidIsValid(relid))
 	{
-		create_target(s, scd2, s->unique_key);
-		relid = publish_relation(s->target_schema, s->target_table, "target", owner, PUBLISH_PIPELINE_OWNER,
-								 ShareRowExclusiveLock);
+		create_target(m);
+		relid = target_relation(s->target_schema, s->target_table, "target", m->owner, TARGET_PIPELINE_OWNER,
+								ShareRowExclusiveLock);
 		created = true;
 	}
-	ensure_key_index(s, owner, relid, scd2, s->unique_key);
-	full = full_refresh || created || !found;
-	if (full && !created)
+	m->target = relid;
+	ensure_key_index(m);
+	m->full = full_refresh || created || !found;
+	if (m->full && !created)
 		dataops_exec_sql(psprintf("TRUNCATE %s", qname));
-	if (full)
-		stored_wm = NULL;
+	if (m->full)
+		m->stored_wm = NULL;
+}
 
-	/* the batch: rows past the watermark, checked and deduplicated into a temporary table */
-	step_side_tables(s, owner, desc, run_id, &quarantine, &unexpected);
+/*
+ * Phase 3, the batch: the rows past the watermark, checked and deduplicated
+ * into a temporary table (publish_write_checked), with the quarantine and
+ * _unexpected; sets new_wm, *c's read counts and *results.
+ */
+static void
+merge_load_batch(MergeRun *m, StepCounts *c, List **results, MemoryContext result_cxt)
+{
+	const StepDef *s = m->s;
+	PublishWrite w = {
+		.step = s, .owner = m->owner, .run_id = m->run_id, .subquery = s->query,
+		.params = palloc0(sizeof(SqlParams)), .desc = m->desc
+	};
+
+	publish_side_tables(s, m->owner, m->desc, m->run_id, &w.quarantine, &w.unexpected);
 	dataops_exec_sql(psprintf("CREATE TEMP TABLE %s ON COMMIT DROP AS SELECT * FROM (\n%s\n) q WITH NO DATA",
 							  BATCH_TABLE, s->query));
-	batch_oid = dataops_relation_oid(get_namespace_name(LookupCreationNamespace("pg_temp")), BATCH_TABLE);
-	if (stored_wm != NULL && wm_att >= 0)
+	w.into = dataops_relation_oid(get_namespace_name(LookupCreationNamespace("pg_temp")), BATCH_TABLE);
+	w.into_qname = "pg_temp." BATCH_TABLE;
+	if (m->stored_wm != NULL && m->wm_att >= 0)
 	{
 		/* the watermark as a value of the column's type, parsed once (not per row) */
-		Form_pg_attribute a = TupleDescAttr(desc, wm_att);
+		Form_pg_attribute a = TupleDescAttr(m->desc, m->wm_att);
 		Oid			infunc;
 		Oid			ioparam;
 
 		getTypeInputInfo(a->atttypid, &infunc, &ioparam);
-		batch = psprintf("SELECT * FROM (\n%s\n) " DATAOPS_INTERNAL_PREFIX "q WHERE " DATAOPS_INTERNAL_PREFIX "q.%s %s $%d",
-						 s->query, quote_identifier(wm_col), publish_operator(a->atttypid, TYPECACHE_GT_OPR, wm_col),
-						 sql_param(params, a->atttypid,
-								   OidInputFunctionCall(infunc, stored_wm, ioparam, a->atttypmod)));
+		w.subquery = psprintf("SELECT * FROM (\n%s\n) " DATAOPS_INTERNAL_PREFIX "q WHERE " DATAOPS_INTERNAL_PREFIX "q.%s %s $%d",
+							  s->query, quote_identifier(m->wm_col),
+							  sqlgen_operator(a->atttypid, TYPECACHE_GT_OPR, m->wm_col),
+							  sql_param(w.params, a->atttypid,
+										OidInputFunctionCall(infunc, m->stored_wm, ioparam, a->atttypmod)));
+	}
+	w.parallel_ok = false;
+	w.watermark_att = m->wm_att;
+	w.result_cxt = result_cxt;
+	publish_write_checked(&w, &m->new_wm, c, results);
+}
+
+/*
+ * Phase 4 of an incremental step: the before-images kept, then the batch
+ * inserted, or merged by unique_key (INSERT ... ON CONFLICT DO UPDATE).
+ */
+static void
+apply_incremental(MergeRun *m, StepCounts *c)
+{
+	const StepDef *s = m->s;
+	char	   *cols = sqlgen_name_list(m->cols, "");
+	char	   *set;
+
+	keep_before_images(s, m->owner, m->target, m->desc, s->unique_key, m->run_id, m->full);
+	set = m->rest == NIL ? "DO NOTHING" :
+		psprintf("DO UPDATE SET (%s) = ROW(%s)", sqlgen_name_list(m->rest, ""), sqlgen_name_list(m->rest, "EXCLUDED."));
+
+	if (m->full)
+	{
+		/* an empty target: a plain insert (the batch holds one row per key) */
+		c->rows_inserted = sqlgen_exec_count(psprintf("INSERT INTO %s (%s) SELECT %s FROM pg_temp.%s", m->qname,
+													  cols, cols, BATCH_TABLE));
+		c->rows_updated = 0;
 	}
 	else
-		batch = s->query;
-	step_write_checked(s, owner, run_id, batch, params, desc, batch_oid, "pg_temp." BATCH_TABLE,
-					   quarantine, unexpected, false, wm_att, &new_wm, c, results, result_cxt);
+	{
+		bool		isnull;
+
+		if (SPI_execute(psprintf("WITH m AS (INSERT INTO %s (%s) SELECT %s FROM pg_temp.%s ON CONFLICT (%s) %s "
+								 "RETURNING (xmax OPERATOR(pg_catalog.=) 0) AS inserted) "
+								 "SELECT pg_catalog.count(*) FILTER (WHERE inserted), "
+								 "pg_catalog.count(*) FILTER (WHERE NOT inserted) FROM m",
+								 m->qname, cols, cols, BATCH_TABLE,
+								 sqlgen_name_list(s->unique_key, ""), set), false, 0) != SPI_OK_SELECT)
+			elog(ERROR, "dataops: the merge of step \"%s\" failed", s->name);
+		c->rows_inserted = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+		c->rows_updated = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull));
+	}
+	c->rows_deleted = 0;
+	c->rows_written = c->rows_inserted + c->rows_updated;
+}
+
+/*
+ * Phase 4 of an scd2 step: a row whose tracked columns changed closes its
+ * current version, a key missing from the snapshot is closed (hard_deletes
+ * = invalidate), and every key without a current version opens one.
+ */
+static void
+apply_scd2(MergeRun *m, StepCounts *c)
+{
+	const StepDef *s = m->s;
+	const char *qname = m->qname;
+	List	   *tracked = m->opts->track_columns ?
+		json_string_list(m->opts->track_columns, "options.track_columns") : m->rest;
+	bool		full = m->full;
+	int			nest;
+	ListCell   *lc;
+
+	foreach(lc, tracked)
+		require_column(s, m->desc, lfirst(lc), "track_columns column");
+
+	/*
+	 * A batch is small next to the history: probe the index of current
+	 * versions for each of its keys rather than hash the whole target
+	 * (the planner prefers the hash, about 10 times slower at 1% of 1M).
+	 */
+	nest = NewGUCNestLevel();
+	(void) set_config_option("enable_hashjoin", "off", PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
+	(void) set_config_option("enable_mergejoin", "off", PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
+	/* a changed row closes its current version (none to close after a full refresh) ... */
+	c->rows_updated = (tracked == NIL || full) ? 0 :
+		sqlgen_exec_count(psprintf("UPDATE %s t SET valid_to = pg_catalog.now(), is_current = false FROM pg_temp.%s b "
+								   "WHERE t.is_current AND %s AND %s",
+								   qname, BATCH_TABLE, sqlgen_key_join(s->unique_key, m->desc, "t", "b"),
+								   sqlgen_distinct(tracked, m->desc, "t", "b")));
+	AtEOXact_GUC(true, nest);
+	/* ... a key missing from the snapshot is closed (hard_deletes = invalidate: all the history against the batch, a hash join) ... */
+	c->rows_deleted = (m->opts->hard_deletes_invalidate && !full) ?
+		sqlgen_exec_count(psprintf("UPDATE %s t SET valid_to = pg_catalog.now(), is_current = false "
+								   "WHERE t.is_current AND NOT EXISTS (SELECT 1 FROM pg_temp.%s b WHERE %s)",
+								   qname, BATCH_TABLE, sqlgen_key_join(s->unique_key, m->desc, "t", "b"))) : 0;
+	/* ... and every key without a current version opens one (the others conflict on the index) */
+	c->rows_inserted =
+		sqlgen_exec_count(psprintf("INSERT INTO %s (%s, valid_from, valid_to, is_current) "
+								   "SELECT %s, pg_catalog.now(), NULL, true FROM pg_temp.%s b%s%s%s",
+								   qname, sqlgen_name_list(m->cols, ""), sqlgen_name_list(m->cols, "b."), BATCH_TABLE,
+								   full ? "" : " ON CONFLICT (", full ? "" : sqlgen_name_list(s->unique_key, ""),
+								   full ? "" : ") WHERE is_current DO NOTHING"));
+	c->rows_written = c->rows_inserted;
+}
+
+static const MergeColumn scd2_columns[] = {
+	{"valid_from", "CAST(NULL AS pg_catalog.timestamptz)", "when this version became current"},
+	{"valid_to", "CAST(NULL AS pg_catalog.timestamptz)", "when this version stopped being current; NULL for the current one"},
+	{"is_current", "CAST(NULL AS pg_catalog.bool)", "true for the current version of its key"}
+};
+
+static const MergeKind incremental_kind = {"incremental", "_ingested_at", NULL, 0, "", apply_incremental};
+static const MergeKind scd2_kind = {"scd2", NULL, scd2_columns, lengthof(scd2_columns), " WHERE is_current", apply_scd2};
+
+/*
+ * An incremental or scd2 step, in phases: the columns, the target, the
+ * checked batch, the merge (the kind's), and the watermark recorded in the
+ * same transaction as the write, so each row is processed exactly once.
+ */
+static void
+merge_step(const StepDef *s, const MergeKind *kind, Oid owner, int64 run_id, bool full_refresh, StepCounts *c,
+		   List **results, MemoryContext result_cxt)
+{
+	MergeRun	m = {0};
+
+	m.s = s;
+	m.opts = step_options(s);
+	m.kind = kind;
+	m.owner = owner;
+	m.run_id = run_id;
+	m.qname = dataops_qualified_name(s->target_schema, s->target_table);
+	m.desc = publish_describe(s);
+
+	merge_columns(&m);
+	merge_target(&m, full_refresh, c);
+	merge_load_batch(&m, c, results, result_cxt);
 
 	/* the merge; the batch's statistics let the planner probe the target's key index */
 	c->merged = true;
 	dataops_exec_sql("ANALYZE pg_temp." BATCH_TABLE);
-	if (!scd2)
-	{
-		char	   *set;
-
-		keep_before_images(s, owner, relid, desc, s->unique_key, run_id, full);
-		set = rest == NIL ? "DO NOTHING" :
-			psprintf("DO UPDATE SET (%s) = ROW(%s)", materialize_name_list(rest, ""), materialize_name_list(rest, "EXCLUDED."));
-
-		if (full)
-		{
-			/* an empty target: a plain insert (the batch holds one row per key) */
-			c->rows_inserted = materialize_exec_count(psprintf("INSERT INTO %s (%s) SELECT %s FROM pg_temp.%s", qname,
-												   materialize_name_list(cols, ""), materialize_name_list(cols, ""), BATCH_TABLE));
-			c->rows_updated = 0;
-		}
-		else
-		{
-			bool		isnull;
-
-			if (SPI_execute(psprintf("WITH m AS (INSERT INTO %s (%s) SELECT %s FROM pg_temp.%s ON CONFLICT (%s) %s "
-									 "RETURNING (xmax OPERATOR(pg_catalog.=) 0) AS inserted) "
-									 "SELECT pg_catalog.count(*) FILTER (WHERE inserted), "
-									 "pg_catalog.count(*) FILTER (WHERE NOT inserted) FROM m",
-									 qname, materialize_name_list(cols, ""), materialize_name_list(cols, ""), BATCH_TABLE,
-									 materialize_name_list(s->unique_key, ""), set), false, 0) != SPI_OK_SELECT)
-				elog(ERROR, "dataops: the merge of step \"%s\" failed", s->name);
-			c->rows_inserted = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
-			c->rows_updated = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull));
-		}
-		c->rows_deleted = 0;
-		c->rows_written = c->rows_inserted + c->rows_updated;
-	}
-	else
-	{
-		JsonbValue *tc = s->options ? json_get(s->options, "track_columns") : NULL;
-		List	   *tracked = tc ? json_string_list(tc, "options.track_columns") : rest;
-		char	   *hard = option_text(s, "hard_deletes");
-
-		int			nest;
-
-		foreach(lc, tracked)
-			require_column(s, desc, lfirst(lc), "track_columns column");
-
-		/*
-		 * A batch is small next to the history: probe the index of current
-		 * versions for each of its keys rather than hash the whole target
-		 * (the planner prefers the hash, about 10 times slower at 1% of 1M).
-		 */
-		nest = NewGUCNestLevel();
-		(void) set_config_option("enable_hashjoin", "off", PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
-		(void) set_config_option("enable_mergejoin", "off", PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
-		/* a changed row closes its current version (none to close after a full refresh) ... */
-		c->rows_updated = (tracked == NIL || full) ? 0 :
-			materialize_exec_count(psprintf("UPDATE %s t SET valid_to = pg_catalog.now(), is_current = false FROM pg_temp.%s b "
-								"WHERE t.is_current AND %s AND %s",
-								qname, BATCH_TABLE, publish_key_join(s->unique_key, desc, "t", "b"),
-								publish_distinct(tracked, desc, "t", "b")));
-		AtEOXact_GUC(true, nest);
-		/* ... a key missing from the snapshot is closed (hard_deletes = invalidate: all the history against the batch, a hash join) ... */
-		c->rows_deleted = (hard && strcmp(hard, "invalidate") == 0 && !full) ?
-			materialize_exec_count(psprintf("UPDATE %s t SET valid_to = pg_catalog.now(), is_current = false "
-								"WHERE t.is_current AND NOT EXISTS (SELECT 1 FROM pg_temp.%s b WHERE %s)",
-								qname, BATCH_TABLE, publish_key_join(s->unique_key, desc, "t", "b"))) : 0;
-		/* ... and every key without a current version opens one (the others conflict on the index) */
-		c->rows_inserted =
-			materialize_exec_count(psprintf("INSERT INTO %s (%s, valid_from, valid_to, is_current) "
-								"SELECT %s, pg_catalog.now(), NULL, true FROM pg_temp.%s b%s%s%s",
-								qname, materialize_name_list(cols, ""), materialize_name_list(cols, "b."), BATCH_TABLE,
-								full ? "" : " ON CONFLICT (", full ? "" : materialize_name_list(s->unique_key, ""),
-								full ? "" : ") WHERE is_current DO NOTHING"));
-		c->rows_written = c->rows_inserted;
-	}
+	kind->apply(&m, c);
 
 	/* the watermark, in the same transaction as the write: exactly once */
 	/* read by the worker after SPI_finish: in the caller's context */
-	c->watermark = (new_wm || stored_wm) ? MemoryContextStrdup(result_cxt, new_wm ? new_wm : stored_wm) : NULL;
-	catalog_set_step_state(s->pipeline, s->name, c->watermark, hash, run_id);
-}
-
-int
-materialize_keep_versions(const StepDef *s, int dflt)
-{
-	char	   *kv = option_text(s, "keep_versions");
-
-	return kv ? atoi(kv) : dflt;
+	c->watermark = (m.new_wm || m.stored_wm) ? MemoryContextStrdup(result_cxt, m.new_wm ? m.new_wm : m.stored_wm) : NULL;
+	catalog_set_step_state(s->pipeline, s->name, c->watermark, m.hash, run_id);
 }
 
 /* The partition attached to a versioned target now (its current version), or InvalidOid. */
@@ -627,30 +597,6 @@ attached_version(Oid target)
 	return isnull ? InvalidOid : DatumGetObjectId(d);
 }
 
-/* True when the partitioned target has exactly desc's columns, in order. */
-static bool
-same_columns(Oid relid, TupleDesc desc)
-{
-	Relation	rel = relation_open(relid, AccessShareLock);
-	TupleDesc	td = RelationGetDescr(rel);
-	int			i;
-	int			j = 0;
-	bool		ok = true;
-
-	for (i = 0; i < td->natts && ok; i++)
-	{
-		Form_pg_attribute a = TupleDescAttr(td, i);
-
-		if (a->attisdropped)
-			continue;
-		ok = j < desc->natts && strcmp(NameStr(a->attname), NameStr(TupleDescAttr(desc, j)->attname)) == 0 &&
-			a->atttypid == TupleDescAttr(desc, j)->atttypid && a->atttypmod == TupleDescAttr(desc, j)->atttypmod;
-		j++;
-	}
-	relation_close(rel, AccessShareLock);
-	return ok && j == desc->natts;
-}
-
 /*
  * A table step with options.keep_versions > 0.  The target is a table
  * partitioned by LIST whose one DEFAULT partition is the version a run
@@ -664,22 +610,22 @@ versioned_table_step(const StepDef *s, Oid owner, int64 run_id, StepCounts *c, L
 					 MemoryContext result_cxt)
 {
 	const char *qname = dataops_qualified_name(s->target_schema, s->target_table);
-	TupleDesc	desc = step_describe(s);
+	TupleDesc	desc = publish_describe(s);
 	Oid			relid;
-	char	   *vname = step_side_table_name(s->target_table, psprintf("__v" INT64_FORMAT, run_id));
+	char	   *vname = sqlgen_side_table_name(s->target_table, psprintf("__v" INT64_FORMAT, run_id));
 	char	   *vq = dataops_qualified_name(s->target_schema, vname);
 	Oid			vrel;
 	Oid			cur;
 	Oid			quarantine;
 	Oid			unexpected;
-	int			keep = materialize_keep_versions(s, 0);
+	int			keep = options_keep_versions(step_options(s), 0);
 	ListCell   *lc;
 	int			n = 0;
 
 	dataops_ensure_schema(s->target_schema);
-	relid = publish_relation(s->target_schema, s->target_table, "target", owner, PUBLISH_PIPELINE_OWNER,
+	relid = target_relation(s->target_schema, s->target_table, "target", owner, TARGET_PIPELINE_OWNER,
 							 AccessShareLock);
-	if (OidIsValid(relid) && (get_rel_relkind(relid) != RELKIND_PARTITIONED_TABLE || !same_columns(relid, desc)))
+	if (OidIsValid(relid) && (get_rel_relkind(relid) != RELKIND_PARTITIONED_TABLE || !publish_columns(relid, desc, &exact_columns, NULL, NULL)))
 	{
 		ereport(NOTICE,
 				(errmsg("recreating %s as a versioned (partitioned) table for step \"%s\"", qname, s->name),
@@ -695,29 +641,34 @@ versioned_table_step(const StepDef *s, Oid owner, int64 run_id, StepCounts *c, L
 
 		initStringInfo(&cols);
 		for (i = 0; i < desc->natts; i++)
-			appendStringInfo(&cols, "%s%s %s", i ? ", " : "", quote_identifier(NameStr(TupleDescAttr(desc, i)->attname)),
-							 format_type_extended(TupleDescAttr(desc, i)->atttypid, TupleDescAttr(desc, i)->atttypmod,
-												  FORMAT_TYPE_TYPEMOD_GIVEN | FORMAT_TYPE_FORCE_QUALIFY));
+			appendStringInfo(&cols, "%s%s", i ? ", " : "", sqlgen_column_def(TupleDescAttr(desc, i)));
 		dataops_exec_sql(psprintf("CREATE TABLE %s (%s) PARTITION BY LIST (%s)", qname, cols.data,
 								  quote_identifier(s->unique_key ? (char *) linitial(s->unique_key)
 												   : NameStr(TupleDescAttr(desc, 0)->attname))));
 		dataops_exec_sql(psprintf("COMMENT ON TABLE %s IS %s", qname,
 								  quote_literal_cstr(psprintf("%s target of step \"%s\" of pipeline \"%s\", published by dataops; its partition is the current version",
 															  s->layer, s->name, s->pipeline))));
-		relid = publish_relation(s->target_schema, s->target_table, "target", owner, PUBLISH_PIPELINE_OWNER,
+		relid = target_relation(s->target_schema, s->target_table, "target", owner, TARGET_PIPELINE_OWNER,
 								 AccessShareLock);
 	}
 
 	/* the new version, built and checked before it is attached */
-	if (OidIsValid(publish_relation(s->target_schema, vname, "version table", owner, PUBLISH_PIPELINE_OWNER,
+	if (OidIsValid(target_relation(s->target_schema, vname, "version table", owner, TARGET_PIPELINE_OWNER,
 									AccessExclusiveLock)))
 		dataops_exec_sql(psprintf("DROP TABLE %s", vq));	/* a retried attempt of this run */
 	dataops_exec_sql(psprintf("CREATE TABLE %s (LIKE %s)", vq, qname));
-	vrel = publish_relation(s->target_schema, vname, "version table", owner, PUBLISH_PIPELINE_OWNER,
+	vrel = target_relation(s->target_schema, vname, "version table", owner, TARGET_PIPELINE_OWNER,
 							RowExclusiveLock);
-	step_side_tables(s, owner, desc, run_id, &quarantine, &unexpected);
-	step_write_checked(s, owner, run_id, s->query, palloc0(sizeof(SqlParams)), desc, vrel, vq,
-					   quarantine, unexpected, true, -1, NULL, c, results, result_cxt);
+	publish_side_tables(s, owner, desc, run_id, &quarantine, &unexpected);
+	{
+		PublishWrite w = {
+			.step = s, .owner = owner, .run_id = run_id, .subquery = s->query, .desc = desc,
+			.into = vrel, .into_qname = vq, .quarantine = quarantine, .unexpected = unexpected,
+			.parallel_ok = true, .watermark_att = -1, .result_cxt = result_cxt
+		};
+
+		publish_write_checked(&w, NULL, c, results);
+	}
 
 	/* publish: the new version in, the old one out (kept) */
 	cur = attached_version(relid);
@@ -744,11 +695,11 @@ versioned_table_step(const StepDef *s, Oid owner, int64 run_id, StepCounts *c, L
 			 * version was dropped and its name taken): that one is not the
 			 * version, and is left alone; the version is forgotten.
 			 */
-			if (OidIsValid(old) && !publish_owned_by(old, owner))
+			if (OidIsValid(old) && !target_owned_by(old, owner))
 				ereport(WARNING,
 						(errmsg("kept version %s of step \"%s\" is now another role's relation: forgotten, not dropped",
 								v->relation, s->name)));
-			else if (OidIsValid(publish_relation_rv(rv, "version table", owner, PUBLISH_PIPELINE_OWNER,
+			else if (OidIsValid(target_relation_rv(rv, "version table", owner, TARGET_PIPELINE_OWNER,
 													AccessExclusiveLock)))
 				dataops_exec_sql(psprintf("DROP TABLE %s", v->relation));
 			catalog_delete_table_version(s->pipeline, s->name, v->run_id);
@@ -760,8 +711,8 @@ int64
 materialize_table_rollback(const StepDef *s, Oid owner, int64 to_run)
 {
 	const char *qname = dataops_qualified_name(s->target_schema, s->target_table);
-	Oid			target = publish_relation(s->target_schema, s->target_table, "target", owner,
-										  PUBLISH_PIPELINE_OWNER, AccessExclusiveLock);
+	Oid			target = target_relation(s->target_schema, s->target_table, "target", owner,
+										  TARGET_PIPELINE_OWNER, AccessExclusiveLock);
 	Oid			cur = OidIsValid(target) ? attached_version(target) : InvalidOid;
 	List	   *versions = catalog_table_versions(s->pipeline, s->name);
 	int64		cur_run = 0;
@@ -790,8 +741,8 @@ materialize_table_rollback(const StepDef *s, Oid owner, int64 to_run)
 						to_run ? psprintf("of run " INT64_FORMAT " to restore", to_run) : "before the current one"),
 				 errhint("See SELECT * FROM dataops.table_versions; options.keep_versions sets how many are kept.")));
 	if (!OidIsValid(target) ||
-		!OidIsValid(publish_relation_rv(makeRangeVarFromNameList(compat_qualified_name_list(chosen->relation)),
-										"version table", owner, PUBLISH_PIPELINE_OWNER, AccessExclusiveLock)))
+		!OidIsValid(target_relation_rv(makeRangeVarFromNameList(compat_qualified_name_list(chosen->relation)),
+										"version table", owner, TARGET_PIPELINE_OWNER, AccessExclusiveLock)))
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				 errmsg("step \"%s\" has no kept version %s", s->name,
@@ -809,16 +760,23 @@ void
 materialize_step(const StepDef *s, Oid owner, int64 run_id, bool full_refresh, StepCounts *c, List **results,
 				 MemoryContext result_cxt)
 {
-	const char *mat = materialization_of(s);
+	const StepOptions *o = step_options(s);
 
-	if (strcmp(mat, "table") == 0)
-		versioned_table_step(s, owner, run_id, c, results, result_cxt);
-	else if (strcmp(mat, "view") == 0)
-		view_step(s, owner, run_id, c, results, result_cxt);
-	else if (strcmp(mat, "incremental") == 0)
-		merge_step(s, owner, run_id, full_refresh, false, c, results, result_cxt);
-	else if (strcmp(mat, "scd2") == 0)
-		merge_step(s, owner, run_id, full_refresh, true, c, results, result_cxt);
-	else
-		elog(ERROR, "dataops: unknown materialization \"%s\"", mat);
+	switch (o->materialization)
+	{
+		case MATERIALIZATION_TABLE:
+			versioned_table_step(s, owner, run_id, c, results, result_cxt);
+			break;
+		case MATERIALIZATION_VIEW:
+			view_step(s, owner, run_id, c, results, result_cxt);
+			break;
+		case MATERIALIZATION_INCREMENTAL:
+			merge_step(s, &incremental_kind, owner, run_id, full_refresh, c, results, result_cxt);
+			break;
+		case MATERIALIZATION_SCD2:
+			merge_step(s, &scd2_kind, owner, run_id, full_refresh, c, results, result_cxt);
+			break;
+		default:
+			elog(ERROR, "dataops: unknown materialization \"%s\"", o->materialization_name);
+	}
 }

@@ -17,15 +17,15 @@
  * A change of the query (a stored hash) stops an incremental or scd2 run
  * with a hint to run a full refresh, unless on_schema_change =
  * append_new_columns, which adds the new columns.
+ *
+ * Uses publish.h (the shared write path), target.h, sqlgen.h, options.h,
+ * expect.h, catalog.h and dataops.h; never step.h, which uses it.
  */
 #ifndef DATAOPS_MATERIALIZE_H
 #define DATAOPS_MATERIALIZE_H
 
 #include "postgres.h"
 #include "catalog.h"
-
-/* The step's options.materialization: "table" (the default), "view", "incremental" or "scd2". */
-extern const char *materialization_of(const StepDef *s);
 
 /*
  * materialize_step: executes a view, incremental or scd2 step inside the
@@ -52,16 +52,5 @@ extern void materialize_step(const StepDef *s, Oid owner, int64 run_id, bool ful
  */
 extern int64 materialize_table_rollback(const StepDef *s, Oid owner, int64 to_run);
 
-/* options.keep_versions of the step, or dflt when it has none. */
-extern int	materialize_keep_versions(const StepDef *s, int dflt);
-
-/* Quoted, comma-separated column names, each after `prefix` ("t." or ""), palloc'd. */
-extern char *materialize_name_list(List *names, const char *prefix);
-
-/* Runs a generated statement through SPI (connected) and returns the rows it processed; raises its errors. */
-extern int64 materialize_exec_count(const char *sql);
-
-/* The same, with nargs (at most 2) bigint parameters $1, $2. */
-extern int64 materialize_exec_int8(const char *sql, int nargs, const int64 *args);
 
 #endif							/* DATAOPS_MATERIALIZE_H */

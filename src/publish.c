@@ -1,285 +1,372 @@
 /*
- * publish.c: whose relations dataops publishes into, Citus tables refused,
- * and qualified operators for generated SQL (see publish.h for the rules).
+ * publish.c: the shared write path of query steps (see publish.h).
+ *
+ * The rows of the step's query are numbered per unique_key (row_number()
+ * in keep order) and every row-level expectation becomes a boolean column
+ * of one checked query, which streams into sink.c's DestReceiver: it
+ * counts the expectations and inserts each row into the target, the
+ * quarantine (drop) or <target>_unexpected (COMPLETE) as it arrives, so the
+ * query runs once and no row is materialized.  Aggregate kinds then share
+ * one aggregate query over the target, which holds exactly the published
+ * rows.
+ *
+ * The target keeps its identity (OID, grants, views, comments): it is
+ * truncated and refilled in the step's transaction, and only recreated when
+ * the query's columns change (the step run records it).
  */
 #include "postgres.h"
 
 #include "access/htup_details.h"
-#include "catalog/namespace.h"
-#include "catalog/pg_class.h"
-#include "catalog/pg_namespace.h"
-#include "catalog/pg_operator.h"
-#include "catalog/pg_type.h"
+#include "access/relation.h"
 #include "executor/spi.h"
-#include "miscadmin.h"
-#include "nodes/makefuncs.h"
+#include "mb/pg_wchar.h"
+#include "nodes/params.h"
 #include "utils/builtins.h"
-#include "utils/lsyscache.h"
-#include "utils/syscache.h"
-#include "utils/typcache.h"
+#include "utils/rel.h"
 
-#include "catalog.h"
 #include "dataops.h"
+#include "expect.h"
 #include "publish.h"
+#include "sink.h"
+#include "sqlgen.h"
+#include "target.h"
 
-Oid
-publish_pipeline_owner(const char *pipeline)
+bool
+publish_columns(Oid relid, TupleDesc desc, const ColumnMatch *rule, List **added, bool *type_changed)
 {
-	PipelineDef *p = catalog_get_pipeline(pipeline, false);
+	Relation	rel = relation_open(relid, AccessShareLock);
+	TupleDesc	td = RelationGetDescr(rel);
+	int			i;
+	int			j = 0;			/* next column of desc */
+	int			matched = 0;	/* desc's columns seen */
+	int			extra = 0;		/* the relation's columns after them */
+	bool		ok = true;
 
-	if (!OidIsValid(p->owner_oid))
-		ereport(ERROR,
-				(errcode(ERRCODE_UNDEFINED_OBJECT),
-				 errmsg("role \"%s\" that owns pipeline \"%s\" does not exist", p->owner, pipeline)));
-	return p->owner_oid;
-}
-
-typedef struct OwnerCheck
-{
-	const char *what;
-	Oid			owner;
-	const char *whose;
-} OwnerCheck;
-
-static void
-refuse_owner(const char *what, const char *schema, const char *name, Oid relowner, Oid owner, const char *whose)
-{
-	ereport(ERROR,
-			(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-			 errmsg("%s \"%s.%s\" is owned by role \"%s\", not by %s \"%s\"", what, schema, name,
-					GetUserNameFromId(relowner, false), whose, GetUserNameFromId(owner, false)),
-			 errdetail("dataops writes only into relations owned by role \"%s\" itself (membership is not enough): "
-					   "the triggers, rules and defaults of another role's relation would run with the rights of "
-					   "role \"%s\", and its owner could read the rows.",
-					   GetUserNameFromId(owner, false), GetUserNameFromId(owner, false)),
-			 errhint("Drop or rename \"%s.%s\", or have a superuser give it to role \"%s\" (ALTER TABLE ... OWNER TO), "
-					 "or publish the step somewhere else.", schema, name, GetUserNameFromId(owner, false))));
-}
-
-/* RangeVarGetRelidExtended's callback: called before the relation is locked, and again after an invalidation. */
-static void
-owner_callback(const RangeVar *rv, Oid relid, Oid oldrelid, void *arg)
-{
-	OwnerCheck *c = arg;
-	HeapTuple	tup;
-	Form_pg_class form;
-
-	if (!OidIsValid(relid))
-		return;
-	tup = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
-	if (!HeapTupleIsValid(tup))
-		return;					/* dropped meanwhile: the lookup is repeated */
-	form = (Form_pg_class) GETSTRUCT(tup);
-	if (form->relowner != c->owner)
+	for (i = 0; i < td->natts && ok; i++)
 	{
-		Oid			relowner = form->relowner;
-		char	   *schema = get_namespace_name(form->relnamespace);
-		char	   *name = pstrdup(NameStr(form->relname));
+		Form_pg_attribute a = TupleDescAttr(td, i);
 
-		ReleaseSysCache(tup);
-		refuse_owner(c->what, schema, name, relowner, c->owner, c->whose);
+		if (a->attisdropped)
+			continue;
+		while (j < desc->natts && TupleDescAttr(desc, j)->attisdropped)
+			j++;
+		if (j < desc->natts)
+		{
+			Form_pg_attribute b = TupleDescAttr(desc, j++);
+
+			ok = strcmp(NameStr(a->attname), NameStr(b->attname)) == 0 && a->atttypid == b->atttypid &&
+				(!rule->typmod || a->atttypmod == b->atttypmod);
+			matched++;
+		}
+		else if (extra < rule->extra)
+		{
+			ok = rule->extra_names == NULL || strcmp(NameStr(a->attname), rule->extra_names[extra]) == 0;
+			extra++;
+		}
+		else
+			ok = false;
 	}
-	ReleaseSysCache(tup);
+	for (; j < desc->natts; j++)
+		if (!TupleDescAttr(desc, j)->attisdropped)
+			ok = false;			/* a column of desc the relation lacks */
+	if (added)
+	{
+		*added = NIL;
+		*type_changed = false;
+		for (i = 0; i < desc->natts; i++)
+		{
+			Form_pg_attribute a = TupleDescAttr(desc, i);
+			int			k;
+
+			if (a->attisdropped)
+				continue;
+			k = sqlgen_find_att(td, NameStr(a->attname));
+			if (k < 0)
+				*added = lappend(*added, a);
+			else if (TupleDescAttr(td, k)->atttypid != a->atttypid ||
+					 (rule->typmod && TupleDescAttr(td, k)->atttypmod != a->atttypmod))
+				*type_changed = true;
+		}
+	}
+	relation_close(rel, AccessShareLock);
+	return ok && extra == rule->extra;
 }
 
-Oid
-publish_relation_rv(RangeVar *rv, const char *what, Oid owner, const char *whose, LOCKMODE lockmode)
-{
-	OwnerCheck	c = {what, owner, whose};
-	Oid			relid;
+static const char *const quarantine_extra[] = {"_run_id", "_failed_expectations"};
+static const char *const unexpected_extra[] = {"_check_run_id", "_expectation"};
+static const ColumnMatch exact_columns = {0, NULL, true};
 
-	relid = RangeVarGetRelidExtended(rv, lockmode, RVR_MISSING_OK, owner_callback, &c);
-	if (OidIsValid(relid))
-		publish_refuse_distributed(relid, what);
+/*
+ * Creates schema.<table><suffix> with the columns of `subquery` (described
+ * by desc) followed by two extra columns, or, when it exists with other
+ * columns, keeps the old one under a name carrying the run id and creates a
+ * new one.  An existing table must be owned by `owner` (42501, before it is
+ * locked) and not be a Citus table (0A000).  Returns its OID, locked with
+ * RowExclusiveLock, and sets *qname_out (if not NULL) to its qualified name.
+ */
+static Oid
+ensure_side_table(const char *schema, const char *table, const char *suffix, const char *what,
+				  Oid owner, const char *whose, const char *subquery,
+				  TupleDesc desc, const char *const *extra, const char *extra_sql,
+				  const char *comment, const char *const *extra_comments, int64 run_id, char **qname_out)
+{
+	char	   *name = sqlgen_side_table_name(table, suffix);
+	char	   *qname = dataops_qualified_name(schema, name);
+	Oid			relid = target_relation(schema, name, what, owner, whose, RowExclusiveLock);
+	ColumnMatch	rule = {2, extra, true};
+
+	if (OidIsValid(relid) && !publish_columns(relid, desc, &rule, NULL, NULL))
+	{
+		char	   *old = psprintf("%.*s_%lld", pg_mbcliplen(name, strlen(name), NAMEDATALEN - 22),
+								   name, (long long) run_id);
+
+		ereport(NOTICE,
+				(errmsg("columns of %s changed: the old table is kept as %s",
+						dataops_qualified_name(schema, table), dataops_qualified_name(schema, old))));
+		dataops_exec_sql(psprintf("ALTER TABLE %s RENAME TO %s", qname, quote_identifier(old)));
+		relid = InvalidOid;
+	}
+	if (!OidIsValid(relid))
+	{
+		dataops_exec_sql(psprintf("CREATE TABLE %s AS SELECT q.*, %s FROM (\n%s\n) q WITH NO DATA",
+								  qname, extra_sql, subquery));
+		dataops_exec_sql(psprintf("COMMENT ON TABLE %s IS %s", qname, quote_literal_cstr(comment)));
+		dataops_exec_sql(psprintf("COMMENT ON COLUMN %s.%s IS %s", qname, quote_identifier(extra[0]),
+								  quote_literal_cstr(extra_comments[0])));
+		dataops_exec_sql(psprintf("COMMENT ON COLUMN %s.%s IS %s", qname, quote_identifier(extra[1]),
+								  quote_literal_cstr(extra_comments[1])));
+		/* ours now; a Citus schema could have distributed it */
+		relid = target_relation(schema, name, what, owner, whose, RowExclusiveLock);
+	}
+	if (qname_out)
+		*qname_out = qname;
 	return relid;
 }
 
 Oid
-publish_relation(const char *schema, const char *name, const char *what, Oid owner, const char *whose,
-				 LOCKMODE lockmode)
+publish_ensure_unexpected(const char *schema, const char *table, const char *subquery, TupleDesc desc,
+								  int64 run_id, Oid owner, const char *whose, char **qname)
 {
-	if (!OidIsValid(get_namespace_oid(schema, true)))
-		return InvalidOid;
-	return publish_relation_rv(makeRangeVar(pstrdup(schema), pstrdup(name), -1), what, owner, whose, lockmode);
-}
+	static const char *const comments[] = {
+		"run whose expectation found the row unexpected",
+		"expectation (with result_format COMPLETE) the row failed; a row failing several appears once per expectation"
+	};
 
-bool
-publish_owned_by(Oid relid, Oid owner)
-{
-	HeapTuple	tup = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
-	bool		owned;
-
-	if (!HeapTupleIsValid(tup))
-		return false;
-	owned = ((Form_pg_class) GETSTRUCT(tup))->relowner == owner;
-	ReleaseSysCache(tup);
-	return owned;
-}
-
-void
-publish_require_owner(Oid relid, const char *what, Oid owner, const char *whose)
-{
-	OwnerCheck	c = {what, owner, whose};
-
-	owner_callback(NULL, relid, InvalidOid, &c);
-}
-
-bool
-publish_is_distributed(Oid relid)
-{
-	Oid			types[1] = {REGCLASSOID};
-	Datum		values[1] = {ObjectIdGetDatum(relid)};
-	SPITupleTable *saved_tuptable = SPI_tuptable;
-	uint64		saved_processed = SPI_processed;
-	bool		isnull;
-	bool		found;
-
-	/* no lock, no permission check: Citus absent, nothing to ask */
-	if (!OidIsValid(get_relname_relid("pg_dist_partition", PG_CATALOG_NAMESPACE)))
-		return false;
-	if (SPI_execute_with_args("SELECT EXISTS (SELECT FROM pg_catalog.pg_dist_partition "
-							  "WHERE logicalrelid OPERATOR(pg_catalog.=) $1)",
-							  1, types, values, NULL, true, 1) != SPI_OK_SELECT || SPI_processed != 1)
-		elog(ERROR, "dataops: could not read pg_catalog.pg_dist_partition");
-	found = DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull)) && !isnull;
-	SPI_freetuptable(SPI_tuptable);
-	/* the caller's last result stays readable */
-	SPI_tuptable = saved_tuptable;
-	SPI_processed = saved_processed;
-	return found;
-}
-
-void
-publish_refuse_distributed(Oid relid, const char *what)
-{
-	if (publish_is_distributed(relid))
-		ereport(ERROR,
-				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("%s \"%s.%s\" is a Citus table", what,
-						get_namespace_name(get_rel_namespace(relid)), get_rel_name(relid)),
-				 errdetail("dataops writes rows into the local table; on a Citus coordinator they would never "
-						   "reach the table's shards and would be lost."),
-				 errhint("Publish into a local table (undistribute it with undistribute_table(), or give the step "
-						 "another target); distributed targets are planned for a later release.")));
-}
-
-char *
-publish_operator(Oid typid, int which, const char *column)
-{
-	TypeCacheEntry *tc = lookup_type_cache(typid, which);
-	Oid			opr;
-	HeapTuple	tup;
-	Form_pg_operator op;
-	char	   *result;
-
-	switch (which)
-	{
-		case TYPECACHE_EQ_OPR:
-			opr = tc->eq_opr;
-			break;
-		case TYPECACHE_LT_OPR:
-			opr = tc->lt_opr;
-			break;
-		case TYPECACHE_GT_OPR:
-			opr = tc->gt_opr;
-			break;
-		default:
-			elog(ERROR, "dataops: unexpected operator kind %d", which);
-			opr = InvalidOid;	/* keep compiler quiet */
-	}
-	if (!OidIsValid(opr))
-	{
-		const char *kind = which == TYPECACHE_EQ_OPR ? "equality" : "ordering";
-
-		if (column)
-			ereport(ERROR,
-					(errcode(ERRCODE_UNDEFINED_FUNCTION),
-					 errmsg("column \"%s\" has type %s, which has no default %s operator",
-							column, format_type_be(typid), kind),
-					 errhint("Use a column whose type has a default btree operator class, or cast it in the query.")));
-		ereport(ERROR,
-				(errcode(ERRCODE_UNDEFINED_FUNCTION),
-				 errmsg("type %s has no default %s operator", format_type_be(typid), kind)));
-	}
-	tup = SearchSysCache1(OPEROID, ObjectIdGetDatum(opr));
-	if (!HeapTupleIsValid(tup))
-		elog(ERROR, "cache lookup failed for operator %u", opr);
-	op = (Form_pg_operator) GETSTRUCT(tup);
-	result = psprintf("OPERATOR(%s.%s)", quote_identifier(get_namespace_name(op->oprnamespace)),
-					  NameStr(op->oprname));
-	ReleaseSysCache(tup);
-	return result;
+	return ensure_side_table(schema, table, "_unexpected", "table of unexpected rows", owner, whose,
+							 subquery, desc, unexpected_extra,
+							 "CAST(NULL AS pg_catalog.int8) AS _check_run_id, CAST(NULL AS pg_catalog.text) AS _expectation",
+							 psprintf("every row of %s that an expectation with result_format COMPLETE found unexpected, kept by dataops",
+									  dataops_qualified_name(schema, table)),
+							 comments, run_id, qname);
 }
 
 Oid
-publish_column_type(TupleDesc desc, const char *name)
+publish_ensure_target(const StepDef *s, Oid owner, const char *subquery, TupleDesc desc, bool *recreated)
+{
+	const char *qname = dataops_qualified_name(s->target_schema, s->target_table);
+	Oid			relid;
+
+	dataops_ensure_schema(s->target_schema);
+	relid = target_relation(s->target_schema, s->target_table, "target", owner, TARGET_PIPELINE_OWNER,
+							 AccessShareLock);
+	if (OidIsValid(relid) && !publish_columns(relid, desc, &exact_columns, NULL, NULL))
+	{
+		ereport(NOTICE,
+				(errmsg("columns of step \"%s\" changed: recreating %s", s->name, qname),
+				 errdetail("Views that depend on the target must be dropped first; the run fails otherwise.")));
+		dataops_exec_sql(psprintf("DROP TABLE %s", qname));
+		relid = InvalidOid;
+		*recreated = true;
+	}
+	if (!OidIsValid(relid))
+	{
+		dataops_exec_sql(psprintf("CREATE TABLE %s AS SELECT * FROM (\n%s\n) q WITH NO DATA", qname, subquery));
+		dataops_exec_sql(psprintf("COMMENT ON TABLE %s IS %s", qname,
+						  quote_literal_cstr(psprintf("%s target of step \"%s\" of pipeline \"%s\", published by dataops",
+													  s->layer, s->name, s->pipeline))));
+		relid = target_relation(s->target_schema, s->target_table, "target", owner, TARGET_PIPELINE_OWNER,
+								 AccessShareLock);
+	}
+	return relid;
+}
+
+static void
+check_reserved_columns(const StepDef *s, TupleDesc desc)
 {
 	int			i;
 
 	for (i = 0; i < desc->natts; i++)
-	{
-		Form_pg_attribute a = TupleDescAttr(desc, i);
-
-		if (!a->attisdropped && strcmp(NameStr(a->attname), name) == 0)
-			return a->atttypid;
-	}
-	ereport(ERROR,
-			(errcode(ERRCODE_UNDEFINED_COLUMN),
-			 errmsg("column \"%s\" does not exist", name)));
-	return InvalidOid;			/* keep compiler quiet */
-}
-
-char *
-publish_key_join(List *keys, TupleDesc desc, const char *a, const char *b)
-{
-	StringInfoData j;
-	ListCell   *lc;
-
-	initStringInfo(&j);
-	foreach(lc, keys)
-	{
-		const char *k = lfirst(lc);
-		const char *q = quote_identifier(k);
-
-		appendStringInfo(&j, "%s%s.%s %s %s.%s", j.len ? " AND " : "", a, q,
-						 publish_operator(publish_column_type(desc, k), TYPECACHE_EQ_OPR, k), b, q);
-	}
-	return j.data;
-}
-
-char *
-publish_distinct(List *columns, TupleDesc desc, const char *a, const char *b)
-{
-	StringInfoData d;
-	ListCell   *lc;
-
-	if (columns == NIL)
-		return pstrdup("false");
-	initStringInfo(&d);
-	appendStringInfoChar(&d, '(');
-	foreach(lc, columns)
-	{
-		const char *c = lfirst(lc);
-		const char *q = quote_identifier(c);
-
-		/* one NULL: distinct; two: not; none: distinct unless equal (NULL from "=" counts as not distinct) */
-		appendStringInfo(&d, "%spg_catalog.num_nulls(%s.%s, %s.%s) OPERATOR(pg_catalog.=) 1 OR (%s.%s %s %s.%s) IS FALSE",
-						 foreach_current_index(lc) ? " OR " : "", a, q, b, q, a, q,
-						 publish_operator(publish_column_type(desc, c), TYPECACHE_EQ_OPR, c), b, q);
-	}
-	appendStringInfoChar(&d, ')');
-	return d.data;
+		if (strncmp(NameStr(TupleDescAttr(desc, i)->attname), DATAOPS_INTERNAL_PREFIX,
+					strlen(DATAOPS_INTERNAL_PREFIX)) == 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_RESERVED_NAME),
+					 errmsg("column \"%s\" of step \"%s\" uses the reserved prefix \"%s\"",
+							NameStr(TupleDescAttr(desc, i)->attname), s->name, DATAOPS_INTERNAL_PREFIX)));
 }
 
 /*
- * dataops._equality_operator(regtype) → text: "OPERATOR(schema.op)" for the
- * equality operator of the type's default btree (else hash) operator class,
- * as publish_operator writes it; for dataops.diff()'s key join.  Raises
- * 42883 when the type has none.
+ * Runs the checked query into the sink: with the parameters as constants,
+ * and in parallel only when nothing written needs a serial executor.
+ * Without parameters no ParamList is passed (NULL, as SPI_execute does):
+ * planner hooks such as Citus' take an empty one for parameters to bind.
  */
-PG_FUNCTION_INFO_V1(dataops_equality_operator);
-Datum
-dataops_equality_operator(PG_FUNCTION_ARGS)
+static void
+run_into_sink(const char *sql, SqlParams *params, DestReceiver *sink, bool parallel_ok)
 {
-	PG_RETURN_TEXT_P(cstring_to_text(publish_operator(PG_GETARG_OID(0), TYPECACHE_EQ_OPR, NULL)));
+	SPIPlanPtr	plan;
+	ParamListInfo pli = params->n > 0 ? makeParamList(params->n) : NULL;
+	SPIExecuteOptions options;
+	int			i;
+	int			rc;
+
+	plan = SPI_prepare_cursor(sql, params->n, params->types, parallel_ok ? CURSOR_OPT_PARALLEL_OK : 0);
+	if (plan == NULL)
+		elog(ERROR, "dataops: could not prepare a step's checked query: %s", SPI_result_code_string(SPI_result));
+	for (i = 0; i < params->n; i++)
+	{
+		pli->params[i].value = params->values[i];
+		pli->params[i].isnull = false;
+		pli->params[i].pflags = PARAM_FLAG_CONST;
+		pli->params[i].ptype = params->types[i];
+	}
+	memset(&options, 0, sizeof(options));
+	options.params = pli;
+	options.read_only = false;
+	options.dest = sink;
+	rc = SPI_execute_plan_extended(plan, &options);
+	if (rc < 0)
+		elog(ERROR, "dataops: a step's checked query returned %d (%s)", rc, SPI_result_code_string(rc));
+	SPI_freeplan(plan);
 }
+
+/*
+ * The observed values of the aggregate kinds, from one aggregate query over
+ * the target (which now holds exactly the published rows); NULL if none.
+ */
+static HeapTuple
+aggregate_row(const StepDef *s, TupleDesc desc, const char *relation, TupleDesc *rowdesc)
+{
+	SqlParams  *params = palloc0(sizeof(SqlParams));
+	StringInfoData sql;
+
+	if (!expect_any_aggregate(s->expectations))
+		return NULL;
+	initStringInfo(&sql);
+	appendStringInfoString(&sql, "SELECT true");
+	expect_sql_aggregates(s->expectations, desc, false, params, &sql);
+	appendStringInfo(&sql, "\nFROM %s", relation);
+	if (SPI_execute_with_args(sql.data, params->n, params->types, params->values, NULL, false, 0) != SPI_OK_SELECT ||
+		SPI_processed != 1)
+		elog(ERROR, "dataops: the aggregate expectations of step \"%s\" returned no row", s->name);
+	*rowdesc = SPI_tuptable->tupdesc;
+	return SPI_tuptable->vals[0];
+}
+
+TupleDesc
+publish_describe(const StepDef *s)
+{
+	TupleDesc	desc;
+
+	if (SPI_execute(psprintf("SELECT * FROM (\n%s\n) q LIMIT 0", s->query), true, 0) != SPI_OK_SELECT)
+		elog(ERROR, "dataops: could not describe the query of step \"%s\"", s->name);
+	desc = CreateTupleDescCopy(SPI_tuptable->tupdesc);
+	check_reserved_columns(s, desc);
+	return desc;
+}
+
+void
+publish_side_tables(const StepDef *s, Oid owner, TupleDesc desc, int64 run_id, Oid *quarantine, Oid *unexpected)
+{
+	static const char *const comments[] = {
+		"run that quarantined the row",
+		"expectations the row failed (at least one of them with action drop)"
+	};
+
+	*quarantine = *unexpected = InvalidOid;
+	if (expect_sql_dropped(s->expectations) != NULL)
+	{
+		*quarantine = ensure_side_table(s->target_schema, s->target_table, "_quarantine", "quarantine table",
+										owner, TARGET_PIPELINE_OWNER, s->query, desc, quarantine_extra,
+										"CAST(NULL AS pg_catalog.int8) AS _run_id, "
+										"CAST(NULL AS pg_catalog.text[]) AS _failed_expectations",
+										psprintf("rows of step \"%s\" of pipeline \"%s\" kept out of %s by drop expectations",
+												 s->name, s->pipeline,
+												 dataops_qualified_name(s->target_schema, s->target_table)),
+										comments, run_id, NULL);
+	}
+	if (expect_any_complete(s->expectations))
+		*unexpected = publish_ensure_unexpected(s->target_schema, s->target_table, s->query, desc, run_id,
+												owner, TARGET_PIPELINE_OWNER, NULL);
+}
+
+void
+publish_write_checked(const PublishWrite *w, char **watermark, StepCounts *c, List **results)
+{
+	const char *live;
+	StringInfoData sql;
+	StringInfoData samples;
+	bool		fenced;
+	DestReceiver *sink;
+	SinkCounts	counts;
+	ExpectationResult *outcomes;
+	HeapTuple	aggs;
+	TupleDesc	aggdesc = NULL;
+	MemoryContext old;
+	const StepDef *s = w->step;
+	TupleDesc	desc = w->desc;
+	SqlParams  *params = w->params ? w->params : palloc0(sizeof(SqlParams));
+
+	/*
+	 * The checked query: the rows (numbered per unique_key), whether each
+	 * survives deduplication, one flag per row-level expectation; then, for
+	 * expectations on several columns, outside an optimization fence so that
+	 * no flag is computed twice, the row each unexpected row reports.
+	 */
+	initStringInfo(&samples);
+	fenced = expect_sql_samples(s->expectations, desc, &samples);
+	initStringInfo(&sql);
+	if (fenced)
+		appendStringInfo(&sql, "SELECT c.*%s\nFROM (\n", samples.data);
+	appendStringInfoString(&sql, "  SELECT s.*, ");
+	if (s->unique_key != NIL)
+	{
+		char	   *keys = sqlgen_name_list(s->unique_key, "");
+
+		live = DATAOPS_INTERNAL_PREFIX "rn OPERATOR(pg_catalog.=) 1";
+		appendStringInfo(&sql, "%s AS " DATAOPS_INTERNAL_PREFIX "live", live);
+		expect_sql_flags(s->expectations, desc, live, params, &sql);
+		appendStringInfo(&sql,
+						 "\n  FROM (\n  SELECT q.*, pg_catalog.row_number() OVER (PARTITION BY %s ORDER BY\n%s\n) AS " DATAOPS_INTERNAL_PREFIX "rn\n"
+						 "  FROM (\n%s\n) q\n) s",
+						 keys, s->keep ? s->keep : keys, w->subquery);
+	}
+	else
+	{
+		live = "true";
+		appendStringInfo(&sql, "%s AS " DATAOPS_INTERNAL_PREFIX "live", live);
+		expect_sql_flags(s->expectations, desc, live, params, &sql);
+		appendStringInfo(&sql, "\n  FROM (\n%s\n) s", w->subquery);
+	}
+	if (fenced)
+		appendStringInfoString(&sql, "\n  OFFSET 0\n) c");
+
+	sink = sink_create(s->expectations, desc, w->owner, w->into, w->quarantine, w->unexpected, w->run_id);
+	if (w->watermark_att >= 0)
+		sink_track_max(sink, w->watermark_att);
+	run_into_sink(sql.data, params, sink,
+				  w->parallel_ok && sink_parallel_ok(sink) && !expect_needs_serial(s->expectations));
+	if (watermark)
+		*watermark = sink_max_text(sink);
+	outcomes = sink_finish(sink, &counts, w->result_cxt);
+	c->rows_read = counts.rows_read;
+	c->duplicates_removed = counts.duplicates;
+	c->rows_written = counts.published;
+	c->rows_quarantined = counts.quarantined;
+
+	aggs = aggregate_row(s, desc, w->into_qname, &aggdesc);
+	old = MemoryContextSwitchTo(w->result_cxt);
+	*results = expect_results(s->expectations, aggs, aggdesc, 2, counts.rows_read - counts.duplicates,
+							  counts.published, desc, outcomes);
+	MemoryContextSwitchTo(old);
+}
+

@@ -1,127 +1,134 @@
 /*
- * publish.h: whose relations dataops publishes into, and how the SQL it
- * generates names operators.
+ * publish.h: the shared write path of the steps that run a query (step.c's
+ * table steps, materialize.c's versioned, view, incremental and scd2
+ * steps): describing the query, creating or checking the target and its
+ * side tables (<target>_quarantine, <target>_unexpected), comparing a
+ * relation's columns with the query's, and streaming the rows through
+ * deduplication and the expectations into a relation in one scan (sink.c).
  *
- * Trust rule.  A step's rows are written by a worker connected as the
- * pipeline's owner; whatever runs on the relations it writes (triggers,
- * rules, column defaults, index expressions, check constraints) runs with
- * the owner's rights, and whoever owns those relations can read what is
- * written.  So dataops writes, truncates, renames, drops, attaches, replaces
- * or locks only relations whose owner (pg_class.relowner) IS the pipeline's
- * owner: being a member of the owning role is not enough.  The check is made
- * at every publish (not only when a relation is created, since another role
- * may create a side table later), before the relation is locked, and again
- * once it is locked (RangeVarGetRelidExtended's callback protocol).
- *
- * Citus.  Rows written by the sink (heap inserts) or by COPY into a Citus
- * table's coordinator shell never reach its shards: the run would report
- * them published and they would be lost.  Until distributed targets are
- * supported, a relation listed in pg_catalog.pg_dist_partition is refused.
- *
- * Operators.  Generated SQL runs under the step's captured search_path, on
- * which a user's schema may come before pg_catalog.  Every operator it
- * applies to values is written OPERATOR(schema.op): for a comparison of a
- * column, the operator of the column type's default btree (else hash)
- * operator class, from the type cache, with its real schema
- * (OPERATOR(pg_catalog.=) for built-in types, OPERATOR(s.=) for a type
- * whose operator class lives in schema s); for dataops' own columns
- * (bigint, text), the pg_catalog operator.  Functions are written
- * pg_catalog.f(), type names pg_catalog.t.  What needs no lookup by name is
- * left as it is: ORDER BY, DISTINCT, PARTITION BY, GROUP BY and set
- * operations find their operators through the type's default operator
- * classes, not the search_path.
+ * Uses expect.h, sink.h, target.h (every relation written is checked to
+ * be owned by the pipeline's owner and not to be a Citus table, before it
+ * is locked), sqlgen.h, catalog.h and dataops.h; never step.h or
+ * materialize.h, which use it.
  */
 #ifndef DATAOPS_PUBLISH_H
 #define DATAOPS_PUBLISH_H
 
 #include "postgres.h"
-#include "fmgr.h"
 #include "access/tupdesc.h"
 #include "nodes/pg_list.h"
-#include "nodes/primnodes.h"
-#include "storage/lockdefs.h"
 
-/* How an error names the role a relation must belong to. */
-#define PUBLISH_PIPELINE_OWNER "the pipeline's owner"
-#define PUBLISH_CURRENT_USER "the current user"
+#include "catalog.h"
+#include "sqlgen.h"
 
 /*
- * publish_pipeline_owner: OID of the role that owns pipeline `pipeline`
- * (dataops.pipelines.owner).  Raises 42704 when the pipeline or the role
- * does not exist.
+ * Compatibility for expect.c only, until the lead renames its call sites
+ * (publish_operator -> sqlgen_operator, #include "publish.h" -> "sqlgen.h");
+ * remove it then.
  */
-extern Oid	publish_pipeline_owner(const char *pipeline);
+#define publish_operator sqlgen_operator
+
+struct SqlParams;
+
+/* How publish_columns compares a relation's columns with a description's. */
+typedef struct ColumnMatch
+{
+	int			extra;			/* columns the relation has after desc's */
+	const char *const *extra_names; /* their names; NULL: any names */
+	bool		typmod;			/* compare typmods too, not only types */
+} ColumnMatch;
 
 /*
- * publish_relation: the relation schema.name that dataops is about to
- * publish into (what: "target", "quarantine table", ...), or InvalidOid
- * when it does not exist.  Its owner is checked before it is locked with
- * `lockmode` (held to the end of the transaction) and again after; then it
- * must not be a Citus table.  `whose` names `owner` in the error
- * (PUBLISH_PIPELINE_OWNER or PUBLISH_CURRENT_USER).  Raises 42501 when the
- * relation is not owned by `owner` exactly, 0A000 when it is distributed.
- * SPI must be connected (the Citus check is a query).
+ * publish_columns: compares relation relid's columns (opened with
+ * AccessShareLock for the look) with desc's, dropped columns skipped on
+ * both sides.  Returns true when the relation has exactly desc's columns,
+ * in order, with the same names and types (and typmods when rule->typmod),
+ * followed by exactly rule->extra more (named rule->extra_names, when not
+ * NULL).  When `added` is not NULL, also sets *added to desc's columns
+ * (Form_pg_attribute) that the relation has no column of that name for,
+ * and *type_changed when a column of both, found by name, differs in type
+ * (or typmod, with rule->typmod).  No errors of its own (the relation must
+ * exist).  The rules are the step's: a target keeps its identity only
+ * while its columns are the query's (step.c, materialize.c).
  */
-extern Oid	publish_relation(const char *schema, const char *name, const char *what,
-							 Oid owner, const char *whose, LOCKMODE lockmode);
-
-/* publish_relation for a relation given as a RangeVar (e.g. a stored "schema.table"). */
-extern Oid	publish_relation_rv(RangeVar *rv, const char *what, Oid owner, const char *whose,
-								LOCKMODE lockmode);
-
-/* publish_owned_by: true when relation relid exists and `owner` owns it exactly.  No lock. */
-extern bool publish_owned_by(Oid relid, Oid owner);
+extern bool publish_columns(Oid relid, TupleDesc desc, const ColumnMatch *rule, List **added,
+							bool *type_changed);
 
 /*
- * publish_require_owner: the ownership check alone, for a relation already
- * opened (relid): raises 42501 unless `owner` owns it.
+ * publish_describe: the columns of the step's query (a copy, in the
+ * current memory context).  Raises 42939 when one uses dataops' reserved
+ * prefix, and the query's own errors.  SPI must be connected.
  */
-extern void publish_require_owner(Oid relid, const char *what, Oid owner, const char *whose);
+extern TupleDesc publish_describe(const StepDef *s);
 
 /*
- * publish_is_distributed: true when pg_catalog.pg_dist_partition exists
- * (Citus is installed) and lists relid (a distributed, reference or Citus
- * local table).  A qualified query with relid as a parameter, as the
- * current user (Citus grants SELECT on it to PUBLIC).  SPI must be
- * connected.
+ * publish_ensure_target: creates the target of a table step from the
+ * query's columns (`subquery`, described by desc), or recreates it when they
+ * changed (*recreated is then set; a NOTICE says so).  An existing target
+ * must be owned by `owner`, the pipeline's owner (42501, checked before it
+ * is locked), and not be a Citus table (0A000).  Returns its OID, locked
+ * with AccessShareLock.  SPI must be connected.
  */
-extern bool publish_is_distributed(Oid relid);
+extern Oid	publish_ensure_target(const StepDef *s, Oid owner, const char *subquery, TupleDesc desc,
+								  bool *recreated);
 
 /*
- * publish_refuse_distributed: raises 0A000 (feature_not_supported), naming
- * the relation as `what`, when publish_is_distributed(relid).  For the
- * modules that write a relation themselves (ingest's COPY).
+ * publish_ensure_unexpected: creates schema.<table>_unexpected (the columns
+ * of `subquery`, described by desc, then _check_run_id bigint and
+ * _expectation text) where Great Expectations' COMPLETE result format keeps
+ * every unexpected row; when it exists with other columns the old one is
+ * renamed with the run id (a NOTICE says so).  An existing table must be
+ * owned by `owner` exactly (42501, checked before it is locked; `whose` is
+ * TARGET_PIPELINE_OWNER or TARGET_CURRENT_USER for the message) and not be
+ * a Citus table (0A000).  Returns its OID, locked with RowExclusiveLock,
+ * and sets *qname (when not NULL) to its qualified name.  SPI connected.
  */
-extern void publish_refuse_distributed(Oid relid, const char *what);
+extern Oid	publish_ensure_unexpected(const char *schema, const char *table, const char *subquery,
+									  TupleDesc desc, int64 run_id, Oid owner, const char *whose,
+									  char **qname);
 
 /*
- * publish_operator: "OPERATOR(schema.op)" for the operator of type typid's
- * default btree operator class (else hash, for equality) that `which`
- * names: TYPECACHE_EQ_OPR (=), TYPECACHE_LT_OPR (<) or TYPECACHE_GT_OPR
- * (>), with the schema it lives in, quoted.  `column` names the column in
- * the error: 42883 when the type has no such operator.
+ * publish_side_tables: creates, when the step's expectations need them,
+ * <target>_quarantine (drop) and <target>_unexpected (COMPLETE), and sets
+ * their OIDs (InvalidOid when not needed), locked with RowExclusiveLock.
+ * Existing ones must be owned by `owner` (the pipeline's owner; 42501,
+ * checked at every run, before they are locked) and not be Citus tables
+ * (0A000).  SPI must be connected.
  */
-extern char *publish_operator(Oid typid, int which, const char *column);
+extern void publish_side_tables(const StepDef *s, Oid owner, TupleDesc desc, int64 run_id, Oid *quarantine,
+								Oid *unexpected);
 
-/* The type of column `name` of desc; raises 42703 when it has none. */
-extern Oid	publish_column_type(TupleDesc desc, const char *name);
+/* What publish_write_checked writes, and where. */
+typedef struct PublishWrite
+{
+	const StepDef *step;		/* its expectations, unique_key and keep */
+	Oid			owner;			/* the pipeline's owner: owns every relation written */
+	int64		run_id;
+	const char *subquery;		/* the rows */
+	struct SqlParams *params;	/* parameters subquery uses; NULL: none */
+	TupleDesc	desc;			/* subquery's columns */
+	Oid			into;			/* the relation the surviving rows go to, with desc's columns */
+	const char *into_qname;		/* its qualified name */
+	Oid			quarantine;		/* publish_side_tables' OIDs, InvalidOid for none */
+	Oid			unexpected;
+	bool		parallel_ok;	/* the query may run in parallel (when nothing written forbids it) */
+	int			watermark_att;	/* column whose largest value is tracked, -1 for none */
+	MemoryContext result_cxt;	/* where the results are allocated */
+} PublishWrite;
 
 /*
- * publish_key_join: "a.k1 OPERATOR(s.=) b.k1 AND ..." for the key columns
- * (of desc), quoted, each with its type's equality operator.
+ * publish_write_checked: streams the rows of w->subquery through
+ * deduplication (one row per unique_key, the first in keep order) and the
+ * step's expectations into relation w->into, the quarantine and
+ * _unexpected, in one scan (sink.c); then computes the aggregate
+ * expectations over w->into.  With w->watermark_att >= 0 sets *watermark to
+ * the largest value of that column over every row read (text, NULL for no
+ * row).  Fills rows_read, duplicates_removed, rows_written and
+ * rows_quarantined of *c, and *results (ExpectationResult *, in
+ * w->result_cxt; failures are raised by the caller).  Raises 42501 when a
+ * relation written is not owned by w->owner (sink_create checks again),
+ * and the query's errors.  SPI must be connected.
  */
-extern char *publish_key_join(List *keys, TupleDesc desc, const char *a, const char *b);
-
-/*
- * publish_distinct: an expression true when a.c IS DISTINCT FROM b.c for
- * some column c of `columns` (of desc), written with each type's equality
- * operator qualified: IS DISTINCT FROM would look "=" up on the
- * search_path.  NULLs are told apart with pg_catalog.num_nulls, as
- * IS DISTINCT FROM does (by the value, not by a row's fields).  "false"
- * for no columns.
- */
-extern char *publish_distinct(List *columns, TupleDesc desc, const char *a, const char *b);
-
-extern PGDLLEXPORT Datum dataops_equality_operator(PG_FUNCTION_ARGS);
+extern void publish_write_checked(const PublishWrite *w, char **watermark, StepCounts *c, List **results);
 
 #endif							/* DATAOPS_PUBLISH_H */

@@ -8,7 +8,7 @@
  *
  * It runs as the caller (the pipeline's owner or a member of it), so it
  * writes only relations owned by the pipeline's owner, as a run does
- * (publish.h), with search_path pinned to pg_catalog, pg_temp and every
+ * (target.h), with search_path pinned to pg_catalog, pg_temp and every
  * operator of its statements qualified.
  */
 #include "postgres.h"
@@ -25,16 +25,18 @@
 #include "catalog.h"
 #include "dataops.h"
 #include "materialize.h"
-#include "publish.h"
+#include "options.h"
+#include "sqlgen.h"
+#include "target.h"
 #include "rollback.h"
-#include "step.h"
 
 /* Undoes the batches of step s newer than to_run (the newest only when to_run is 0). */
 static void
 rollback_step(const StepDef *s, Oid owner, int64 to_run)
 {
+	const StepOptions *opts = step_options(s);
 	const char *qname = dataops_qualified_name(s->target_schema, s->target_table);
-	const char *btable = step_side_table_name(s->target_table, "_before");
+	const char *btable = sqlgen_side_table_name(s->target_table, "_before");
 	const char *bq = dataops_qualified_name(s->target_schema, btable);
 	Oid			target;
 	Oid			before;
@@ -49,7 +51,7 @@ rollback_step(const StepDef *s, Oid owner, int64 to_run)
 	uint64		i;
 	int64		oldest;
 
-	if (strcmp(materialization_of(s), "table") == 0 && materialize_keep_versions(s, 0) > 0)
+	if (opts->materialization == MATERIALIZATION_TABLE && options_keep_versions(opts, 0) > 0)
 	{
 		int64		restored = materialize_table_rollback(s, owner, to_run);
 
@@ -57,17 +59,17 @@ rollback_step(const StepDef *s, Oid owner, int64 to_run)
 						   psprintf("{\"restored_run_id\": " INT64_FORMAT "}", restored));
 		return;
 	}
-	if (strcmp(materialization_of(s), "incremental") != 0)
+	if (opts->materialization != MATERIALIZATION_INCREMENTAL)
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("cannot roll back step \"%s\": its materialization is %s", s->name, materialization_of(s)),
+				 errmsg("cannot roll back step \"%s\": its materialization is %s", s->name, opts->materialization_name),
 				 errdetail("dataops keeps versions of incremental targets, and of table targets with options.keep_versions."),
 				 errhint("Rebuild the target with a full refresh instead.")));
 	/* the owner's target and before-images, checked before they are locked */
-	target = publish_relation(s->target_schema, s->target_table, "target", owner, PUBLISH_PIPELINE_OWNER,
+	target = target_relation(s->target_schema, s->target_table, "target", owner, TARGET_PIPELINE_OWNER,
 							  ExclusiveLock);
 	before = OidIsValid(target) ?
-		publish_relation(s->target_schema, btable, "before-images table", owner, PUBLISH_PIPELINE_OWNER,
+		target_relation(s->target_schema, btable, "before-images table", owner, TARGET_PIPELINE_OWNER,
 						 RowExclusiveLock) : InvalidOid;
 	if (!OidIsValid(target) || !OidIsValid(before) ||
 		!catalog_get_step_state(s->pipeline, s->name, &cur_wm, &hash))
@@ -76,7 +78,7 @@ rollback_step(const StepDef *s, Oid owner, int64 to_run)
 				 errmsg("step \"%s\" has no batch to roll back", s->name),
 				 errhint("Only batches merged since the last full refresh can be rolled back.")));
 
-	(void) materialize_exec_int8(psprintf("SELECT DISTINCT _run_id FROM %s WHERE _run_id OPERATOR(pg_catalog.>) $1 "
+	(void) sqlgen_exec_int8(psprintf("SELECT DISTINCT _run_id FROM %s WHERE _run_id OPERATOR(pg_catalog.>) $1 "
 										  "ORDER BY 1 DESC%s",
 										  bq, to_run ? "" : " LIMIT 1"), 1, &to_run);
 	for (i = 0; i < SPI_processed; i++)
@@ -121,16 +123,16 @@ rollback_step(const StepDef *s, Oid owner, int64 to_run)
 	 * each key gets back its image from before the oldest of them (none if
 	 * that one inserted it).
 	 */
-	(void) materialize_exec_int8(psprintf("DELETE FROM %s t USING %s b WHERE b._run_id OPERATOR(pg_catalog.>=) $1 AND %s",
-										  qname, bq, publish_key_join(s->unique_key, desc, "t", "b")), 1, &oldest);
-	(void) materialize_exec_int8(psprintf("INSERT INTO %s (%s) SELECT %s FROM "
+	(void) sqlgen_exec_int8(psprintf("DELETE FROM %s t USING %s b WHERE b._run_id OPERATOR(pg_catalog.>=) $1 AND %s",
+										  qname, bq, sqlgen_key_join(s->unique_key, desc, "t", "b")), 1, &oldest);
+	(void) sqlgen_exec_int8(psprintf("INSERT INTO %s (%s) SELECT %s FROM "
 										  "(SELECT DISTINCT ON (%s) * FROM %s WHERE _run_id OPERATOR(pg_catalog.>=) $1 "
 										  "ORDER BY %s, _run_id) b "
 										  "WHERE b._op OPERATOR(pg_catalog.=) 'update'",
-										  qname, materialize_name_list(cols, ""), materialize_name_list(cols, "b."),
-										  materialize_name_list(s->unique_key, ""), bq,
-										  materialize_name_list(s->unique_key, "")), 1, &oldest);
-	(void) materialize_exec_int8(psprintf("DELETE FROM %s WHERE _run_id OPERATOR(pg_catalog.>=) $1", bq), 1, &oldest);
+										  qname, sqlgen_name_list(cols, ""), sqlgen_name_list(cols, "b."),
+										  sqlgen_name_list(s->unique_key, ""), bq,
+										  sqlgen_name_list(s->unique_key, "")), 1, &oldest);
+	(void) sqlgen_exec_int8(psprintf("DELETE FROM %s WHERE _run_id OPERATOR(pg_catalog.>=) $1", bq), 1, &oldest);
 
 	/* the watermark goes back to before the oldest batch undone */
 	if (!catalog_watermark_before(s->pipeline, s->name, oldest, &wm, &from_run))

@@ -12,7 +12,7 @@
  *
  * These inserts go to the local heap, under the executor's feet: a Citus
  * table's rows would land in its coordinator shell and never reach its
- * shards, so Citus tables are refused (publish.h).  Triggers fire with the
+ * shards, so Citus tables are refused (target.h).  Triggers fire with the
  * pipeline owner's rights, so only relations that role owns are written.
  */
 #include "postgres.h"
@@ -49,7 +49,7 @@
 #include "compat.h"
 #include "dataops.h"
 #include "expect.h"
-#include "publish.h"
+#include "target.h"
 #include "sink.h"
 
 /* Where an attribute of a written relation takes its value from. */
@@ -157,7 +157,7 @@ open_table(StepSink *s, SinkTable *t, Oid owner, Oid relid, Index rti, Oid extra
 	AclResult	acl;
 
 	/* the callers checked (and locked) it; the last guard before rows are written */
-	publish_require_owner(relid, "relation", owner, PUBLISH_PIPELINE_OWNER);
+	target_require_owner(relid, "relation", owner, TARGET_PIPELINE_OWNER);
 	t->rel = table_open(relid, RowExclusiveLock);
 	td = RelationGetDescr(t->rel);
 	if (t->rel->rd_rel->relkind != RELKIND_RELATION)
@@ -166,7 +166,7 @@ open_table(StepSink *s, SinkTable *t, Oid owner, Oid relid, Index rti, Oid extra
 				 errmsg("\"%s\" is not a plain table", RelationGetRelationName(t->rel)),
 				 errdetail("dataops writes a step's rows into ordinary tables only."),
 				 errhint("Drop the relation; the next run creates the table.")));
-	publish_refuse_distributed(relid, "relation");
+	target_refuse_distributed(relid, "relation");
 	acl = pg_class_aclcheck(relid, GetUserId(), ACL_INSERT);
 	if (acl != ACLCHECK_OK)
 		aclcheck_error(acl, OBJECT_TABLE, RelationGetRelationName(t->rel));

@@ -36,8 +36,9 @@
 #include "catalog.h"
 #include "dataops.h"
 #include "expect.h"
-#include "step.h"
+#include "publish.h"
 #include "suite.h"
+#include "target.h"
 #include "validate.h"
 
 /*
@@ -125,8 +126,8 @@ dataops_validate(PG_FUNCTION_ARGS)
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	if (expect_any_complete(exps))
-		unexpected_table = step_ensure_unexpected_table(schema, relname, psprintf("SELECT * FROM %s", qname),
-														desc, run_id);
+		(void) publish_ensure_unexpected(schema, relname, psprintf("SELECT * FROM %s", qname), desc, run_id,
+										 GetUserId(), TARGET_CURRENT_USER, &unexpected_table);
 	results = exps == NIL ? NIL :
 		expect_check_rows(exps, psprintf("%s s", qname), desc, run_id, unexpected_table, cxt);
 	SPI_finish();
