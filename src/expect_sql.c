@@ -340,20 +340,26 @@ sql_in_set(const ExpectationDef *e, const KindInfo *ki, SqlTarget *t)
 						 set_subquery(e, t->att, t->params), is);
 }
 
+/* The value, as text, fails function(text, args.<key>) (a qualified function name). */
+static void
+text_function_check(const ExpectationDef *e, SqlTarget *t, const char *function, const char *key)
+{
+	appendStringInfo(t->sql, "(%s IS NOT NULL AND NOT %s(CAST(%s AS pg_catalog.text), $%d))",
+					 t->col, function, t->col, text_param(t->params, json_value_text(json_get(e->args, key))));
+}
+
 /* match_strftime_format: dataops.matches_strftime. */
 void
 sql_strftime(const ExpectationDef *e, const KindInfo *ki, SqlTarget *t)
 {
-	appendStringInfo(t->sql, "(%s IS NOT NULL AND NOT dataops.matches_strftime(CAST(%s AS pg_catalog.text), $%d))",
-					 t->col, t->col, text_param(t->params, json_value_text(json_get(e->args, "format"))));
+	text_function_check(e, t, "dataops.matches_strftime", "format");
 }
 
 /* castable_to: dataops.input_is_valid. */
 void
 sql_castable(const ExpectationDef *e, const KindInfo *ki, SqlTarget *t)
 {
-	appendStringInfo(t->sql, "(%s IS NOT NULL AND NOT dataops.input_is_valid(CAST(%s AS pg_catalog.text), $%d))",
-					 t->col, t->col, text_param(t->params, json_value_text(json_get(e->args, "type"))));
+	text_function_check(e, t, "dataops.input_is_valid", "type");
 }
 
 /* relationships: the value is among args.field of args.to (locked by expect_check_types). */
