@@ -46,41 +46,41 @@
  */
 static const KindInfo kinds[] = {
 	/* row level */
-	{"not_null", "expect_column_values_to_not_be_null", L_ROW, COL_REQUIRED, "", KF_JUDGES_NULLS | KF_NOT, NULL, NULL, NULL, sql_null, NULL, result_row},
-	{"null", "expect_column_values_to_be_null", L_ROW, COL_REQUIRED, "", KF_JUDGES_NULLS, NULL, NULL, NULL, sql_null, NULL, result_row},
-	{"unique", "expect_column_values_to_be_unique", L_ROW, COL_OR_COLUMNS, "columns", 0, check_key_columns_arg, NULL, types_key_columns, sql_unique, NULL, result_row},
-	{"compound_unique", "expect_compound_columns_to_be_unique", L_ROW, COL_NONE_COLUMNS, "columns", 0, check_key_columns_arg, NULL, types_key_columns, sql_unique, NULL, result_row},
-	{"match_regex", "expect_column_values_to_match_regex", L_ROW, COL_REQUIRED, "pattern flags", 0, check_regex_args, NULL, NULL, sql_regex, NULL, result_row},
-	{"not_match_regex", "expect_column_values_to_not_match_regex", L_ROW, COL_REQUIRED, "pattern flags", KF_NOT, check_regex_args, NULL, NULL, sql_regex, NULL, result_row},
-	{"match_regex_list", "expect_column_values_to_match_regex_list", L_ROW, COL_REQUIRED, "patterns match_on flags", 0, check_regex_list_args, NULL, NULL, sql_regex_list, NULL, result_row},
-	{"between", "expect_column_values_to_be_between", L_ROW, COL_REQUIRED, BOUNDS, KF_BOUND_STRINGS, check_bounds_args, NULL, types_bounds_fit, sql_between, NULL, result_row},
-	{"in_set", "expect_column_values_to_be_in_set", L_ROW, COL_REQUIRED, "values", 0, check_values_arg, NULL, types_values_fit, sql_in_set, NULL, result_row},
-	{"not_in_set", "expect_column_values_to_not_be_in_set", L_ROW, COL_REQUIRED, "values", KF_NOT, check_values_arg, NULL, types_values_fit, sql_in_set, NULL, result_row},
-	{"value_lengths_between", "expect_column_value_lengths_to_be_between", L_ROW, COL_REQUIRED, BOUNDS, KF_BOUND_WHOLE, check_bounds_args, NULL, NULL, sql_value_lengths, NULL, result_row},
-	{"match_strftime_format", "expect_column_values_to_match_strftime_format", L_ROW, COL_REQUIRED, "format", 0, check_format_arg, NULL, NULL, sql_strftime, NULL, result_row},
-	{"castable_to", NULL, L_ROW, COL_REQUIRED, "type", KF_SERIAL, check_type_arg, trust_castable_type, NULL, sql_castable, NULL, result_row},
-	{"relationships", NULL, L_ROW, COL_REQUIRED, "to field", 0, check_relationship_args, trust_relationship, types_relationship, sql_relationship, NULL, result_row},
-	{"expression", NULL, L_ROW, COL_NONE, "expression", KF_JUDGES_NULLS, check_expression_arg, trust_expression, NULL, sql_expression, NULL, result_row},
+	{"not_null", "expect_column_values_to_not_be_null", L_ROW, COL_REQUIRED, "", KF_JUDGES_NULLS | KF_NOT, NULL, NULL, NULL, flag_null, NULL, result_row},
+	{"null", "expect_column_values_to_be_null", L_ROW, COL_REQUIRED, "", KF_JUDGES_NULLS, NULL, NULL, NULL, flag_null, NULL, result_row},
+	{"unique", "expect_column_values_to_be_unique", L_ROW, COL_OR_COLUMNS, "columns", 0, check_key_columns_arg, NULL, types_key_columns, flag_unique, NULL, result_row},
+	{"compound_unique", "expect_compound_columns_to_be_unique", L_ROW, COL_NONE_COLUMNS, "columns", 0, check_key_columns_arg, NULL, types_key_columns, flag_unique, NULL, result_row},
+	{"match_regex", "expect_column_values_to_match_regex", L_ROW, COL_REQUIRED, "pattern flags", 0, check_regex_args, NULL, NULL, flag_regex, NULL, result_row},
+	{"not_match_regex", "expect_column_values_to_not_match_regex", L_ROW, COL_REQUIRED, "pattern flags", KF_NOT, check_regex_args, NULL, NULL, flag_regex, NULL, result_row},
+	{"match_regex_list", "expect_column_values_to_match_regex_list", L_ROW, COL_REQUIRED, "patterns match_on flags", 0, check_regex_list_args, NULL, NULL, flag_regex_list, NULL, result_row},
+	{"between", "expect_column_values_to_be_between", L_ROW, COL_REQUIRED, BOUNDS, KF_BOUND_STRINGS, check_bounds_args, NULL, types_bounds_fit, flag_between, NULL, result_row},
+	{"in_set", "expect_column_values_to_be_in_set", L_ROW, COL_REQUIRED, "values", 0, check_values_arg, NULL, types_values_fit, flag_in_set, NULL, result_row},
+	{"not_in_set", "expect_column_values_to_not_be_in_set", L_ROW, COL_REQUIRED, "values", KF_NOT, check_values_arg, NULL, types_values_fit, flag_in_set, NULL, result_row},
+	{"value_lengths_between", "expect_column_value_lengths_to_be_between", L_ROW, COL_REQUIRED, BOUNDS, KF_BOUND_WHOLE, check_bounds_args, NULL, NULL, flag_value_lengths, NULL, result_row},
+	{"match_strftime_format", "expect_column_values_to_match_strftime_format", L_ROW, COL_REQUIRED, "format", 0, check_format_arg, NULL, NULL, flag_strftime, NULL, result_row},
+	{"castable_to", NULL, L_ROW, COL_REQUIRED, "type", KF_SERIAL, check_type_arg, require_trusted_type_arg, NULL, flag_castable, NULL, result_row},
+	{"relationships", NULL, L_ROW, COL_REQUIRED, "to field", 0, check_relationship_args, require_trusted_relationship, types_relationship, flag_relationship, NULL, result_row},
+	{"expression", NULL, L_ROW, COL_NONE, "expression", KF_JUDGES_NULLS, check_expression_arg, require_trusted_expression, NULL, flag_expression, NULL, result_row},
 	/* aggregate */
 	{"row_count_between", "expect_table_row_count_to_be_between", L_COUNT, COL_NONE, BOUNDS, KF_BOUND_WHOLE, check_bounds_args, NULL, NULL, NULL, NULL, result_row_count_between},
 	{"row_count_equal", "expect_table_row_count_to_equal", L_COUNT, COL_NONE, "value", 0, check_count_value_arg, NULL, NULL, NULL, NULL, result_row_count_equal},
-	{"mean_between", "expect_column_mean_to_be_between", L_AGGREGATE, COL_REQUIRED, BOUNDS, 0, check_bounds_args, NULL, types_numeric_column, sql_aggregate_bounds, "pg_catalog.avg(%1$s)", result_aggregate},
-	{"min_between", "expect_column_min_to_be_between", L_AGGREGATE, COL_REQUIRED, BOUNDS, KF_BOUND_STRINGS, check_bounds_args, NULL, types_bounds_fit, sql_aggregate_typed_bounds, "pg_catalog.min(%1$s)", result_aggregate},
-	{"max_between", "expect_column_max_to_be_between", L_AGGREGATE, COL_REQUIRED, BOUNDS, KF_BOUND_STRINGS, check_bounds_args, NULL, types_bounds_fit, sql_aggregate_typed_bounds, "pg_catalog.max(%1$s)", result_aggregate},
-	{"sum_between", "expect_column_sum_to_be_between", L_AGGREGATE, COL_REQUIRED, BOUNDS, 0, check_bounds_args, NULL, types_numeric_column, sql_aggregate_bounds, "pg_catalog.sum(%1$s)", result_aggregate},
-	{"median_between", "expect_column_median_to_be_between", L_AGGREGATE, COL_REQUIRED, BOUNDS, 0, check_bounds_args, NULL, types_numeric_column, sql_aggregate_bounds, "pg_catalog.percentile_cont(0.5) WITHIN GROUP (ORDER BY CAST(%1$s AS pg_catalog.float8))", result_aggregate},
-	{"stdev_between", "expect_column_stdev_to_be_between", L_AGGREGATE, COL_REQUIRED, BOUNDS, 0, check_bounds_args, NULL, types_numeric_column, sql_aggregate_bounds, "pg_catalog.stddev_samp(%1$s)", result_aggregate},
-	{"unique_value_count_between", "expect_column_unique_value_count_to_be_between", L_AGGREGATE, COL_REQUIRED, BOUNDS, KF_BOUND_WHOLE, check_bounds_args, NULL, NULL, sql_aggregate_bounds, "pg_catalog.count(DISTINCT %1$s)", result_aggregate},
+	{"mean_between", "expect_column_mean_to_be_between", L_AGGREGATE, COL_REQUIRED, BOUNDS, 0, check_bounds_args, NULL, types_numeric_column, observe_bounds, "pg_catalog.avg(%1$s)", result_aggregate},
+	{"min_between", "expect_column_min_to_be_between", L_AGGREGATE, COL_REQUIRED, BOUNDS, KF_BOUND_STRINGS, check_bounds_args, NULL, types_bounds_fit, observe_typed_bounds, "pg_catalog.min(%1$s)", result_aggregate},
+	{"max_between", "expect_column_max_to_be_between", L_AGGREGATE, COL_REQUIRED, BOUNDS, KF_BOUND_STRINGS, check_bounds_args, NULL, types_bounds_fit, observe_typed_bounds, "pg_catalog.max(%1$s)", result_aggregate},
+	{"sum_between", "expect_column_sum_to_be_between", L_AGGREGATE, COL_REQUIRED, BOUNDS, 0, check_bounds_args, NULL, types_numeric_column, observe_bounds, "pg_catalog.sum(%1$s)", result_aggregate},
+	{"median_between", "expect_column_median_to_be_between", L_AGGREGATE, COL_REQUIRED, BOUNDS, 0, check_bounds_args, NULL, types_numeric_column, observe_bounds, "pg_catalog.percentile_cont(0.5) WITHIN GROUP (ORDER BY CAST(%1$s AS pg_catalog.float8))", result_aggregate},
+	{"stdev_between", "expect_column_stdev_to_be_between", L_AGGREGATE, COL_REQUIRED, BOUNDS, 0, check_bounds_args, NULL, types_numeric_column, observe_bounds, "pg_catalog.stddev_samp(%1$s)", result_aggregate},
+	{"unique_value_count_between", "expect_column_unique_value_count_to_be_between", L_AGGREGATE, COL_REQUIRED, BOUNDS, KF_BOUND_WHOLE, check_bounds_args, NULL, NULL, observe_bounds, "pg_catalog.count(DISTINCT %1$s)", result_aggregate},
 	/* NULLIF would look "=" up on the search_path */
-	{"proportion_of_unique_values_between", "expect_column_proportion_of_unique_values_to_be_between", L_AGGREGATE, COL_REQUIRED, BOUNDS, KF_BOUND_UNIT, check_bounds_args, NULL, NULL, sql_aggregate_bounds, "(CAST(pg_catalog.count(DISTINCT %1$s) AS pg_catalog.numeric) OPERATOR(pg_catalog./) CAST(CASE WHEN pg_catalog.count(%1$s) OPERATOR(pg_catalog.>) 0 THEN pg_catalog.count(%1$s) END AS pg_catalog.numeric))", result_aggregate},
-	{"distinct_values_in_set", "expect_column_distinct_values_to_be_in_set", L_AGGREGATE, COL_REQUIRED, "values", 0, check_values_arg, NULL, types_values_fit, sql_aggregate_set, "pg_catalog.array_agg(DISTINCT %1$s ORDER BY %1$s) FILTER (WHERE %1$s IS NOT NULL)", result_aggregate},
-	{"freshness", NULL, L_AGGREGATE, COL_OR_ARG, "column max_age", 0, check_max_age_arg, NULL, types_date_column, sql_freshness, "pg_catalog.max(%1$s)", result_aggregate},
+	{"proportion_of_unique_values_between", "expect_column_proportion_of_unique_values_to_be_between", L_AGGREGATE, COL_REQUIRED, BOUNDS, KF_BOUND_UNIT, check_bounds_args, NULL, NULL, observe_bounds, "(CAST(pg_catalog.count(DISTINCT %1$s) AS pg_catalog.numeric) OPERATOR(pg_catalog./) CAST(CASE WHEN pg_catalog.count(%1$s) OPERATOR(pg_catalog.>) 0 THEN pg_catalog.count(%1$s) END AS pg_catalog.numeric))", result_aggregate},
+	{"distinct_values_in_set", "expect_column_distinct_values_to_be_in_set", L_AGGREGATE, COL_REQUIRED, "values", 0, check_values_arg, NULL, types_values_fit, observe_set, "pg_catalog.array_agg(DISTINCT %1$s ORDER BY %1$s) FILTER (WHERE %1$s IS NOT NULL)", result_aggregate},
+	{"freshness", NULL, L_AGGREGATE, COL_OR_ARG, "column max_age", 0, check_max_age_arg, NULL, types_date_column, observe_freshness, "pg_catalog.max(%1$s)", result_aggregate},
 	/* schema */
 	{"columns_match_set", "expect_table_columns_to_match_set", L_SCHEMA, COL_NONE_COLUMNS, "columns exact_match", 0, check_columns_set_args, NULL, NULL, NULL, NULL, result_columns_match_set},
 };
 
 const KindInfo *
-kind_info(const char *name)
+expect_kind_info(const char *name)
 {
 	int			i;
 	StringInfoData valid;
@@ -100,15 +100,15 @@ kind_info(const char *name)
 	return NULL;				/* keep compiler quiet */
 }
 const KindInfo *
-kind_of(const ExpectationDef *e)
+expect_kind_of(const ExpectationDef *e)
 {
-	return kind_info(e->kind);
+	return expect_kind_info(e->kind);
 }
 
 bool
 expect_is_row_level(const ExpectationDef *e)
 {
-	return kind_of(e)->level == L_ROW;
+	return expect_kind_of(e)->level == L_ROW;
 }
 
 const char *
@@ -120,7 +120,7 @@ expect_result_format(const ExpectationDef *e)
 }
 
 bool
-get_bool(const ExpectationDef *e, const char *key, bool dflt)
+expect_arg_bool(const ExpectationDef *e, const char *key, bool dflt)
 {
 	JsonbValue *v = json_get(e->args, key);
 
@@ -128,7 +128,7 @@ get_bool(const ExpectationDef *e, const char *key, bool dflt)
 }
 
 Form_pg_attribute
-find_column(TupleDesc desc, const char *col)
+expect_find_column(TupleDesc desc, const char *col)
 {
 	int			i;
 
@@ -143,14 +143,14 @@ find_column(TupleDesc desc, const char *col)
 }
 
 bool
-user_column(Form_pg_attribute att)
+expect_user_column(Form_pg_attribute att)
 {
 	return !att->attisdropped && strncmp(NameStr(att->attname), DATAOPS_INTERNAL_PREFIX,
 										 strlen(DATAOPS_INTERNAL_PREFIX)) != 0;
 }
 
 List *
-key_columns(const ExpectationDef *e)
+expect_key_columns(const ExpectationDef *e)
 {
 	if (e->column_name)
 		return list_make1(e->column_name);
@@ -160,17 +160,17 @@ key_columns(const ExpectationDef *e)
 List *
 expect_missing_columns(const ExpectationDef *e)
 {
-	const KindInfo *ki = kind_of(e);
+	const KindInfo *ki = expect_kind_of(e);
 
 	if (ki->level != L_ROW || (ki->flags & KF_JUDGES_NULLS))
 		return NIL;
-	return key_columns(e);
+	return expect_key_columns(e);
 }
 
 int
-aggregate_columns(const ExpectationDef *e)
+expect_aggregate_columns(const ExpectationDef *e)
 {
-	switch (kind_of(e)->level)
+	switch (expect_kind_of(e)->level)
 	{
 		case L_ROW:
 			return strcmp(expect_result_format(e), "BASIC") == 0 ? 3 : 4;
@@ -187,7 +187,7 @@ expect_needs_serial(List *exps)
 	ListCell   *lc;
 
 	foreach(lc, exps)
-		if (kind_of(lfirst(lc))->flags & KF_SERIAL)
+		if (expect_kind_of(lfirst(lc))->flags & KF_SERIAL)
 			return true;
 	return false;
 }
@@ -198,7 +198,7 @@ expect_any_aggregate(List *exps)
 	ListCell   *lc;
 
 	foreach(lc, exps)
-		if (kind_of(lfirst(lc))->level == L_AGGREGATE)
+		if (expect_kind_of(lfirst(lc))->level == L_AGGREGATE)
 			return true;
 	return false;
 }

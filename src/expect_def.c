@@ -379,7 +379,7 @@ expect_validate(ExpectationDef *e)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("expectation name must not be empty")));
-	ki = kind_info(e->kind);
+	ki = expect_kind_info(e->kind);
 	e->kind = pstrdup(ki->name);
 
 	if (e->action == NULL ||
@@ -475,14 +475,14 @@ expect_validate(ExpectationDef *e)
  * (integer, numeric(10,2), character varying(3), timestamp with time zone).
  */
 char *
-qualified_type(Oid typid, int32 typmod)
+expect_qualified_type(Oid typid, int32 typmod)
 {
 	return format_type_extended(typid, typmod, FORMAT_TYPE_TYPEMOD_GIVEN | FORMAT_TYPE_FORCE_QUALIFY);
 }
 
 /* Namespace of operator opr. */
 Oid
-operator_namespace(Oid opr)
+expect_operator_namespace(Oid opr)
 {
 	HeapTuple	tup = SearchSysCache1(OPEROID, ObjectIdGetDatum(opr));
 	Oid			nsp;
@@ -502,13 +502,13 @@ operator_namespace(Oid opr)
  * (OPERATOR(schema.=)) resolve "=" among that schema's operators only.
  */
 List *
-relationship_opname(Oid ltype)
+expect_relationship_opname(Oid ltype)
 {
 	TypeCacheEntry *tc = lookup_type_cache(ltype, TYPECACHE_EQ_OPR);
 	Oid			nsp;
 
 	if (OidIsValid(tc->eq_opr))
-		nsp = operator_namespace(tc->eq_opr);
+		nsp = expect_operator_namespace(tc->eq_opr);
 	else
 	{
 		HeapTuple	tup = SearchSysCache1(TYPEOID, ObjectIdGetDatum(ltype));
@@ -526,7 +526,7 @@ relationship_opname(Oid ltype)
 static Form_pg_attribute
 require_column(const ExpectationDef *e, TupleDesc desc, const char *col)
 {
-	Form_pg_attribute att = find_column(desc, col);
+	Form_pg_attribute att = expect_find_column(desc, col);
 
 	if (att == NULL)
 		ereport(ERROR,
@@ -612,7 +612,7 @@ parent_callback(const RangeVar *rv, Oid relid, Oid oldrelid, void *arg)
  * absent.
  */
 Oid
-parent_relation(const ExpectationDef *e, Oid role, bool lock)
+expect_parent_relation(const ExpectationDef *e, Oid role, bool lock)
 {
 	char	   *to = json_value_text(json_get(e->args, "to"));
 	RangeVar   *rv = makeRangeVarFromNameList(stringToQualifiedNameList(to));
@@ -684,7 +684,7 @@ check_expression_trusted(const ExpectationDef *e, TupleDesc desc, Oid role, cons
 		if (att->attisdropped)
 			continue;
 		appendStringInfo(&sql, "%sCAST(NULL AS %s) AS %s", first ? "" : ", ",
-						 qualified_type(att->atttypid, att->atttypmod),
+						 expect_qualified_type(att->atttypid, att->atttypmod),
 						 quote_identifier(NameStr(att->attname)));
 		first = false;
 	}
@@ -704,7 +704,7 @@ check_expression_trusted(const ExpectationDef *e, TupleDesc desc, Oid role, cons
 
 /* castable_to: args.type (its input function, a domain's CHECK constraints, recursively). */
 void
-trust_castable_type(const ExpectationDef *e, TupleDesc desc, Oid role, const char *user)
+require_trusted_type_arg(const ExpectationDef *e, TupleDesc desc, Oid role, const char *user)
 {
 	typecheck_require_trusted_type(json_value_text(json_get(e->args, "type")), role, user);
 }
@@ -715,14 +715,14 @@ trust_castable_type(const ExpectationDef *e, TupleDesc desc, Oid role, const cha
  * relation once locked (types_relationship).
  */
 void
-trust_relationship(const ExpectationDef *e, TupleDesc desc, Oid role, const char *user)
+require_trusted_relationship(const ExpectationDef *e, TupleDesc desc, Oid role, const char *user)
 {
 	Oid			relid;
 	AttrNumber	attnum;
 
 	if (desc != NULL)
 		return;
-	relid = parent_relation(e, role, false);
+	relid = expect_parent_relation(e, role, false);
 	if (!OidIsValid(relid))
 		return;					/* not yet created (by an upstream step?): each run checks */
 	attnum = get_attnum(relid, json_value_text(json_get(e->args, "field")));
@@ -733,7 +733,7 @@ trust_relationship(const ExpectationDef *e, TupleDesc desc, Oid role, const char
 
 /* expression: its suite's owner, then what the expression uses (check_expression_trusted). */
 void
-trust_expression(const ExpectationDef *e, TupleDesc desc, Oid role, const char *user)
+require_trusted_expression(const ExpectationDef *e, TupleDesc desc, Oid role, const char *user)
 {
 	if (e->suite)
 		suite_require_expression_owner(e, role);
@@ -747,7 +747,7 @@ trust_expression(const ExpectationDef *e, TupleDesc desc, Oid role, const char *
 static void
 check_trusted(const ExpectationDef *e, TupleDesc desc, Oid role)
 {
-	const KindInfo *ki = kind_of(e);
+	const KindInfo *ki = expect_kind_of(e);
 
 	if (ki->check_trust)
 		ki->check_trust(e, desc, role, expectation_user(e));
@@ -762,7 +762,7 @@ expect_require_trusted(const ExpectationDef *e, Oid role)
 void
 expect_check_types(const ExpectationDef *e, TupleDesc desc)
 {
-	const KindInfo *ki = kind_of(e);
+	const KindInfo *ki = expect_kind_of(e);
 	Form_pg_attribute att = NULL;
 
 	if (e->column_name)
@@ -780,7 +780,7 @@ types_key_columns(const ExpectationDef *e, TupleDesc desc, Form_pg_attribute att
 {
 	ListCell   *lc;
 
-	foreach(lc, key_columns(e))
+	foreach(lc, expect_key_columns(e))
 		(void) require_column(e, desc, lfirst(lc));
 }
 
@@ -842,7 +842,7 @@ types_values_fit(const ExpectationDef *e, TupleDesc desc, Form_pg_attribute att)
 void
 types_relationship(const ExpectationDef *e, TupleDesc desc, Form_pg_attribute att)
 {
-	Oid			relid = parent_relation(e, GetUserId(), true);
+	Oid			relid = expect_parent_relation(e, GetUserId(), true);
 	char	   *field = json_value_text(json_get(e->args, "field"));
 	AttrNumber	attnum = get_attnum(relid, field);
 	Oid			ftype;
@@ -861,7 +861,7 @@ types_relationship(const ExpectationDef *e, TupleDesc desc, Form_pg_attribute at
 						field, get_rel_name(relid), e->name)));
 	get_atttypetypmodcoll(relid, attnum, &ftype, &ftypmod, &fcoll);
 	trust_require_type(ftype, GetUserId(), expectation_user(e));
-	opname = relationship_opname(att->atttypid);
+	opname = expect_relationship_opname(att->atttypid);
 	op = oper(NULL, opname, att->atttypid, ftype, true, -1);
 	if (op == NULL)
 		ereport(ERROR,

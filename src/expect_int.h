@@ -114,25 +114,25 @@ struct KindInfo
 /* expect.c: the table of kinds */
 
 /* The kind named `name` (ours or Great Expectations'); 22023 listing the valid kinds otherwise. */
-extern const KindInfo *kind_info(const char *name);
+extern const KindInfo *expect_kind_info(const char *name);
 
 /* The kind of e. */
-extern const KindInfo *kind_of(const ExpectationDef *e);
+extern const KindInfo *expect_kind_of(const ExpectationDef *e);
 
 /* Number of aggregate columns expect_sql_aggregates emits for e. */
-extern int	aggregate_columns(const ExpectationDef *e);
+extern int	expect_aggregate_columns(const ExpectationDef *e);
 
 /* The columns e checks: column_name, or args.columns. */
-extern List *key_columns(const ExpectationDef *e);
+extern List *expect_key_columns(const ExpectationDef *e);
 
 /* args.<key> of e as a boolean, dflt when absent. */
-extern bool get_bool(const ExpectationDef *e, const char *key, bool dflt);
+extern bool expect_arg_bool(const ExpectationDef *e, const char *key, bool dflt);
 
 /* The column named col of desc (not dropped), or NULL. */
-extern Form_pg_attribute find_column(TupleDesc desc, const char *col);
+extern Form_pg_attribute expect_find_column(TupleDesc desc, const char *col);
 
 /* True for a column of the rows checked: not dropped, not dataops' own (__dataops_*). */
-extern bool user_column(Form_pg_attribute att);
+extern bool expect_user_column(Form_pg_attribute att);
 
 /* expect_def.c: definitions, the names their checks and SQL share */
 
@@ -140,7 +140,7 @@ extern ArgsCheck check_key_columns_arg, check_regex_args, check_regex_list_args,
 			check_count_value_arg, check_values_arg, check_format_arg, check_type_arg,
 			check_relationship_args, check_expression_arg, check_max_age_arg, check_columns_set_args;
 
-extern TrustCheck trust_castable_type, trust_relationship, trust_expression;
+extern TrustCheck require_trusted_type_arg, require_trusted_relationship, require_trusted_expression;
 
 extern TypesCheck types_key_columns, types_bounds_fit, types_numeric_column, types_date_column,
 			types_values_fit, types_relationship;
@@ -149,32 +149,32 @@ extern TypesCheck types_key_columns, types_bounds_fit, types_numeric_column, typ
  * The SQL name of type typid with typmod typmod (-1: none), schema-qualified
  * unless it is one of the names the grammar maps to pg_catalog itself.
  */
-extern char *qualified_type(Oid typid, int32 typmod);
+extern char *expect_qualified_type(Oid typid, int32 typmod);
 
 /* Namespace of operator opr. */
-extern Oid	operator_namespace(Oid opr);
+extern Oid	expect_operator_namespace(Oid opr);
 
 /* The qualified name ("schema", "=") under which relationships compares a column of type ltype. */
-extern List *relationship_opname(Oid ltype);
+extern List *expect_relationship_opname(Oid ltype);
 
 /* OID of args.to of a relationships expectation (see expect_def.c). */
-extern Oid	parent_relation(const ExpectationDef *e, Oid role, bool lock);
+extern Oid	expect_parent_relation(const ExpectationDef *e, Oid role, bool lock);
 
 /* expect_sql.c: the SQL of each kind */
 
-extern SqlBuilder sql_null, sql_unique, sql_regex, sql_regex_list, sql_between, sql_value_lengths,
-			sql_in_set, sql_strftime, sql_castable, sql_relationship, sql_expression,
-			sql_aggregate_bounds, sql_aggregate_typed_bounds, sql_aggregate_set, sql_freshness;
+extern SqlBuilder flag_null, flag_unique, flag_regex, flag_regex_list, flag_between, flag_value_lengths,
+			flag_in_set, flag_strftime, flag_castable, flag_relationship, flag_expression,
+			observe_bounds, observe_typed_bounds, observe_set, observe_freshness;
 
 /* Adds a text parameter and returns its number. */
-extern int	text_param(SqlParams *p, const char *s);
+extern int	expect_text_param(SqlParams *p, const char *s);
 
 /*
  * For the expectations with result_format COMPLETE: the SQL condition true
  * for a row one of them flags, and in *names a text[] expression naming
  * those it flags; NULL if there are none.
  */
-extern char *complete_sql(List *exps, SqlParams *params, char **names);
+extern char *expect_complete_sql(List *exps, SqlParams *params, char **names);
 
 /* expect_result.c: the result of each kind */
 

@@ -43,7 +43,7 @@ static bool
 columns_match_set(const ExpectationDef *e, TupleDesc desc, Jsonb **observed)
 {
 	List	   *want = json_string_list(json_get(e->args, "columns"), "args.columns");
-	bool		exact = get_bool(e, "exact_match", true);
+	bool		exact = expect_arg_bool(e, "exact_match", true);
 	JsonbParseState *ps = NULL;
 	JsonbValue *res;
 	ListCell   *lc;
@@ -58,7 +58,7 @@ columns_match_set(const ExpectationDef *e, TupleDesc desc, Jsonb **observed)
 		JsonbValue	v;
 		bool		listed = false;
 
-		if (!user_column(att))
+		if (!expect_user_column(att))
 			continue;
 		have++;
 		v.type = jbvString;
@@ -73,7 +73,7 @@ columns_match_set(const ExpectationDef *e, TupleDesc desc, Jsonb **observed)
 	res = pushJsonbValue(&ps, WJB_END_ARRAY, NULL);
 	*observed = JsonbValueToJsonb(res);
 	foreach(lc, want)
-		if (find_column(desc, lfirst(lc)) == NULL)
+		if (expect_find_column(desc, lfirst(lc)) == NULL)
 			ok = false;
 	return ok;
 }
@@ -115,12 +115,12 @@ result_row(const ExpectationDef *e, const KindInfo *ki, ResultSource *src, Expec
 		r->unexpected_count = DatumGetInt64(heap_getattr(row, col + 1, rowdesc, &isnull));
 		d = heap_getattr(row, col + 2, rowdesc, &isnull);
 		r->partial_unexpected_list = isnull ? NULL : DatumGetJsonbPCopy(d);
-		if (aggregate_columns(e) == 4)
+		if (expect_aggregate_columns(e) == 4)
 		{
 			d = heap_getattr(row, col + 3, rowdesc, &isnull);
 			r->partial_unexpected_counts = isnull ? NULL : DatumGetJsonbPCopy(d);
 		}
-		src->col += aggregate_columns(e);
+		src->col += expect_aggregate_columns(e);
 	}
 	nonmissing = element_count - r->missing_count;
 	denom = (ki->flags & KF_JUDGES_NULLS) ? element_count : nonmissing;
@@ -150,8 +150,8 @@ result_row_count_between(const ExpectationDef *e, const KindInfo *ki, ResultSour
 {
 	char	   *lo = json_value_text(json_get(e->args, "min"));
 	char	   *hi = json_value_text(json_get(e->args, "max"));
-	bool		slo = get_bool(e, "strict_min", false);
-	bool		shi = get_bool(e, "strict_max", false);
+	bool		slo = expect_arg_bool(e, "strict_min", false);
+	bool		shi = expect_arg_bool(e, "strict_max", false);
 	double		p = (double) src->published;
 
 	r->element_count = src->published;
@@ -189,7 +189,7 @@ expect_results(List *exps, HeapTuple row, TupleDesc rowdesc, int first_col,
 	foreach(lc, exps)
 	{
 		ExpectationDef *e = lfirst(lc);
-		const KindInfo *ki = kind_of(e);
+		const KindInfo *ki = expect_kind_of(e);
 		ExpectationResult *r = palloc0(sizeof(ExpectationResult));
 
 		r->def = e;
@@ -224,7 +224,7 @@ expect_check_rows(List *exps, const char *from_sql, TupleDesc desc, int64 run_id
 	appendStringInfoString(&sql, "WITH " DATAOPS_INTERNAL_PREFIX "chk AS (\n  SELECT s.*");
 	expect_sql_flags(exps, desc, "true", params, &sql);
 	appendStringInfo(&sql, "\n  FROM %s\n)", from_sql);
-	complete = unexpected_table ? complete_sql(exps, params, &names) : NULL;
+	complete = unexpected_table ? expect_complete_sql(exps, params, &names) : NULL;
 	if (complete)
 	{
 		StringInfoData cols;

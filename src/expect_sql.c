@@ -63,7 +63,7 @@ sql_param(SqlParams *p, Oid type, Datum value)
 }
 
 int
-text_param(SqlParams *p, const char *s)
+expect_text_param(SqlParams *p, const char *s)
 {
 	return sql_param(p, TEXTOID, CStringGetTextDatum(s));
 }
@@ -74,7 +74,7 @@ text_param(SqlParams *p, const char *s)
 static char *
 operator_sql(Oid opr)
 {
-	return psprintf("OPERATOR(%s.%s)", quote_identifier(get_namespace_name(operator_namespace(opr))),
+	return psprintf("OPERATOR(%s.%s)", quote_identifier(get_namespace_name(expect_operator_namespace(opr))),
 					get_opname(opr));
 }
 
@@ -129,11 +129,11 @@ type_operator(Oid typid, int16 strategy, const char *column)
 	}
 }
 
-/* "OPERATOR(schema.=)" from relationship_opname. */
+/* "OPERATOR(schema.=)" from expect_relationship_opname. */
 static char *
 relationship_operator(Oid ltype)
 {
-	List	   *name = relationship_opname(ltype);
+	List	   *name = expect_relationship_opname(ltype);
 
 	return psprintf("OPERATOR(%s.=)", quote_identifier(strVal(linitial(name))));
 }
@@ -150,7 +150,7 @@ missing_condition(const ExpectationDef *e, const KindInfo *ki)
 	if (ki->flags & KF_JUDGES_NULLS)
 		return NULL;
 	initStringInfo(&s);
-	foreach(lc, key_columns(e))
+	foreach(lc, expect_key_columns(e))
 		appendStringInfo(&s, "%s%s IS NULL", s.len ? " AND " : "", quote_identifier(lfirst(lc)));
 	return s.data;
 }
@@ -166,20 +166,20 @@ bound_condition(const ExpectationDef *e, const char *expr, Oid typid, int32 typm
 {
 	char	   *lo = json_value_text(json_get(e->args, "min"));
 	char	   *hi = json_value_text(json_get(e->args, "max"));
-	char	   *type = qualified_type(typid, typmod);
+	char	   *type = expect_qualified_type(typid, typmod);
 	StringInfoData cond;
 
 	initStringInfo(&cond);
 	if (lo)
 		appendStringInfo(&cond, "%s %s CAST($%d AS %s)", expr,
-						 type_operator(typid, get_bool(e, "strict_min", false) ?
+						 type_operator(typid, expect_arg_bool(e, "strict_min", false) ?
 									   BTGreaterStrategyNumber : BTGreaterEqualStrategyNumber, column),
-						 text_param(params, lo), type);
+						 expect_text_param(params, lo), type);
 	if (hi)
 		appendStringInfo(&cond, "%s%s %s CAST($%d AS %s)", lo ? " AND " : "", expr,
-						 type_operator(typid, get_bool(e, "strict_max", false) ?
+						 type_operator(typid, expect_arg_bool(e, "strict_max", false) ?
 									   BTLessStrategyNumber : BTLessEqualStrategyNumber, column),
-						 text_param(params, hi), type);
+						 expect_text_param(params, hi), type);
 	return cond.data;
 }
 
@@ -188,7 +188,7 @@ static char *
 set_subquery(const ExpectationDef *e, Form_pg_attribute att, SqlParams *params)
 {
 	return psprintf("SELECT CAST(" DATAOPS_INTERNAL_PREFIX "set.value AS %s) FROM pg_catalog.jsonb_array_elements_text($%d) AS " DATAOPS_INTERNAL_PREFIX "set(value)",
-					qualified_type(att->atttypid, att->atttypmod),
+					expect_qualified_type(att->atttypid, att->atttypmod),
 					sql_param(params, JSONBOID, JsonbPGetDatum(JsonbValueToJsonb(json_get(e->args, "values")))));
 }
 
@@ -245,28 +245,28 @@ regex_call(const ExpectationDef *e, const char *col, const char *pattern, SqlPar
 	char	   *flags = json_value_text(json_get(e->args, "flags"));
 
 	return psprintf("dataops._expect_regex(CAST(%s AS pg_catalog.text), $%d, $%d, $%d)", col,
-					text_param(params, pattern), text_param(params, flags ? flags : ""),
-					text_param(params, e->name));
+					expect_text_param(params, pattern), expect_text_param(params, flags ? flags : ""),
+					expect_text_param(params, e->name));
 }
 
 /* ---------- the SQL of each kind (KindInfo.sql) ---------- */
 
 /* not_null, null: "(col IS NULL)" for not_null (KF_NOT), "(col IS NOT NULL)" for null. */
 void
-sql_null(const ExpectationDef *e, const KindInfo *ki, SqlTarget *t)
+flag_null(const ExpectationDef *e, const KindInfo *ki, SqlTarget *t)
 {
 	appendStringInfo(t->sql, "(%s IS %sNULL)", t->col, (ki->flags & KF_NOT) ? "" : "NOT ");
 }
 
 /* unique, compound_unique: the key is not missing and occurs more than once among the live rows. */
 void
-sql_unique(const ExpectationDef *e, const KindInfo *ki, SqlTarget *t)
+flag_unique(const ExpectationDef *e, const KindInfo *ki, SqlTarget *t)
 {
 	StringInfoData part;
 	ListCell   *c;
 
 	initStringInfo(&part);
-	foreach(c, key_columns(e))
+	foreach(c, expect_key_columns(e))
 		appendStringInfo(&part, "%s%s", part.len ? ", " : "", quote_identifier(lfirst(c)));
 	appendStringInfo(t->sql, "(NOT (%s) AND pg_catalog.count(*) FILTER (WHERE %s) OVER (PARTITION BY %s) OPERATOR(pg_catalog.>) 1)",
 					 missing_condition(e, ki), t->live, part.data);
@@ -274,7 +274,7 @@ sql_unique(const ExpectationDef *e, const KindInfo *ki, SqlTarget *t)
 
 /* match_regex, not_match_regex (KF_NOT). */
 void
-sql_regex(const ExpectationDef *e, const KindInfo *ki, SqlTarget *t)
+flag_regex(const ExpectationDef *e, const KindInfo *ki, SqlTarget *t)
 {
 	appendStringInfo(t->sql, "(%s IS NOT NULL AND %s%s)", t->col, (ki->flags & KF_NOT) ? "" : "NOT ",
 					 regex_call(e, t->col, json_value_text(json_get(e->args, "pattern")), t->params));
@@ -282,7 +282,7 @@ sql_regex(const ExpectationDef *e, const KindInfo *ki, SqlTarget *t)
 
 /* match_regex_list: any (or with match_on all, every) pattern must match. */
 void
-sql_regex_list(const ExpectationDef *e, const KindInfo *ki, SqlTarget *t)
+flag_regex_list(const ExpectationDef *e, const KindInfo *ki, SqlTarget *t)
 {
 	char	   *on = json_value_text(json_get(e->args, "match_on"));
 	bool		all = on && strcmp(on, "all") == 0;
@@ -301,7 +301,7 @@ sql_regex_list(const ExpectationDef *e, const KindInfo *ki, SqlTarget *t)
 
 /* between: the bounds, with the column type's operators. */
 void
-sql_between(const ExpectationDef *e, const KindInfo *ki, SqlTarget *t)
+flag_between(const ExpectationDef *e, const KindInfo *ki, SqlTarget *t)
 {
 	appendStringInfo(t->sql, "(%s IS NOT NULL AND (%s) IS NOT TRUE)", t->col,
 					 bound_condition(e, t->col, t->att->atttypid, t->att->atttypmod, e->column_name, t->params));
@@ -309,7 +309,7 @@ sql_between(const ExpectationDef *e, const KindInfo *ki, SqlTarget *t)
 
 /* value_lengths_between: one range test, so that the length is computed once. */
 void
-sql_value_lengths(const ExpectationDef *e, const KindInfo *ki, SqlTarget *t)
+flag_value_lengths(const ExpectationDef *e, const KindInfo *ki, SqlTarget *t)
 {
 	char	   *lo = json_value_text(json_get(e->args, "min"));
 	char	   *hi = json_value_text(json_get(e->args, "max"));
@@ -318,15 +318,15 @@ sql_value_lengths(const ExpectationDef *e, const KindInfo *ki, SqlTarget *t)
 					 "(%s IS NOT NULL AND NOT (pg_catalog.int4range(%s, %s, '%c%c') OPERATOR(pg_catalog.@>) "
 					 "pg_catalog.char_length(CAST(%s AS pg_catalog.text))))",
 					 t->col,
-					 lo ? psprintf("CAST($%d AS integer)", text_param(t->params, lo)) : "NULL",
-					 hi ? psprintf("CAST($%d AS integer)", text_param(t->params, hi)) : "NULL",
-					 get_bool(e, "strict_min", false) ? '(' : '[',
-					 get_bool(e, "strict_max", false) ? ')' : ']', t->col);
+					 lo ? psprintf("CAST($%d AS integer)", expect_text_param(t->params, lo)) : "NULL",
+					 hi ? psprintf("CAST($%d AS integer)", expect_text_param(t->params, hi)) : "NULL",
+					 expect_arg_bool(e, "strict_min", false) ? '(' : '[',
+					 expect_arg_bool(e, "strict_max", false) ? ')' : ']', t->col);
 }
 
 /* in_set, not_in_set (KF_NOT): "= ANY" of the values, with the column type's equality. */
 void
-sql_in_set(const ExpectationDef *e, const KindInfo *ki, SqlTarget *t)
+flag_in_set(const ExpectationDef *e, const KindInfo *ki, SqlTarget *t)
 {
 	int			n = set_array_param(e, t->att, t->params);
 	char	   *eq = type_operator(t->att->atttypid, BTEqualStrategyNumber, e->column_name);
@@ -345,28 +345,28 @@ static void
 text_function_check(const ExpectationDef *e, SqlTarget *t, const char *function, const char *key)
 {
 	appendStringInfo(t->sql, "(%s IS NOT NULL AND NOT %s(CAST(%s AS pg_catalog.text), $%d))",
-					 t->col, function, t->col, text_param(t->params, json_value_text(json_get(e->args, key))));
+					 t->col, function, t->col, expect_text_param(t->params, json_value_text(json_get(e->args, key))));
 }
 
 /* match_strftime_format: dataops.matches_strftime. */
 void
-sql_strftime(const ExpectationDef *e, const KindInfo *ki, SqlTarget *t)
+flag_strftime(const ExpectationDef *e, const KindInfo *ki, SqlTarget *t)
 {
 	text_function_check(e, t, "dataops.matches_strftime", "format");
 }
 
 /* castable_to: dataops.input_is_valid. */
 void
-sql_castable(const ExpectationDef *e, const KindInfo *ki, SqlTarget *t)
+flag_castable(const ExpectationDef *e, const KindInfo *ki, SqlTarget *t)
 {
 	text_function_check(e, t, "dataops.input_is_valid", "type");
 }
 
 /* relationships: the value is among args.field of args.to (locked by expect_check_types). */
 void
-sql_relationship(const ExpectationDef *e, const KindInfo *ki, SqlTarget *t)
+flag_relationship(const ExpectationDef *e, const KindInfo *ki, SqlTarget *t)
 {
-	Oid			relid = parent_relation(e, GetUserId(), true);
+	Oid			relid = expect_parent_relation(e, GetUserId(), true);
 
 	appendStringInfo(t->sql, "(%s IS NOT NULL AND (%s %s ANY (SELECT %s FROM %s)) IS NOT TRUE)", t->col, t->col,
 					 relationship_operator(t->att->atttypid),
@@ -377,7 +377,7 @@ sql_relationship(const ExpectationDef *e, const KindInfo *ki, SqlTarget *t)
 
 /* expression: what the user wrote, not true. */
 void
-sql_expression(const ExpectationDef *e, const KindInfo *ki, SqlTarget *t)
+flag_expression(const ExpectationDef *e, const KindInfo *ki, SqlTarget *t)
 {
 	appendStringInfo(t->sql, "((\n%s\n) IS NOT TRUE)",
 					 json_value_text(json_get(e->args, "expression")));
@@ -399,7 +399,7 @@ append_observed(SqlTarget *t, const char *observed, const char *success)
 
 /* mean, sum, median, stdev, unique_value_count, proportion_of_unique_values: numeric bounds. */
 void
-sql_aggregate_bounds(const ExpectationDef *e, const KindInfo *ki, SqlTarget *t)
+observe_bounds(const ExpectationDef *e, const KindInfo *ki, SqlTarget *t)
 {
 	char	   *agg = aggregate_expr(ki, t);
 
@@ -414,19 +414,19 @@ sql_aggregate_bounds(const ExpectationDef *e, const KindInfo *ki, SqlTarget *t)
  * citext) is that of the type it converts to (text)
  */
 void
-sql_aggregate_typed_bounds(const ExpectationDef *e, const KindInfo *ki, SqlTarget *t)
+observe_typed_bounds(const ExpectationDef *e, const KindInfo *ki, SqlTarget *t)
 {
 	char	   *agg = aggregate_expr(ki, t);
 	Form_pg_attribute att = t->att;
 
 	append_observed(t, psprintf("pg_catalog.to_jsonb(%s)", agg),
-					bound_condition(e, psprintf("CAST(%s AS %s)", agg, qualified_type(att->atttypid, att->atttypmod)),
+					bound_condition(e, psprintf("CAST(%s AS %s)", agg, expect_qualified_type(att->atttypid, att->atttypmod)),
 									att->atttypid, att->atttypmod, e->column_name, t->params));
 }
 
 /* distinct_values_in_set: the distinct values, contained in args.values. */
 void
-sql_aggregate_set(const ExpectationDef *e, const KindInfo *ki, SqlTarget *t)
+observe_set(const ExpectationDef *e, const KindInfo *ki, SqlTarget *t)
 {
 	char	   *agg = aggregate_expr(ki, t);
 
@@ -437,7 +437,7 @@ sql_aggregate_set(const ExpectationDef *e, const KindInfo *ki, SqlTarget *t)
 
 /* freshness: the latest value and its age, at most args.max_age. */
 void
-sql_freshness(const ExpectationDef *e, const KindInfo *ki, SqlTarget *t)
+observe_freshness(const ExpectationDef *e, const KindInfo *ki, SqlTarget *t)
 {
 	char	   *agg = aggregate_expr(ki, t);
 	char	   *age = psprintf("(pg_catalog.now() OPERATOR(pg_catalog.-) CAST(%s AS pg_catalog.timestamptz))",
@@ -446,7 +446,7 @@ sql_freshness(const ExpectationDef *e, const KindInfo *ki, SqlTarget *t)
 	append_observed(t, psprintf("pg_catalog.jsonb_build_object('max', %s, 'age', CAST(%s AS pg_catalog.text))",
 								agg, age),
 					psprintf("%s OPERATOR(pg_catalog.<=) CAST($%d AS pg_catalog.interval)", age,
-							 text_param(t->params, json_value_text(json_get(e->args, "max_age")))));
+							 expect_text_param(t->params, json_value_text(json_get(e->args, "max_age")))));
 }
 
 void
@@ -458,7 +458,7 @@ expect_sql_flags(List *exps, TupleDesc desc, const char *live, SqlParams *params
 	foreach(lc, exps)
 	{
 		ExpectationDef *e = lfirst(lc);
-		const KindInfo *ki = kind_of(e);
+		const KindInfo *ki = expect_kind_of(e);
 		SqlTarget	t = {NULL, NULL, live, params, sql};
 
 		t.col = e->column_name ? quote_identifier(e->column_name) : NULL;
@@ -467,7 +467,7 @@ expect_sql_flags(List *exps, TupleDesc desc, const char *live, SqlParams *params
 		if (ki->level != L_ROW)
 			continue;
 		if (e->column_name)
-			t.att = find_column(desc, e->column_name);
+			t.att = expect_find_column(desc, e->column_name);
 		appendStringInfoString(sql, ",\n  ");
 		ki->sql(e, ki, &t);
 		appendStringInfo(sql, " AS %s", quote_identifier(psprintf(DATAOPS_INTERNAL_PREFIX "u%d", idx)));
@@ -499,7 +499,7 @@ expect_sql_dropped(List *exps)
  * those it flags (their names as parameters); NULL if there are none.
  */
 char *
-complete_sql(List *exps, SqlParams *params, char **names)
+expect_complete_sql(List *exps, SqlParams *params, char **names)
 {
 	StringInfoData s;
 	StringInfoData any;
@@ -517,7 +517,7 @@ complete_sql(List *exps, SqlParams *params, char **names)
 		if (!expect_is_row_level(e) || strcmp(expect_result_format(e), "COMPLETE") != 0)
 			continue;
 		appendStringInfo(&s, "%sCASE WHEN %su%d THEN $%d END", any.len ? ", " : "",
-						 DATAOPS_INTERNAL_PREFIX, idx, text_param(params, e->name));
+						 DATAOPS_INTERNAL_PREFIX, idx, expect_text_param(params, e->name));
 		appendStringInfo(&any, "%s%su%d", any.len ? " OR " : "", DATAOPS_INTERNAL_PREFIX, idx);
 	}
 	appendStringInfoString(&s, "] AS pg_catalog.text[]), NULL)");
@@ -538,7 +538,7 @@ sample_value(const ExpectationDef *e, const KindInfo *ki, TupleDesc desc)
 	appendStringInfoString(&s, "CAST(ROW(");
 	if (ki->column == COL_OR_COLUMNS || ki->column == COL_NONE_COLUMNS)
 	{
-		List	   *cols = key_columns(e);
+		List	   *cols = expect_key_columns(e);
 		ListCell   *lc;
 
 		foreach(lc, cols)
@@ -553,7 +553,7 @@ sample_value(const ExpectationDef *e, const KindInfo *ki, TupleDesc desc)
 		{
 			Form_pg_attribute att = TupleDescAttr(desc, i);
 
-			if (!user_column(att))
+			if (!expect_user_column(att))
 				continue;
 			appendStringInfo(&s, "%s%s", first ? "" : ", ", quote_identifier(NameStr(att->attname)));
 			first = false;
@@ -572,14 +572,14 @@ expect_sql_aggregates(List *exps, TupleDesc desc, bool row_level, SqlParams *par
 	foreach(lc, exps)
 	{
 		ExpectationDef *e = lfirst(lc);
-		const KindInfo *ki = kind_of(e);
+		const KindInfo *ki = expect_kind_of(e);
 		char	   *missing;
 		char	   *u;
 
 		idx++;
 		if (ki->level == L_AGGREGATE)
 		{
-			SqlTarget	t = {quote_identifier(e->column_name), find_column(desc, e->column_name), NULL, params, sql};
+			SqlTarget	t = {quote_identifier(e->column_name), expect_find_column(desc, e->column_name), NULL, params, sql};
 
 			ki->sql(e, ki, &t);
 			continue;
@@ -595,7 +595,7 @@ expect_sql_aggregates(List *exps, TupleDesc desc, bool row_level, SqlParams *par
 		appendStringInfo(sql, ",\n  pg_catalog.count(*) FILTER (WHERE %s)", u);
 		appendStringInfo(sql, ",\n  dataops.unexpected_sample(%s) FILTER (WHERE %s)",
 						 sample_value(e, ki, desc), u);
-		if (aggregate_columns(e) == 4)
+		if (expect_aggregate_columns(e) == 4)
 			appendStringInfo(sql,
 							 ",\n  COALESCE((SELECT pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object('value', t.v, 'count', t.n) ORDER BY t.n DESC, t.v)"
 							 " FROM (SELECT %s AS v, pg_catalog.count(*) AS n FROM " DATAOPS_INTERNAL_PREFIX "chk WHERE %s"
@@ -618,7 +618,7 @@ expect_sql_samples(List *exps, TupleDesc desc, StringInfo sql)
 		if (!expect_is_row_level(e) || e->column_name != NULL)
 			continue;
 		appendStringInfo(sql, ",\n  CASE WHEN %su%d THEN %s END AS %ss%d", DATAOPS_INTERNAL_PREFIX, idx,
-						 sample_value(e, kind_of(e), desc), DATAOPS_INTERNAL_PREFIX, idx);
+						 sample_value(e, expect_kind_of(e), desc), DATAOPS_INTERNAL_PREFIX, idx);
 		any = true;
 	}
 	return any;
