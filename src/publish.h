@@ -21,13 +21,6 @@
 #include "catalog.h"
 #include "sqlgen.h"
 
-/*
- * Compatibility for expect.c only, until the lead renames its call sites
- * (publish_operator -> sqlgen_operator, #include "publish.h" -> "sqlgen.h");
- * remove it then.
- */
-#define publish_operator sqlgen_operator
-
 struct SqlParams;
 
 /* How publish_columns compares a relation's columns with a description's. */

@@ -53,23 +53,6 @@ require_suite_owner(const char *suite, const char *action)
 				 errhint("Only the suite's owner, members of its owner role and superusers may %s it.", action)));
 }
 
-/* Raises 42501 when `role` does not trust `owner` of `suite` to write e, an expression. */
-static void
-require_expression_owner(const char *suite, const char *owner, const ExpectationDef *e, Oid role)
-{
-	Oid			owner_oid = get_role_oid(owner, true);
-
-	if (OidIsValid(owner_oid) && trust_role_trusts(role, owner_oid))
-		return;
-	ereport(ERROR,
-			(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-			 errmsg("suite \"%s\" has an expression expectation (\"%s\") that role \"%s\" may not run",
-					suite, e->name, GetUserNameFromId(role, false)),
-			 errdetail("An expression runs with the privileges of the role checking the rows, and the suite is owned by role \"%s\".",
-					   owner),
-			 errhint("Only the suite's owner, roles with its privileges, and any role when a superuser owns the suite may check its expression expectations.")));
-}
-
 void
 suite_require_trusted(const char *suite, List *exps, Oid role)
 {
@@ -81,17 +64,10 @@ suite_require_trusted(const char *suite, List *exps, Oid role)
 		ExpectationDef *e = lfirst(lc);
 
 		if (strcmp(e->kind, "expression") == 0)
-			require_expression_owner(suite, owner, e, role);
+			expect_require_expression_owner(suite, owner, e, role);
 	}
 	foreach(lc, exps)
 		expect_require_trusted(lfirst(lc), role);
-}
-
-void
-suite_require_expression_owner(const ExpectationDef *e, Oid role)
-{
-	if (e->suite != NULL)
-		require_expression_owner(e->suite, catalog_get_suite_owner(e->suite, false), e, role);
 }
 
 /* Checks that every step the suite is attached to can check e. */

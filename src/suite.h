@@ -24,11 +24,4 @@
  */
 extern void suite_require_trusted(const char *suite, List *exps, Oid role);
 
-/*
- * suite_require_expression_owner: the expression rule of
- * suite_require_trusted for one expectation e of kind expression, of suite
- * e->suite (nothing when e is a step's own), checked again at each run.
- */
-extern void suite_require_expression_owner(const ExpectationDef *e, Oid role);
-
 #endif							/* DATAOPS_SUITE_H */
