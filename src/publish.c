@@ -38,7 +38,6 @@ publish_columns(Oid relid, TupleDesc desc, const ColumnMatch *rule, List **added
 	TupleDesc	td = RelationGetDescr(rel);
 	int			i;
 	int			j = 0;			/* next column of desc */
-	int			matched = 0;	/* desc's columns seen */
 	int			extra = 0;		/* the relation's columns after them */
 	bool		ok = true;
 
@@ -56,7 +55,6 @@ publish_columns(Oid relid, TupleDesc desc, const ColumnMatch *rule, List **added
 
 			ok = strcmp(NameStr(a->attname), NameStr(b->attname)) == 0 && a->atttypid == b->atttypid &&
 				(!rule->typmod || a->atttypmod == b->atttypmod);
-			matched++;
 		}
 		else if (extra < rule->extra)
 		{
