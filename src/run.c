@@ -23,7 +23,7 @@
 #include "utils/timestamp.h"
 #include "utils/wait_event.h"
 
-#include "api.h"
+#include "args.h"
 #include "catalog.h"
 #include "dataops.h"
 #include "launcher.h"
@@ -133,7 +133,7 @@ run_start(const char *pipeline, bool full_refresh)
 				 errmsg("cannot run a pipeline on a hot standby"),
 				 errdetail("A run writes its targets and history; the server is in recovery."),
 				 errhint("Run the pipeline on the primary.")));
-	p = api_lookup_owned_pipeline(pipeline, "run");
+	p = args_owned_pipeline(pipeline, "run");
 	require_owner_can_log_in(p);
 	if (catalog_get_steps(pipeline, false) == NIL)
 		ereport(ERROR,
@@ -202,8 +202,8 @@ PG_FUNCTION_INFO_V1(dataops_start_run);
 Datum
 dataops_start_run(PG_FUNCTION_ARGS)
 {
-	api_require_arg(PG_ARGISNULL(0), "pipeline");
-	api_require_arg(PG_ARGISNULL(1), "full_refresh");
+	args_require(PG_ARGISNULL(0), "pipeline");
+	args_require(PG_ARGISNULL(1), "full_refresh");
 	PG_RETURN_INT64(run_start(text_to_cstring(PG_GETARG_TEXT_PP(0)), PG_GETARG_BOOL(1)));
 }
 
@@ -222,7 +222,7 @@ dataops_wait(PG_FUNCTION_ARGS)
 {
 	int64		timeout_ms = -1;
 
-	api_require_arg(PG_ARGISNULL(0), "run_id");
+	args_require(PG_ARGISNULL(0), "run_id");
 	if (!PG_ARGISNULL(1))
 		timeout_ms = dataops_interval_ms(DatumGetCString(DirectFunctionCall1(interval_out, PG_GETARG_DATUM(1))),
 										 "timeout");
@@ -247,7 +247,7 @@ dataops_cancel(PG_FUNCTION_ARGS)
 	RunInfo    *ri;
 	bool		result;
 
-	api_require_arg(PG_ARGISNULL(0), "run_id");
+	args_require(PG_ARGISNULL(0), "run_id");
 	run_id = PG_GETARG_INT64(0);
 	ri = lookup_run(run_id, "cancel");
 	if (strcmp(ri->kind, "pipeline") != 0)
@@ -282,8 +282,8 @@ dataops_run(PG_FUNCTION_ARGS)
 	RunInfo    *ri;
 	char	   *status = NULL;
 
-	api_require_arg(PG_ARGISNULL(0), "pipeline");
-	api_require_arg(PG_ARGISNULL(1), "full_refresh");
+	args_require(PG_ARGISNULL(0), "pipeline");
+	args_require(PG_ARGISNULL(1), "full_refresh");
 	name = text_to_cstring(PG_GETARG_TEXT_PP(0));
 	run_id = run_start(name, PG_GETARG_BOOL(1));
 

@@ -26,7 +26,7 @@
 #include "utils/guc.h"
 #include "utils/timestamp.h"
 
-#include "api.h"
+#include "args.h"
 #include "catalog.h"
 #include "dataops.h"
 #include "schedule.h"
@@ -211,12 +211,12 @@ dataops_schedule(PG_FUNCTION_ARGS)
 	int64		jobid;
 	int64		old_jobid;
 
-	api_require_arg(PG_ARGISNULL(0), "pipeline");
-	api_require_arg(PG_ARGISNULL(1), "schedule");
+	args_require(PG_ARGISNULL(0), "pipeline");
+	args_require(PG_ARGISNULL(1), "schedule");
 	pipeline = text_to_cstring(PG_GETARG_TEXT_PP(0));
 	schedule = text_to_cstring(PG_GETARG_TEXT_PP(1));
 	require_pg_cron();
-	(void) api_lookup_owned_pipeline(pipeline, "schedule");
+	(void) args_owned_pipeline(pipeline, "schedule");
 
 	values[0] = CStringGetTextDatum(job_name(pipeline));
 	values[1] = CStringGetTextDatum(schedule);
@@ -249,10 +249,10 @@ dataops_unschedule(PG_FUNCTION_ARGS)
 	char	   *pipeline;
 	int64		jobid;
 
-	api_require_arg(PG_ARGISNULL(0), "pipeline");
+	args_require(PG_ARGISNULL(0), "pipeline");
 	pipeline = text_to_cstring(PG_GETARG_TEXT_PP(0));
 	require_pg_cron();
-	(void) api_lookup_owned_pipeline(pipeline, "unschedule");
+	(void) args_owned_pipeline(pipeline, "unschedule");
 	jobid = catalog_get_pipeline_cron_job(pipeline);
 	if (jobid == 0 || !job_exists(jobid))
 	{
