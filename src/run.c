@@ -28,12 +28,7 @@
 #include "dataops.h"
 #include "launcher.h"
 #include "run.h"
-
-static bool
-is_final(const char *status)
-{
-	return strcmp(status, "queued") != 0 && strcmp(status, "running") != 0;
-}
+#include "status.h"
 
 static void
 no_such_run(int64 run_id)
@@ -155,7 +150,7 @@ run_start(const char *pipeline, bool full_refresh)
 	return launcher_request_run(pipeline, full_refresh, triggered_by, true);
 }
 
-char *
+RunStatus
 run_wait(int64 run_id, int64 timeout_ms)
 {
 	RunInfo    *ri = lookup_run(run_id, "wait on");
@@ -164,7 +159,7 @@ run_wait(int64 run_id, int64 timeout_ms)
 	long		sleep_ms = 1;
 	TimestampTz first_second = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), 1000);
 
-	while (!is_final(ri->status))
+	while (!status_run_is_final(status_run_parse(ri->status)))
 	{
 		if (deadline && GetCurrentTimestamp() >= deadline)
 			break;
@@ -183,7 +178,7 @@ run_wait(int64 run_id, int64 timeout_ms)
 					 errmsg("run " INT64_FORMAT " no longer exists", run_id),
 					 errdetail("Its history was pruned (dataops.history_retention).")));
 	}
-	return ri->status;
+	return status_run_parse(ri->status);
 }
 
 /*
@@ -226,7 +221,7 @@ dataops_wait(PG_FUNCTION_ARGS)
 	if (!PG_ARGISNULL(1))
 		timeout_ms = dataops_interval_ms(DatumGetCString(DirectFunctionCall1(interval_out, PG_GETARG_DATUM(1))),
 										 "timeout");
-	PG_RETURN_TEXT_P(cstring_to_text(run_wait(PG_GETARG_INT64(0), timeout_ms)));
+	PG_RETURN_TEXT_P(cstring_to_text(status_run_text(run_wait(PG_GETARG_INT64(0), timeout_ms))));
 }
 
 /*
@@ -280,7 +275,7 @@ dataops_run(PG_FUNCTION_ARGS)
 	char	   *name;
 	int64		run_id;
 	RunInfo    *ri;
-	char	   *status = NULL;
+	RunStatus	status = RUN_QUEUED;
 
 	args_require(PG_ARGISNULL(0), "pipeline");
 	args_require(PG_ARGISNULL(1), "full_refresh");
@@ -310,16 +305,16 @@ dataops_run(PG_FUNCTION_ARGS)
 	PG_END_TRY();
 	launcher_cancel_on_exit(0);
 
-	if (strcmp(status, "succeeded") == 0)
+	if (status == RUN_SUCCEEDED)
 		PG_RETURN_INT64(run_id);
 	ri = catalog_get_run_info(run_id);
 	if (ri == NULL)
 		no_such_run(run_id);
-	if (strcmp(status, "canceled") == 0 || strcmp(status, "timed_out") == 0)
+	if (status == RUN_CANCELED || status == RUN_TIMED_OUT)
 		ereport(ERROR,
 				(errcode(ERRCODE_QUERY_CANCELED),
 				 errmsg("run " INT64_FORMAT " of pipeline \"%s\" was %s%s%s%s", run_id, name,
-						strcmp(status, "canceled") == 0 ? "canceled" : "timed out",
+						status == RUN_CANCELED ? "canceled" : "timed out",
 						ri->failed_step ? " during step \"" : "",
 						ri->failed_step ? ri->failed_step : "", ri->failed_step ? "\"" : ""),
 				 errhint("See SELECT * FROM dataops.step_runs WHERE run_id = " INT64_FORMAT ".", run_id)));
