@@ -34,6 +34,7 @@
 #include "expect.h"
 #include "ingest.h"
 #include "schedule.h"
+#include "suite.h"
 
 PG_FUNCTION_INFO_V1(dataops_create_pipeline);
 Datum
@@ -492,7 +493,7 @@ dataops_add_expectation(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_DUPLICATE_OBJECT),
 				 errmsg("expectation \"%s\" of step \"%s\" already exists", e.name, step)));
-	args_check_expectation_on_step(s, &e);
+	suite_check_expectation_on_step(s, &e);
 	catalog_insert_expectation(pipeline, step, &e);
 	catalog_check_expectation_names();
 	PG_RETURN_VOID();

@@ -3,9 +3,9 @@
  * add_expectation, set_pipeline_option, add_dependency, drop_dependency).
  *
  * Layering: api.c may use args.h, catalog.h, dag.h, dataops.h, expect.h,
- * ingest.h and schedule.h.  No module includes this header: the checks the
- * SQL-callable modules share live in args.h (issue 11 broke the api.c <->
- * schedule.c cycle that way).
+ * ingest.h, schedule.h and suite.h.  No module includes this header: the
+ * checks the SQL-callable modules share live in args.h (issue 11 broke the
+ * api.c <-> schedule.c cycle that way).
  *
  * SQL-callable functions of api.c (declared by PG_FUNCTION_INFO_V1):
  *

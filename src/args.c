@@ -6,19 +6,16 @@
  */
 #include "postgres.h"
 
-#include "access/relation.h"
 #include "fmgr.h"
 #include "mb/pg_wchar.h"
 #include "miscadmin.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/jsonb.h"
-#include "utils/rel.h"
 
 #include "args.h"
 #include "catalog.h"
 #include "dataops.h"
-#include "expect.h"
 
 void
 args_require(bool isnull, const char *what)
@@ -47,26 +44,6 @@ char *
 args_text(FunctionCallInfo fcinfo, int i)
 {
 	return PG_ARGISNULL(i) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(i));
-}
-
-void
-args_check_expectation_on_step(const StepDef *s, const ExpectationDef *e)
-{
-	Oid			relid = dataops_relation_oid(s->target_schema, s->target_table);
-	Relation	rel;
-
-	if (!OidIsValid(relid))
-		return;
-	rel = relation_open(relid, AccessShareLock);
-	PG_TRY();
-	{
-		expect_check_types(e, RelationGetDescr(rel));
-	}
-	PG_FINALLY();
-	{
-		relation_close(rel, AccessShareLock);
-	}
-	PG_END_TRY();
 }
 
 void

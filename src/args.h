@@ -2,12 +2,13 @@
  * args.h: the argument, name and ownership checks that the SQL-callable
  * modules share (api.c, suite.c, schedule.c, run.c, rollback.c, validate.c):
  * NULL arguments, text arguments, the names users give dataops objects, the
- * pipeline-ownership check, and an expectation's arguments and checks
- * against its step.
+ * pipeline-ownership check, an expectation's arguments and the drop rule
+ * of bronze steps.  (Checking an expectation against its step's target
+ * needs expect.c: suite_check_expectation_on_step, suite.h.)
  *
- * Layering: args.c may use catalog.h, dataops.h and expect.h only (and
- * PostgreSQL).  It sits below every SQL-callable module and includes none
- * of their headers, so they may all include this one without a cycle.
+ * Layering: args.c may use catalog.h and dataops.h only (and PostgreSQL).
+ * It sits below every SQL-callable module and includes none of their
+ * headers, so they may all include this one without a cycle.
  */
 #ifndef DATAOPS_ARGS_H
 #define DATAOPS_ARGS_H
@@ -67,16 +68,6 @@ extern void args_check_name(const char *what, const char *name);
  * validation is expect_validate's.
  */
 extern void args_expectation(FunctionCallInfo fcinfo, int first, ExpectationDef *e);
-
-/*
- * args_check_expectation_on_step: when the step's target exists, checks the
- * expectation against its columns now (expect_check_types, which raises its
- * own errors: 42703 for an unknown column, 42804 for a wrong type, 42P01
- * and 42883 for a relationship's parent, 42501 for an untrusted object), so a wrong column or bound fails when it
- * is added rather than at the next run.  Takes AccessShareLock on the
- * target for the check.  Does nothing when the target does not exist yet.
- */
-extern void args_check_expectation_on_step(const StepDef *s, const ExpectationDef *e);
 
 /*
  * args_check_drop_allowed: raises 22023 (invalid_parameter_value) for an

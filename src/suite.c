@@ -25,14 +25,17 @@
  */
 #include "postgres.h"
 
+#include "access/relation.h"
 #include "fmgr.h"
 #include "miscadmin.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/jsonb.h"
+#include "utils/rel.h"
 
 #include "args.h"
 #include "catalog.h"
+#include "dataops.h"
 #include "expect.h"
 #include "suite.h"
 #include "trust.h"
@@ -94,6 +97,26 @@ suite_require_expression_owner(const ExpectationDef *e, Oid role)
 		require_expression_owner(e->suite, catalog_get_suite_owner(e->suite, false), e, role);
 }
 
+void
+suite_check_expectation_on_step(const StepDef *s, const ExpectationDef *e)
+{
+	Oid			relid = dataops_relation_oid(s->target_schema, s->target_table);
+	Relation	rel;
+
+	if (!OidIsValid(relid))
+		return;
+	rel = relation_open(relid, AccessShareLock);
+	PG_TRY();
+	{
+		expect_check_types(e, RelationGetDescr(rel));
+	}
+	PG_FINALLY();
+	{
+		relation_close(rel, AccessShareLock);
+	}
+	PG_END_TRY();
+}
+
 /* Checks that every step the suite is attached to can check e. */
 static void
 check_on_attached_steps(const char *suite, const ExpectationDef *e)
@@ -107,7 +130,7 @@ check_on_attached_steps(const char *suite, const ExpectationDef *e)
 		suite_require_trusted(suite, list_make1((void *) e),
 							  catalog_get_pipeline(s->pipeline, false)->owner_oid);
 		args_check_drop_allowed(lfirst(lc), e);
-		args_check_expectation_on_step(lfirst(lc), e);
+		suite_check_expectation_on_step(lfirst(lc), e);
 	}
 }
 
@@ -201,7 +224,7 @@ set_attached(FunctionCallInfo fcinfo, bool attach)
 		foreach(lc, exps)
 		{
 			args_check_drop_allowed(s, lfirst(lc));
-			args_check_expectation_on_step(s, lfirst(lc));
+			suite_check_expectation_on_step(s, lfirst(lc));
 		}
 	}
 	if (!catalog_set_suite_attached(pipeline, step, suite, attach))
