@@ -11,7 +11,6 @@
  */
 #include "postgres.h"
 
-#include "access/relation.h"
 #include "catalog/namespace.h"
 #include "fmgr.h"
 #include "mb/pg_wchar.h"
@@ -28,6 +27,7 @@
 #include "utils/varlena.h"
 
 #include "api.h"
+#include "args.h"
 #include "catalog.h"
 #include "dag.h"
 #include "dataops.h"
@@ -35,96 +35,18 @@
 #include "ingest.h"
 #include "options.h"
 #include "schedule.h"
-
-void
-api_require_arg(bool isnull, const char *what)
-{
-	if (isnull)
-		ereport(ERROR,
-				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("%s must not be NULL", what)));
-}
-
-PipelineDef *
-api_lookup_owned_pipeline(const char *name, const char *action)
-{
-	PipelineDef *p = catalog_get_pipeline(name, false);
-
-	if (!OidIsValid(p->owner_oid) || !has_privs_of_role(GetUserId(), p->owner_oid))
-		ereport(ERROR,
-				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-				 errmsg("permission denied to %s pipeline \"%s\"", action, name),
-				 errdetail("The pipeline is owned by role \"%s\".", p->owner),
-				 errhint("Only the pipeline's owner, members of its owner role and superusers may %s it.", action)));
-	return p;
-}
-
-char *
-api_text_arg(FunctionCallInfo fcinfo, int i)
-{
-	return PG_ARGISNULL(i) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(i));
-}
-
-void
-api_check_expectation_on_step(const StepDef *s, const ExpectationDef *e)
-{
-	Oid			relid = dataops_relation_oid(s->target_schema, s->target_table);
-	Relation	rel;
-
-	if (!OidIsValid(relid))
-		return;
-	rel = relation_open(relid, AccessShareLock);
-	PG_TRY();
-	{
-		expect_check_types(e, RelationGetDescr(rel));
-	}
-	PG_FINALLY();
-	{
-		relation_close(rel, AccessShareLock);
-	}
-	PG_END_TRY();
-}
-
-void
-api_check_name(const char *what, const char *name)
-{
-	const unsigned char *c;
-	bool		utf8 = GetDatabaseEncoding() == PG_UTF8;
-
-	if (name[0] == '\0')
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("%s must not be empty", what)));
-	for (c = (const unsigned char *) name; *c; c++)
-	{
-		/* C0 controls and DEL; in UTF-8 also the C1 controls U+0080..U+009F (0xC2 0x80..0x9F) */
-		if (*c < 0x20 || *c == 0x7F)
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("%s must not contain control characters", what),
-					 errdetail("Byte %d of the name is the control character 0x%02X.",
-							   (int) (c - (const unsigned char *) name) + 1, (unsigned int) *c),
-					 errhint("Use printable characters: names appear in logs, notifications and error messages.")));
-		if (utf8 && c[0] == 0xC2 && c[1] >= 0x80 && c[1] <= 0x9F)
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("%s must not contain control characters", what),
-					 errdetail("Byte %d of the name begins the control character U+%04X.",
-							   (int) (c - (const unsigned char *) name) + 1, (unsigned int) c[1]),
-					 errhint("Use printable characters: names appear in logs, notifications and error messages.")));
-	}
-}
+#include "suite.h"
 
 PG_FUNCTION_INFO_V1(dataops_create_pipeline);
 Datum
 dataops_create_pipeline(PG_FUNCTION_ARGS)
 {
 	char	   *name;
-	char	   *description = api_text_arg(fcinfo, 1);
+	char	   *description = args_text(fcinfo, 1);
 
-	api_require_arg(PG_ARGISNULL(0), "pipeline name");
-	name = api_text_arg(fcinfo, 0);
-	api_check_name("pipeline name", name);
+	args_require(PG_ARGISNULL(0), "pipeline name");
+	name = args_text(fcinfo, 0);
+	args_check_name("pipeline name", name);
 	if (catalog_get_pipeline(name, true) != NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_DUPLICATE_OBJECT),
@@ -140,9 +62,9 @@ dataops_drop_pipeline(PG_FUNCTION_ARGS)
 {
 	char	   *name;
 
-	api_require_arg(PG_ARGISNULL(0), "pipeline name");
-	name = api_text_arg(fcinfo, 0);
-	(void) api_lookup_owned_pipeline(name, "drop");
+	args_require(PG_ARGISNULL(0), "pipeline name");
+	name = args_text(fcinfo, 0);
+	(void) args_owned_pipeline(name, "drop");
 	schedule_remove_if_any(name);
 	catalog_delete_pipeline(name);
 	PG_RETURN_VOID();
@@ -417,23 +339,23 @@ dataops_add_step(PG_FUNCTION_ARGS)
 	List	   *reads = NIL;
 	ListCell   *lc;
 
-	api_require_arg(PG_ARGISNULL(0), "pipeline");
-	api_require_arg(PG_ARGISNULL(1), "step name");
-	api_require_arg(PG_ARGISNULL(2), "layer");
-	api_require_arg(PG_ARGISNULL(3), "target");
-	api_require_arg(PG_ARGISNULL(8), "options");
+	args_require(PG_ARGISNULL(0), "pipeline");
+	args_require(PG_ARGISNULL(1), "step name");
+	args_require(PG_ARGISNULL(2), "layer");
+	args_require(PG_ARGISNULL(3), "target");
+	args_require(PG_ARGISNULL(8), "options");
 
-	s->pipeline = api_text_arg(fcinfo, 0);
-	s->name = api_text_arg(fcinfo, 1);
-	s->layer = api_text_arg(fcinfo, 2);
-	target = api_text_arg(fcinfo, 3);
-	s->query = api_text_arg(fcinfo, 4);
-	s->source = api_text_arg(fcinfo, 5);
-	s->keep = api_text_arg(fcinfo, 7);
+	s->pipeline = args_text(fcinfo, 0);
+	s->name = args_text(fcinfo, 1);
+	s->layer = args_text(fcinfo, 2);
+	target = args_text(fcinfo, 3);
+	s->query = args_text(fcinfo, 4);
+	s->source = args_text(fcinfo, 5);
+	s->keep = args_text(fcinfo, 7);
 	s->options = PG_GETARG_JSONB_P(8);
 
-	p = api_lookup_owned_pipeline(s->pipeline, "change");
-	api_check_name("step name", s->name);
+	p = args_owned_pipeline(s->pipeline, "change");
+	args_check_name("step name", s->name);
 	if (catalog_get_step(s->pipeline, s->name, true) != NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_DUPLICATE_OBJECT),
@@ -443,7 +365,7 @@ dataops_add_step(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("invalid layer \"%s\"", s->layer),
 				 errhint("Valid layers are bronze, silver and gold.")));
-	api_check_name("target", target);
+	args_check_name("target", target);
 	parse_target(target, s->layer, &s->target_schema, &s->target_table);
 	owner_step = catalog_target_owner_step(s->target_schema, s->target_table);
 	if (owner_step != NULL)
@@ -550,34 +472,6 @@ dataops_add_step(PG_FUNCTION_ARGS)
 	PG_RETURN_VOID();
 }
 
-void
-api_expectation_args(FunctionCallInfo fcinfo, int first, ExpectationDef *e)
-{
-	api_require_arg(PG_ARGISNULL(first), "expectation name");
-	api_require_arg(PG_ARGISNULL(first + 1), "kind");
-	api_require_arg(PG_ARGISNULL(first + 3), "args");
-	api_require_arg(PG_ARGISNULL(first + 4), "action");
-	api_require_arg(PG_ARGISNULL(first + 5), "mostly");
-	e->name = api_text_arg(fcinfo, first);
-	api_check_name("expectation name", e->name);
-	e->kind = api_text_arg(fcinfo, first + 1);
-	e->column_name = api_text_arg(fcinfo, first + 2);
-	e->args = PG_GETARG_JSONB_P(first + 3);
-	e->action = api_text_arg(fcinfo, first + 4);
-	e->mostly = PG_GETARG_FLOAT8(first + 5);
-}
-
-void
-api_check_drop_allowed(const StepDef *s, const ExpectationDef *e)
-{
-	if (s->query == NULL && strcmp(e->action, "drop") == 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("expectation \"%s\" cannot drop rows of bronze step \"%s\"", e->name, s->name),
-				 errdetail("A bronze step that reads files keeps every row it loads."),
-				 errhint("Use warn or fail here, and drop the rows in the silver step that reads this table.")));
-}
-
 PG_FUNCTION_INFO_V1(dataops_add_expectation);
 Datum
 dataops_add_expectation(PG_FUNCTION_ARGS)
@@ -587,21 +481,21 @@ dataops_add_expectation(PG_FUNCTION_ARGS)
 	ExpectationDef e = {0};
 	StepDef    *s;
 
-	api_require_arg(PG_ARGISNULL(0), "pipeline");
-	api_require_arg(PG_ARGISNULL(1), "step");
-	pipeline = api_text_arg(fcinfo, 0);
-	step = api_text_arg(fcinfo, 1);
-	api_expectation_args(fcinfo, 2, &e);
+	args_require(PG_ARGISNULL(0), "pipeline");
+	args_require(PG_ARGISNULL(1), "step");
+	pipeline = args_text(fcinfo, 0);
+	step = args_text(fcinfo, 1);
+	args_expectation(fcinfo, 2, &e);
 
-	(void) api_lookup_owned_pipeline(pipeline, "change");
+	(void) args_owned_pipeline(pipeline, "change");
 	expect_validate(&e);
 	s = catalog_get_step(pipeline, step, false);
-	api_check_drop_allowed(s, &e);
+	args_check_drop_allowed(s, &e);
 	if (catalog_expectation_exists(pipeline, step, e.name))
 		ereport(ERROR,
 				(errcode(ERRCODE_DUPLICATE_OBJECT),
 				 errmsg("expectation \"%s\" of step \"%s\" already exists", e.name, step)));
-	api_check_expectation_on_step(s, &e);
+	suite_check_expectation_on_step(s, &e);
 	catalog_insert_expectation(pipeline, step, &e);
 	catalog_check_expectation_names();
 	PG_RETURN_VOID();
@@ -625,11 +519,11 @@ dataops_set_pipeline_option(PG_FUNCTION_ARGS)
 	int			i;
 	bool		known = false;
 
-	api_require_arg(PG_ARGISNULL(0), "pipeline");
-	api_require_arg(PG_ARGISNULL(1), "key");
+	args_require(PG_ARGISNULL(0), "pipeline");
+	args_require(PG_ARGISNULL(1), "key");
 	pipeline = text_to_cstring(PG_GETARG_TEXT_PP(0));
 	key = text_to_cstring(PG_GETARG_TEXT_PP(1));
-	(void) api_lookup_owned_pipeline(pipeline, "change");
+	(void) args_owned_pipeline(pipeline, "change");
 	for (i = 0; i < lengthof(pipeline_run_options); i++)
 		if (strcmp(key, pipeline_run_options[i]) == 0)
 			known = true;
@@ -669,12 +563,12 @@ dataops_add_dependency(PG_FUNCTION_ARGS)
 	char	   *pipeline;
 	char	   *upstream;
 
-	api_require_arg(PG_ARGISNULL(0), "pipeline");
-	api_require_arg(PG_ARGISNULL(1), "upstream");
+	args_require(PG_ARGISNULL(0), "pipeline");
+	args_require(PG_ARGISNULL(1), "upstream");
 	pipeline = text_to_cstring(PG_GETARG_TEXT_PP(0));
 	upstream = text_to_cstring(PG_GETARG_TEXT_PP(1));
-	(void) api_lookup_owned_pipeline(pipeline, "change");
-	(void) api_lookup_owned_pipeline(upstream, "depend on");
+	(void) args_owned_pipeline(pipeline, "change");
+	(void) args_owned_pipeline(upstream, "depend on");
 	if (strcmp(pipeline, upstream) == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -695,11 +589,11 @@ dataops_drop_dependency(PG_FUNCTION_ARGS)
 	char	   *pipeline;
 	char	   *upstream;
 
-	api_require_arg(PG_ARGISNULL(0), "pipeline");
-	api_require_arg(PG_ARGISNULL(1), "upstream");
+	args_require(PG_ARGISNULL(0), "pipeline");
+	args_require(PG_ARGISNULL(1), "upstream");
 	pipeline = text_to_cstring(PG_GETARG_TEXT_PP(0));
 	upstream = text_to_cstring(PG_GETARG_TEXT_PP(1));
-	(void) api_lookup_owned_pipeline(pipeline, "change");
+	(void) args_owned_pipeline(pipeline, "change");
 	if (!catalog_drop_dependency(pipeline, upstream))
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_OBJECT),

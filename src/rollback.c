@@ -21,7 +21,7 @@
 #include "utils/rel.h"
 #include "utils/relcache.h"
 
-#include "api.h"
+#include "args.h"
 #include "catalog.h"
 #include "dataops.h"
 #include "materialize.h"
@@ -166,16 +166,16 @@ Datum
 dataops_rollback(PG_FUNCTION_ARGS)
 {
 	char	   *pipeline;
-	char	   *step = api_text_arg(fcinfo, 1);
+	char	   *step = args_text(fcinfo, 1);
 	int64		to_run = PG_ARGISNULL(2) ? 0 : PG_GETARG_INT64(2);
 	List	   *steps = NIL;
 	ListCell   *lc;
 	PipelineDef *p;
 	int			nest;
 
-	api_require_arg(PG_ARGISNULL(0), "pipeline");
+	args_require(PG_ARGISNULL(0), "pipeline");
 	pipeline = text_to_cstring(PG_GETARG_TEXT_PP(0));
-	p = api_lookup_owned_pipeline(pipeline, "roll back");
+	p = args_owned_pipeline(pipeline, "roll back");
 	if (catalog_pipeline_has_open_runs(pipeline))
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_IN_USE),

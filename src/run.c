@@ -23,17 +23,12 @@
 #include "utils/timestamp.h"
 #include "utils/wait_event.h"
 
-#include "api.h"
+#include "args.h"
 #include "catalog.h"
 #include "dataops.h"
 #include "launcher.h"
 #include "run.h"
-
-static bool
-is_final(const char *status)
-{
-	return strcmp(status, "queued") != 0 && strcmp(status, "running") != 0;
-}
+#include "status.h"
 
 static void
 no_such_run(int64 run_id)
@@ -135,7 +130,7 @@ run_start(const char *pipeline, bool full_refresh)
 				 errmsg("cannot run a pipeline on a hot standby"),
 				 errdetail("A run writes its targets and history; the server is in recovery."),
 				 errhint("Run the pipeline on the primary.")));
-	p = api_lookup_owned_pipeline(pipeline, "run");
+	p = args_owned_pipeline(pipeline, "run");
 	require_owner_can_log_in(p);
 	if (catalog_get_steps(pipeline, false) == NIL)
 		ereport(ERROR,
@@ -157,7 +152,7 @@ run_start(const char *pipeline, bool full_refresh)
 	return launcher_request_run(pipeline, full_refresh, triggered_by, true);
 }
 
-char *
+RunStatus
 run_wait(int64 run_id, int64 timeout_ms)
 {
 	RunInfo    *ri = lookup_run(run_id, "wait on");
@@ -166,7 +161,7 @@ run_wait(int64 run_id, int64 timeout_ms)
 	long		sleep_ms = 1;
 	TimestampTz first_second = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), 1000);
 
-	while (!is_final(ri->status))
+	while (!status_run_is_final(status_run_parse(ri->status)))
 	{
 		if (deadline && GetCurrentTimestamp() >= deadline)
 			break;
@@ -185,7 +180,7 @@ run_wait(int64 run_id, int64 timeout_ms)
 					 errmsg("run " INT64_FORMAT " no longer exists", run_id),
 					 errdetail("Its history was pruned (dataops.history_retention).")));
 	}
-	return ri->status;
+	return status_run_parse(ri->status);
 }
 
 /*
@@ -204,8 +199,8 @@ PG_FUNCTION_INFO_V1(dataops_start_run);
 Datum
 dataops_start_run(PG_FUNCTION_ARGS)
 {
-	api_require_arg(PG_ARGISNULL(0), "pipeline");
-	api_require_arg(PG_ARGISNULL(1), "full_refresh");
+	args_require(PG_ARGISNULL(0), "pipeline");
+	args_require(PG_ARGISNULL(1), "full_refresh");
 	PG_RETURN_INT64(run_start(text_to_cstring(PG_GETARG_TEXT_PP(0)), PG_GETARG_BOOL(1)));
 }
 
@@ -224,11 +219,11 @@ dataops_wait(PG_FUNCTION_ARGS)
 {
 	int64		timeout_ms = -1;
 
-	api_require_arg(PG_ARGISNULL(0), "run_id");
+	args_require(PG_ARGISNULL(0), "run_id");
 	if (!PG_ARGISNULL(1))
 		timeout_ms = dataops_interval_ms(DatumGetCString(DirectFunctionCall1(interval_out, PG_GETARG_DATUM(1))),
 										 "timeout");
-	PG_RETURN_TEXT_P(cstring_to_text(run_wait(PG_GETARG_INT64(0), timeout_ms)));
+	PG_RETURN_TEXT_P(cstring_to_text(status_run_text(run_wait(PG_GETARG_INT64(0), timeout_ms))));
 }
 
 /*
@@ -249,7 +244,7 @@ dataops_cancel(PG_FUNCTION_ARGS)
 	RunInfo    *ri;
 	bool		result;
 
-	api_require_arg(PG_ARGISNULL(0), "run_id");
+	args_require(PG_ARGISNULL(0), "run_id");
 	run_id = PG_GETARG_INT64(0);
 	ri = lookup_run(run_id, "cancel");
 	if (strcmp(ri->kind, "pipeline") != 0)
@@ -282,10 +277,10 @@ dataops_run(PG_FUNCTION_ARGS)
 	char	   *name;
 	int64		run_id;
 	RunInfo    *ri;
-	char	   *status = NULL;
+	RunStatus	status = RUN_QUEUED;
 
-	api_require_arg(PG_ARGISNULL(0), "pipeline");
-	api_require_arg(PG_ARGISNULL(1), "full_refresh");
+	args_require(PG_ARGISNULL(0), "pipeline");
+	args_require(PG_ARGISNULL(1), "full_refresh");
 	name = text_to_cstring(PG_GETARG_TEXT_PP(0));
 	run_id = run_start(name, PG_GETARG_BOOL(1));
 
@@ -312,16 +307,16 @@ dataops_run(PG_FUNCTION_ARGS)
 	PG_END_TRY();
 	launcher_cancel_on_exit(0);
 
-	if (strcmp(status, "succeeded") == 0)
+	if (status == RUN_SUCCEEDED)
 		PG_RETURN_INT64(run_id);
 	ri = catalog_get_run_info(run_id);
 	if (ri == NULL)
 		no_such_run(run_id);
-	if (strcmp(status, "canceled") == 0 || strcmp(status, "timed_out") == 0)
+	if (status == RUN_CANCELED || status == RUN_TIMED_OUT)
 		ereport(ERROR,
 				(errcode(ERRCODE_QUERY_CANCELED),
 				 errmsg("run " INT64_FORMAT " of pipeline \"%s\" was %s%s%s%s", run_id, name,
-						strcmp(status, "canceled") == 0 ? "canceled" : "timed out",
+						status == RUN_CANCELED ? "canceled" : "timed out",
 						ri->failed_step ? " during step \"" : "",
 						ri->failed_step ? ri->failed_step : "", ri->failed_step ? "\"" : ""),
 				 errhint("See SELECT * FROM dataops.step_runs WHERE run_id = " INT64_FORMAT ".", run_id)));

@@ -6,6 +6,7 @@
 #define DATAOPS_RUN_H
 
 #include "postgres.h"
+#include "status.h"
 
 /*
  * run_start: queues a run of `pipeline` and returns its id (see
@@ -17,11 +18,13 @@ extern int64 run_start(const char *pipeline, bool full_refresh);
 
 /*
  * run_wait: waits for run `run_id` to reach a final status and returns it,
- * or returns its current status after timeout_ms milliseconds (-1: no
- * timeout).  Honours query cancel.  Raises 42704 for an unknown run and
- * 42501 unless the caller may act on its pipeline.
+ * or returns its current status (queued, running) after timeout_ms
+ * milliseconds (-1: no timeout).  Honours query cancel (57014).  Raises
+ * 42704 for an unknown run or one pruned while waited on, and 42501 unless
+ * the caller may act on its pipeline.  dataops.wait returns the status's
+ * text (status_run_text).
  */
-extern char *run_wait(int64 run_id, int64 timeout_ms);
+extern RunStatus run_wait(int64 run_id, int64 timeout_ms);
 
 /*
  * run_check_queue_cap: raises 53400 (configuration_limit_exceeded) when the

@@ -1,5 +1,9 @@
 /*
- * schedule.h: scheduling pipelines with pg_cron.
+ * schedule.h: scheduling pipelines with pg_cron: the pg_cron job of each
+ * pipeline, and the ProcessUtility hook that removes them on DROP EXTENSION.
+ *
+ * Layering: schedule.c may use args.h, catalog.h and dataops.h; api.c and
+ * dataops.c use it.  The schedule evaluator (dataops.cron_next) is cron.c.
  */
 #ifndef DATAOPS_SCHEDULE_H
 #define DATAOPS_SCHEDULE_H
@@ -26,14 +30,8 @@ extern void schedule_init(void);
  *
  *   dataops_schedule    dataops.schedule(pipeline text, schedule text) → bigint
  *   dataops_unschedule  dataops.unschedule(pipeline text) → void
- *   dataops_cron_next   dataops.cron_next(schedule text, after timestamptz)
- *                       → timestamptz: the first time strictly after `after`
- *                       at which pg_cron would start a job with that
- *                       schedule (Vixie cron fields, macros or "N seconds"),
- *                       read in cron.timezone, else GMT; NULL when nothing
- *                       matches within five years.  Raises 22023 "invalid
- *                       cron schedule" for a schedule it cannot read.  Used
- *                       by the view dataops.schedules (next_run).
+ *
+ * dataops.cron_next() is cron.c's (cron.h).
  */
 
 #endif							/* DATAOPS_SCHEDULE_H */

@@ -35,6 +35,7 @@
 #include "launcher.h"
 #include "run.h"
 #include "scheduler.h"
+#include "status.h"
 
 /* Seconds without work after which the scheduler exits. */
 #define IDLE_EXIT_MS		3000
@@ -45,6 +46,21 @@
 /* Pruning interval. */
 #define PRUNE_EVERY_MS		60000
 
+/*
+ * A step's state in its run, as the scheduler drives it (in memory; what
+ * the catalog records of each attempt is its StepRunStatus, status.h).
+ * Every change goes through step_transition, along step_transitions:
+ *
+ *   PENDING -> RUNNING          launch_step: its attempt's worker is registered
+ *   PENDING -> CANCELED         cancel_run: its run was canceled or timed out first
+ *   PENDING -> UPSTREAM_FAILED  fail_downstream: a step it depends on failed
+ *   RUNNING -> SUCCEEDED        step_stopped: the attempt succeeded
+ *   RUNNING -> CANCELED         step_stopped: canceled, or its run is canceling
+ *   RUNNING -> PENDING          step_stopped: failed, timed out or crashed; retried later
+ *   RUNNING -> FAILED           step_stopped: the same with no retry left
+ *
+ * SUCCEEDED, FAILED, CANCELED and UPSTREAM_FAILED are final.
+ */
 typedef enum StepState
 {
 	ST_PENDING,
@@ -54,6 +70,14 @@ typedef enum StepState
 	ST_CANCELED,
 	ST_UPSTREAM_FAILED
 } StepState;
+
+#define ST_COUNT	(ST_UPSTREAM_FAILED + 1)
+
+/* The allowed transitions [from][to] (see StepState). */
+static const bool step_transitions[ST_COUNT][ST_COUNT] = {
+	[ST_PENDING] = {[ST_RUNNING] = true, [ST_CANCELED] = true, [ST_UPSTREAM_FAILED] = true},
+	[ST_RUNNING] = {[ST_SUCCEEDED] = true, [ST_CANCELED] = true, [ST_PENDING] = true, [ST_FAILED] = true},
+};
 
 /*
  * Why a step's worker was terminated (SIGTERM): it was asked to stop (its
@@ -87,6 +111,7 @@ typedef struct SchedStep
 typedef struct SchedRun
 {
 	int64		run_id;
+	RunStatus	status;			/* as last recorded; changed by run_transition only */
 	char	   *pipeline;
 	Oid			owner;
 	bool		full_refresh;
@@ -119,6 +144,55 @@ commit_tx(void)
 {
 	dataops_commit_tx();
 	MemoryContextSwitchTo(tick_cxt);
+}
+
+/* ---------- state transitions ---------- */
+
+/*
+ * The one place a step's state changes: to `to` from its current state,
+ * which must allow it (step_transitions).  An impossible transition is a
+ * bug: it fails the assertion, and in a build without assertions raises
+ * XX000 (internal_error), so the turn is rolled back and logged rather
+ * than the run's DAG corrupted.
+ */
+static void
+step_transition(SchedRun *r, SchedStep *st, StepState to)
+{
+	StepState	from = st->state;
+
+	Assert(step_transitions[from][to]);
+	if (!step_transitions[from][to])
+		elog(ERROR, "dataops scheduler: step \"%s\" of run " INT64_FORMAT " cannot go from state %d to %d (StepState)",
+			 st->def->name, r->run_id, (int) from, (int) to);
+	st->state = to;
+}
+
+/*
+ * The one place the scheduler changes a run's status: from *status, which
+ * must allow `to` (status_run_transition_allowed; an impossible transition
+ * fails the assertion, else raises XX000), to `to`, recorded in the
+ * catalog with its event: running with catalog_set_run_running, a final
+ * status with catalog_finish_run and the error columns given.  Returns
+ * false, changing nothing, when the run was to start running but is no
+ * longer queued (canceled meanwhile).  In a transaction.
+ */
+static bool
+run_transition(int64 run_id, RunStatus *status, RunStatus to, const char *message, const char *detail,
+			   const char *sqlstate, const char *step)
+{
+	Assert(status_run_transition_allowed(*status, to));
+	if (!status_run_transition_allowed(*status, to))
+		elog(ERROR, "dataops scheduler: run " INT64_FORMAT " cannot go from %s to %s",
+			 run_id, status_run_text(*status), status_run_text(to));
+	if (to == RUN_RUNNING)
+	{
+		if (!catalog_set_run_running(run_id, MyProcPid))
+			return false;
+	}
+	else
+		catalog_finish_run(run_id, status_run_text(to), message, detail, sqlstate, step);
+	*status = to;
+	return true;
 }
 
 /* ---------- options ---------- */
@@ -209,11 +283,13 @@ admit_run(QueuedRun *q)
 	SchedRun   *r;
 	ListCell   *lc;
 	int			i = 0;
+	RunStatus	status = RUN_QUEUED;	/* as catalog_queued_runs returns it */
 
 	if (p == NULL || !OidIsValid(p->owner_oid))
 	{
-		catalog_finish_run(q->run_id, "failed", p ? "the pipeline's owner no longer exists" : "the pipeline no longer exists",
-						   NULL, "42704", NULL);
+		(void) run_transition(q->run_id, &status, RUN_FAILED,
+							  p ? "the pipeline's owner no longer exists" : "the pipeline no longer exists",
+							  NULL, "42704", NULL);
 		return NULL;
 	}
 	cxt = AllocSetContextCreate(sched_cxt, "dataops scheduled run", ALLOCSET_DEFAULT_SIZES);
@@ -224,13 +300,14 @@ admit_run(QueuedRun *q)
 	if (steps == NIL)
 	{
 		MemoryContextDelete(cxt);
-		catalog_finish_run(q->run_id, "failed", "the pipeline has no steps", NULL, "55000", NULL);
+		(void) run_transition(q->run_id, &status, RUN_FAILED, "the pipeline has no steps", NULL, "55000", NULL);
 		return NULL;
 	}
 
 	old = MemoryContextSwitchTo(cxt);
 	r = palloc0(sizeof(SchedRun));
 	r->run_id = q->run_id;
+	r->status = status;
 	r->pipeline = pstrdup(q->pipeline);
 	r->owner = p->owner_oid;
 	r->full_refresh = q->full_refresh;
@@ -244,13 +321,13 @@ admit_run(QueuedRun *q)
 		SchedStep  *st = &r->steps[i++];
 
 		st->def = lfirst(lc);
-		st->state = ST_PENDING;
+		st->state = ST_PENDING; /* the initial state; step_transition changes it */
 		st->retries = Max(option_int(st->def->options, p->options, "retries", 0), 0);
 		st->retry_delay_ms = option_ms(st->def->options, p->options, "retry_delay", "retry_delay", 10000);
 		st->timeout_ms = option_ms(st->def->options, p->options, "timeout", "step_timeout", 0);
 	}
 	MemoryContextSwitchTo(old);
-	if (!catalog_set_run_running(r->run_id, MyProcPid))
+	if (!run_transition(r->run_id, &r->status, RUN_RUNNING, NULL, NULL, NULL, NULL))
 	{
 		MemoryContextDelete(cxt);
 		return NULL;
@@ -281,6 +358,7 @@ admit_run_safely(QueuedRun *q)
 	PG_CATCH();
 	{
 		ErrorData  *edata;
+		RunStatus	status = RUN_QUEUED;	/* the subtransaction rolled back any change */
 
 		MemoryContextSwitchTo(cxt);
 		edata = CopyErrorData();
@@ -288,8 +366,8 @@ admit_run_safely(QueuedRun *q)
 		RollbackAndReleaseCurrentSubTransaction();
 		MemoryContextSwitchTo(cxt);
 		CurrentResourceOwner = owner;
-		catalog_finish_run(q->run_id, "failed", edata->message, edata->detail,
-						   unpack_sql_state(edata->sqlerrcode), NULL);
+		(void) run_transition(q->run_id, &status, RUN_FAILED, edata->message, edata->detail,
+							  unpack_sql_state(edata->sqlerrcode), NULL);
 		r = NULL;
 	}
 	PG_END_TRY();
@@ -312,8 +390,8 @@ fail_downstream(SchedRun *r, const char *name)
 		foreach(lc, st->def->depends_on)
 			if (strcmp(lfirst(lc), name) == 0)
 			{
-				st->state = ST_UPSTREAM_FAILED;
-				catalog_mark_step(r->run_id, st->def, "upstream_failed",
+				step_transition(r, st, ST_UPSTREAM_FAILED);
+				catalog_mark_step(r->run_id, st->def, status_step_text(STEP_RUN_UPSTREAM_FAILED),
 								  psprintf("step \"%s\" failed", name));
 				fail_downstream(r, st->def->name);
 				break;
@@ -337,8 +415,9 @@ cancel_run(SchedRun *r, const char *reason)
 
 		if (st->state == ST_PENDING)
 		{
-			st->state = ST_CANCELED;
-			catalog_mark_step(r->run_id, st->def, r->timed_out ? "timed_out" : "canceled", reason);
+			step_transition(r, st, ST_CANCELED);
+			catalog_mark_step(r->run_id, st->def,
+							  status_step_text(r->timed_out ? STEP_RUN_TIMED_OUT : STEP_RUN_CANCELED), reason);
 		}
 		else if (st->state == ST_RUNNING && !st->cancel_sent && st->handle &&
 				 GetBackgroundWorkerPid(st->handle, &pid) == BGWH_STARTED)
@@ -392,7 +471,7 @@ launch_step(SchedRun *r, SchedStep *st)
 	}
 	st->attempt = attempt;
 	st->step_run_id = id;
-	st->state = ST_RUNNING;
+	step_transition(r, st, ST_RUNNING);
 	st->started = GetCurrentTimestamp();
 	st->terminated = TERM_NONE;
 	st->cancel_sent = false;
@@ -404,52 +483,54 @@ static void
 step_stopped(SchedRun *r, SchedStep *st)
 {
 	char	   *error = NULL;
-	char	   *status = catalog_step_attempt_status(st->step_run_id, &error);
+	char	   *text = catalog_step_attempt_status(st->step_run_id, &error);
+	/* an attempt gone from the catalog is taken as still running: no outcome recorded */
+	StepRunStatus status = text ? status_step_parse(text) : STEP_RUN_RUNNING;
 
 	pfree(st->handle);
 	st->handle = NULL;
-	if (status == NULL || strcmp(status, "running") == 0)
+	if (status == STEP_RUN_RUNNING)
 	{
 		/* the worker died without recording its outcome: terminated, or crashed */
 		const char *message;
 
 		if (st->terminated == TERM_TIMEOUT)
 		{
-			status = "timed_out";
+			status = STEP_RUN_TIMED_OUT;
 			message = "the step ran past its timeout and did not stop; its worker was terminated";
 		}
 		else if (st->terminated == TERM_CANCEL)
 		{
-			status = r->timed_out ? "timed_out" : "canceled";
+			status = r->timed_out ? STEP_RUN_TIMED_OUT : STEP_RUN_CANCELED;
 			message = r->timed_out ? "the pipeline ran past its timeout and the step did not stop; its worker was terminated"
 				: "the run was canceled and the step did not stop; its worker was terminated";
 		}
 		else if (r->canceling)
 		{
-			status = "canceled";
+			status = STEP_RUN_CANCELED;
 			message = "the run was canceled";
 		}
 		else
 		{
-			status = "crashed";
+			status = STEP_RUN_CRASHED;
 			message = "the step's background worker exited without recording an outcome";
 		}
-		catalog_finish_step_attempt(st->step_run_id, status, NULL, message,
+		catalog_finish_step_attempt(st->step_run_id, status_step_text(status), NULL, message,
 									st->terminated != TERM_NONE ?
 									"It was asked to stop and was still running dataops.cancel_grace_period later." : NULL,
-									strcmp(status, "crashed") == 0 ? "XX000" : "57014", false);
+									status == STEP_RUN_CRASHED ? "XX000" : "57014", false);
 	}
-	if (strcmp(status, "canceled") == 0 && r->timed_out)
+	if (status == STEP_RUN_CANCELED && r->timed_out)
 	{
-		catalog_finish_step_attempt(st->step_run_id, "timed_out", NULL, "the pipeline ran past its timeout",
-									NULL, "57014", false);
-		status = "timed_out";
+		catalog_finish_step_attempt(st->step_run_id, status_step_text(STEP_RUN_TIMED_OUT), NULL,
+									"the pipeline ran past its timeout", NULL, "57014", false);
+		status = STEP_RUN_TIMED_OUT;
 	}
 
-	if (strcmp(status, "succeeded") == 0)
-		st->state = ST_SUCCEEDED;
-	else if (strcmp(status, "canceled") == 0 || r->canceling)
-		st->state = ST_CANCELED;
+	if (status == STEP_RUN_SUCCEEDED)
+		step_transition(r, st, ST_SUCCEEDED);
+	else if (status == STEP_RUN_CANCELED || r->canceling)
+		step_transition(r, st, ST_CANCELED);
 	else if (st->attempt <= st->retries)
 	{
 		/* exponential backoff: retry_delay, then twice that, ... capped */
@@ -462,12 +543,12 @@ step_stopped(SchedRun *r, SchedStep *st)
 		delay = Min(delay, MAX_RETRY_DELAY_MS);
 		at = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), delay);
 		catalog_set_step_retry(st->step_run_id, at);
-		st->state = ST_PENDING;
+		step_transition(r, st, ST_PENDING);
 		st->not_before = at;
 	}
 	else
 	{
-		st->state = ST_FAILED;
+		step_transition(r, st, ST_FAILED);
 		fail_downstream(r, st->def->name);
 	}
 }
@@ -494,9 +575,10 @@ finish_run(SchedRun *r)
 			if (r->steps[i].state == ST_CANCELED && r->steps[i].attempt > 0)
 				step = r->steps[i].def->name;
 		if (r->timed_out)
-			catalog_finish_run(r->run_id, "timed_out", "the pipeline ran past its timeout", NULL, "57014", step);
+			(void) run_transition(r->run_id, &r->status, RUN_TIMED_OUT, "the pipeline ran past its timeout", NULL,
+								  "57014", step);
 		else
-			catalog_finish_run(r->run_id, "canceled", "the run was canceled", NULL, "57014", step);
+			(void) run_transition(r->run_id, &r->status, RUN_CANCELED, "the run was canceled", NULL, "57014", step);
 	}
 	else if (failed)
 	{
@@ -506,14 +588,14 @@ finish_run(SchedRun *r)
 		char	   *sqlstate;
 
 		catalog_run_error_from_steps(r->run_id, &step, &message, &detail, &sqlstate);
-		catalog_finish_run(r->run_id, "failed", message ? message : "a step failed", detail,
-						   sqlstate, step);
+		(void) run_transition(r->run_id, &r->status, RUN_FAILED, message ? message : "a step failed", detail,
+							  sqlstate, step);
 	}
 	else
 	{
 		ListCell   *lc;
 
-		catalog_finish_run(r->run_id, "succeeded", NULL, NULL, NULL, NULL);
+		(void) run_transition(r->run_id, &r->status, RUN_SUCCEEDED, NULL, NULL, NULL, NULL);
 		foreach(lc, catalog_downstream_pipelines(r->pipeline))
 			(void) catalog_insert_run(lfirst(lc), false,
 									  psprintf("dependency: %s run " INT64_FORMAT, r->pipeline, r->run_id),

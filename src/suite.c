@@ -25,14 +25,17 @@
  */
 #include "postgres.h"
 
+#include "access/relation.h"
 #include "fmgr.h"
 #include "miscadmin.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/jsonb.h"
+#include "utils/rel.h"
 
-#include "api.h"
+#include "args.h"
 #include "catalog.h"
+#include "dataops.h"
 #include "expect.h"
 #include "suite.h"
 #include "trust.h"
@@ -70,6 +73,26 @@ suite_require_trusted(const char *suite, List *exps, Oid role)
 		expect_require_trusted(lfirst(lc), role);
 }
 
+void
+suite_check_expectation_on_step(const StepDef *s, const ExpectationDef *e)
+{
+	Oid			relid = dataops_relation_oid(s->target_schema, s->target_table);
+	Relation	rel;
+
+	if (!OidIsValid(relid))
+		return;
+	rel = relation_open(relid, AccessShareLock);
+	PG_TRY();
+	{
+		expect_check_types(e, RelationGetDescr(rel));
+	}
+	PG_FINALLY();
+	{
+		relation_close(rel, AccessShareLock);
+	}
+	PG_END_TRY();
+}
+
 /* Checks that every step the suite is attached to can check e. */
 static void
 check_on_attached_steps(const char *suite, const ExpectationDef *e)
@@ -82,8 +105,8 @@ check_on_attached_steps(const char *suite, const ExpectationDef *e)
 
 		suite_require_trusted(suite, list_make1((void *) e),
 							  catalog_get_pipeline(s->pipeline, false)->owner_oid);
-		api_check_drop_allowed(lfirst(lc), e);
-		api_check_expectation_on_step(lfirst(lc), e);
+		args_check_drop_allowed(lfirst(lc), e);
+		suite_check_expectation_on_step(lfirst(lc), e);
 	}
 }
 
@@ -93,13 +116,13 @@ dataops_create_suite(PG_FUNCTION_ARGS)
 {
 	char	   *name;
 
-	api_require_arg(PG_ARGISNULL(0), "suite name");
-	name = api_text_arg(fcinfo, 0);
+	args_require(PG_ARGISNULL(0), "suite name");
+	name = args_text(fcinfo, 0);
 	if (name[0] == '\0')
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("suite name must not be empty")));
-	api_check_name("suite name", name);
+	args_check_name("suite name", name);
 	if (catalog_get_suite_owner(name, true) != NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_DUPLICATE_OBJECT),
@@ -115,8 +138,8 @@ dataops_drop_suite(PG_FUNCTION_ARGS)
 	char	   *name;
 	char	   *steps;
 
-	api_require_arg(PG_ARGISNULL(0), "suite name");
-	name = api_text_arg(fcinfo, 0);
+	args_require(PG_ARGISNULL(0), "suite name");
+	name = args_text(fcinfo, 0);
 	require_suite_owner(name, "drop");
 	steps = catalog_suite_attachments(name);
 	if (steps != NULL)
@@ -136,9 +159,9 @@ dataops_add_suite_expectation(PG_FUNCTION_ARGS)
 	char	   *suite;
 	ExpectationDef e = {0};
 
-	api_require_arg(PG_ARGISNULL(0), "suite");
-	suite = api_text_arg(fcinfo, 0);
-	api_expectation_args(fcinfo, 1, &e);
+	args_require(PG_ARGISNULL(0), "suite");
+	suite = args_text(fcinfo, 0);
+	args_expectation(fcinfo, 1, &e);
 	e.suite = suite;
 
 	require_suite_owner(suite, "change");
@@ -158,14 +181,14 @@ set_attached(FunctionCallInfo fcinfo, bool attach)
 	char	   *suite;
 	StepDef    *s;
 
-	api_require_arg(PG_ARGISNULL(0), "pipeline");
-	api_require_arg(PG_ARGISNULL(1), "step");
-	api_require_arg(PG_ARGISNULL(2), "suite");
-	pipeline = api_text_arg(fcinfo, 0);
-	step = api_text_arg(fcinfo, 1);
-	suite = api_text_arg(fcinfo, 2);
+	args_require(PG_ARGISNULL(0), "pipeline");
+	args_require(PG_ARGISNULL(1), "step");
+	args_require(PG_ARGISNULL(2), "suite");
+	pipeline = args_text(fcinfo, 0);
+	step = args_text(fcinfo, 1);
+	suite = args_text(fcinfo, 2);
 
-	(void) api_lookup_owned_pipeline(pipeline, "change");
+	(void) args_owned_pipeline(pipeline, "change");
 	s = catalog_get_step(pipeline, step, false);
 	(void) catalog_get_suite_owner(suite, false);
 	if (attach)
@@ -176,8 +199,8 @@ set_attached(FunctionCallInfo fcinfo, bool attach)
 		suite_require_trusted(suite, exps, catalog_get_pipeline(pipeline, false)->owner_oid);
 		foreach(lc, exps)
 		{
-			api_check_drop_allowed(s, lfirst(lc));
-			api_check_expectation_on_step(s, lfirst(lc));
+			args_check_drop_allowed(s, lfirst(lc));
+			suite_check_expectation_on_step(s, lfirst(lc));
 		}
 	}
 	if (!catalog_set_suite_attached(pipeline, step, suite, attach))

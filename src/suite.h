@@ -24,4 +24,18 @@
  */
 extern void suite_require_trusted(const char *suite, List *exps, Oid role);
 
+/*
+ * suite_check_expectation_on_step: when the step's target exists, checks
+ * the expectation e (a step's own, from dataops.add_expectation, or a
+ * suite's, as the suite is attached or extended) against the target's
+ * columns now, so a wrong column or bound fails when it is added rather
+ * than at the next run.  Raises expect_check_types' errors: 42703 for an
+ * unknown column, 42804 for a wrong type, 42P01 and 42883 for a
+ * relationship's parent, 42501 for an untrusted object.  Takes
+ * AccessShareLock on the target for the check; does nothing when the
+ * target does not exist yet.  Moved from api.c (issue 11): it needs
+ * expect.c, which args.c must not use.
+ */
+extern void suite_check_expectation_on_step(const StepDef *s, const ExpectationDef *e);
+
 #endif							/* DATAOPS_SUITE_H */

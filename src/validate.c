@@ -32,7 +32,7 @@
 #include "utils/rel.h"
 #include "utils/syscache.h"
 
-#include "api.h"
+#include "args.h"
 #include "catalog.h"
 #include "dataops.h"
 #include "expect.h"
@@ -87,10 +87,10 @@ dataops_validate(PG_FUNCTION_ARGS)
 	ListCell   *lc;
 	MemoryContext cxt = CurrentMemoryContext;
 
-	api_require_arg(PG_ARGISNULL(0), "relation");
-	api_require_arg(PG_ARGISNULL(1), "suite");
+	args_require(PG_ARGISNULL(0), "relation");
+	args_require(PG_ARGISNULL(1), "suite");
 	relid = PG_GETARG_OID(0);
-	suite = api_text_arg(fcinfo, 1);
+	suite = args_text(fcinfo, 1);
 
 	exps = catalog_get_suite_expectations(suite);
 	suite_require_trusted(suite, exps, GetUserId());
