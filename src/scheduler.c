@@ -33,6 +33,7 @@
 #include "dag.h"
 #include "dataops.h"
 #include "launcher.h"
+#include "options.h"
 #include "run.h"
 #include "scheduler.h"
 #include "status.h"
@@ -195,37 +196,6 @@ run_transition(int64 run_id, RunStatus *status, RunStatus to, const char *messag
 	return true;
 }
 
-/* ---------- options ---------- */
-
-static char *
-option_text(Jsonb *options, const char *key)
-{
-	JsonbValue *v = options ? json_get(options, key) : NULL;
-
-	return v ? json_value_text(v) : NULL;
-}
-
-static int64
-option_ms(Jsonb *step_options, Jsonb *pipeline_options, const char *key, const char *pipeline_key,
-		  int64 dflt)
-{
-	char	   *t = option_text(step_options, key);
-
-	if (t == NULL && pipeline_key)
-		t = option_text(pipeline_options, pipeline_key);
-	return t ? dataops_interval_ms(t, key) : dflt;
-}
-
-static int
-option_int(Jsonb *step_options, Jsonb *pipeline_options, const char *key, int dflt)
-{
-	char	   *t = option_text(step_options, key);
-
-	if (t == NULL)
-		t = option_text(pipeline_options, key);
-	return t ? (int) strtol(t, NULL, 10) : dflt;
-}
-
 /* ---------- runs ---------- */
 
 static SchedRun *
@@ -278,6 +248,7 @@ admit_run(QueuedRun *q)
 {
 	PipelineDef *p = catalog_get_pipeline(q->pipeline, true);
 	List	   *steps;
+	PipelineOptions *po;
 	MemoryContext cxt;
 	MemoryContext old;
 	SchedRun   *r;
@@ -315,16 +286,19 @@ admit_run(QueuedRun *q)
 	r->nsteps = list_length(steps);
 	r->steps = palloc0(sizeof(SchedStep) * r->nsteps);
 	r->started = GetCurrentTimestamp();
-	r->timeout_ms = option_ms(p->options, NULL, "timeout", NULL, 0);
+	po = options_parse_pipeline(p->options);
+	r->timeout_ms = options_pipeline_timeout_ms(po);
 	foreach(lc, steps)
 	{
 		SchedStep  *st = &r->steps[i++];
+		StepLimits	lim;
 
 		st->def = lfirst(lc);
 		st->state = ST_PENDING; /* the initial state; step_transition changes it */
-		st->retries = Max(option_int(st->def->options, p->options, "retries", 0), 0);
-		st->retry_delay_ms = option_ms(st->def->options, p->options, "retry_delay", "retry_delay", 10000);
-		st->timeout_ms = option_ms(st->def->options, p->options, "timeout", "step_timeout", 0);
+		options_step_limits(step_options(st->def), po, &lim);
+		st->retries = lim.retries;
+		st->retry_delay_ms = lim.retry_delay_ms;
+		st->timeout_ms = lim.timeout_ms;
 	}
 	MemoryContextSwitchTo(old);
 	if (!run_transition(r->run_id, &r->status, RUN_RUNNING, NULL, NULL, NULL, NULL))
