@@ -34,9 +34,7 @@ dag_raw_parse(const char *text, RawParseMode mode)
 	{
 		ErrorData  *edata;
 
-		MemoryContextSwitchTo(cxt);
-		edata = CopyErrorData();
-		FlushErrorState();
+		edata = dataops_take_error(cxt);
 		/* the position is in the given text, not in the calling statement */
 		if (edata->cursorpos > 0)
 		{

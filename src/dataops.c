@@ -150,6 +150,17 @@ dataops_ensure_schema(const char *schema)
 		dataops_exec_sql(psprintf("CREATE SCHEMA IF NOT EXISTS %s", quote_identifier(schema)));
 }
 
+ErrorData *
+dataops_take_error(MemoryContext cxt)
+{
+	ErrorData  *edata;
+
+	MemoryContextSwitchTo(cxt);
+	edata = CopyErrorData();
+	FlushErrorState();
+	return edata;
+}
+
 void
 dataops_begin_tx(const char *activity)
 {

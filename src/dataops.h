@@ -74,6 +74,14 @@ extern char *dataops_qualified_name(const char *schema, const char *table);
 extern Oid	dataops_relation_oid(const char *schema, const char *table);
 
 /*
+ * dataops_take_error: in a PG_CATCH block, the error being handled, copied
+ * into `cxt` (which becomes the current memory context), and the error
+ * state flushed, so the caller can abort and report it, or raise it again
+ * changed (ReThrowError).  PostgreSQL's CopyErrorData idiom; raises nothing.
+ */
+extern struct ErrorData *dataops_take_error(MemoryContext cxt);
+
+/*
  * dataops_begin_tx, dataops_commit_tx: a transaction of a background worker,
  * as worker_spi does it (StartTransactionCommand, a snapshot, activity
  * reported to pg_stat_activity), and its commit.

@@ -558,9 +558,7 @@ check_value_fits(const ExpectationDef *e, Oid typid, int32 typmod, const char *k
 	{
 		ErrorData  *edata;
 
-		MemoryContextSwitchTo(cxt);
-		edata = CopyErrorData();
-		FlushErrorState();
+		edata = dataops_take_error(cxt);
 		ereport(ERROR,
 				(errcode(ERRCODE_DATATYPE_MISMATCH),
 				 errmsg("%s of expectation \"%s\" does not compare with column \"%s\" of type %s",

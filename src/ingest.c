@@ -580,9 +580,7 @@ copy_file(const StepDef *s, const char *path, List *columns, const CsvOptions *o
 		ErrorData  *edata;
 		char	   *line = NULL;
 
-		MemoryContextSwitchTo(oldcxt);
-		edata = CopyErrorData();
-		FlushErrorState();
+		edata = dataops_take_error(oldcxt);
 		if (edata->context && (line = strstr(edata->context, ", line ")) != NULL)
 			line = pnstrdup(line + 7, strspn(line + 7, "0123456789"));
 		edata->message = line ?

@@ -594,6 +594,18 @@ want_every_database(void)
 }
 
 void
+launcher_worker_template(BackgroundWorker *worker, const char *function, const char *type)
+{
+	memset(worker, 0, sizeof(*worker));
+	worker->bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
+	worker->bgw_start_time = BgWorkerStart_RecoveryFinished;
+	worker->bgw_restart_time = BGW_NEVER_RESTART;
+	snprintf(worker->bgw_library_name, BGW_MAXLEN, "dataops");
+	snprintf(worker->bgw_function_name, BGW_MAXLEN, "%s", function);
+	snprintf(worker->bgw_type, BGW_MAXLEN, "%s", type);
+}
+
+void
 dataops_launcher_main(Datum arg)
 {
 	BackgroundWorkerHandle *handles[MAX_DATABASES] = {0};
@@ -656,14 +668,8 @@ dataops_launcher_main(Datum arg)
 				now < next_launch[i])
 				continue;
 
-			memset(&worker, 0, sizeof(worker));
-			worker.bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
-			worker.bgw_start_time = BgWorkerStart_RecoveryFinished;
-			worker.bgw_restart_time = BGW_NEVER_RESTART;
-			snprintf(worker.bgw_library_name, BGW_MAXLEN, "dataops");
-			snprintf(worker.bgw_function_name, BGW_MAXLEN, "dataops_scheduler_main");
+			launcher_worker_template(&worker, "dataops_scheduler_main", "dataops scheduler");
 			snprintf(worker.bgw_name, BGW_MAXLEN, "dataops scheduler for database %u", copy.dboid);
-			snprintf(worker.bgw_type, BGW_MAXLEN, "dataops scheduler");
 			worker.bgw_main_arg = ObjectIdGetDatum(copy.dboid);
 			worker.bgw_notify_pid = MyProcPid;
 			if (RegisterDynamicBackgroundWorker(&worker, &handles[i]))

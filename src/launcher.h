@@ -105,4 +105,14 @@ extern void launcher_answer_error(int slot, int sqlerrcode, const char *message,
 /* Entry point of the launcher background worker. */
 extern PGDLLEXPORT void dataops_launcher_main(Datum arg);
 
+/*
+ * launcher_worker_template: fills *worker for a dynamic background worker
+ * of this library that connects to a database (a scheduler, a step's
+ * worker): shared memory, started once recovery is finished, never
+ * restarted, entry point `function` in dataops, type `type`; the caller
+ * sets bgw_name, the arguments and bgw_notify_pid.  Raises nothing.
+ */
+struct BackgroundWorker;
+extern void launcher_worker_template(struct BackgroundWorker *worker, const char *function, const char *type);
+
 #endif							/* DATAOPS_LAUNCHER_H */

@@ -334,9 +334,7 @@ admit_run_safely(QueuedRun *q)
 		ErrorData  *edata;
 		RunStatus	status = RUN_QUEUED;	/* the subtransaction rolled back any change */
 
-		MemoryContextSwitchTo(cxt);
-		edata = CopyErrorData();
-		FlushErrorState();
+		edata = dataops_take_error(cxt);
 		RollbackAndReleaseCurrentSubTransaction();
 		MemoryContextSwitchTo(cxt);
 		CurrentResourceOwner = owner;
@@ -418,14 +416,8 @@ launch_step(SchedRun *r, SchedStep *st)
 	id = catalog_insert_step_attempt(r->run_id, st->def, &attempt);
 	commit_tx();
 
-	memset(&worker, 0, sizeof(worker));
-	worker.bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
-	worker.bgw_start_time = BgWorkerStart_RecoveryFinished;
-	worker.bgw_restart_time = BGW_NEVER_RESTART;
-	snprintf(worker.bgw_library_name, BGW_MAXLEN, "dataops");
-	snprintf(worker.bgw_function_name, BGW_MAXLEN, "dataops_step_worker_main");
+	launcher_worker_template(&worker, "dataops_step_worker_main", "dataops step");
 	snprintf(worker.bgw_name, BGW_MAXLEN, "dataops step %.40s of run " INT64_FORMAT, st->def->name, r->run_id);
-	snprintf(worker.bgw_type, BGW_MAXLEN, "dataops step");
 	worker.bgw_main_arg = Int64GetDatum(id);
 	memcpy(worker.bgw_extra, &MyDatabaseId, sizeof(Oid));
 	memcpy(worker.bgw_extra + sizeof(Oid), &r->owner, sizeof(Oid));
@@ -653,9 +645,7 @@ take_requests(void)
 		{
 			ErrorData  *edata;
 
-			MemoryContextSwitchTo(cxt);
-			edata = CopyErrorData();
-			FlushErrorState();
+			edata = dataops_take_error(cxt);
 			AbortCurrentTransaction();
 			MemoryContextSwitchTo(tick_cxt);
 			if (req->cancel_run_id != 0)

@@ -48,6 +48,7 @@
 #include "utils/syscache.h"
 
 #include "compat.h"
+#include "dataops.h"
 #include "trust.h"
 #include "typecheck.h"
 
@@ -184,9 +185,7 @@ input_ok_subxact(InputCache *c, char *str)
 	{
 		ErrorData  *edata;
 
-		MemoryContextSwitchTo(oldcontext);
-		edata = CopyErrorData();
-		FlushErrorState();
+		edata = dataops_take_error(oldcontext);
 		RollbackAndReleaseCurrentSubTransaction();
 		MemoryContextSwitchTo(oldcontext);
 		CurrentResourceOwner = oldowner;

@@ -98,9 +98,7 @@ run_attempt(int64 step_run_id, int64 timeout_ms)
 		/* a cancel or an error before the attempt was loaded */
 		ErrorData  *edata;
 
-		MemoryContextSwitchTo(cxt);
-		edata = CopyErrorData();
-		FlushErrorState();
+		edata = dataops_take_error(cxt);
 		AbortCurrentTransaction();
 		dataops_begin_tx("dataops: recording failure");
 		catalog_finish_step_attempt(step_run_id, edata->sqlerrcode == ERRCODE_QUERY_CANCELED ? "canceled" : "failed",
@@ -158,9 +156,7 @@ run_attempt(int64 step_run_id, int64 timeout_ms)
 		ListCell   *lc;
 
 		disable_timeout(STATEMENT_TIMEOUT, false);
-		MemoryContextSwitchTo(cxt);
-		edata = CopyErrorData();
-		FlushErrorState();
+		edata = dataops_take_error(cxt);
 		AbortCurrentTransaction();
 
 		dataops_begin_tx("dataops: recording failure");
