@@ -288,32 +288,29 @@ catalog_query(const char *sql, CatalogArgs *a)
 	return catalog_spi(sql, NULL, a, CATALOG_WRITE);
 }
 
-uint64
-catalog_exec_text(const char *sql, const char *arg)
+CatalogRows *
+catalog_query_text_arg(const char *sql, const char *arg)
 {
 	CatalogArgs a = {0};
 
 	arg_text(&a, arg);
-	return catalog_query(sql, &a)->n;
+	return catalog_query(sql, &a);
 }
 
-uint64
-catalog_exec_int8(const char *sql, int64 arg)
+CatalogRows *
+catalog_query_int8_arg(const char *sql, int64 arg)
 {
 	CatalogArgs a = {0};
 
 	arg_int8(&a, arg, false);
-	return catalog_query(sql, &a)->n;
+	return catalog_query(sql, &a);
 }
 
 char *
 catalog_query_text(const char *sql, const char *arg)
 {
-	CatalogArgs a = {0};
-	CatalogRows *r;
+	CatalogRows *r = catalog_query_text_arg(sql, arg);
 
-	arg_text(&a, arg);
-	r = catalog_query(sql, &a);
 	return r->n == 1 ? row_text(r, 0, 1) : NULL;
 }
 

@@ -50,12 +50,10 @@ arg_expectation(CatalogArgs *a, const ExpectationDef *e)
 PipelineDef *
 catalog_get_pipeline(const char *name, bool missing_ok)
 {
-	CatalogArgs a = {0};
-	CatalogRows *r;
+	CatalogRows *r = catalog_query_text_arg("SELECT name, owner::text, options FROM dataops.pipelines WHERE name = $1",
+											name);
 	PipelineDef *p = NULL;
 
-	arg_text(&a, name);
-	r = catalog_query("SELECT name, owner::text, options FROM dataops.pipelines WHERE name = $1", &a);
 	if (r->n == 1)
 	{
 		bool		isnull;
@@ -89,7 +87,7 @@ catalog_insert_pipeline(const char *name, const char *description, const char *o
 void
 catalog_delete_pipeline(const char *name)
 {
-	(void) catalog_exec_text("DELETE FROM dataops.pipelines WHERE name = $1", name);
+	(void) catalog_query_text_arg("DELETE FROM dataops.pipelines WHERE name = $1", name);
 }
 
 void
@@ -150,24 +148,22 @@ catalog_get_step(const char *pipeline, const char *name, bool missing_ok)
 List *
 catalog_get_steps(const char *pipeline, bool with_expectations)
 {
-	CatalogArgs a = {0};
 	CatalogRows *r;
 	uint64		i;
 	List	   *steps = NIL;
 	ListCell   *lc;
 
-	arg_text(&a, pipeline);
-	r = catalog_query("SELECT " STEP_COLUMNS " FROM dataops.steps WHERE pipeline = $1 "
-					  "ORDER BY created_at, name", &a);
+	r = catalog_query_text_arg("SELECT " STEP_COLUMNS " FROM dataops.steps WHERE pipeline = $1 "
+							   "ORDER BY created_at, name", pipeline);
 	for (i = 0; i < r->n; i++)
 		steps = lappend(steps, step_from_row(r, i));
 
 	if (with_expectations)
 	{
-		r = catalog_query("SELECT step, name, kind, column_name, args, action, mostly, suite "
-						  "FROM dataops.step_expectations WHERE pipeline = $1 "
-						  "ORDER BY suite NULLS FIRST, created_at, name",
-						  &a);
+		r = catalog_query_text_arg("SELECT step, name, kind, column_name, args, action, mostly, suite "
+								   "FROM dataops.step_expectations WHERE pipeline = $1 "
+								   "ORDER BY suite NULLS FIRST, created_at, name",
+								   pipeline);
 		for (i = 0; i < r->n; i++)
 		{
 			ExpectationDef *e = expectation_from_row(r, i, 2);
@@ -290,13 +286,11 @@ catalog_suite_attachments(const char *suite)
 List *
 catalog_suite_steps(const char *suite)
 {
-	CatalogArgs a = {0};
-	CatalogRows *r;
+	CatalogRows *r = catalog_query_text_arg("SELECT pipeline, step FROM dataops.step_suites WHERE suite = $1 ORDER BY 1, 2",
+											suite);
 	uint64		i;
 	List	   *steps = NIL;
 
-	arg_text(&a, suite);
-	r = catalog_query("SELECT pipeline, step FROM dataops.step_suites WHERE suite = $1 ORDER BY 1, 2", &a);
 	for (i = 0; i < r->n; i++)
 		steps = lappend(steps, catalog_get_step(row_text(r, i, 1), row_text(r, i, 2), false));
 	return steps;
@@ -305,7 +299,7 @@ catalog_suite_steps(const char *suite)
 void
 catalog_delete_suite(const char *suite)
 {
-	(void) catalog_exec_text("DELETE FROM dataops.suites WHERE name = $1", suite);
+	(void) catalog_query_text_arg("DELETE FROM dataops.suites WHERE name = $1", suite);
 }
 
 void
@@ -325,14 +319,12 @@ catalog_insert_suite_expectation(const char *suite, const ExpectationDef *e)
 List *
 catalog_get_suite_expectations(const char *suite)
 {
-	CatalogArgs a = {0};
-	CatalogRows *r;
+	CatalogRows *r = catalog_query_text_arg("SELECT name, kind, column_name, args, action, mostly, suite "
+											"FROM dataops.suite_expectations WHERE suite = $1 ORDER BY created_at, name",
+											suite);
 	uint64		i;
 	List	   *exps = NIL;
 
-	arg_text(&a, suite);
-	r = catalog_query("SELECT name, kind, column_name, args, action, mostly, suite "
-					  "FROM dataops.suite_expectations WHERE suite = $1 ORDER BY created_at, name", &a);
 	for (i = 0; i < r->n; i++)
 		exps = lappend(exps, expectation_from_row(r, i, 1));
 	return exps;
@@ -374,14 +366,11 @@ catalog_check_expectation_names(void)
 List *
 catalog_downstream_pipelines(const char *upstream)
 {
-	CatalogArgs a = {0};
-	CatalogRows *r;
+	CatalogRows *r = catalog_query_text_arg("SELECT pipeline FROM dataops.pipeline_dependencies WHERE upstream = $1 ORDER BY pipeline",
+											upstream);
 	List	   *result = NIL;
 	uint64		i;
 
-	arg_text(&a, upstream);
-	r = catalog_query("SELECT pipeline FROM dataops.pipeline_dependencies WHERE upstream = $1 ORDER BY pipeline",
-					  &a);
 	for (i = 0; i < r->n; i++)
 		result = lappend(result, row_text(r, i, 1));
 	return result;
@@ -422,11 +411,9 @@ catalog_drop_dependency(const char *pipeline, const char *upstream)
 int64
 catalog_get_pipeline_cron_job(const char *pipeline)
 {
-	CatalogArgs a = {0};
-	CatalogRows *r;
+	CatalogRows *r = catalog_query_text_arg("SELECT cron_jobid FROM dataops.pipelines WHERE name = $1 AND cron_jobid IS NOT NULL",
+											pipeline);
 
-	arg_text(&a, pipeline);
-	r = catalog_query("SELECT cron_jobid FROM dataops.pipelines WHERE name = $1 AND cron_jobid IS NOT NULL", &a);
 	return r->n == 1 ? row_int8(r, 0, 1) : 0;
 }
 

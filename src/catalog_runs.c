@@ -316,21 +316,19 @@ catalog_insert_step_attempt(int64 run_id, const StepDef *step, int *attempt)
 void
 catalog_delete_step_attempt(int64 step_run_id)
 {
-	(void) catalog_exec_int8("DELETE FROM dataops.step_runs WHERE step_run_id = $1", step_run_id);
+	(void) catalog_query_int8_arg("DELETE FROM dataops.step_runs WHERE step_run_id = $1", step_run_id);
 }
 
 StepAttempt *
 catalog_get_step_attempt(int64 step_run_id)
 {
-	CatalogArgs a = {0};
 	CatalogRows *r;
 	StepAttempt *sa = NULL;
 
-	arg_int8(&a, step_run_id, false);
 	/* read-only: the worker's pid is recorded with the outcome, in the step's own transaction */
-	r = catalog_query("SELECT s.run_id, r.pipeline, s.step, s.attempt, r.full_refresh, s.status, r.cancel_requested "
-					  "FROM dataops.step_runs s JOIN dataops.runs r USING (run_id) WHERE s.step_run_id = $1",
-					  &a);
+	r = catalog_query_int8_arg("SELECT s.run_id, r.pipeline, s.step, s.attempt, r.full_refresh, s.status, r.cancel_requested "
+							   "FROM dataops.step_runs s JOIN dataops.runs r USING (run_id) WHERE s.step_run_id = $1",
+							   step_run_id);
 	if (r->n == 1)
 	{
 		bool		isnull;
@@ -463,14 +461,12 @@ catalog_get_run_info(int64 run_id)
 void
 catalog_run_error_from_steps(int64 run_id, char **step, char **message, char **detail, char **sqlstate)
 {
-	CatalogArgs a = {0};
 	CatalogRows *r;
 
 	*step = *message = *detail = *sqlstate = NULL;
-	arg_int8(&a, run_id, false);
-	r = catalog_query("SELECT step, error_message, error_detail, error_sqlstate FROM dataops.step_runs "
-					  "WHERE run_id = $1 AND status IN ('failed', 'timed_out', 'crashed') "
-					  "ORDER BY finished_at, step_run_id LIMIT 1", &a);
+	r = catalog_query_int8_arg("SELECT step, error_message, error_detail, error_sqlstate FROM dataops.step_runs "
+							   "WHERE run_id = $1 AND status IN ('failed', 'timed_out', 'crashed') "
+							   "ORDER BY finished_at, step_run_id LIMIT 1", run_id);
 	if (r->n == 1)
 	{
 		*step = row_text(r, 0, 1);
@@ -483,14 +479,14 @@ catalog_run_error_from_steps(int64 run_id, char **step, char **message, char **d
 bool
 catalog_run_is_open(int64 run_id)
 {
-	return catalog_exec_int8("SELECT 1 FROM dataops.runs WHERE run_id = $1 AND status IN ('queued', 'running')", run_id) > 0;
+	return catalog_query_int8_arg("SELECT 1 FROM dataops.runs WHERE run_id = $1 AND status IN ('queued', 'running')", run_id)->n > 0;
 }
 
 bool
 catalog_pipeline_has_open_runs(const char *pipeline)
 {
-	return catalog_exec_text("SELECT 1 FROM dataops.runs WHERE pipeline = $1 AND status IN ('queued', 'running') LIMIT 1",
-							 pipeline) > 0;
+	return catalog_query_text_arg("SELECT 1 FROM dataops.runs WHERE pipeline = $1 AND status IN ('queued', 'running') LIMIT 1",
+								  pipeline)->n > 0;
 }
 
 bool
@@ -580,13 +576,11 @@ catalog_get_run_access(int64 run_id, char **kind, char **owner)
 int64
 catalog_owner_queued_runs(const char *owner)
 {
-	CatalogArgs a = {0};
 	CatalogRows *r;
 
-	arg_text(&a, owner);
-	r = catalog_query("SELECT pg_catalog.count(*) FROM dataops.runs r JOIN dataops.pipelines p "
-					  "ON p.name OPERATOR(pg_catalog.=) r.pipeline "
-					  "WHERE r.status OPERATOR(pg_catalog.=) 'queued' AND r.kind OPERATOR(pg_catalog.=) 'pipeline' "
-					  "AND CAST(p.owner AS pg_catalog.text) OPERATOR(pg_catalog.=) $1", &a);
+	r = catalog_query_text_arg("SELECT pg_catalog.count(*) FROM dataops.runs r JOIN dataops.pipelines p "
+							   "ON p.name OPERATOR(pg_catalog.=) r.pipeline "
+							   "WHERE r.status OPERATOR(pg_catalog.=) 'queued' AND r.kind OPERATOR(pg_catalog.=) 'pipeline' "
+							   "AND CAST(p.owner AS pg_catalog.text) OPERATOR(pg_catalog.=) $1", owner);
 	return r->n == 1 ? row_int8(r, 0, 1) : 0;
 }

@@ -107,9 +107,9 @@ extern CatalogRows *catalog_spi(const char *sql, CatalogPlan *kept, CatalogArgs 
 /* catalog_spi in CATALOG_WRITE mode, without a kept plan: the common case. */
 extern CatalogRows *catalog_query(const char *sql, CatalogArgs *a);
 
-/* Shorthands for statements with one parameter. */
-extern uint64 catalog_exec_text(const char *sql, const char *arg);
-extern uint64 catalog_exec_int8(const char *sql, int64 arg);
+/* catalog_query for statements whose one parameter is a text or a bigint. */
+extern CatalogRows *catalog_query_text_arg(const char *sql, const char *arg);
+extern CatalogRows *catalog_query_int8_arg(const char *sql, int64 arg);
 /* First column of the first row as text in the caller's context, NULL for no row or a NULL. */
 extern char *catalog_query_text(const char *sql, const char *arg);
 /* The first column (bigint) of every row a parameterless read returns, as int64 * list. */

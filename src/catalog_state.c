@@ -16,6 +16,14 @@ static CatalogPlan cancel_requested_runs_plan = {
 	"SELECT run_id FROM dataops.runs WHERE status = 'running' AND cancel_requested"
 };
 
+/* Appends pipeline, step and run_id: the key of a step's record of one run. */
+static void
+arg_step_run_key(CatalogArgs *a, const char *pipeline, const char *step, int64 run_id)
+{
+	arg_text2(a, pipeline, step);
+	arg_int8(a, run_id, false);
+}
+
 bool
 catalog_get_step_state(const char *pipeline, const char *step, char **watermark, char **query_hash)
 {
@@ -55,8 +63,7 @@ catalog_watermark_before(const char *pipeline, const char *step, int64 run_id, c
 
 	*watermark = NULL;
 	*from_run = 0;
-	arg_text2(&a, pipeline, step);
-	arg_int8(&a, run_id, false);
+	arg_step_run_key(&a, pipeline, step, run_id);
 	r = catalog_query("SELECT s.watermark, s.run_id FROM dataops.step_runs s JOIN dataops.runs r USING (run_id) "
 					  "WHERE r.pipeline = $1 AND s.step = $2 AND s.run_id < $3 AND s.status = 'succeeded' "
 					  "ORDER BY s.run_id DESC, s.attempt DESC LIMIT 1", &a);
@@ -74,8 +81,7 @@ catalog_add_table_version(const char *pipeline, const char *step, int64 run_id, 
 {
 	CatalogArgs a = {0};
 
-	arg_text2(&a, pipeline, step);
-	arg_int8(&a, run_id, false);
+	arg_step_run_key(&a, pipeline, step, run_id);
 	arg_text(&a, relation);
 	(void) catalog_query("INSERT INTO dataops.table_versions (pipeline, step, run_id, relation) VALUES ($1, $2, $3, $4) "
 						 "ON CONFLICT (pipeline, step, run_id) DO UPDATE SET relation = EXCLUDED.relation, "
@@ -109,8 +115,7 @@ catalog_delete_table_version(const char *pipeline, const char *step, int64 run_i
 {
 	CatalogArgs a = {0};
 
-	arg_text2(&a, pipeline, step);
-	arg_int8(&a, run_id, false);
+	arg_step_run_key(&a, pipeline, step, run_id);
 	(void) catalog_query("DELETE FROM dataops.table_versions WHERE pipeline = $1 AND step = $2 AND run_id = $3", &a);
 }
 
@@ -146,7 +151,7 @@ catalog_record_file(const char *target, const char *path, int64 size, const char
 void
 catalog_forget_files(const char *target)
 {
-	(void) catalog_exec_text("DELETE FROM dataops.ingested_files WHERE target = $1", target);
+	(void) catalog_query_text_arg("DELETE FROM dataops.ingested_files WHERE target = $1", target);
 }
 
 /* ---------- cancel requests ---------- */
@@ -154,7 +159,7 @@ catalog_forget_files(const char *target)
 bool
 catalog_run_cancel_requested(int64 run_id)
 {
-	return catalog_exec_int8("SELECT 1 FROM dataops.runs WHERE run_id = $1 AND cancel_requested", run_id) > 0;
+	return catalog_query_int8_arg("SELECT 1 FROM dataops.runs WHERE run_id = $1 AND cancel_requested", run_id)->n > 0;
 }
 
 List *
@@ -168,7 +173,7 @@ catalog_cancel_requested_runs(void)
 void
 catalog_request_run_cancel(int64 run_id)
 {
-	(void) catalog_exec_int8("UPDATE dataops.runs SET cancel_requested = true WHERE run_id = $1", run_id);
+	(void) catalog_query_int8_arg("UPDATE dataops.runs SET cancel_requested = true WHERE run_id = $1", run_id);
 }
 
 bool
