@@ -53,6 +53,15 @@ arg_text2(CatalogArgs *a, const char *first, const char *second)
 	arg_text(a, second);
 }
 
+CatalogArgs
+args_text2(const char *first, const char *second)
+{
+	CatalogArgs a = {0};
+
+	arg_text2(&a, first, second);
+	return a;
+}
+
 void
 arg_int8(CatalogArgs *a, int64 v, bool isnull)
 {

@@ -93,9 +93,8 @@ catalog_delete_pipeline(const char *name)
 void
 catalog_set_pipeline_option(const char *pipeline, const char *key, Jsonb *value)
 {
-	CatalogArgs a = {0};
+	CatalogArgs a = args_text2(pipeline, key);
 
-	arg_text2(&a, pipeline, key);
 	arg_jsonb(&a, value);
 	(void) catalog_query("UPDATE dataops.pipelines SET options = CASE WHEN $3 IS NULL THEN options - $2 "
 						 "ELSE options || pg_catalog.jsonb_build_object($2, $3) END WHERE name = $1",
@@ -129,11 +128,10 @@ step_from_row(CatalogRows *r, uint64 row)
 StepDef *
 catalog_get_step(const char *pipeline, const char *name, bool missing_ok)
 {
-	CatalogArgs a = {0};
+	CatalogArgs a = args_text2(pipeline, name);
 	CatalogRows *r;
 	StepDef    *s = NULL;
 
-	arg_text2(&a, pipeline, name);
 	r = catalog_query("SELECT " STEP_COLUMNS " FROM dataops.steps WHERE pipeline = $1 AND name = $2", &a);
 	if (r->n == 1)
 		s = step_from_row(r, 0);
@@ -185,10 +183,9 @@ catalog_get_steps(const char *pipeline, bool with_expectations)
 char *
 catalog_target_owner_step(const char *schema, const char *table)
 {
-	CatalogArgs a = {0};
+	CatalogArgs a = args_text2(schema, table);
 	CatalogRows *r;
 
-	arg_text2(&a, schema, table);
 	r = catalog_query("SELECT format('step \"%s\" of pipeline \"%s\"', name, pipeline) FROM dataops.steps "
 					  "WHERE target_schema = $1 AND target_table = $2 LIMIT 1", &a);
 	return r->n == 1 ? row_text(r, 0, 1) : NULL;
@@ -197,9 +194,8 @@ catalog_target_owner_step(const char *schema, const char *table)
 void
 catalog_insert_step(const StepDef *s, List *reads)
 {
-	CatalogArgs a = {0};
+	CatalogArgs a = args_text2(s->pipeline, s->name);
 
-	arg_text2(&a, s->pipeline, s->name);
 	arg_text(&a, s->layer);
 	arg_text2(&a, s->target_schema, s->target_table);
 	arg_text2(&a, s->query, s->source);
@@ -221,9 +217,8 @@ catalog_insert_step(const StepDef *s, List *reads)
 void
 catalog_set_step_dependencies(const char *pipeline, const char *step, List *depends_on)
 {
-	CatalogArgs a = {0};
+	CatalogArgs a = args_text2(pipeline, step);
 
-	arg_text2(&a, pipeline, step);
 	arg_text_array(&a, depends_on);
 	(void) catalog_query("UPDATE dataops.steps SET depends_on = $3 WHERE pipeline = $1 AND name = $2 "
 						 "AND depends_on IS DISTINCT FROM $3", &a);
@@ -232,9 +227,8 @@ catalog_set_step_dependencies(const char *pipeline, const char *step, List *depe
 bool
 catalog_expectation_exists(const char *pipeline, const char *step, const char *name)
 {
-	CatalogArgs a = {0};
+	CatalogArgs a = args_text2(pipeline, step);
 
-	arg_text2(&a, pipeline, step);
 	arg_text(&a, name);
 	return catalog_query("SELECT 1 FROM dataops.expectations WHERE pipeline = $1 AND step = $2 AND name = $3",
 						 &a)->n > 0;
@@ -243,9 +237,8 @@ catalog_expectation_exists(const char *pipeline, const char *step, const char *n
 void
 catalog_insert_expectation(const char *pipeline, const char *step, const ExpectationDef *e)
 {
-	CatalogArgs a = {0};
+	CatalogArgs a = args_text2(pipeline, step);
 
-	arg_text2(&a, pipeline, step);
 	arg_expectation(&a, e);
 	(void) catalog_query("INSERT INTO dataops.expectations (pipeline, step, name, kind, column_name, args, action, mostly, created_at) "
 						 "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, clock_timestamp())", &a);
@@ -269,9 +262,8 @@ catalog_get_suite_owner(const char *suite, bool missing_ok)
 void
 catalog_insert_suite(const char *suite, const char *owner)
 {
-	CatalogArgs a = {0};
+	CatalogArgs a = args_text2(suite, owner);
 
-	arg_text2(&a, suite, owner);
 	(void) catalog_query("INSERT INTO dataops.suites (name, owner) VALUES ($1, $2)", &a);
 }
 
@@ -333,9 +325,8 @@ catalog_get_suite_expectations(const char *suite)
 bool
 catalog_set_suite_attached(const char *pipeline, const char *step, const char *suite, bool attached)
 {
-	CatalogArgs a = {0};
+	CatalogArgs a = args_text2(pipeline, step);
 
-	arg_text2(&a, pipeline, step);
 	arg_text(&a, suite);
 	if (attached)
 		return catalog_query("INSERT INTO dataops.step_suites (pipeline, step, suite) VALUES ($1, $2, $3) "
@@ -379,9 +370,8 @@ catalog_downstream_pipelines(const char *upstream)
 bool
 catalog_add_dependency(const char *pipeline, const char *upstream)
 {
-	CatalogArgs a = {0};
+	CatalogArgs a = args_text2(pipeline, upstream);
 
-	arg_text2(&a, pipeline, upstream);
 	/* a cycle: pipeline is already upstream of upstream */
 	if (catalog_query("WITH RECURSIVE up(name) AS (SELECT upstream FROM dataops.pipeline_dependencies WHERE pipeline = $2 "
 					  "UNION SELECT d.upstream FROM dataops.pipeline_dependencies d JOIN up ON d.pipeline = up.name) "
@@ -399,9 +389,8 @@ catalog_add_dependency(const char *pipeline, const char *upstream)
 bool
 catalog_drop_dependency(const char *pipeline, const char *upstream)
 {
-	CatalogArgs a = {0};
+	CatalogArgs a = args_text2(pipeline, upstream);
 
-	arg_text2(&a, pipeline, upstream);
 	return catalog_query("DELETE FROM dataops.pipeline_dependencies WHERE pipeline = $1 AND upstream = $2",
 						 &a)->n > 0;
 }

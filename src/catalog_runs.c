@@ -68,10 +68,9 @@ static CatalogPlan step_attempt_status_plan = {
 int64
 catalog_insert_validation_run(const char *relation, const char *suite, const char *triggered_by)
 {
-	CatalogArgs a = {0};
+	CatalogArgs a = args_text2(relation, suite);
 	CatalogRows *r;
 
-	arg_text2(&a, relation, suite);
 	arg_text(&a, triggered_by);
 	arg_int4(&a, MyProcPid, false);
 	r = catalog_query("INSERT INTO dataops.runs (kind, relation, suite, status, triggered_by, worker_pid, started_at) "
@@ -114,10 +113,9 @@ void
 catalog_replace_lineage(const char *pipeline, const char *step, const char *target,
 						int64 run_id, List *edges)
 {
-	CatalogArgs a = {0};
+	CatalogArgs a = args_text2(pipeline, step);
 	ListCell   *lc;
 
-	arg_text2(&a, pipeline, step);
 	(void) catalog_query("DELETE FROM dataops.lineage WHERE pipeline = $1 AND step = $2", &a);
 	foreach(lc, edges)
 	{

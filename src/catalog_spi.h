@@ -38,6 +38,8 @@ extern void arg_datum(CatalogArgs *a, Oid type, Datum value, bool isnull);
 extern void arg_text(CatalogArgs *a, const char *s);
 /* Two text parameters, for the statements keyed by (pipeline, step) and the like. */
 extern void arg_text2(CatalogArgs *a, const char *first, const char *second);
+/* New parameters starting with those two texts. */
+extern CatalogArgs args_text2(const char *first, const char *second);
 extern void arg_int8(CatalogArgs *a, int64 v, bool isnull);
 extern void arg_int4(CatalogArgs *a, int32 v, bool isnull);
 extern void arg_float8(CatalogArgs *a, double v, bool isnull);

@@ -27,11 +27,10 @@ arg_step_run_key(CatalogArgs *a, const char *pipeline, const char *step, int64 r
 bool
 catalog_get_step_state(const char *pipeline, const char *step, char **watermark, char **query_hash)
 {
-	CatalogArgs a = {0};
+	CatalogArgs a = args_text2(pipeline, step);
 	CatalogRows *r;
 
 	*watermark = *query_hash = NULL;
-	arg_text2(&a, pipeline, step);
 	r = catalog_query("SELECT watermark, query_hash FROM dataops.step_state WHERE pipeline = $1 AND step = $2", &a);
 	if (r->n != 1)
 		return false;
@@ -44,9 +43,8 @@ void
 catalog_set_step_state(const char *pipeline, const char *step, const char *watermark,
 					   const char *query_hash, int64 run_id)
 {
-	CatalogArgs a = {0};
+	CatalogArgs a = args_text2(pipeline, step);
 
-	arg_text2(&a, pipeline, step);
 	arg_text2(&a, watermark, query_hash);
 	arg_int8(&a, run_id, false);
 	(void) catalog_query("INSERT INTO dataops.step_state (pipeline, step, watermark, query_hash, run_id) "
@@ -91,12 +89,11 @@ catalog_add_table_version(const char *pipeline, const char *step, int64 run_id, 
 List *
 catalog_table_versions(const char *pipeline, const char *step)
 {
-	CatalogArgs a = {0};
+	CatalogArgs a = args_text2(pipeline, step);
 	CatalogRows *r;
 	List	   *result = NIL;
 	uint64		i;
 
-	arg_text2(&a, pipeline, step);
 	r = catalog_query("SELECT run_id, relation FROM dataops.table_versions WHERE pipeline = $1 AND step = $2 "
 					  "ORDER BY run_id DESC", &a);
 	for (i = 0; i < r->n; i++)
@@ -124,9 +121,8 @@ catalog_delete_table_version(const char *pipeline, const char *step, int64 run_i
 bool
 catalog_file_ingested(const char *target, const char *path, int64 size, const char *sha256)
 {
-	CatalogArgs a = {0};
+	CatalogArgs a = args_text2(target, path);
 
-	arg_text2(&a, target, path);
 	arg_int8(&a, size, false);
 	arg_text(&a, sha256);
 	return catalog_query("SELECT 1 FROM dataops.ingested_files WHERE target = $1 AND path = $2 "
@@ -137,9 +133,8 @@ void
 catalog_record_file(const char *target, const char *path, int64 size, const char *sha256,
 					int64 rows, int64 run_id)
 {
-	CatalogArgs a = {0};
+	CatalogArgs a = args_text2(target, path);
 
-	arg_text2(&a, target, path);
 	arg_int8(&a, size, false);
 	arg_text(&a, sha256);
 	arg_int8(&a, rows, false);

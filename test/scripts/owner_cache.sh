@@ -9,10 +9,11 @@
 # around its other files, hence this script.
 set -euo pipefail
 : "${DATAOPS_BASE:?run through test/pg.sh}"
-DB=dataops_owner_cache
-psql() { command psql -X -q -v ON_ERROR_STOP=1 "$@"; }
-val() { psql -d "$DB" -At -c "$1"; }
 fail() { echo "owner_cache.sh: FAIL: $*" >&2; exit 1; }
+psql() { command psql -X -q -v ON_ERROR_STOP=1 "$@"; }
+DB=dataops_owner_cache
+# one value read in $DB
+val() { psql -d "$DB" -At -c "$1"; }
 
 psql -d postgres -c "DROP DATABASE IF EXISTS $DB WITH (FORCE)" -c "CREATE DATABASE $DB" \
     -c "DROP ROLE IF EXISTS oc_owner_a" -c "DROP ROLE IF EXISTS oc_owner_b" -c "DROP ROLE IF EXISTS oc_owner_c" \
