@@ -48,6 +48,7 @@ typedef struct StepDef
 	char	   *search_path;
 	List	   *depends_on;		/* of char *: step names */
 	List	   *expectations;	/* of ExpectationDef * */
+	struct StepOptions *parsed_options;	/* options, typed: options.h's step_options() fills it on first use */
 } StepDef;
 
 /* Definitions.  Each raises ERROR 42704 (undefined_object) for an unknown name unless missing_ok. */
