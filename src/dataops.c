@@ -20,6 +20,7 @@
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
 #include "utils/guc.h"
+#include "utils/inval.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
 #include "utils/snapmgr.h"
@@ -79,8 +80,34 @@ dataops_assert_preloaded(PG_FUNCTION_ARGS)
 	PG_RETURN_VOID();
 }
 
-Oid
-dataops_extension_owner(void)
+/*
+ * The extension owner, cached per backend: catalog statements ask for it
+ * every time.  owner_anchor is the OID of dataops.pipelines, a member table
+ * of the extension: DROP EXTENSION drops it, and the owner changes only
+ * with the ownership of the extension's objects (REASSIGN OWNED), so a
+ * relcache invalidation of that table (or of every relation, after an
+ * invalidation queue overflow) forgets the cached owner.  The callback runs
+ * for this backend's own changes at each CommandCounterIncrement and at
+ * abort, and for other backends' committed changes whenever invalidation
+ * messages are accepted, which dataops_extension_owner does first.
+ */
+static Oid	owner_cached = InvalidOid;
+static Oid	owner_anchor = InvalidOid;
+static bool owner_callback_registered = false;
+
+static void
+owner_cache_invalidate(Datum arg, Oid relid)
+{
+	if (!OidIsValid(relid) || relid == owner_anchor)
+	{
+		owner_cached = InvalidOid;
+		owner_anchor = InvalidOid;
+	}
+}
+
+/* The owner as pg_extension records it, InvalidOid when dataops is not installed. */
+static Oid
+lookup_extension_owner(void)
 {
 	Relation	rel;
 	ScanKeyData key;
@@ -97,12 +124,38 @@ dataops_extension_owner(void)
 		owner = ((Form_pg_extension) GETSTRUCT(tup))->extowner;
 	systable_endscan(scan);
 	table_close(rel, AccessShareLock);
+	return owner;
+}
 
+Oid
+dataops_extension_owner(void)
+{
+	Oid			owner;
+	Oid			anchor;
+
+	/* see other backends' committed DROP EXTENSION, as the scan's lock would */
+	AcceptInvalidationMessages();
+	if (OidIsValid(owner_cached))
+		return owner_cached;
+
+	if (!owner_callback_registered)
+	{
+		CacheRegisterRelcacheCallback(owner_cache_invalidate, (Datum) 0);
+		owner_callback_registered = true;
+	}
+	owner = lookup_extension_owner();
 	if (!OidIsValid(owner))
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_OBJECT),
 				 errmsg("extension \"dataops\" is not installed in this database"),
 				 errhint("Run CREATE EXTENSION dataops.")));
+	/* cached only while its anchor exists to invalidate it */
+	anchor = dataops_relation_oid("dataops", "pipelines");
+	if (OidIsValid(anchor))
+	{
+		owner_anchor = anchor;
+		owner_cached = owner;
+	}
 	return owner;
 }
 

@@ -56,8 +56,9 @@ extern void dataops_require_preload(const char *what);
 
 /*
  * dataops_extension_owner: OID of the role that owns the dataops extension
- * (the role catalog writes run as).  Raises ERROR if the extension is not
- * installed in this database.
+ * (the role catalog writes run as).  Raises ERROR (42704) if the extension
+ * is not installed in this database.  Cached per backend; DROP EXTENSION
+ * (a relcache invalidation of its dataops.pipelines) forgets the cache.
  */
 extern Oid	dataops_extension_owner(void);
 

@@ -1,0 +1,101 @@
+/*
+ * catalog_defs.h: definitions in the catalog (catalog_defs.c): pipelines
+ * (their options and pg_cron job ids), steps, expectations, suites and
+ * dependencies between pipelines.
+ *
+ * Every statement runs through the SPI core (catalog_spi.h): as the
+ * extension owner, search_path "pg_catalog, pg_temp", values as
+ * parameters.  May use catalog_spi.h only; other modules include catalog.h.
+ */
+#ifndef DATAOPS_CATALOG_DEFS_H
+#define DATAOPS_CATALOG_DEFS_H
+
+#include "postgres.h"
+#include "nodes/pg_list.h"
+#include "utils/jsonb.h"
+
+typedef struct PipelineDef
+{
+	char	   *name;
+	char	   *owner;			/* role name */
+	Oid			owner_oid;
+	Jsonb	   *options;		/* set_pipeline_option's: timeout, retries, retry_delay, retry_on_crash */
+} PipelineDef;
+
+typedef struct ExpectationDef
+{
+	char	   *name;
+	char	   *kind;			/* canonical kind name */
+	char	   *column_name;	/* NULL for table-level kinds and expression */
+	Jsonb	   *args;
+	char	   *action;			/* warn, drop, fail */
+	double		mostly;
+	char	   *suite;			/* suite it comes from, NULL for the step's own */
+} ExpectationDef;
+
+typedef struct StepDef
+{
+	char	   *pipeline;
+	char	   *name;
+	char	   *layer;
+	char	   *target_schema;
+	char	   *target_table;
+	char	   *query;			/* NULL for a file-reading bronze step */
+	char	   *source;			/* path or glob, bronze only */
+	List	   *unique_key;		/* of char * */
+	char	   *keep;
+	Jsonb	   *options;
+	char	   *search_path;
+	List	   *depends_on;		/* of char *: step names */
+	List	   *expectations;	/* of ExpectationDef * */
+	struct StepOptions *parsed_options;	/* options, typed: options.h's step_options() fills it on first use */
+} StepDef;
+
+/* Definitions.  Each raises ERROR 42704 (undefined_object) for an unknown name unless missing_ok. */
+extern PipelineDef *catalog_get_pipeline(const char *name, bool missing_ok);
+extern void catalog_insert_pipeline(const char *name, const char *description, const char *owner);
+extern void catalog_delete_pipeline(const char *name);
+extern StepDef *catalog_get_step(const char *pipeline, const char *name, bool missing_ok);
+extern List *catalog_get_steps(const char *pipeline, bool with_expectations);
+extern char *catalog_target_owner_step(const char *schema, const char *table);
+extern void catalog_insert_step(const StepDef *step, List *reads);
+extern void catalog_set_step_dependencies(const char *pipeline, const char *step, List *depends_on);
+extern bool catalog_expectation_exists(const char *pipeline, const char *step, const char *name);
+extern void catalog_insert_expectation(const char *pipeline, const char *step, const ExpectationDef *e);
+
+/* Suites.  catalog_get_suite_owner raises 42704 for an unknown suite unless missing_ok. */
+extern char *catalog_get_suite_owner(const char *suite, bool missing_ok);
+extern void catalog_insert_suite(const char *suite, const char *owner);
+extern void catalog_delete_suite(const char *suite);
+/* Steps the suite is attached to, as "pipeline.step, ...", or NULL when none. */
+extern char *catalog_suite_attachments(const char *suite);
+/* The steps (StepDef *, without expectations) the suite is attached to. */
+extern List *catalog_suite_steps(const char *suite);
+/* Raises 42710 when the suite already has an expectation of that name. */
+extern void catalog_insert_suite_expectation(const char *suite, const ExpectationDef *e);
+extern List *catalog_get_suite_expectations(const char *suite);
+/* Attaches (or detaches) a suite; returns false when nothing changed. */
+extern bool catalog_set_suite_attached(const char *pipeline, const char *step, const char *suite, bool attached);
+/*
+ * Raises 42710 when some step would check two expectations of one name
+ * (its own and its suites' together); called after every change to them,
+ * so the transaction rolls the change back.
+ */
+extern void catalog_check_expectation_names(void);
+
+extern List *catalog_downstream_pipelines(const char *upstream);
+extern void catalog_set_pipeline_option(const char *pipeline, const char *key, Jsonb *value);
+/* Raises 42P17 for a cycle; returns false when the dependency existed. */
+extern bool catalog_add_dependency(const char *pipeline, const char *upstream);
+extern bool catalog_drop_dependency(const char *pipeline, const char *upstream);
+
+/*
+ * Schedules: the pg_cron job id (cron.job.jobid) of a pipeline, 0 when it has
+ * none; setting 0 clears it.  catalog_all_cron_jobs: every pipeline's job id
+ * (int64 * list), for DROP EXTENSION.
+ */
+extern int64 catalog_get_pipeline_cron_job(const char *pipeline);
+extern void catalog_set_pipeline_cron_job(const char *pipeline, int64 jobid);
+extern List *catalog_all_cron_jobs(void);
+
+#endif							/* DATAOPS_CATALOG_DEFS_H */
