@@ -2,7 +2,7 @@
 \set QUIET on
 \getenv datadir DATAOPS_TEST_DATA
 BEGIN;
-SELECT plan(73);
+SELECT plan(74);
 
 SELECT has_schema('dataops');
 SELECT has_table('dataops', t, 'table dataops.' || t)
@@ -38,8 +38,12 @@ SELECT is((SELECT array_agg(c.relname::text ORDER BY c.relname) FROM pg_class c 
 SELECT is((SELECT array_agg(c.relname::text ORDER BY c.relname) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
             WHERE n.nspname = 'dataops' AND c.relkind = 'v'
               AND NOT coalesce('security_invoker=true' = ANY (c.reloptions), false)),
-          ARRAY['monitor_expectation_results', 'monitor_runs', 'monitor_step_runs'],
+          ARRAY['metrics', 'monitor_expectation_results', 'monitor_runs', 'monitor_step_runs'],
           'every view but the monitoring ones reads the catalog with the reader''s rights');
+-- dataops.metrics reads with the owner's rights too, and filters its rows itself
+SELECT ok((SELECT 'security_barrier=true' = ANY (c.reloptions) FROM pg_class c
+            WHERE c.oid = 'dataops.metrics'::regclass),
+          'dataops.metrics, which filters its rows itself, is a security barrier');
 SELECT ok(EXISTS (SELECT 1 FROM pg_depend d JOIN pg_extension e ON e.oid = d.refobjid
                    WHERE d.classid = 'pg_namespace'::regclass AND d.objid = 'dataops'::regnamespace
                      AND e.extname = 'dataops' AND d.deptype = 'e'),
