@@ -8,7 +8,9 @@
  * every database (a scheduler exits at once where dataops is not installed,
  * and recovers and resumes the queue where it is), and whenever a backend
  * asks for one.  A scheduler exits after a few idle seconds, so that DROP
- * DATABASE is not kept waiting.
+ * DATABASE is not kept waiting; when its database has periodic work (SLAs
+ * to evaluate) it leaves a wake time in its slot, and the launcher starts a
+ * scheduler again at that time if the database still exists.
  *
  * dataops.start_run() does not write the run itself: it hands a request to
  * the scheduler, which inserts the queued run in its own transaction and
