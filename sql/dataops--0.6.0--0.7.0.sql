@@ -8,6 +8,325 @@
 
 -- ===== sla and health
 
+-- SLA breaches and recoveries are events of kind 'sla' (status sla_missed,
+-- sla_recovered).
+ALTER TABLE dataops.events DROP CONSTRAINT events_kind_check;
+ALTER TABLE dataops.events ADD CONSTRAINT events_kind_check
+    CHECK (kind IN ('run', 'step', 'definition', 'sla'));
+COMMENT ON COLUMN dataops.events.kind IS 'run, step, definition, or sla (an SLA missed or recovered)';
+
+CREATE TABLE dataops.sla_breaches (
+    breach_id  bigserial PRIMARY KEY,
+    pipeline   text NOT NULL,
+    kind       text NOT NULL CHECK (kind IN ('freshness', 'deadline')),
+    started_at timestamptz NOT NULL,
+    ended_at   timestamptz,
+    owner      name,
+    UNIQUE (pipeline, kind, started_at),
+    CHECK (ended_at IS NULL OR ended_at >= started_at)
+);
+-- at most one open breach per pipeline and kind
+CREATE UNIQUE INDEX sla_breaches_open_idx ON dataops.sla_breaches (pipeline, kind) WHERE ended_at IS NULL;
+COMMENT ON TABLE dataops.sla_breaches IS
+'One row per SLA breach of a pipeline (options sla_freshness, sla_deadline): opened by the scheduler''s SLA evaluation (dataops._evaluate_slas), closed when a run succeeds';
+COMMENT ON COLUMN dataops.sla_breaches.breach_id IS 'Breach number, increasing';
+COMMENT ON COLUMN dataops.sla_breaches.pipeline IS 'Pipeline whose SLA was missed';
+COMMENT ON COLUMN dataops.sla_breaches.kind IS 'freshness (no success within sla_freshness) or deadline (no success between two deadlines)';
+COMMENT ON COLUMN dataops.sla_breaches.started_at IS 'When the SLA was missed: last success (or pipeline creation) + sla_freshness, or the deadline that passed';
+COMMENT ON COLUMN dataops.sla_breaches.ended_at IS 'When the breach ended: the first successful run finishing after started_at (NULL while open)';
+COMMENT ON COLUMN dataops.sla_breaches.owner IS 'Owner of the pipeline (row-level security: its members see the row)';
+SELECT pg_catalog.pg_extension_config_dump('dataops.sla_breaches', '');
+SELECT pg_catalog.pg_extension_config_dump('dataops.sla_breaches_breach_id_seq', '');
+GRANT SELECT ON dataops.sla_breaches TO PUBLIC;
+ALTER TABLE dataops.sla_breaches ENABLE ROW LEVEL SECURITY;
+CREATE POLICY sla_breaches_visible ON dataops.sla_breaches FOR SELECT
+    USING (EXISTS (SELECT 1 FROM pg_catalog.pg_roles o
+                    WHERE o.rolname OPERATOR(pg_catalog.=) owner
+                      AND pg_catalog.pg_has_role(o.oid, 'USAGE')));
+
+CREATE FUNCTION dataops._sla_breaches_owner() RETURNS trigger
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    IF NEW.owner IS NULL THEN
+        NEW.owner := coalesce((SELECT p.owner FROM dataops.pipelines p
+                                WHERE p.name OPERATOR(pg_catalog.=) NEW.pipeline),
+                              dataops._catalog_caller(), session_user);
+    END IF;
+    RETURN NEW;
+END $$;
+COMMENT ON FUNCTION dataops._sla_breaches_owner() IS
+'Trigger: records the owner of a new SLA breach (its pipeline''s owner), unless given (a restore)';
+CREATE TRIGGER sla_breaches_owner BEFORE INSERT ON dataops.sla_breaches
+    FOR EACH ROW EXECUTE FUNCTION dataops._sla_breaches_owner();
+
+-- The deadline instant of options.sla_deadline ('HH:MM[:SS] [zone]', zone
+-- UTC when not given) most recently at or before `at`.
+CREATE FUNCTION dataops._sla_last_deadline(deadline text, at timestamptz)
+RETURNS timestamptz LANGUAGE plpgsql IMMUTABLE SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    tz  text := coalesce(NULLIF(pg_catalog.split_part(pg_catalog.btrim(deadline), ' ', 2), ''), 'UTC');
+    tod time := CAST(pg_catalog.split_part(pg_catalog.btrim(deadline), ' ', 1) AS time);
+    loc timestamp := pg_catalog.timezone(tz, at);
+    d   timestamp;
+BEGIN
+    d := pg_catalog.date_trunc('day', loc) OPERATOR(pg_catalog.+) tod;
+    IF d OPERATOR(pg_catalog.>) loc THEN
+        d := d OPERATOR(pg_catalog.-) interval '1 day';
+    END IF;
+    RETURN pg_catalog.timezone(tz, d);
+END $$;
+COMMENT ON FUNCTION dataops._sla_last_deadline(text, timestamptz) IS
+'The last instant at or before `at` at which the daily deadline ''HH:MM[:SS] [zone]'' (zone UTC when not given) fell';
+
+CREATE FUNCTION dataops._evaluate_slas(at timestamptz DEFAULT pg_catalog.now())
+RETURNS integer LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $fn$
+DECLARE
+    b       record;
+    p       record;
+    ok_at   timestamptz;
+    last_ok timestamptz;
+    due     timestamptz;
+    d1      timestamptz;
+    d0      timestamptz;
+    id      bigint;
+    changes integer := 0;
+BEGIN
+    -- 1. close the open breaches that a success ended, or whose SLA is gone
+    FOR b IN SELECT s.breach_id, s.pipeline, s.kind, s.started_at, pl.options
+               FROM dataops.sla_breaches s
+               LEFT JOIN dataops.pipelines pl ON pl.name OPERATOR(pg_catalog.=) s.pipeline
+              WHERE s.ended_at IS NULL AND s.started_at OPERATOR(pg_catalog.<=) at
+              ORDER BY s.breach_id
+    LOOP
+        SELECT pg_catalog.min(r.finished_at) INTO ok_at
+          FROM dataops.runs r
+         WHERE r.pipeline OPERATOR(pg_catalog.=) b.pipeline AND r.kind OPERATOR(pg_catalog.=) 'pipeline'
+           AND r.status OPERATOR(pg_catalog.=) 'succeeded'
+           AND r.finished_at OPERATOR(pg_catalog.>) b.started_at AND r.finished_at OPERATOR(pg_catalog.<=) at;
+        IF ok_at IS NULL AND (b.options IS NULL
+                              OR NOT b.options OPERATOR(pg_catalog.?) ('sla_' OPERATOR(pg_catalog.||) b.kind)) THEN
+            ok_at := at;        -- the pipeline or its SLA was dropped: the breach ends now
+        END IF;
+        IF ok_at IS NOT NULL THEN
+            UPDATE dataops.sla_breaches s SET ended_at = ok_at
+             WHERE s.breach_id OPERATOR(pg_catalog.=) b.breach_id AND s.ended_at IS NULL;
+            IF FOUND THEN
+                PERFORM dataops._emit_event(NULL, b.pipeline, NULL, 'sla', 'sla_recovered',
+                    pg_catalog.jsonb_build_object('breach_id', b.breach_id, 'sla', b.kind,
+                        'started_at', b.started_at, 'ended_at', ok_at,
+                        'duration', CAST(ok_at OPERATOR(pg_catalog.-) b.started_at AS text)));
+                changes := changes OPERATOR(pg_catalog.+) 1;
+            END IF;
+        END IF;
+    END LOOP;
+
+    -- 2. open a breach for every SLA missed at `at`
+    FOR p IN SELECT pl.name, pl.created_at, pl.options
+               FROM dataops.pipelines pl
+              WHERE pl.options OPERATOR(pg_catalog.?|) ARRAY['sla_freshness', 'sla_deadline']
+              ORDER BY pl.name
+    LOOP
+        SELECT pg_catalog.max(r.finished_at) INTO last_ok
+          FROM dataops.runs r
+         WHERE r.pipeline OPERATOR(pg_catalog.=) p.name AND r.kind OPERATOR(pg_catalog.=) 'pipeline'
+           AND r.status OPERATOR(pg_catalog.=) 'succeeded' AND r.finished_at OPERATOR(pg_catalog.<=) at;
+        IF p.options OPERATOR(pg_catalog.?) 'sla_freshness' THEN
+            due := coalesce(last_ok, p.created_at) OPERATOR(pg_catalog.+)
+                   CAST(p.options OPERATOR(pg_catalog.->>) 'sla_freshness' AS interval);
+            IF due OPERATOR(pg_catalog.<) at THEN
+                id := NULL;
+                INSERT INTO dataops.sla_breaches (pipeline, kind, started_at)
+                VALUES (p.name, 'freshness', due) ON CONFLICT DO NOTHING RETURNING breach_id INTO id;
+                IF id IS NOT NULL THEN
+                    PERFORM dataops._emit_event(NULL, p.name, NULL, 'sla', 'sla_missed',
+                        pg_catalog.jsonb_build_object('breach_id', id, 'sla', 'freshness',
+                            'sla_freshness', p.options OPERATOR(pg_catalog.->>) 'sla_freshness',
+                            'last_success', last_ok, 'started_at', due, 'evaluated_at', at));
+                    changes := changes OPERATOR(pg_catalog.+) 1;
+                END IF;
+            END IF;
+        END IF;
+        IF p.options OPERATOR(pg_catalog.?) 'sla_deadline' THEN
+            d1 := dataops._sla_last_deadline(p.options OPERATOR(pg_catalog.->>) 'sla_deadline', at);
+            d0 := dataops._sla_last_deadline(p.options OPERATOR(pg_catalog.->>) 'sla_deadline',
+                                             d1 OPERATOR(pg_catalog.-) interval '1 second');
+            IF d1 OPERATOR(pg_catalog.>) p.created_at
+               AND NOT EXISTS (SELECT 1 FROM dataops.runs r
+                                WHERE r.pipeline OPERATOR(pg_catalog.=) p.name
+                                  AND r.kind OPERATOR(pg_catalog.=) 'pipeline'
+                                  AND r.status OPERATOR(pg_catalog.=) 'succeeded'
+                                  AND r.finished_at OPERATOR(pg_catalog.>) d0
+                                  AND r.finished_at OPERATOR(pg_catalog.<=) d1) THEN
+                id := NULL;
+                INSERT INTO dataops.sla_breaches (pipeline, kind, started_at)
+                VALUES (p.name, 'deadline', d1) ON CONFLICT DO NOTHING RETURNING breach_id INTO id;
+                IF id IS NOT NULL THEN
+                    PERFORM dataops._emit_event(NULL, p.name, NULL, 'sla', 'sla_missed',
+                        pg_catalog.jsonb_build_object('breach_id', id, 'sla', 'deadline',
+                            'sla_deadline', p.options OPERATOR(pg_catalog.->>) 'sla_deadline',
+                            'previous_deadline', d0, 'started_at', d1,
+                            'last_success', last_ok, 'evaluated_at', at));
+                    changes := changes OPERATOR(pg_catalog.+) 1;
+                END IF;
+            END IF;
+        END IF;
+    END LOOP;
+    RETURN changes;
+END
+$fn$;
+REVOKE ALL ON FUNCTION dataops._evaluate_slas(timestamptz) FROM PUBLIC;
+COMMENT ON FUNCTION dataops._evaluate_slas(timestamptz) IS
+'Evaluates every pipeline''s SLAs at `at` (the scheduler calls it at least every minute): opens a breach (dataops.sla_breaches, event sla_missed) for an SLA missed, closes the open ones a successful run ended (event sla_recovered); idempotent; returns the number of breaches opened or closed';
+
+CREATE FUNCTION dataops._has_sla_work() RETURNS boolean
+LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
+    SELECT EXISTS (SELECT 1 FROM dataops.pipelines pl
+                    WHERE pl.options OPERATOR(pg_catalog.?|) ARRAY['sla_freshness', 'sla_deadline'])
+        OR EXISTS (SELECT 1 FROM dataops.sla_breaches s WHERE s.ended_at IS NULL)
+$$;
+COMMENT ON FUNCTION dataops._has_sla_work() IS
+'Whether the scheduler must wake periodically for SLAs: a pipeline has an SLA option or a breach is open';
+
+CREATE FUNCTION dataops.health(since interval DEFAULT '30 days')
+RETURNS TABLE(pipeline text, runs bigint, failed_runs bigint, success_rate numeric,
+              mttr interval, target_mttr interval, mtbf interval, target_mtbf interval,
+              dq_score numeric, dq_expectations_passed numeric, target_dq_score numeric,
+              sla_compliance numeric, target_sla_compliance numeric, status text)
+LANGUAGE sql STABLE SECURITY INVOKER SET search_path = pg_catalog, pg_temp AS $fn$
+WITH w AS (
+    SELECT pg_catalog.now() OPERATOR(pg_catalog.-) $1 AS t0, pg_catalog.now() AS t1),
+p AS (
+    SELECT pl.name, pl.options,
+           coalesce(CAST(pl.options OPERATOR(pg_catalog.->>) 'target_mttr' AS interval),
+                    CAST(pg_catalog.current_setting('dataops.target_mttr') AS interval)) AS t_mttr,
+           coalesce(CAST(pl.options OPERATOR(pg_catalog.->>) 'target_mtbf' AS interval),
+                    CAST(pg_catalog.current_setting('dataops.target_mtbf') AS interval)) AS t_mtbf,
+           coalesce(CAST(pl.options OPERATOR(pg_catalog.->>) 'target_dq_score' AS numeric),
+                    CAST(pg_catalog.current_setting('dataops.target_dq_score') AS numeric)) AS t_dq,
+           coalesce(CAST(pl.options OPERATOR(pg_catalog.->>) 'target_sla_compliance' AS numeric),
+                    CAST(pg_catalog.current_setting('dataops.target_sla_compliance') AS numeric)) AS t_sla
+      FROM dataops.pipelines pl),
+-- runs started (or queued) in the window
+rs AS (
+    SELECT r.pipeline, pg_catalog.count(*) AS runs,
+           pg_catalog.count(*) FILTER (WHERE r.status IN ('failed', 'timed_out')) AS failed,
+           pg_catalog.count(*) FILTER (WHERE r.status OPERATOR(pg_catalog.=) 'succeeded') AS succeeded
+      FROM dataops.runs r, w
+     WHERE r.kind OPERATOR(pg_catalog.=) 'pipeline'
+       AND coalesce(r.started_at, r.queued_at) OPERATOR(pg_catalog.>=) w.t0
+       AND coalesce(r.started_at, r.queued_at) OPERATOR(pg_catalog.<=) w.t1
+     GROUP BY r.pipeline),
+-- finished runs (canceled ones neither start nor end an incident), with the outcome of the one before
+fin AS (
+    SELECT r.pipeline, r.status, r.finished_at,
+           pg_catalog.lag(r.status) OVER (PARTITION BY r.pipeline ORDER BY r.finished_at, r.run_id) AS prev
+      FROM dataops.runs r, w
+     WHERE r.kind OPERATOR(pg_catalog.=) 'pipeline' AND r.status IN ('succeeded', 'failed', 'timed_out')
+       AND r.finished_at OPERATOR(pg_catalog.<=) w.t1),
+-- incidents starting in the window: a failure whose previous finished run succeeded (or was none)
+inc AS (
+    SELECT f.pipeline, f.finished_at AS started,
+           (SELECT pg_catalog.min(g.finished_at) FROM fin g
+             WHERE g.pipeline OPERATOR(pg_catalog.=) f.pipeline AND g.status OPERATOR(pg_catalog.=) 'succeeded'
+               AND g.finished_at OPERATOR(pg_catalog.>) f.finished_at) AS ended
+      FROM fin f, w
+     WHERE f.status OPERATOR(pg_catalog.<>) 'succeeded'
+       AND (f.prev IS NULL OR f.prev OPERATOR(pg_catalog.=) 'succeeded')
+       AND f.finished_at OPERATOR(pg_catalog.>=) w.t0),
+incs AS (
+    SELECT i.pipeline,
+           pg_catalog.avg(coalesce(i.ended, w.t1) OPERATOR(pg_catalog.-) i.started) AS mttr,
+           CASE WHEN pg_catalog.count(*) OPERATOR(pg_catalog.>=) 2
+                THEN (pg_catalog.max(i.started) OPERATOR(pg_catalog.-) pg_catalog.min(i.started))
+                     OPERATOR(pg_catalog./) CAST(pg_catalog.count(*) OPERATOR(pg_catalog.-) 1 AS float8) END AS mtbf
+      FROM inc i, w GROUP BY i.pipeline),
+-- expectation results checked in the window
+dq AS (
+    SELECT r.pipeline,
+           pg_catalog.sum(e.unexpected_count) FILTER (WHERE e.unexpected_count IS NOT NULL) AS unexpected,
+           pg_catalog.sum(CASE WHEN e.kind IN ('not_null', 'expression') THEN e.element_count
+                               ELSE e.element_count OPERATOR(pg_catalog.-) coalesce(e.missing_count, 0) END)
+               FILTER (WHERE e.unexpected_count IS NOT NULL) AS evaluated,
+           pg_catalog.avg(CASE WHEN e.success THEN 1.0 ELSE 0.0 END) AS passed
+      FROM dataops.expectation_results e
+      JOIN dataops.runs r ON r.run_id OPERATOR(pg_catalog.=) e.run_id, w
+     WHERE r.kind OPERATOR(pg_catalog.=) 'pipeline'
+       AND e.checked_at OPERATOR(pg_catalog.>=) w.t0 AND e.checked_at OPERATOR(pg_catalog.<=) w.t1
+     GROUP BY r.pipeline),
+-- breaches clipped to the window, merged where they overlap
+br AS (
+    SELECT b.pipeline,
+           GREATEST(b.started_at, w.t0) AS s, LEAST(coalesce(b.ended_at, w.t1), w.t1) AS e
+      FROM dataops.sla_breaches b, w
+     WHERE b.started_at OPERATOR(pg_catalog.<) w.t1 AND coalesce(b.ended_at, w.t1) OPERATOR(pg_catalog.>) w.t0),
+br2 AS (
+    SELECT br.pipeline, br.s, br.e,
+           pg_catalog.max(br.e) OVER (PARTITION BY br.pipeline ORDER BY br.s, br.e
+                                      ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS prev_end
+      FROM br),
+br3 AS (
+    SELECT br2.pipeline, br2.s, br2.e,
+           pg_catalog.sum(CASE WHEN br2.prev_end IS NULL OR br2.s OPERATOR(pg_catalog.>) br2.prev_end THEN 1 ELSE 0 END)
+               OVER (PARTITION BY br2.pipeline ORDER BY br2.s, br2.e ROWS UNBOUNDED PRECEDING) AS island
+      FROM br2),
+breach AS (
+    SELECT x.pipeline, pg_catalog.sum(EXTRACT(epoch FROM x.e OPERATOR(pg_catalog.-) x.s)) AS secs
+      FROM (SELECT br3.pipeline, pg_catalog.min(br3.s) AS s, pg_catalog.max(br3.e) AS e
+              FROM br3 GROUP BY br3.pipeline, br3.island) x
+     GROUP BY x.pipeline),
+f AS (
+    SELECT p.name, coalesce(rs.runs, 0) AS runs, coalesce(rs.failed, 0) AS failed,
+           CAST(rs.succeeded AS numeric) OPERATOR(pg_catalog./)
+               NULLIF(rs.succeeded OPERATOR(pg_catalog.+) rs.failed, 0) AS success_rate,
+           incs.mttr, p.t_mttr, incs.mtbf, p.t_mtbf,
+           1 OPERATOR(pg_catalog.-) (CAST(dq.unexpected AS numeric) OPERATOR(pg_catalog./) NULLIF(dq.evaluated, 0)) AS dq,
+           dq.passed, p.t_dq,
+           CASE WHEN p.options OPERATOR(pg_catalog.?|) ARRAY['sla_freshness', 'sla_deadline']
+                THEN 1 OPERATOR(pg_catalog.-) (coalesce(breach.secs, 0) OPERATOR(pg_catalog./)
+                     NULLIF(EXTRACT(epoch FROM w.t1 OPERATOR(pg_catalog.-) w.t0), 0)) END AS sla,
+           p.t_sla
+      FROM p CROSS JOIN w
+      LEFT JOIN rs ON rs.pipeline OPERATOR(pg_catalog.=) p.name
+      LEFT JOIN incs ON incs.pipeline OPERATOR(pg_catalog.=) p.name
+      LEFT JOIN dq ON dq.pipeline OPERATOR(pg_catalog.=) p.name
+      LEFT JOIN breach ON breach.pipeline OPERATOR(pg_catalog.=) p.name)
+SELECT f.name, f.runs, f.failed, pg_catalog.round(f.success_rate, 4),
+       f.mttr, f.t_mttr, f.mtbf, f.t_mtbf,
+       pg_catalog.round(f.dq, 4), pg_catalog.round(f.passed, 4), f.t_dq,
+       pg_catalog.round(f.sla, 4), f.t_sla,
+       CASE WHEN (f.mttr OPERATOR(pg_catalog.>) f.t_mttr) OR (f.mtbf OPERATOR(pg_catalog.<) f.t_mtbf)
+              OR (f.dq OPERATOR(pg_catalog.<) f.t_dq) OR (f.sla OPERATOR(pg_catalog.<) f.t_sla)
+            THEN 'breached'
+            WHEN (f.mttr OPERATOR(pg_catalog.>) (f.t_mttr OPERATOR(pg_catalog.*) CAST(0.9 AS float8)))
+              OR (f.mtbf OPERATOR(pg_catalog.<) (f.t_mtbf OPERATOR(pg_catalog.*) CAST(1.1 AS float8)))
+              OR ((1 OPERATOR(pg_catalog.-) f.dq) OPERATOR(pg_catalog.>) (0.9 OPERATOR(pg_catalog.*) (1 OPERATOR(pg_catalog.-) f.t_dq)))
+              OR ((1 OPERATOR(pg_catalog.-) f.sla) OPERATOR(pg_catalog.>) (0.9 OPERATOR(pg_catalog.*) (1 OPERATOR(pg_catalog.-) f.t_sla)))
+            THEN 'at_risk'
+            ELSE 'ok' END
+  FROM f
+ ORDER BY f.name
+$fn$;
+COMMENT ON FUNCTION dataops.health(interval) IS
+'Health of every pipeline the caller may see over the window [now - since, now]: runs, failures, success rate, MTTR, MTBF, data quality score, SLA compliance, each next to its target (GUCs dataops.target_*, pipeline options target_*), and a status ok, at_risk or breached (definitions in the README, Health and SLAs)';
+
+CREATE VIEW dataops.pipeline_health WITH (security_invoker = true) AS SELECT * FROM dataops.health();
+GRANT SELECT ON dataops.pipeline_health TO PUBLIC;
+COMMENT ON VIEW dataops.pipeline_health IS 'dataops.health() over the last 30 days: one row per pipeline the reader may see';
+COMMENT ON COLUMN dataops.pipeline_health.pipeline IS 'Pipeline';
+COMMENT ON COLUMN dataops.pipeline_health.runs IS 'Runs started in the window';
+COMMENT ON COLUMN dataops.pipeline_health.failed_runs IS 'Of those, failed or timed out';
+COMMENT ON COLUMN dataops.pipeline_health.success_rate IS 'succeeded / (succeeded + failed + timed out) of those runs, 4 decimals (NULL: none finished)';
+COMMENT ON COLUMN dataops.pipeline_health.mttr IS 'Mean time to recovery: mean duration of the incidents starting in the window (an open incident counts until now)';
+COMMENT ON COLUMN dataops.pipeline_health.target_mttr IS 'MTTR target: option target_mttr, else dataops.target_mttr';
+COMMENT ON COLUMN dataops.pipeline_health.mtbf IS 'Mean time between failures: mean time between the starts of consecutive incidents in the window (NULL with fewer than two)';
+COMMENT ON COLUMN dataops.pipeline_health.target_mtbf IS 'MTBF target: option target_mtbf, else dataops.target_mtbf';
+COMMENT ON COLUMN dataops.pipeline_health.dq_score IS 'Data quality score: 1 - unexpected rows / evaluated rows over the row-level expectation results of the window';
+COMMENT ON COLUMN dataops.pipeline_health.dq_expectations_passed IS 'Share of the expectation results of the window that succeeded';
+COMMENT ON COLUMN dataops.pipeline_health.target_dq_score IS 'dq_score target: option target_dq_score, else dataops.target_dq_score';
+COMMENT ON COLUMN dataops.pipeline_health.sla_compliance IS 'Share of the window not in SLA breach (NULL: the pipeline has no SLA)';
+COMMENT ON COLUMN dataops.pipeline_health.target_sla_compliance IS 'SLA compliance target: option target_sla_compliance, else dataops.target_sla_compliance';
+COMMENT ON COLUMN dataops.pipeline_health.status IS 'breached (a figure misses its target), at_risk (within 10% of it), or ok';
+
 -- ===== notifications
 
 -- ===== openlineage
@@ -203,3 +522,102 @@ COMMENT ON FUNCTION dataops.prometheus_metrics() IS
 
 
 -- ===== views for people
+
+CREATE VIEW dataops.recent_runs WITH (security_invoker = true) AS
+SELECT r.pipeline,
+       r.status,
+       coalesce(r.started_at, r.queued_at) AS started,
+       pg_catalog.date_trunc('second', coalesce(r.finished_at, pg_catalog.now())
+                             OPERATOR(pg_catalog.-) coalesce(r.started_at, r.queued_at)) AS duration,
+       c.bronze_rows, c.silver_rows, c.gold_rows, c.quarantined,
+       r.failed_step,
+       (SELECT e.step OPERATOR(pg_catalog.||) '.' OPERATOR(pg_catalog.||) e.expectation
+          FROM dataops.expectation_results e
+         WHERE e.run_id OPERATOR(pg_catalog.=) r.run_id AND NOT e.success
+         ORDER BY (e.action OPERATOR(pg_catalog.=) 'fail') DESC, e.checked_at LIMIT 1) AS failed_expectation,
+       pg_catalog.btrim(pg_catalog.regexp_replace(r.error_message, '\s+', ' ', 'g')) AS error,
+       r.triggered_by,
+       r.run_id
+  FROM dataops.runs r
+  LEFT JOIN LATERAL (
+       SELECT pg_catalog.sum(s.rows_written) FILTER (WHERE s.layer OPERATOR(pg_catalog.=) 'bronze') AS bronze_rows,
+              pg_catalog.sum(s.rows_written) FILTER (WHERE s.layer OPERATOR(pg_catalog.=) 'silver') AS silver_rows,
+              pg_catalog.sum(s.rows_written) FILTER (WHERE s.layer OPERATOR(pg_catalog.=) 'gold') AS gold_rows,
+              pg_catalog.sum(s.rows_quarantined) AS quarantined
+         FROM dataops.step_runs s
+        WHERE s.run_id OPERATOR(pg_catalog.=) r.run_id AND s.status OPERATOR(pg_catalog.=) 'succeeded') c ON true
+ WHERE r.kind OPERATOR(pg_catalog.=) 'pipeline'
+ ORDER BY coalesce(r.started_at, r.queued_at) DESC, r.run_id DESC;
+GRANT SELECT ON dataops.recent_runs TO PUBLIC;
+COMMENT ON VIEW dataops.recent_runs IS
+'Runs the reader may see, newest first, as a person reads them: what ran, how it ended, how long, how many rows, and what broke';
+COMMENT ON COLUMN dataops.recent_runs.pipeline IS 'Pipeline';
+COMMENT ON COLUMN dataops.recent_runs.status IS 'queued, running, succeeded, failed, canceled or timed_out';
+COMMENT ON COLUMN dataops.recent_runs.started IS 'When the run started (when it was queued, if it has not started)';
+COMMENT ON COLUMN dataops.recent_runs.duration IS 'How long it ran (so far, while running), to the second';
+COMMENT ON COLUMN dataops.recent_runs.bronze_rows IS 'Rows written by its bronze steps';
+COMMENT ON COLUMN dataops.recent_runs.silver_rows IS 'Rows written by its silver steps';
+COMMENT ON COLUMN dataops.recent_runs.gold_rows IS 'Rows written by its gold steps';
+COMMENT ON COLUMN dataops.recent_runs.quarantined IS 'Rows kept out of the targets by drop expectations';
+COMMENT ON COLUMN dataops.recent_runs.failed_step IS 'Step whose failure failed the run';
+COMMENT ON COLUMN dataops.recent_runs.failed_expectation IS 'step.expectation that did not pass (a fail expectation first)';
+COMMENT ON COLUMN dataops.recent_runs.error IS 'The run''s error message on one line';
+COMMENT ON COLUMN dataops.recent_runs.triggered_by IS 'Who or what started the run';
+COMMENT ON COLUMN dataops.recent_runs.run_id IS 'Run id (dataops.runs, dataops.step_runs, dataops.events)';
+
+CREATE VIEW dataops.pipeline_status WITH (security_invoker = true) AS
+SELECT p.name AS pipeline,
+       h.status AS health,
+       CASE WHEN sb.since IS NOT NULL THEN 'missed'
+            WHEN p.options OPERATOR(pg_catalog.?|) ARRAY['sla_freshness', 'sla_deadline'] THEN 'met'
+            ELSE 'none' END AS sla_state,
+       sb.since AS sla_missed_since,
+       l.status AS last_run_status,
+       l.started AS last_run_started,
+       l.duration AS last_run_duration,
+       ok.last_success,
+       CASE WHEN l.status IN ('failed', 'timed_out') THEN
+            (SELECT pg_catalog.min(r.finished_at) FROM dataops.runs r
+              WHERE r.pipeline OPERATOR(pg_catalog.=) p.name AND r.kind OPERATOR(pg_catalog.=) 'pipeline'
+                AND r.status IN ('failed', 'timed_out')
+                AND r.finished_at OPERATOR(pg_catalog.>) coalesce(ok.last_success, '-infinity')) END AS failing_since,
+       l.error AS last_error,
+       sc.next_run,
+       pg_catalog.round(h.success_rate, 2) AS success_rate,
+       pg_catalog.round(h.dq_score, 4) AS dq_score,
+       pg_catalog.round(h.sla_compliance, 4) AS sla_compliance,
+       p.owner
+  FROM dataops.pipelines p
+  LEFT JOIN dataops.health() h ON h.pipeline OPERATOR(pg_catalog.=) p.name
+  LEFT JOIN LATERAL (
+       SELECT rr.status, rr.started, rr.duration, rr.error FROM dataops.recent_runs rr
+        WHERE rr.pipeline OPERATOR(pg_catalog.=) p.name LIMIT 1) l ON true
+  LEFT JOIN LATERAL (
+       SELECT pg_catalog.max(r.finished_at) AS last_success FROM dataops.runs r
+        WHERE r.pipeline OPERATOR(pg_catalog.=) p.name AND r.kind OPERATOR(pg_catalog.=) 'pipeline'
+          AND r.status OPERATOR(pg_catalog.=) 'succeeded') ok ON true
+  LEFT JOIN LATERAL (
+       SELECT pg_catalog.min(b.started_at) AS since FROM dataops.sla_breaches b
+        WHERE b.pipeline OPERATOR(pg_catalog.=) p.name AND b.ended_at IS NULL) sb ON true
+  LEFT JOIN LATERAL (
+       SELECT pg_catalog.min(s.next_run) AS next_run FROM dataops.schedules s
+        WHERE s.pipeline OPERATOR(pg_catalog.=) p.name) sc ON true
+ ORDER BY CASE h.status WHEN 'breached' THEN 0 WHEN 'at_risk' THEN 1 ELSE 2 END, p.name;
+GRANT SELECT ON dataops.pipeline_status TO PUBLIC;
+COMMENT ON VIEW dataops.pipeline_status IS
+'One row per pipeline the reader may see, broken ones first: health, SLA state, last run, last success, failing since when, next scheduled run';
+COMMENT ON COLUMN dataops.pipeline_status.pipeline IS 'Pipeline';
+COMMENT ON COLUMN dataops.pipeline_status.health IS 'Status of dataops.pipeline_health: ok, at_risk or breached';
+COMMENT ON COLUMN dataops.pipeline_status.sla_state IS 'missed (an SLA breach is open), met, or none (no SLA option)';
+COMMENT ON COLUMN dataops.pipeline_status.sla_missed_since IS 'Start of the open SLA breach';
+COMMENT ON COLUMN dataops.pipeline_status.last_run_status IS 'Status of the latest run';
+COMMENT ON COLUMN dataops.pipeline_status.last_run_started IS 'When the latest run started';
+COMMENT ON COLUMN dataops.pipeline_status.last_run_duration IS 'How long the latest run took (so far, while running)';
+COMMENT ON COLUMN dataops.pipeline_status.last_success IS 'When the latest successful run finished';
+COMMENT ON COLUMN dataops.pipeline_status.failing_since IS 'When the latest run failed: end of the first failed run since the last success';
+COMMENT ON COLUMN dataops.pipeline_status.last_error IS 'Error of the latest run, on one line';
+COMMENT ON COLUMN dataops.pipeline_status.next_run IS 'Next run of its pg_cron schedule (dataops.schedules), NULL when unscheduled';
+COMMENT ON COLUMN dataops.pipeline_status.success_rate IS 'Share of the runs of the last 30 days that succeeded, 2 decimals';
+COMMENT ON COLUMN dataops.pipeline_status.dq_score IS 'Data quality score of the last 30 days (dataops.pipeline_health)';
+COMMENT ON COLUMN dataops.pipeline_status.sla_compliance IS 'SLA compliance of the last 30 days (NULL: no SLA)';
+COMMENT ON COLUMN dataops.pipeline_status.owner IS 'Owner of the pipeline';

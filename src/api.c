@@ -25,6 +25,7 @@
 #include "utils/numeric.h"
 #include "utils/rel.h"
 #include "utils/varlena.h"
+#include "pgtime.h"
 
 #include "api.h"
 #include "args.h"
@@ -33,6 +34,7 @@
 #include "dataops.h"
 #include "expect.h"
 #include "ingest.h"
+#include "launcher.h"
 #include "options.h"
 #include "schedule.h"
 #include "suite.h"
@@ -218,6 +220,79 @@ validate_materialization_option(const char *key, JsonbValue *val)
 	}
 }
 static const char *const pipeline_run_options[] = {"timeout", "retries", "retry_delay", "step_timeout", "retry_on_crash"};
+static const char *const pipeline_health_options[] = {"sla_freshness", "sla_deadline", "target_mttr", "target_mtbf",
+"target_dq_score", "target_sla_compliance"};
+
+/* Raises 22023 for option `key`: its value must be `what`, e.g. `example`. */
+static void
+bad_health_option(const char *key, const char *what, const char *example)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("option \"%s\" must be %s", key, what),
+			 errhint("Example: SELECT dataops.set_pipeline_option('p', '%s', '%s').", key, example)));
+}
+
+/*
+ * Checks an SLA or health target option of a pipeline (issue 12):
+ * sla_freshness, target_mttr, target_mtbf a positive interval given as a
+ * string; sla_deadline 'HH:MM' or 'HH:MM:SS' (00:00 to 23:59:59) with an
+ * optional time zone name after one space ('06:00 Europe/Paris'; UTC when
+ * not given) that PostgreSQL knows (pg_tzset); target_dq_score and
+ * target_sla_compliance a number from 0 to 1.  Raises 22023 naming the
+ * option.
+ */
+static void
+validate_health_option(const char *key, JsonbValue *val)
+{
+	char	   *t = val->type == jbvString ? pnstrdup(val->val.string.val, val->val.string.len) : NULL;
+
+	if (strcmp(key, "target_dq_score") == 0 || strcmp(key, "target_sla_compliance") == 0)
+	{
+		double		d;
+		char	   *end;
+
+		if (val->type != jbvNumeric)
+			bad_health_option(key, "a number from 0 to 1", "0.99");
+		t = DatumGetCString(DirectFunctionCall1(numeric_out, NumericGetDatum(val->val.numeric)));
+		d = strtod(t, &end);
+		if (*end != '\0' || d < 0 || d > 1)
+			bad_health_option(key, "a number from 0 to 1", "0.99");
+	}
+	else if (strcmp(key, "sla_deadline") == 0)
+	{
+		int			h = -1,
+					m = -1,
+					sec = 0,
+					used = 0;
+		const char *zone;
+
+		if (t == NULL)
+			bad_health_option(key, "a time of day given as a string, HH:MM or HH:MM:SS with an optional time zone", "06:00 Europe/Paris");
+		if (!((sscanf(t, "%2d:%2d:%2d%n", &h, &m, &sec, &used) == 3) ||
+			  (sec = 0, used = 0, sscanf(t, "%2d:%2d%n", &h, &m, &used) == 2)) ||
+			h < 0 || h > 23 || m < 0 || m > 59 || sec < 0 || sec > 59 || t[used - 1] < '0' || t[used - 1] > '9' ||
+			(t[used] != '\0' && t[used] != ' '))
+			bad_health_option(key, "a time of day given as a string, HH:MM or HH:MM:SS with an optional time zone", "06:00 Europe/Paris");
+		zone = t + used;
+		if (*zone == ' ')
+		{
+			zone++;
+			if (*zone == '\0' || strchr(zone, ' ') != NULL || pg_tzset(zone) == NULL)
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						 errmsg("time zone \"%s\" of option \"sla_deadline\" is not recognized", zone),
+						 errhint("Use a time zone name of pg_timezone_names, such as Europe/Paris or UTC.")));
+		}
+	}
+	else
+	{
+		if (t == NULL)
+			bad_health_option(key, "a positive interval given as a string", "1 hour");
+		if (dataops_interval_ms(t, key) <= 0)
+			bad_health_option(key, "a positive interval given as a string", "1 hour");
+	}
+}
 
 /* Validates options: known keys only, each of the right JSON type. */
 static void
@@ -505,7 +580,11 @@ dataops_add_expectation(PG_FUNCTION_ARGS)
  * dataops.set_pipeline_option(pipeline text, key text, value jsonb) → void:
  * sets a run option of the pipeline (timeout: an interval string, the whole
  * run; retries, retry_delay, step_timeout: defaults for its steps;
- * retry_on_crash: a boolean), or removes it when value is NULL.  Raises
+ * retry_on_crash: a boolean; issue 12's SLAs sla_freshness, an interval,
+ * and sla_deadline, 'HH:MM[:SS] [zone]', and health targets target_mttr,
+ * target_mtbf (intervals), target_dq_score, target_sla_compliance (0 to
+ * 1)), or removes it when value is NULL.  Setting an SLA starts the
+ * database's scheduler if none runs (it evaluates SLAs).  Raises
  * 42704 for an unknown pipeline, 42501 unless the caller has the privileges
  * of its owner, 22023 for an unknown key or a value of the wrong type.
  */
@@ -518,6 +597,7 @@ dataops_set_pipeline_option(PG_FUNCTION_ARGS)
 	Jsonb	   *value = PG_ARGISNULL(2) ? NULL : PG_GETARG_JSONB_P(2);
 	int			i;
 	bool		known = false;
+	bool		health = false;
 
 	args_require(PG_ARGISNULL(0), "pipeline");
 	args_require(PG_ARGISNULL(1), "key");
@@ -527,11 +607,14 @@ dataops_set_pipeline_option(PG_FUNCTION_ARGS)
 	for (i = 0; i < lengthof(pipeline_run_options); i++)
 		if (strcmp(key, pipeline_run_options[i]) == 0)
 			known = true;
+	for (i = 0; i < lengthof(pipeline_health_options); i++)
+		if (strcmp(key, pipeline_health_options[i]) == 0)
+			known = health = true;
 	if (!known)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("unknown pipeline option \"%s\"", key),
-				 errhint("Valid options are timeout, retries, retry_delay, step_timeout and retry_on_crash.")));
+				 errhint("Valid options are timeout, retries, retry_delay, step_timeout, retry_on_crash, sla_freshness, sla_deadline, target_mttr, target_mtbf, target_dq_score and target_sla_compliance.")));
 	if (value)
 	{
 		JsonbValue	v;
@@ -542,10 +625,15 @@ dataops_set_pipeline_option(PG_FUNCTION_ARGS)
 					 errmsg("value of option \"%s\" must be a JSON scalar", key)));
 		if (v.type == jbvNull)
 			value = NULL;
+		else if (health)
+			validate_health_option(key, &v);
 		else
 			validate_run_option(key, &v);
 	}
 	catalog_set_pipeline_option(pipeline, key, value);
+	/* an SLA is evaluated by the scheduler: make sure one runs (it then wakes every minute) */
+	if (strncmp(key, "sla_", 4) == 0 && value != NULL)
+		launcher_want_scheduler();
 	PG_RETURN_VOID();
 }
 

@@ -582,3 +582,32 @@ catalog_owner_queued_runs(const char *owner)
 							   "AND CAST(p.owner AS pg_catalog.text) OPERATOR(pg_catalog.=) $1", owner);
 	return r->n == 1 ? row_int8(r, 0, 1) : 0;
 }
+
+/* ---------- SLAs (issue 12) ---------- */
+
+/* Whether this database's dataops has the SLA functions (0.7.0; an older script with a newer library does not). */
+static bool
+catalog_has_sla_functions(void)
+{
+	return catalog_query("SELECT 1 WHERE pg_catalog.to_regprocedure('dataops._evaluate_slas(timestamptz)') IS NOT NULL",
+						 NULL)->n > 0;
+}
+
+int
+catalog_evaluate_slas(void)
+{
+	CatalogRows *r;
+
+	if (!catalog_has_sla_functions())
+		return 0;
+	r = catalog_query("SELECT CAST(dataops._evaluate_slas(pg_catalog.now()) AS bigint)", NULL);
+	return r->n > 0 ? (int) row_int8(r, 0, 1) : 0;
+}
+
+bool
+catalog_has_sla_work(void)
+{
+	if (!catalog_has_sla_functions())
+		return false;
+	return catalog_query("SELECT 1 WHERE dataops._has_sla_work()", NULL)->n > 0;
+}

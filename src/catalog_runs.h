@@ -162,4 +162,20 @@ extern void catalog_insert_expectation_result(int64 run_id, const char *step, in
 extern void catalog_replace_lineage(const char *pipeline, const char *step, const char *target,
 									int64 run_id, List *edges);
 
+/*
+ * catalog_evaluate_slas: evaluates every pipeline's SLAs now
+ * (dataops._evaluate_slas: opens and closes dataops.sla_breaches rows with
+ * their sla_missed / sla_recovered events) in the caller's transaction;
+ * returns the number of breaches opened or closed, 0 when the installed
+ * extension predates SLAs (0.7.0).  Raises the statement's errors.
+ */
+extern int	catalog_evaluate_slas(void);
+
+/*
+ * catalog_has_sla_work: whether some pipeline has an SLA option or a
+ * breach is open (dataops._has_sla_work), so the scheduler must wake
+ * periodically.  False when the installed extension predates SLAs.
+ */
+extern bool catalog_has_sla_work(void);
+
 #endif							/* DATAOPS_CATALOG_RUNS_H */

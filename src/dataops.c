@@ -38,6 +38,10 @@ int			dataops_cancel_grace_ms = 2000;
 int			dataops_max_queued_runs_per_owner = 100;
 char	   *dataops_current_source_file = NULL;
 char	   *dataops_current_run_id = NULL;
+char	   *dataops_target_mttr = NULL;
+char	   *dataops_target_mtbf = NULL;
+double		dataops_target_dq_score = 0.95;
+double		dataops_target_sla_compliance = 0.995;
 
 int64
 dataops_interval_ms(const char *text, const char *what)

@@ -37,6 +37,19 @@ extern int	dataops_cancel_grace_ms;
 extern int	dataops_max_queued_runs_per_owner;
 
 /*
+ * Health targets (issue 12; PGC_USERSET: they only change what
+ * dataops.health() reports): dataops.target_mttr (an interval, default
+ * 15 min), dataops.target_mtbf (an interval, default 30 days),
+ * dataops.target_dq_score (0..1, default 0.95) and
+ * dataops.target_sla_compliance (0..1, default 0.995).  Pipeline options of
+ * the same names (target_mttr, ...) override them per pipeline.
+ */
+extern char *dataops_target_mttr;
+extern char *dataops_target_mtbf;
+extern double dataops_target_dq_score;
+extern double dataops_target_sla_compliance;
+
+/*
  * dataops_interval_ms: an interval's text ('30 seconds', '1 day') in
  * milliseconds (a month counts 30 days).  Raises 22007 for text that is not
  * an interval and 22023, naming `what`, for a negative one.

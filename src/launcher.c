@@ -49,6 +49,7 @@ typedef struct DatabaseSlot
 	bool		wanted;			/* a scheduler should run */
 	pid_t		pid;			/* the scheduler, once attached */
 	Latch	   *latch;
+	TimestampTz wake_at;		/* not 0: no scheduler runs, start one then (periodic work) */
 } DatabaseSlot;
 
 typedef struct RequestSlot
@@ -166,6 +167,20 @@ want_scheduler(void)
 		return db->latch;
 	db->wanted = true;
 	return shared->launcher_latch;
+}
+
+void
+launcher_want_scheduler(void)
+{
+	Latch	   *latch;
+
+	if (shared == NULL)
+		return;
+	SpinLockAcquire(&shared->mutex);
+	latch = want_scheduler();
+	SpinLockRelease(&shared->mutex);
+	if (latch)
+		SetLatch(latch);
 }
 
 void
@@ -467,6 +482,7 @@ launcher_scheduler_attach(void)
 		db->pid = MyProcPid;
 		db->latch = MyLatch;
 		db->wanted = false;
+		db->wake_at = 0;
 		ok = true;
 	}
 	SpinLockRelease(&shared->mutex);
@@ -476,7 +492,7 @@ launcher_scheduler_attach(void)
 }
 
 bool
-launcher_scheduler_detach_if_idle(void)
+launcher_scheduler_detach_if_idle(TimestampTz wake_at)
 {
 	DatabaseSlot *db;
 	bool		idle = true;
@@ -492,7 +508,10 @@ launcher_scheduler_detach_if_idle(void)
 		db->pid = 0;
 		db->latch = NULL;
 		db->wanted = false;
-		db->dboid = InvalidOid;
+		db->wake_at = wake_at;
+		/* the slot is kept while the database has periodic work */
+		if (wake_at == 0)
+			db->dboid = InvalidOid;
 	}
 	SpinLockRelease(&shared->mutex);
 	return idle;
@@ -563,6 +582,61 @@ launcher_answer_error(int slot, int sqlerrcode, const char *message, const char 
 }
 
 /* ---------- the launcher ---------- */
+
+/* Whether a database with this OID still exists and accepts connections (a transaction of its own). */
+static bool
+database_exists(Oid dboid)
+{
+	Relation	rel;
+	TableScanDesc scan;
+	HeapTuple	tup;
+	bool		found = false;
+
+	StartTransactionCommand();
+	rel = table_open(DatabaseRelationId, AccessShareLock);
+	scan = table_beginscan_catalog(rel, 0, NULL);
+	while (!found && (tup = heap_getnext(scan, ForwardScanDirection)) != NULL)
+	{
+		Form_pg_database db = (Form_pg_database) GETSTRUCT(tup);
+
+		CHECK_FOR_INTERRUPTS();
+		if (db->oid == dboid && db->datallowconn && db->datconnlimit >= -1)
+			found = true;
+	}
+	table_endscan(scan);
+	table_close(rel, AccessShareLock);
+	CommitTransactionCommand();
+	return found;
+}
+
+/*
+ * A database whose scheduler left periodic work (launcher_scheduler_detach_if_idle
+ * with a wake time) wants a scheduler again once that time has come, if it
+ * still exists (a dropped database frees its slot).
+ */
+static void
+wake_periodic(int i, TimestampTz now)
+{
+	DatabaseSlot copy;
+	bool		exists;
+
+	SpinLockAcquire(&shared->mutex);
+	copy = shared->dbs[i];
+	SpinLockRelease(&shared->mutex);
+	if (copy.dboid == InvalidOid || copy.wake_at == 0 || copy.pid != 0 || copy.wanted || now < copy.wake_at)
+		return;
+	exists = database_exists(copy.dboid);
+	SpinLockAcquire(&shared->mutex);
+	if (shared->dbs[i].dboid == copy.dboid && shared->dbs[i].pid == 0 && shared->dbs[i].wake_at != 0)
+	{
+		shared->dbs[i].wake_at = 0;
+		if (exists)
+			shared->dbs[i].wanted = true;
+		else if (!shared->dbs[i].wanted)
+			shared->dbs[i].dboid = InvalidOid;
+	}
+	SpinLockRelease(&shared->mutex);
+}
 
 /* Marks every database that accepts connections as wanting a scheduler (server start). */
 static void
@@ -661,6 +735,7 @@ dataops_launcher_main(Datum arg)
 					backoff_ms[i] = 0;
 			}
 
+			wake_periodic(i, now);
 			SpinLockAcquire(&shared->mutex);
 			copy = shared->dbs[i];
 			SpinLockRelease(&shared->mutex);

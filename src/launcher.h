@@ -8,7 +8,9 @@
  * every database (a scheduler exits at once where dataops is not installed,
  * and recovers and resumes the queue where it is), and whenever a backend
  * asks for one.  A scheduler exits after a few idle seconds, so that DROP
- * DATABASE is not kept waiting.
+ * DATABASE is not kept waiting; when its database has periodic work (SLAs
+ * to evaluate) it leaves a wake time in its slot, and the launcher starts a
+ * scheduler again at that time if the database still exists.
  *
  * dataops.start_run() does not write the run itself: it hands a request to
  * the scheduler, which inserts the queued run in its own transaction and
@@ -20,6 +22,7 @@
 
 #include "postgres.h"
 #include "storage/latch.h"
+#include "utils/timestamp.h"
 
 /* Longest pipeline name a run request carries, in bytes. */
 #define RUN_REQUEST_NAME_LEN 256
@@ -84,9 +87,19 @@ extern bool launcher_scheduler_attach(void);
 /*
  * launcher_scheduler_detach_if_idle: releases the slot and returns true when
  * no request for this database is pending (the scheduler may then exit);
- * false when one arrived meanwhile.
+ * false when one arrived meanwhile.  wake_at not 0 (the database has
+ * periodic work: SLAs to evaluate, issue 12): the launcher starts a
+ * scheduler for the database again at that time, unless the database was
+ * dropped meanwhile; 0: only when a run is requested.
  */
-extern bool launcher_scheduler_detach_if_idle(void);
+extern bool launcher_scheduler_detach_if_idle(TimestampTz wake_at);
+
+/*
+ * launcher_want_scheduler: makes sure this database's scheduler runs or is
+ * about to (e.g. after an SLA option was set, so its periodic evaluation
+ * begins).  Raises nothing.
+ */
+extern void launcher_want_scheduler(void);
 
 /* Requests pending for this database, in arrival order (palloc'd list of RunRequest *). */
 extern List *launcher_take_requests(void);

@@ -22,6 +22,7 @@
 PG_MODULE_MAGIC;
 
 void		_PG_init(void);
+static void define_health_gucs(void);
 
 static bool
 check_retention(char **newval, void **extra, GucSource source)
@@ -110,9 +111,73 @@ _PG_init(void)
 							100, 1, 1000000,
 							PGC_SIGHUP, 0,
 							NULL, NULL, NULL);
+	define_health_gucs();
 	MarkGUCPrefixReserved("dataops");
 	if (dataops_preloaded)
 		launcher_init();
 	schedule_init();
 }
 
+
+/* GUC check hook of dataops.target_mttr and dataops.target_mtbf: a positive interval. */
+static bool
+check_target_interval(char **newval, void **extra, GucSource source)
+{
+	int64		ms = -1;
+	MemoryContext cxt = CurrentMemoryContext;
+
+	PG_TRY();
+	{
+		ms = dataops_interval_ms(*newval, "health target");
+	}
+	PG_CATCH();
+	{
+		MemoryContextSwitchTo(cxt);
+		FlushErrorState();
+		ms = -1;
+	}
+	PG_END_TRY();
+	if (ms <= 0)
+	{
+		GUC_check_errdetail("A health target must be a positive interval, such as '15 minutes'.");
+		return false;
+	}
+	return true;
+}
+
+/*
+ * define_health_gucs: the health targets of dataops.health() (issue 12),
+ * PGC_USERSET since they change only what a report shows; see dataops.h.
+ */
+static void
+define_health_gucs(void)
+{
+	DefineCustomStringVariable("dataops.target_mttr",
+							   "Target mean time to recovery of dataops.health(): an MTTR above it is breached.",
+							   "An interval; the pipeline option target_mttr overrides it.",
+							   &dataops_target_mttr,
+							   "15 minutes",
+							   PGC_USERSET, 0,
+							   check_target_interval, NULL, NULL);
+	DefineCustomStringVariable("dataops.target_mtbf",
+							   "Target mean time between failures of dataops.health(): an MTBF below it is breached.",
+							   "An interval; the pipeline option target_mtbf overrides it.",
+							   &dataops_target_mtbf,
+							   "30 days",
+							   PGC_USERSET, 0,
+							   check_target_interval, NULL, NULL);
+	DefineCustomRealVariable("dataops.target_dq_score",
+							 "Target data quality score of dataops.health(): a score below it is breached.",
+							 "From 0 to 1; the pipeline option target_dq_score overrides it.",
+							 &dataops_target_dq_score,
+							 0.95, 0.0, 1.0,
+							 PGC_USERSET, 0,
+							 NULL, NULL, NULL);
+	DefineCustomRealVariable("dataops.target_sla_compliance",
+							 "Target SLA compliance of dataops.health(): a compliance below it is breached.",
+							 "From 0 to 1; the pipeline option target_sla_compliance overrides it.",
+							 &dataops_target_sla_compliance,
+							 0.995, 0.0, 1.0,
+							 PGC_USERSET, 0,
+							 NULL, NULL, NULL);
+}

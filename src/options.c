@@ -112,6 +112,12 @@ options_parse_pipeline(Jsonb *options)
 	p->step_timeout = option_text(options, "step_timeout");
 	t = option_text(options, "retry_on_crash");
 	p->retry_on_crash = t != NULL && strcmp(t, "true") == 0;
+	p->sla_freshness = option_text(options, "sla_freshness");
+	p->sla_deadline = option_text(options, "sla_deadline");
+	p->target_mttr = option_text(options, "target_mttr");
+	p->target_mtbf = option_text(options, "target_mtbf");
+	p->target_dq_score = option_text(options, "target_dq_score");
+	p->target_sla_compliance = option_text(options, "target_sla_compliance");
 	return p;
 }
 

@@ -67,6 +67,12 @@ typedef struct PipelineOptions
 	const char *retry_delay;	/* interval: default for its steps */
 	const char *step_timeout;	/* interval: default timeout of its steps */
 	bool		retry_on_crash; /* default false */
+	const char *sla_freshness;	/* interval: a run must have succeeded within it (issue 12) */
+	const char *sla_deadline;	/* 'HH:MM[:SS] [zone]': a success since the previous deadline by then */
+	const char *target_mttr;	/* health targets overriding the dataops.target_* GUCs */
+	const char *target_mtbf;
+	const char *target_dq_score;
+	const char *target_sla_compliance;
 } PipelineOptions;
 
 /* A step's retry and timeout limits, step options before the pipeline's. */

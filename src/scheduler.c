@@ -46,6 +46,10 @@
 #define MAX_RETRY_DELAY_MS	3600000
 /* Pruning interval. */
 #define PRUNE_EVERY_MS		60000
+/* SLA evaluation interval (issue 12: at least every minute, runs or not). */
+#define SLA_EVERY_MS		30000
+/* An idle scheduler with periodic work is started again this long after its last evaluation. */
+#define PERIODIC_WAKE_MS	50000
 
 /*
  * A step's state in its run, as the scheduler drives it (in memory; what
@@ -874,12 +878,42 @@ prune(void)
 	commit_tx();
 }
 
+/* Evaluates the SLAs of the database's pipelines in a transaction of its own. */
+static void
+evaluate_slas(void)
+{
+	dataops_begin_tx("dataops: evaluating SLAs");
+	(void) catalog_evaluate_slas();
+	commit_tx();
+}
+
+/*
+ * scheduler_has_periodic_work: whether this database needs its scheduler
+ * woken periodically even when no run is requested: true when a pipeline
+ * has an SLA (sla_freshness, sla_deadline) or a breach is open.  The one
+ * place such conditions go (e.g. deliveries waiting in an outbox): an idle
+ * scheduler exits, and the launcher starts it again PERIODIC_WAKE_MS
+ * after its last evaluation when this is true.  Runs in a transaction of
+ * its own; raises the catalog's errors.
+ */
+static bool
+scheduler_has_periodic_work(void)
+{
+	bool		periodic;
+
+	dataops_begin_tx("dataops: idle");
+	periodic = catalog_has_sla_work();
+	commit_tx();
+	return periodic;
+}
+
 void
 dataops_scheduler_main(Datum arg)
 {
 	Oid			dboid = DatumGetObjectId(arg);
 	volatile TimestampTz idle_since = 0;
 	volatile TimestampTz last_prune = 0;
+	volatile TimestampTz last_sla = 0;
 	bool		installed;
 
 	pqsignal(SIGHUP, SignalHandlerForConfigReload);
@@ -896,7 +930,7 @@ dataops_scheduler_main(Datum arg)
 	CommitTransactionCommand();
 	if (!installed)
 	{
-		(void) launcher_scheduler_detach_if_idle();
+		(void) launcher_scheduler_detach_if_idle(0);
 		proc_exit(0);
 	}
 
@@ -936,6 +970,11 @@ dataops_scheduler_main(Datum arg)
 				prune();
 				last_prune = now;
 			}
+			if (TimestampDifferenceExceeds(last_sla, now, SLA_EVERY_MS))
+			{
+				last_sla = now;
+				evaluate_slas();
+			}
 		}
 		PG_CATCH();
 		{
@@ -961,9 +1000,30 @@ dataops_scheduler_main(Datum arg)
 				idle_since = 0;
 			else if (idle_since == 0)
 				idle_since = now;
-			else if (TimestampDifferenceExceeds(idle_since, now, IDLE_EXIT_MS) &&
-					 launcher_scheduler_detach_if_idle())
-				proc_exit(0);
+			else if (TimestampDifferenceExceeds(idle_since, now, IDLE_EXIT_MS))
+			{
+				volatile TimestampTz wake = 0;
+
+				/* one last evaluation, then leave the next one to the launcher */
+				PG_TRY();
+				{
+					evaluate_slas();
+					last_sla = now;
+					if (scheduler_has_periodic_work())
+						wake = TimestampTzPlusMilliseconds(now, PERIODIC_WAKE_MS);
+				}
+				PG_CATCH();
+				{
+					MemoryContextSwitchTo(tick_cxt);
+					EmitErrorReport();
+					FlushErrorState();
+					AbortCurrentTransaction();
+					wake = TimestampTzPlusMilliseconds(now, PERIODIC_WAKE_MS);
+				}
+				PG_END_TRY();
+				if (launcher_scheduler_detach_if_idle(wake))
+					proc_exit(0);
+			}
 		}
 		else
 			idle_since = 0;

@@ -34,8 +34,14 @@
  *   history  finished runs and events older than dataops.history_retention
  *            are pruned
  * A worker shortage (max_worker_processes) delays steps; it fails nothing.
+ *   SLAs     pipelines' SLAs (sla_freshness, sla_deadline) are evaluated
+ *            every 30 s and before the scheduler exits (dataops._evaluate_slas:
+ *            breaches and their recovery, with sla_missed / sla_recovered events)
  * The scheduler exits after a few idle seconds; the launcher starts it again
- * when a run is requested.
+ * when a run is requested, and 50 s after its last SLA evaluation while the
+ * database has periodic work (scheduler_has_periodic_work), so SLAs are
+ * evaluated at least every minute with no run, and DROP DATABASE still
+ * finds no scheduler connected for more than a few seconds.
  */
 #ifndef DATAOPS_SCHEDULER_H
 #define DATAOPS_SCHEDULER_H
