@@ -355,6 +355,20 @@ $fn$;
 COMMENT ON FUNCTION dataops._metrics_visible(name) IS
 'Internal to dataops.metrics: whether the current role may see the metrics of a pipeline owned by owner (it has the privileges of owner, or of pg_monitor)';
 
+-- Health figures for the metrics view.  health() reads the catalog with the
+-- caller's rights (row-level security), which would give the exporter's
+-- pg_monitor role none of them; this C function reads them as the
+-- extension owner and keeps the pipelines the calling role (GetUserId(),
+-- taken before the switch: no argument can widen it) may see by the rule of
+-- _metrics_visible.  Only figures leave it: no query, error text or sample.
+CREATE FUNCTION dataops._metrics_health()
+RETURNS TABLE(pipeline text, success_rate numeric, mttr interval, target_mttr interval,
+              mtbf interval, target_mtbf interval, dq_score numeric, dq_expectations_passed numeric,
+              target_dq_score numeric, sla_compliance numeric, target_sla_compliance numeric, status text)
+LANGUAGE c STABLE AS 'MODULE_PATHNAME', 'dataops_metrics_health';
+COMMENT ON FUNCTION dataops._metrics_health() IS
+'Internal to dataops.metrics: dataops.health() over the default window for the pipelines the calling role may see (it has the privileges of their owner, or of pg_monitor), read with the extension owner''s rights';
+
 CREATE VIEW dataops.metrics WITH (security_barrier = true) AS
 WITH runs AS (
     SELECT r.run_id, r.pipeline, r.status, r.started_at, r.finished_at
@@ -466,7 +480,43 @@ SELECT 'dataops_scheduler_up', '{}'::jsonb,
                              OR (a.backend_type IS NULL AND a.datid IS NULL
                                  AND a.application_name OPERATOR(pg_catalog.=) 'dataops launcher'))
             THEN 1 ELSE 0 END, 'gauge',
-       '1 if the dataops launcher, which starts the schedulers, is running, else 0';
+       '1 if the dataops launcher, which starts the schedulers, is running, else 0'
+UNION ALL
+SELECT 'dataops_health_' OPERATOR(pg_catalog.||) f.metric, pg_catalog.jsonb_build_object('pipeline', h.pipeline),
+       f.value, 'gauge', f.help
+  FROM dataops._metrics_health() h
+ CROSS JOIN LATERAL (VALUES
+       ('success_rate', h.success_rate::float8, 'Share of runs that succeeded in the health window (0 to 1)'),
+       ('mttr_seconds', pg_catalog.date_part('epoch', h.mttr), 'Mean time to recovery in the health window, in seconds'),
+       ('target_mttr_seconds', pg_catalog.date_part('epoch', h.target_mttr), 'Target mean time to recovery, in seconds'),
+       ('mtbf_seconds', pg_catalog.date_part('epoch', h.mtbf), 'Mean time between failures in the health window, in seconds'),
+       ('target_mtbf_seconds', pg_catalog.date_part('epoch', h.target_mtbf), 'Target mean time between failures, in seconds'),
+       ('dq_score', h.dq_score::float8, 'Data quality score in the health window (0 to 1)'),
+       ('target_dq_score', h.target_dq_score::float8, 'Target data quality score (0 to 1)'),
+       ('dq_expectations_passed', h.dq_expectations_passed::float8, 'Share of expectation results that succeeded in the health window (0 to 1)'),
+       ('sla_compliance', h.sla_compliance::float8, 'Share of the health window not in SLA breach (0 to 1)'),
+       ('target_sla_compliance', h.target_sla_compliance::float8, 'Target SLA compliance (0 to 1)'),
+       ('status', CASE h.status WHEN 'ok' THEN 0 WHEN 'at_risk' THEN 1 ELSE 2 END::float8,
+        'Health status: 0 ok, 1 at_risk, 2 breached')) AS f(metric, value, help)
+ WHERE f.value IS NOT NULL
+UNION ALL
+SELECT 'dataops_sla_breached', pg_catalog.jsonb_build_object('pipeline', p.name, 'kind', k.kind),
+       CASE WHEN EXISTS (SELECT 1 FROM dataops.sla_breaches b
+                          WHERE b.pipeline OPERATOR(pg_catalog.=) p.name
+                            AND b.kind OPERATOR(pg_catalog.=) k.kind AND b.ended_at IS NULL)
+            THEN 1 ELSE 0 END, 'gauge',
+       '1 while a pipeline is in breach of an SLA (an open row of dataops.sla_breaches), else 0'
+  FROM dataops.pipelines p
+ CROSS JOIN (VALUES ('freshness'), ('deadline')) AS k(kind)
+ WHERE dataops._metrics_visible(p.owner)
+   AND p.options OPERATOR(pg_catalog.?) ('sla_' OPERATOR(pg_catalog.||) k.kind)
+UNION ALL
+SELECT 'dataops_sla_breaches_total', pg_catalog.jsonb_build_object('pipeline', b.pipeline, 'kind', b.kind),
+       pg_catalog.count(*)::float8, 'counter', 'SLA breaches of a pipeline, open or closed'
+  FROM dataops.sla_breaches b
+  JOIN dataops.pipelines p ON p.name OPERATOR(pg_catalog.=) b.pipeline
+ WHERE dataops._metrics_visible(p.owner)
+ GROUP BY b.pipeline, b.kind;
 COMMENT ON VIEW dataops.metrics IS
 'Prometheus metrics of the pipelines the role may see (all of them for pg_monitor members): one row per series; no run ids, query or error texts';
 COMMENT ON COLUMN dataops.metrics.name IS 'Metric name (dataops_*)';

@@ -25,12 +25,23 @@ SELECT dataops.add_step('metrics_failing', 'boom', 'silver', 'metrics_layer.boom
 SELECT dataops.wait(dataops.start_run('metrics_failing')) AS status;
 RESET ROLE;
 
--- 1: the series of both pipelines (times left out: they vary)
+-- 1: the series of both pipelines (times left out: they vary; an open
+-- incident's MTTR runs up to now)
 SELECT name, labels, value, type FROM dataops.metrics
  WHERE labels ->> 'pipeline' IN (E'metrics "q\\b', 'metrics_failing')
    AND name NOT IN ('dataops_last_run_duration_seconds', 'dataops_last_success_timestamp_seconds',
-                    'dataops_run_expected_duration_seconds')
+                    'dataops_run_expected_duration_seconds', 'dataops_health_mttr_seconds')
  ORDER BY name, labels::text;
+-- the health series are dataops.health()'s figures (metrics_failing's run
+-- failed: an open incident, so an MTTR; the other has no incident)
+SELECT h.pipeline,
+       (SELECT m.value FROM dataops.metrics m WHERE m.name = 'dataops_health_mttr_seconds'
+           AND m.labels ->> 'pipeline' = h.pipeline) IS NOT DISTINCT FROM date_part('epoch', h.mttr) AS mttr_equal,
+       (SELECT m.value FROM dataops.metrics m WHERE m.name = 'dataops_health_dq_score'
+           AND m.labels ->> 'pipeline' = h.pipeline) IS NOT DISTINCT FROM h.dq_score::float8 AS dq_equal,
+       (SELECT m.value FROM dataops.metrics m WHERE m.name = 'dataops_health_status'
+           AND m.labels ->> 'pipeline' = h.pipeline) AS status_value, h.status
+  FROM dataops.health() h WHERE h.pipeline IN (E'metrics "q\\b', 'metrics_failing') ORDER BY 1;
 -- 2: the time series exist where they should, with sane values
 SELECT name, labels ->> 'pipeline' AS pipeline, value >= 0 AS non_negative
   FROM dataops.metrics
@@ -55,7 +66,7 @@ SELECT DISTINCT l.key FROM dataops.metrics m, jsonb_each_text(m.labels) l ORDER 
 
 -- 6: the text format: HELP and TYPE once per metric, label values escaped
 -- (the lines of the two pipelines, times masked)
-SELECT CASE WHEN line ~ '^dataops_(last_run_duration_seconds|last_success_timestamp_seconds|run_expected_duration_seconds)\{'
+SELECT CASE WHEN line ~ '^dataops_(last_run_duration_seconds|last_success_timestamp_seconds|run_expected_duration_seconds|health_mttr_seconds)\{'
             THEN regexp_replace(line, ' [0-9.e+]+$', ' <varies>') ELSE line END AS line
   FROM regexp_split_to_table(dataops.prometheus_metrics(), E'\n') WITH ORDINALITY AS t(line, n)
  WHERE line LIKE '%metrics \\"q\\\\b%' OR line LIKE '%metrics_failing%'
