@@ -55,3 +55,18 @@ SELECT step, source_relation, source_column, target_relation, target_column
 SELECT dataops.run('people') AS run_id \gset
 SELECT step, rows_read, rows_written, files_ingested, files_skipped
   FROM dataops.step_runs WHERE run_id = :run_id ORDER BY started_at;
+
+\echo '== health of the pipeline (dataops.pipeline_health; definitions in the README, Health and SLAs)'
+SELECT pipeline, runs, failed_runs, success_rate, mttr, mtbf, dq_score, dq_expectations_passed,
+       sla_compliance, status
+  FROM dataops.pipeline_health WHERE pipeline = 'people';
+
+\echo '== what is broken and since when (dataops.pipeline_status, dataops.recent_runs)'
+SELECT pipeline, health, sla_state, last_run_status, last_run_started, last_success
+  FROM dataops.pipeline_status WHERE pipeline = 'people';
+SELECT pipeline, status, started, duration, bronze_rows, silver_rows, gold_rows, quarantined
+  FROM dataops.recent_runs WHERE pipeline = 'people' LIMIT 5;
+
+\echo '== the same in Prometheus text format (dataops.prometheus_metrics(), first lines)'
+SELECT line FROM regexp_split_to_table(dataops.prometheus_metrics(), E'\n') AS t(line)
+ WHERE line LIKE 'dataops_runs_total%' OR line LIKE 'dataops_health_%' OR line LIKE 'dataops_step_rows_written_total%';
