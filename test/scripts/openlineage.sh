@@ -171,5 +171,13 @@ expect "per event: the same events as per run" "t" \
 expect "per event: a definition event has none" "0" \
     "SELECT count(*) FROM dataops.events ev, dataops._openlineage_events_for_event(ev.event_id) e WHERE ev.kind = 'definition'"
 
-psql -d postgres -c "DROP DATABASE $DB WITH (FORCE)"
+# a role sees the events of the runs it may see only
+psql -d "$DB" -c "DROP ROLE IF EXISTS ol_sh_other" -c "CREATE ROLE ol_sh_other" >/dev/null
+got=$(psql -d "$DB" -At -c "SET ROLE ol_sh_other" -c "SELECT count(*) FROM dataops.openlineage_events($run1)")
+[ "$got" = 0 ] || fail "another role sees $got events of run $run1"
+got=$(psql -d "$DB" -At -c "SET ROLE ol_sh_other" \
+          -c "SELECT count(*) FROM dataops._openlineage_events_for_event((SELECT max(event_id) FROM dataops.events))")
+[ "$got" = 0 ] || fail "another role sees $got events of the last dataops event"
+
+psql -d postgres -c "DROP DATABASE $DB WITH (FORCE)" -c "DROP ROLE ol_sh_other"
 echo "openlineage.sh: ok (valid: run 1 $v1; incremental run 2 $v2; failed run 3 $v3; per event $v4)"
