@@ -126,8 +126,10 @@ catalog_replace_lineage(const char *pipeline, const char *step, const char *targ
 		arg_text2(&a, e->source_relation, e->source_column);
 		arg_text2(&a, target, e->target_column);
 		arg_int8(&a, run_id, false);
+		arg_text(&a, e->transformation);
 		(void) catalog_query("INSERT INTO dataops.lineage (pipeline, step, source_relation, source_column, "
-							 "target_relation, target_column, run_id) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+							 "target_relation, target_column, run_id, transformation) "
+							 "VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
 							 &a);
 	}
 }

@@ -22,7 +22,9 @@ typedef struct LineageEdge
 {
 	char	   *source_relation;
 	char	   *source_column;	/* NULL for table-level */
-	char	   *target_column;	/* NULL for table-level */
+	char	   *target_column;	/* NULL for table-level and INDIRECT rows */
+	const char *transformation; /* IDENTITY, TRANSFORMATION, FILTER, JOIN,
+								 * GROUP_BY, SORT; NULL on table-level rows */
 } LineageEdge;
 
 /* One row of dataops.expectation_results. */

@@ -9,8 +9,15 @@
  */
 #include "postgres.h"
 
+#include "access/relation.h"
 #include "catalog/namespace.h"
+#include "catalog/pg_class.h"
+#include "miscadmin.h"
 #include "nodes/nodeFuncs.h"
+#include "parser/parsetree.h"
+#include "rewrite/rewriteHandler.h"
+#include "utils/acl.h"
+#include "utils/rel.h"
 #include "parser/parser.h"
 #include "tcop/utility.h"
 #include "utils/builtins.h"
@@ -166,6 +173,77 @@ is_step_target(List *steps, const char *schema, const char *table)
 	return false;
 }
 
+static void
+append_unique_name(List **result, char *name)
+{
+	ListCell   *seen;
+
+	foreach(seen, *result)
+		if (strcmp((char *) lfirst(seen), name) == 0)
+			return;
+	*result = lappend(*result, name);
+}
+
+typedef struct ViewReadsContext
+{
+	List	  **result;
+	List	   *views;			/* views expanded already */
+	Oid			owner;
+} ViewReadsContext;
+
+static void view_reads(Oid relid, ViewReadsContext *ctx);
+
+static bool
+view_reads_walker(Node *node, ViewReadsContext *ctx)
+{
+	if (node == NULL)
+		return false;
+	if (IsA(node, Query))
+	{
+		ListCell   *lc;
+
+		foreach(lc, ((Query *) node)->rtable)
+		{
+			RangeTblEntry *rte = lfirst(lc);
+
+			if (rte->rtekind != RTE_RELATION)
+				continue;
+			append_unique_name(ctx->result, psprintf("%s.%s", get_namespace_name(get_rel_namespace(rte->relid)),
+													 get_rel_name(rte->relid)));
+			if (rte->relkind == RELKIND_VIEW)
+				view_reads(rte->relid, ctx);
+		}
+		return query_tree_walker((Query *) node, view_reads_walker, (void *) ctx, 0);
+	}
+	return expression_tree_walker(node, view_reads_walker, (void *) ctx);
+}
+
+/*
+ * Adds the relations view `relid` reads, through nested views, to
+ * ctx->result.  A view the owner may not read is not expanded (nor
+ * locked): the step could not read it either.
+ */
+static void
+view_reads(Oid relid, ViewReadsContext *ctx)
+{
+	Relation	rel;
+	Query	   *vq;
+
+	if (list_member_oid(ctx->views, relid) || list_length(ctx->views) >= 256)
+		return;
+	ctx->views = lappend_oid(ctx->views, relid);
+	if (get_rel_relkind(relid) != RELKIND_VIEW)
+		return;
+	if (!OidIsValid(ctx->owner) || pg_class_aclcheck(relid, ctx->owner, ACL_SELECT) != ACLCHECK_OK)
+		return;
+	check_stack_depth();
+	CHECK_FOR_INTERRUPTS();
+	rel = relation_open(relid, AccessShareLock);
+	vq = copyObject(get_view_query(rel));
+	relation_close(rel, AccessShareLock);
+	(void) view_reads_walker((Node *) vq, ctx);
+}
+
 List *
 dag_query_reads(const char *query, const char *search_path, const char *owner, List *steps)
 {
@@ -212,15 +290,30 @@ dag_query_reads(const char *query, const char *search_path, const char *owner, L
 			if (resolved == NULL)
 				resolved = pstrdup(rv->relname);
 		}
-		{
-			ListCell   *seen;
-			bool		dup = false;
+		append_unique_name(&result, resolved);
+	}
 
-			foreach(seen, result)
-				if (strcmp((char *) lfirst(seen), resolved) == 0)
-					dup = true;
-			if (!dup)
-				result = lappend(result, resolved);
+	/* reads through views: a view over another step's target depends on it */
+	{
+		ViewReadsContext vctx;
+		List	   *direct = list_copy(result);
+
+		vctx.result = &result;
+		vctx.views = NIL;
+		vctx.owner = owner ? get_role_oid(owner, true) : InvalidOid;
+		foreach(lc, direct)
+		{
+			char	   *name = lfirst(lc);
+			char	   *dot = strchr(name, '.');
+			Oid			nsp;
+			Oid			relid;
+
+			if (dot == NULL)
+				continue;
+			nsp = get_namespace_oid(pnstrdup(name, dot - name), true);
+			relid = OidIsValid(nsp) ? get_relname_relid(dot + 1, nsp) : InvalidOid;
+			if (OidIsValid(relid) && get_rel_relkind(relid) == RELKIND_VIEW)
+				view_reads(relid, &vctx);
 		}
 	}
 	return result;

@@ -32,6 +32,10 @@ extern char *dag_parse_select(const char *query, RawStmt **raw);
  * `search_path` (a search_path setting string) the way the executor would:
  * an existing relation first, else a target of one of `steps` in the first
  * schema of the path.  Unresolvable names are returned unqualified.
+ * A view read is followed to the relations behind it (nested views too),
+ * which are returned as well, so that a step reading a view over another
+ * step's target depends on it; a view `owner` may not SELECT from is not
+ * expanded (nor locked).
  */
 extern List *dag_query_reads(const char *query, const char *search_path, const char *owner, List *steps);
 

@@ -17,6 +17,7 @@
 
 #include "dataops.h"
 #include "launcher.h"
+#include "openlineage.h"
 #include "schedule.h"
 
 PG_MODULE_MAGIC;
@@ -112,6 +113,7 @@ _PG_init(void)
 							PGC_SIGHUP, 0,
 							NULL, NULL, NULL);
 	define_health_gucs();
+	openlineage_define_gucs();
 	MarkGUCPrefixReserved("dataops");
 	if (dataops_preloaded)
 		launcher_init();

@@ -49,7 +49,7 @@ SELECT ok(EXISTS (SELECT 1 FROM pg_depend d JOIN pg_extension e ON e.oid = d.ref
                      AND e.extname = 'dataops' AND d.deptype = 'e'),
           'the dataops schema belongs to the extension (DROP EXTENSION removes it)');
 SELECT columns_are('dataops', 'lineage', ARRAY['pipeline', 'step', 'source_relation', 'source_column',
-       'target_relation', 'target_column', 'run_id', 'recorded_at']);
+       'target_relation', 'target_column', 'run_id', 'recorded_at', 'transformation']);
 
 SELECT is((SELECT count(*)::int FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
             WHERE n.nspname = 'dataops' AND c.relkind IN ('r', 'v')
