@@ -946,7 +946,7 @@ dataops_scheduler_main(Datum arg)
 	for (;;)
 	{
 		TimestampTz next = 0;
-		TimestampTz now;
+		volatile TimestampTz now;	/* read after the idle PG_TRY below */
 		long		sleep_ms = MAX_SLEEP_MS;
 
 		MemoryContextSwitchTo(tick_cxt);
@@ -962,17 +962,19 @@ dataops_scheduler_main(Datum arg)
 
 		PG_TRY();
 		{
+			TimestampTz turn;	/* not `now`: a local of the try block cannot be clobbered */
+
 			take_requests();
 			(void) tick(&next);
-			now = GetCurrentTimestamp();
-			if (TimestampDifferenceExceeds(last_prune, now, PRUNE_EVERY_MS))
+			turn = GetCurrentTimestamp();
+			if (TimestampDifferenceExceeds(last_prune, turn, PRUNE_EVERY_MS))
 			{
 				prune();
-				last_prune = now;
+				last_prune = turn;
 			}
-			if (TimestampDifferenceExceeds(last_sla, now, SLA_EVERY_MS))
+			if (TimestampDifferenceExceeds(last_sla, turn, SLA_EVERY_MS))
 			{
-				last_sla = now;
+				last_sla = turn;
 				evaluate_slas();
 			}
 		}
