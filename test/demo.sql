@@ -51,6 +51,11 @@ SELECT step, source_relation, source_column, target_relation, target_column
   FROM dataops.lineage WHERE pipeline = 'people'
  ORDER BY step = 'raw' DESC, step = 'clean' DESC, target_column NULLS FIRST, source_relation;
 
+\echo '== OpenLineage: the COMPLETE event of the gold step (dataops.openlineage_events)'
+SELECT jsonb_pretty(e) AS openlineage_event
+  FROM dataops.openlineage_events(:run_id) e
+ WHERE e->>'eventType' = 'COMPLETE' AND e->'job'->>'name' = 'people.people';
+
 \echo '== a second run ingests no file twice'
 SELECT dataops.run('people') AS run_id \gset
 SELECT step, rows_read, rows_written, files_ingested, files_skipped
