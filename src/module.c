@@ -17,6 +17,7 @@
 
 #include "dataops.h"
 #include "launcher.h"
+#include "notify.h"
 #include "schedule.h"
 
 PG_MODULE_MAGIC;
@@ -110,6 +111,7 @@ _PG_init(void)
 							100, 1, 1000000,
 							PGC_SIGHUP, 0,
 							NULL, NULL, NULL);
+	notify_init();
 	MarkGUCPrefixReserved("dataops");
 	if (dataops_preloaded)
 		launcher_init();

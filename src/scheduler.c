@@ -33,6 +33,7 @@
 #include "dag.h"
 #include "dataops.h"
 #include "launcher.h"
+#include "notify.h"
 #include "options.h"
 #include "run.h"
 #include "scheduler.h"
@@ -936,6 +937,8 @@ dataops_scheduler_main(Datum arg)
 				prune();
 				last_prune = now;
 			}
+			/* notifications: a delivery worker when a delivery is due */
+			notify_ensure_worker();
 		}
 		PG_CATCH();
 		{
