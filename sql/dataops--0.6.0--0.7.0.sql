@@ -147,6 +147,7 @@ BEGIN
     IF dur IS NULL AND e.details OPERATOR(pg_catalog.?) 'duration' THEN
         dur := CAST(e.details OPERATOR(pg_catalog.->>) 'duration' AS interval);
     END IF;
+    dur := pg_catalog.date_trunc('milliseconds', dur);
     icon := CASE e.status WHEN 'succeeded' THEN ':white_check_mark:' WHEN 'sla_recovered' THEN ':white_check_mark:'
                           WHEN 'canceled' THEN ':no_entry_sign:' WHEN 'sla_missed' THEN ':alarm_clock:'
                           ELSE ':x:' END;
@@ -213,7 +214,7 @@ BEGIN
             pg_catalog.jsonb_build_object('type', 'mrkdwn', 'text',
                 pg_catalog.format('*Error*%s: %s%s', CASE WHEN r.failed_step IS NOT NULL THEN ' in step ' OPERATOR(pg_catalog.||) r.failed_step ELSE '' END,
                                   r.error_message,
-                                  CASE WHEN r.error_detail IS NOT NULL THEN E'\n*Hint*: ' OPERATOR(pg_catalog.||) r.error_detail ELSE '' END))));
+                                  CASE WHEN r.error_detail IS NOT NULL THEN E'\n*Detail*: ' OPERATOR(pg_catalog.||) r.error_detail ELSE '' END))));
     END IF;
     IF e.kind OPERATOR(pg_catalog.<>) 'run' AND e.details OPERATOR(pg_catalog.<>) '{}' THEN
         blocks := blocks OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_array(pg_catalog.jsonb_build_object('type', 'section', 'text',

@@ -13,7 +13,7 @@
  */
 #include "postgres.h"
 
-#include <arpa/inet.h>
+#include <ctype.h>
 #include <signal.h>
 #include <curl/curl.h>
 
@@ -50,6 +50,8 @@ int			dataops_http_retry_delay_ms = 10000;
 int			dataops_http_max_attempts = 5;
 
 #define NOTIFY_MAX_URL_LEN 2048
+/* The worker waits for a retry due within this time (ms); it exits when none is. */
+#define NOTIFY_LINGER_MS 15000
 
 /* Statuses a notification may ask for (events of kind run and sla). */
 static const char *const notify_statuses[] = {
@@ -90,22 +92,28 @@ notify_init(void)
 							NULL, NULL, NULL);
 }
 
-/* Is s an IPv4 or (bracketed) IPv6 literal, or something a resolver might read as a number? */
+/*
+ * Is s an IP literal: bracketed IPv6, or a host whose last label starts with
+ * a digit, which resolvers read as an IPv4 address in one of inet_aton's
+ * forms (2130706433, 0x7f.1, 0177.0.0.1) and which no DNS name ends with
+ * (the WHATWG URL standard's "ends in a number")?
+ */
 static bool
 host_is_numeric(const char *s)
 {
-	unsigned char buf[16];
-	const char *p;
+	size_t		len = strlen(s);
+	const char *last;
 
 	if (s[0] == '[')
 		return true;
-	if (inet_pton(AF_INET, s, buf) == 1)
-		return true;
-	/* inet_aton's forms (0x7f.1, 2130706433, 0177.0.0.1): all hex digits, dots and x */
-	for (p = s; *p; p++)
-		if (!(isxdigit((unsigned char) *p) || *p == '.' || *p == 'x' || *p == 'X'))
-			return false;
-	return true;
+	while (len > 0 && s[len - 1] == '.')
+		len--;					/* a trailing dot ends the name, not a label */
+	if (len == 0)
+		return false;
+	last = s + len;
+	while (last > s && last[-1] != '.')
+		last--;
+	return isdigit((unsigned char) *last);
 }
 
 bool
@@ -584,8 +592,12 @@ dataops_delivery_main(Datum arg)
 		}
 		PG_END_TRY();
 
-		/* nothing pending: exit (the scheduler starts a worker again when one is due) */
-		if (wait_ms < 0)
+		/*
+		 * nothing pending, or nothing due soon: exit, so that an idle
+		 * database has no process connected (DROP DATABASE); the scheduler
+		 * starts a worker again when a delivery is due
+		 */
+		if (wait_ms < 0 || wait_ms > NOTIFY_LINGER_MS)
 			proc_exit(0);
 		if (wait_ms > 0)
 		{

@@ -80,6 +80,17 @@ refused 22004 "SELECT dataops.add_notification('nt_fail', NULL)"
 refused 42704 "SELECT dataops.add_notification('nt_nope', 'http://127.0.0.1:$PORT/ok')"
 refused 42704 "SELECT dataops.drop_notification(424242)"
 
+# host patterns (session value): *.domain matches names under it only, an IP literal only itself
+wild="SET dataops.http_allowed_hosts = '*.example.com, [::1]:8443'; SELECT dataops.add_notification('nt_fail', "
+psql -d "$DB" -c "BEGIN" -c "${wild}'https://hooks.example.com/services/x')" -c "${wild}'http://[::1]:8443/x')" -c "ROLLBACK" >/dev/null \
+    || fail "a host matching *.example.com or [::1]:8443 was refused"
+refused 42501 "${wild}'https://example.com.evil.net/x')"
+refused 42501 "${wild}'https://evilexample.com/x')"
+refused 42501 "${wild}'https://example.com/x')"
+refused 42501 "${wild}'http://[::1]:8080/x')"
+refused 42501 "${wild}'http://hooks.example.com@10.0.0.1/x')"
+refused 42501 "SET dataops.http_allowed_hosts = '*.0.1'; SELECT dataops.add_notification('nt_fail', 'http://127.0.0.1:$PORT/ok')"
+
 n_fail=$(val "SELECT dataops.add_notification('nt_fail', 'http://127.0.0.1:$PORT/ok/T0KEN-fail')")
 n_json=$(val "SELECT dataops.add_notification('nt_fail', 'http://127.0.0.1:$PORT/ok/json', '{failed}', 'json')")
 n_flaky=$(val "SELECT dataops.add_notification('nt_flaky', 'http://127.0.0.1:$PORT/flaky/x', '{succeeded}', 'json')")
@@ -99,8 +110,8 @@ for i in 1 2 3; do
 done
 val "SELECT dataops.wait(dataops.start_run('nt_moved'), '30 s')" >/dev/null
 elapsed=$(( ($(date +%s%N) - start) / 1000000 ))
-# three deliveries to /hang take 3 x 1 s (timeout) at least: the runs did not wait for them
-[ "$elapsed" -lt 2500 ] || fail "the runs took $elapsed ms: delayed by the hanging endpoint?"
+# the three deliveries to /hang take 3 x 2 attempts x 1 s (timeout) at least: the runs did not wait for them
+[ "$elapsed" -lt 4000 ] || fail "the runs took $elapsed ms: delayed by the hanging endpoint?"
 
 # --- the outbox was written with the events
 [ "$(val "SELECT count(*) FROM dataops.deliveries d JOIN dataops.events e USING (event_id)
@@ -156,6 +167,34 @@ PY
   "dead 1 host \"localhost\" port $PORT is not allowed by dataops.http_allowed_hosts" ] \
     || fail "the refused delivery: $(val "SELECT state, attempts, last_error FROM dataops.deliveries WHERE notification_id = $n_moved")"
 [ "$(got /ok/moved)" = 0 ] || fail "a host no longer allowed was posted to"
+
+# --- a worker terminated during a request stops at once; the delivery stays pending (at least once)
+psql -d postgres -c "ALTER SYSTEM SET dataops.http_timeout = '20s'" -c "ALTER SYSTEM SET dataops.http_retry_delay = '60s'" \
+    -c "SELECT pg_reload_conf()" >/dev/null
+sleep 0.3
+val "SELECT dataops.drop_notification($n_hang)" >/dev/null
+n_stuck=$(val "SELECT dataops.add_notification('nt_hang', 'http://127.0.0.1:$PORT/hang30/x', '{succeeded}')")
+val "SELECT dataops.wait(dataops.start_run('nt_hang'), '30 s')" >/dev/null
+pid=
+for _ in $(seq 1 100); do
+    pid=$(val "SELECT pid FROM pg_stat_activity WHERE backend_type = 'dataops delivery' AND state = 'active' AND query = 'dataops: posting a notification'")
+    [ -n "$pid" ] && break
+    sleep 0.1
+done
+[ -n "$pid" ] || fail "the delivery worker never posted to /hang30"
+t0=$(date +%s%N)
+val "SELECT pg_terminate_backend($pid)" >/dev/null
+for _ in $(seq 1 50); do
+    [ "$(val "SELECT count(*) FROM pg_stat_activity WHERE pid = $pid")" = 0 ] && break
+    sleep 0.1
+done
+stop_ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+[ "$stop_ms" -lt 2000 ] || fail "the delivery worker took $stop_ms ms to stop during a request"
+[ "$(val "SELECT state || ' ' || attempts || ' ' || (next_attempt_at > now()) FROM dataops.deliveries WHERE notification_id = $n_stuck")" = "pending 1 true" ] \
+    || fail "the interrupted delivery: $(val "SELECT state, attempts, next_attempt_at - now(), last_error FROM dataops.deliveries WHERE notification_id = $n_stuck")"
+val "SELECT dataops.drop_notification($n_stuck)" >/dev/null
+psql -d postgres -c "ALTER SYSTEM SET dataops.http_timeout = '1s'" -c "ALTER SYSTEM SET dataops.http_retry_delay = '300ms'" \
+    -c "SELECT pg_reload_conf()" >/dev/null
 
 # --- URLs visible only with the owner's privileges
 psql -d "$DB" >/dev/null <<SQL

@@ -4,7 +4,8 @@
 Listens on 127.0.0.1 (port 0: any free one; the port is written to PORTFILE)
 and appends one JSON line {"path", "body", "status"} per POST to LOGFILE.
 Paths: /ok/... answers 200; /flaky/... answers 500 to the first POST on that
-path and 200 afterwards; /hang/... sleeps HANG seconds before answering 200.
+path and 200 afterwards; /hang/... sleeps HANG seconds before answering 200,
+/hang30/... 30 seconds.
 """
 import json
 import sys
@@ -30,7 +31,9 @@ class Handler(BaseHTTPRequestHandler):
         status = 200
         if self.path.startswith("/flaky") and count == 1:
             status = 500
-        if self.path.startswith("/hang"):
+        if self.path.startswith("/hang30"):
+            time.sleep(30)
+        elif self.path.startswith("/hang"):
             time.sleep(hang)
         with lock, open(logfile, "a") as f:
             f.write(json.dumps({"path": self.path, "body": body, "status": status,
