@@ -29,7 +29,7 @@ COMMENT ON COLUMN dataops.notifications.id IS 'Notification number (dataops.drop
 COMMENT ON COLUMN dataops.notifications.pipeline IS 'Pipeline whose events are posted';
 COMMENT ON COLUMN dataops.notifications.url IS 'http or https URL the events are posted to; its host matched dataops.http_allowed_hosts when added, and must still match at each delivery';
 COMMENT ON COLUMN dataops.notifications.events IS
-'Statuses that are posted: failed, succeeded, canceled, timed_out (run events), sla_missed, sla_recovered (SLA events)';
+'Statuses that are posted: failed, succeeded, canceled, timed_out (run events), sla_missed, sla_recovered (SLA events); an openlineage notification posts the RunEvents of every run and step event instead';
 COMMENT ON COLUMN dataops.notifications.format IS
 'slack (an incoming-webhook message), json (the event row) or openlineage (OpenLineage RunEvents)';
 COMMENT ON COLUMN dataops.notifications.owner IS 'Owner of the pipeline when the notification was added; only its members (and superusers) see the row';
@@ -241,12 +241,17 @@ DECLARE
 BEGIN
     -- a restore (no dataops caller) re-creates history, not new events
     IF dataops._catalog_caller() IS NULL OR NEW.pipeline IS NULL
-       OR NEW.kind NOT IN ('run', 'sla') THEN
+       OR NEW.kind NOT IN ('run', 'step', 'sla') THEN
         RETURN NULL;
     END IF;
+    -- slack and json: run and SLA events with a status the notification
+    -- names; openlineage: every run and step event (each step attempt's
+    -- START and its end; dataops._notification_payloads returns no body for
+    -- an event that maps to no RunEvent)
     FOR n IN SELECT x.id FROM dataops.notifications x
               WHERE x.pipeline OPERATOR(pg_catalog.=) NEW.pipeline
-                AND NEW.status OPERATOR(pg_catalog.=) ANY (x.events)
+                AND CASE WHEN x.format OPERATOR(pg_catalog.=) 'openlineage' THEN NEW.kind IN ('run', 'step')
+                         ELSE NEW.kind IN ('run', 'sla') AND NEW.status OPERATOR(pg_catalog.=) ANY (x.events) END
               ORDER BY x.id
     LOOP
         BEGIN

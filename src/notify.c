@@ -13,7 +13,10 @@
  */
 #include "postgres.h"
 
+#include <arpa/inet.h>
 #include <ctype.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <signal.h>
 #include <curl/curl.h>
 
@@ -344,6 +347,15 @@ dataops_drop_notification(PG_FUNCTION_ARGS)
 static BackgroundWorkerHandle *delivery_handle = NULL;
 static TimestampTz last_look = 0;
 
+bool
+notify_deliveries_due(void)
+{
+	/* an extension not yet updated to 0.7.0 has no outbox */
+	Oid			nsp = get_namespace_oid("dataops", true);
+
+	return OidIsValid(nsp) && OidIsValid(get_relname_relid("deliveries", nsp)) && catalog_deliveries_due();
+}
+
 void
 notify_ensure_worker(void)
 {
@@ -352,7 +364,6 @@ notify_ensure_worker(void)
 	bool		due;
 	TimestampTz now = GetCurrentTimestamp();
 	MemoryContext old;
-	Oid			nsp;
 
 	if (delivery_handle != NULL)
 	{
@@ -367,9 +378,7 @@ notify_ensure_worker(void)
 		return;
 	last_look = now;
 	dataops_begin_tx("dataops: looking for deliveries");
-	/* an extension not yet updated to 0.7.0 has no outbox */
-	nsp = get_namespace_oid("dataops", true);
-	due = OidIsValid(nsp) && OidIsValid(get_relname_relid("deliveries", nsp)) && catalog_deliveries_due();
+	due = notify_deliveries_due();
 	dataops_commit_tx();
 	if (!due)
 		return;
@@ -400,6 +409,67 @@ discard_cb(char *ptr, size_t size, size_t nmemb, void *userdata)
 	return size * nmemb;
 }
 
+/* What the socket callback knows of the request: may the address be any, and why it refused one. */
+typedef struct SocketCheck
+{
+	bool		host_is_name;	/* the URL names a host (not an IP literal) */
+	char		refused[128];	/* the address refused, "" if none */
+} SocketCheck;
+
+/*
+ * Is the address one a host name must never lead to: unspecified (0.0.0.0/8,
+ * ::), link-local (169.254.0.0/16, where clouds serve instance metadata,
+ * fe80::/10), multicast or broadcast (224.0.0.0/4 and above, ff00::/8), also
+ * as IPv4-mapped IPv6?  Such an address is reached only when listed as an IP
+ * literal in dataops.http_allowed_hosts and used as such in the URL.
+ */
+static bool
+address_forbidden_for_names(const struct sockaddr *sa, char *text, size_t textlen)
+{
+	const unsigned char *b;
+
+	if (sa->sa_family == AF_INET)
+	{
+		b = (const unsigned char *) &((const struct sockaddr_in *) sa)->sin_addr;
+		inet_ntop(AF_INET, b, text, textlen);
+	}
+	else if (sa->sa_family == AF_INET6)
+	{
+		b = (const unsigned char *) &((const struct sockaddr_in6 *) sa)->sin6_addr;
+		inet_ntop(AF_INET6, b, text, textlen);
+		if (b[0] == 0xff || (b[0] == 0xfe && (b[1] & 0xc0) == 0x80))
+			return true;
+		{
+			static const unsigned char zero[16] = {0};
+			static const unsigned char mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+
+			if (memcmp(b, zero, 16) == 0)
+				return true;
+			if (memcmp(b, mapped, 12) != 0)
+				return false;
+			b += 12;			/* an IPv4-mapped address: check the IPv4 part */
+		}
+	}
+	else
+		return true;
+	return b[0] == 0 || (b[0] == 169 && b[1] == 254) || b[0] >= 224;
+}
+
+/* libcurl's open-socket callback: refuses the addresses above for a host name, after resolution. */
+static curl_socket_t
+opensocket_cb(void *clientp, curlsocktype purpose, struct curl_sockaddr *address)
+{
+	SocketCheck *check = (SocketCheck *) clientp;
+	char		text[INET6_ADDRSTRLEN] = "";
+
+	if (check->host_is_name && address_forbidden_for_names(&address->addr, text, sizeof(text)))
+	{
+		snprintf(check->refused, sizeof(check->refused), "%s", text);
+		return CURL_SOCKET_BAD;
+	}
+	return socket(address->family, address->socktype, address->protocol);
+}
+
 /*
  * Posts `payload` to `url`.  Returns true for a 2xx answer; sets *status to
  * the HTTP status (0 without an answer) and *error (palloc'd) otherwise.
@@ -413,8 +483,20 @@ post_json(const char *url, const char *payload, int *status, char **error)
 	CURLcode	rc;
 	long		code = 0;
 
+	SocketCheck check;
+	CURLU	   *u = curl_url();
+	char	   *host = NULL;
+
 	*status = 0;
 	*error = NULL;
+	memset(&check, 0, sizeof(check));
+	if (u && curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
+		curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK)
+		check.host_is_name = !host_is_numeric(host);
+	else
+		check.host_is_name = true;
+	curl_free(host);
+	curl_url_cleanup(u);
 	if (c == NULL)
 	{
 		*error = pstrdup("libcurl could not be initialised");
@@ -444,6 +526,8 @@ post_json(const char *url, const char *payload, int *status, char **error)
 	curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
 	curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, progress_cb);
 	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
+	curl_easy_setopt(c, CURLOPT_OPENSOCKETFUNCTION, opensocket_cb);
+	curl_easy_setopt(c, CURLOPT_OPENSOCKETDATA, &check);
 
 	rc = curl_easy_perform(c);
 	if (rc == CURLE_OK)
@@ -452,7 +536,10 @@ post_json(const char *url, const char *payload, int *status, char **error)
 	curl_easy_cleanup(c);
 
 	*status = (int) code;
-	if (rc == CURLE_OPERATION_TIMEDOUT)
+	if (check.refused[0] != '\0' && rc != CURLE_OK)
+		*error = psprintf("host name resolved to %s, a link-local, unspecified or multicast address; list it as an IP literal in dataops.http_allowed_hosts to allow it",
+						  check.refused);
+	else if (rc == CURLE_OPERATION_TIMEDOUT)
 		*error = psprintf("timeout after %d ms: %s", dataops_http_timeout_ms, errbuf);
 	else if (rc != CURLE_OK)
 		*error = psprintf("%s%s%s", curl_easy_strerror(rc), errbuf[0] ? ": " : "", errbuf);

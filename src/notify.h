@@ -46,6 +46,15 @@ extern char *notify_check_url(const char *url, int *sqlstate);
 extern bool notify_host_allowed(const char *allowed, const char *host, int port);
 
 /*
+ * notify_deliveries_due: true when a pending delivery of dataops.deliveries
+ * is due (next_attempt_at has passed); false also when the database's
+ * dataops has no outbox yet (an extension not updated to 0.7.0).  Call it in
+ * a transaction.  This is the condition the scheduler's periodic work adds
+ * for notifications.  Raises the catalog's errors.
+ */
+extern bool notify_deliveries_due(void);
+
+/*
  * notify_ensure_worker: called by a database's scheduler once per turn,
  * outside a transaction: when a pending delivery is due and the delivery
  * worker this scheduler started is not running, registers one (a dynamic
