@@ -62,3 +62,5 @@ loadtest:
 # the regression suite with the server under valgrind memcheck (many minutes)
 valgrind:
 	test/valgrind/run.sh
+PG_CPPFLAGS += $(shell curl-config --cflags 2>/dev/null)
+SHLIB_LINK  += $(shell curl-config --libs 2>/dev/null)

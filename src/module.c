@@ -17,6 +17,7 @@
 
 #include "dataops.h"
 #include "launcher.h"
+#include "notify.h"
 #include "openlineage.h"
 #include "schedule.h"
 
@@ -114,6 +115,7 @@ _PG_init(void)
 							NULL, NULL, NULL);
 	define_health_gucs();
 	openlineage_define_gucs();
+	notify_init();
 	MarkGUCPrefixReserved("dataops");
 	if (dataops_preloaded)
 		launcher_init();

@@ -33,6 +33,7 @@
 #include "dag.h"
 #include "dataops.h"
 #include "launcher.h"
+#include "notify.h"
 #include "options.h"
 #include "run.h"
 #include "scheduler.h"
@@ -890,7 +891,8 @@ evaluate_slas(void)
 /*
  * scheduler_has_periodic_work: whether this database needs its scheduler
  * woken periodically even when no run is requested: true when a pipeline
- * has an SLA (sla_freshness, sla_deadline) or a breach is open.  The one
+ * has an SLA (sla_freshness, sla_deadline) or a breach is open, or a
+ * delivery of the notification outbox is due (retries wait).  The one
  * place such conditions go (e.g. deliveries waiting in an outbox): an idle
  * scheduler exits, and the launcher starts it again PERIODIC_WAKE_MS
  * after its last evaluation when this is true.  Runs in a transaction of
@@ -902,7 +904,7 @@ scheduler_has_periodic_work(void)
 	bool		periodic;
 
 	dataops_begin_tx("dataops: idle");
-	periodic = catalog_has_sla_work();
+	periodic = catalog_has_sla_work() || notify_deliveries_due(false);
 	commit_tx();
 	return periodic;
 }
@@ -977,6 +979,8 @@ dataops_scheduler_main(Datum arg)
 				last_sla = turn;
 				evaluate_slas();
 			}
+			/* notifications: a delivery worker when a delivery is due */
+			notify_ensure_worker();
 		}
 		PG_CATCH();
 		{
