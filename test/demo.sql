@@ -75,3 +75,12 @@ SELECT pipeline, status, started, duration, bronze_rows, silver_rows, gold_rows,
 \echo '== the same in Prometheus text format (dataops.prometheus_metrics(), first lines)'
 SELECT line FROM regexp_split_to_table(dataops.prometheus_metrics(), E'\n') AS t(line)
  WHERE line LIKE 'dataops_runs_total%' OR line LIKE 'dataops_health_%' OR line LIKE 'dataops_step_rows_written_total%';
+
+\echo '== a Slack message for the last run (what a notification with format slack posts)'
+SET dataops.http_allowed_hosts = 'hooks.slack.com';
+SELECT dataops.add_notification('people', 'https://hooks.slack.com/services/T000/B000/XXXX', '{failed,succeeded}') AS notification_id \gset
+SELECT pg_catalog.jsonb_pretty(p) AS slack_message
+  FROM dataops._notification_payloads(:notification_id,
+         (SELECT max(event_id) FROM dataops.events WHERE run_id = :run_id AND kind = 'run')) AS p;
+SELECT dataops.drop_notification(:notification_id);
+RESET dataops.http_allowed_hosts;
