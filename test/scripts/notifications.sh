@@ -93,6 +93,8 @@ refused 42501 "SET dataops.http_allowed_hosts = '*.0.1'; SELECT dataops.add_noti
 
 n_fail=$(val "SELECT dataops.add_notification('nt_fail', 'http://127.0.0.1:$PORT/ok/T0KEN-fail')")
 n_json=$(val "SELECT dataops.add_notification('nt_fail', 'http://127.0.0.1:$PORT/ok/json', '{failed}', 'json')")
+# OpenLineage (a Marquez or DataHub endpoint): every RunEvent of the run
+n_ol=$(val "SELECT dataops.add_notification('nt_fail', 'http://127.0.0.1:$PORT/ok/ol', '{failed}', 'openlineage')")
 n_flaky=$(val "SELECT dataops.add_notification('nt_flaky', 'http://127.0.0.1:$PORT/flaky/x', '{succeeded}', 'json')")
 n_hang=$(val "SELECT dataops.add_notification('nt_hang', 'http://127.0.0.1:$PORT/hang/x', '{succeeded}')")
 # allowed in this session only: the delivery worker (server settings) refuses it
@@ -115,7 +117,8 @@ elapsed=$(( ($(date +%s%N) - start) / 1000000 ))
 
 # --- the outbox was written with the events
 [ "$(val "SELECT count(*) FROM dataops.deliveries d JOIN dataops.events e USING (event_id)
-          WHERE e.run_id = $run_fail AND e.kind = 'run' AND e.status = 'failed'")" = 2 ] \
+          WHERE e.run_id = $run_fail AND e.kind = 'run' AND e.status = 'failed'
+            AND d.notification_id <> $n_ol")" = 2 ] \
     || fail "the failed run did not get two deliveries (slack and json)"
 
 # --- wait for every delivery to be final (up to 30 s)
@@ -151,6 +154,33 @@ j = [r for r in rows if r["path"] == "/ok/json"][0]
 e = json.loads(j["body"])
 assert e["kind"] == "run" and e["status"] == "failed" and e["pipeline"] == "nt_fail" and e["run_id"] == int(sys.argv[2]), e
 PY
+
+# the OpenLineage notification: each RunEvent of the failed run posted once,
+# the same as dataops.openlineage_events(), each valid against the official
+# OpenLineage 2-0-2 schemas (../shared/openlineage, when present)
+n_ol_all=$(val "SELECT count(*) FROM dataops.deliveries WHERE notification_id = $n_ol")
+[ "$n_ol_all" -ge 4 ] && [ "$(val "SELECT count(*) FROM dataops.deliveries WHERE notification_id = $n_ol AND state = 'delivered'")" = "$n_ol_all" ] \
+    || fail "openlineage deliveries: $(val "SELECT string_agg(state || ' ' || coalesce(last_error, ''), '; ') FROM dataops.deliveries WHERE notification_id = $n_ol")"
+[ "$(got /ok/ol)" = "$n_ol_all" ] || fail "the receiver got $(got /ok/ol) OpenLineage posts, expected $n_ol_all"
+val "SELECT e FROM dataops.openlineage_events($run_fail) e" > "$tmp/ol_expected"
+/usr/bin/python3 - "$tmp/log" "$tmp/ol_expected" "$tmp/ol_posted" <<'PY' || fail "the OpenLineage posts are not the run's events"
+import json, sys
+posted = [json.loads(r["body"]) for r in map(json.loads, open(sys.argv[1])) if r["path"] == "/ok/ol"]
+expected = [json.loads(l) for l in open(sys.argv[2]) if l.strip()]
+key = lambda e: (e["job"]["name"], e["eventType"], e["run"]["runId"])
+assert sorted(map(key, posted)) == sorted(map(key, expected)), (sorted(map(key, posted)), sorted(map(key, expected)))
+types = {(e["job"]["name"], e["eventType"]) for e in posted}
+assert ("nt_fail", "START") in types and ("nt_fail", "FAIL") in types, types
+assert ("nt_fail.chk", "FAIL") in types, types
+with open(sys.argv[3], "w") as f:
+    for e in posted:
+        f.write(json.dumps(e) + "\n")
+PY
+OL="$here/../../../shared/openlineage"
+if [ -x "$OL/validate-events" ]; then
+    "$OL/validate-events" "$tmp/ol_posted" >/dev/null || fail "posted OpenLineage events do not validate: $("$OL/validate-events" "$tmp/ol_posted" | head -5)"
+fi
+val "SELECT dataops.drop_notification($n_ol)" >/dev/null
 
 # a 500, then a success: delivered at the second attempt
 [ "$(val "SELECT state || ' ' || attempts || ' ' || last_http_status || ' ' || (last_error IS NULL) FROM dataops.deliveries WHERE notification_id = $n_flaky")" = "delivered 2 200 true" ] \
@@ -226,4 +256,4 @@ val "SELECT dataops.wait($run2, '30 s')" >/dev/null
     || fail "after the drop, the failed run should be posted only as json"
 
 psql -d postgres -c "DROP DATABASE $DB WITH (FORCE)" -c "DROP OWNED BY nt_owner" -c "DROP ROLE nt_owner" -c "DROP ROLE nt_other" >/dev/null
-echo "notifications.sh: ok (Slack and json payloads, 500 then success, timeout, refused hosts at add and delivery, runs not delayed, URLs hidden)"
+echo "notifications.sh: ok (Slack, json and OpenLineage payloads, 500 then success, timeout, refused hosts at add and delivery, runs not delayed, URLs hidden)"
