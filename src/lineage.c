@@ -472,6 +472,35 @@ indirect_query(Query *q, IndirectContext *ctx)
 	ctx->outer = saved;
 }
 
+/*
+ * Appends to `edges` one column edge per source of `sources` (ColumnSource)
+ * whose column still exists: into `target` (NULL for an indirect use, which
+ * concerns the whole target), with the source's transformation type.
+ */
+static List *
+append_edges(List *edges, List *sources, const char *target)
+{
+	ListCell   *sc;
+
+	foreach(sc, sources)
+	{
+		ColumnSource *cs = lfirst(sc);
+		LineageEdge *e;
+		char	   *att = get_attname(cs->relid, cs->attnum, true);
+
+		CHECK_FOR_INTERRUPTS();
+		if (att == NULL)
+			continue;
+		e = palloc0(sizeof(LineageEdge));
+		e->source_relation = relation_text(cs->relid);
+		e->source_column = att;
+		e->target_column = target ? pstrdup(target) : NULL;
+		e->transformation = cs->kind;
+		edges = lappend(edges, e);
+	}
+	return edges;
+}
+
 List *
 lineage_from_query(const char *query)
 {
@@ -482,7 +511,6 @@ lineage_from_query(const char *query)
 	List	   *indirect = NIL;
 	List	   *edges = NIL;
 	ListCell   *lc;
-	ListCell   *sc;
 
 	(void) dag_parse_select(query, &raw);
 	q = parse_analyze_fixedparams(raw, query, NULL, 0, NULL);
@@ -504,38 +532,12 @@ lineage_from_query(const char *query)
 		if (te->resjunk || te->resname == NULL)
 			continue;
 		add_output_sources(q, NIL, te->resno, &sources, true, 0);
-		foreach(sc, sources)
-		{
-			ColumnSource *cs = lfirst(sc);
-			LineageEdge *e = palloc0(sizeof(LineageEdge));
-			char	   *att = get_attname(cs->relid, cs->attnum, true);
-
-			if (att == NULL)
-				continue;
-			e->source_relation = relation_text(cs->relid);
-			e->source_column = att;
-			e->target_column = pstrdup(te->resname);
-			e->transformation = cs->kind;
-			edges = lappend(edges, e);
-		}
+		edges = append_edges(edges, sources, te->resname);
 	}
 
 	ictx.outer = NIL;
 	ictx.sources = &indirect;
 	ictx.views = NIL;
 	indirect_query(q, &ictx);
-	foreach(sc, indirect)
-	{
-		ColumnSource *cs = lfirst(sc);
-		LineageEdge *e = palloc0(sizeof(LineageEdge));
-		char	   *att = get_attname(cs->relid, cs->attnum, true);
-
-		if (att == NULL)
-			continue;
-		e->source_relation = relation_text(cs->relid);
-		e->source_column = att;
-		e->transformation = cs->kind;
-		edges = lappend(edges, e);
-	}
-	return edges;
+	return append_edges(edges, indirect, NULL);
 }

@@ -26,15 +26,20 @@ PG_MODULE_MAGIC;
 void		_PG_init(void);
 static void define_health_gucs(void);
 
+/*
+ * A GUC check hook's test of an interval setting: true when `value` is a
+ * positive interval; otherwise the hook's errdetail is `detail` and the
+ * interval's own error is swallowed (a check hook must not raise).
+ */
 static bool
-check_retention(char **newval, void **extra, GucSource source)
+check_positive_interval(const char *value, const char *what, const char *detail)
 {
 	int64		ms = -1;
 	MemoryContext cxt = CurrentMemoryContext;
 
 	PG_TRY();
 	{
-		ms = dataops_interval_ms(*newval, "dataops.history_retention");
+		ms = dataops_interval_ms(value, what);
 	}
 	PG_CATCH();
 	{
@@ -45,10 +50,17 @@ check_retention(char **newval, void **extra, GucSource source)
 	PG_END_TRY();
 	if (ms <= 0)
 	{
-		GUC_check_errdetail("dataops.history_retention must be a positive interval, such as '30 days'.");
+		GUC_check_errdetail("%s", detail);
 		return false;
 	}
 	return true;
+}
+
+static bool
+check_retention(char **newval, void **extra, GucSource source)
+{
+	return check_positive_interval(*newval, "dataops.history_retention",
+								   "dataops.history_retention must be a positive interval, such as '30 days'.");
 }
 
 /*
@@ -122,31 +134,12 @@ _PG_init(void)
 	schedule_init();
 }
 
-
 /* GUC check hook of dataops.target_mttr and dataops.target_mtbf: a positive interval. */
 static bool
 check_target_interval(char **newval, void **extra, GucSource source)
 {
-	int64		ms = -1;
-	MemoryContext cxt = CurrentMemoryContext;
-
-	PG_TRY();
-	{
-		ms = dataops_interval_ms(*newval, "health target");
-	}
-	PG_CATCH();
-	{
-		MemoryContextSwitchTo(cxt);
-		FlushErrorState();
-		ms = -1;
-	}
-	PG_END_TRY();
-	if (ms <= 0)
-	{
-		GUC_check_errdetail("A health target must be a positive interval, such as '15 minutes'.");
-		return false;
-	}
-	return true;
+	return check_positive_interval(*newval, "health target",
+								   "A health target must be a positive interval, such as '15 minutes'.");
 }
 
 /*
