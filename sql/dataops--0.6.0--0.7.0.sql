@@ -906,7 +906,7 @@ COMMENT ON FUNCTION dataops._openlineage_events_for_event(bigint) IS
 -- query texts, error texts, sample values, and no run ids as labels.
 -- security_barrier keeps a caller's own WHERE clauses from seeing rows
 -- before the filter.  Each metric is one UNION ALL branch: add one by
--- appending a branch (see docs-notes/metrics.md for the health and SLA ones).
+-- appending a branch (the health and SLA ones come last).
 
 CREATE FUNCTION dataops._metrics_visible(owner name) RETURNS boolean
 LANGUAGE sql STABLE PARALLEL SAFE
@@ -1105,7 +1105,7 @@ WITH m AS (
     SELECT m.name, m.type, m.help, m.value,
            (SELECT pg_catalog.string_agg(l.key OPERATOR(pg_catalog.||) '="' OPERATOR(pg_catalog.||)
                        dataops._prometheus_label_value(l.value)
-                       OPERATOR(pg_catalog.||) '"', ',' ORDER BY l.key COLLATE "C")
+                       OPERATOR(pg_catalog.||) '"', ',' ORDER BY l.key COLLATE pg_catalog."C")
               FROM pg_catalog.jsonb_each_text(m.labels) l) AS labels
       FROM dataops.metrics m
 ), series AS (
@@ -1121,14 +1121,14 @@ WITH m AS (
       FROM m
 ), named AS (
     SELECT s.name, pg_catalog.min(s.type) AS type, pg_catalog.min(s.help) AS help,
-           pg_catalog.string_agg(s.line, E'\n' ORDER BY s.labels COLLATE "C") AS lines
+           pg_catalog.string_agg(s.line, E'\n' ORDER BY s.labels COLLATE pg_catalog."C") AS lines
       FROM series s GROUP BY s.name
 )
 SELECT COALESCE(pg_catalog.string_agg(
            '# HELP ' OPERATOR(pg_catalog.||) n.name OPERATOR(pg_catalog.||) ' ' OPERATOR(pg_catalog.||)
            pg_catalog.replace(pg_catalog.replace(n.help, E'\\', E'\\\\'), E'\n', E'\\n') OPERATOR(pg_catalog.||) E'\n' OPERATOR(pg_catalog.||)
            '# TYPE ' OPERATOR(pg_catalog.||) n.name OPERATOR(pg_catalog.||) ' ' OPERATOR(pg_catalog.||) n.type OPERATOR(pg_catalog.||) E'\n' OPERATOR(pg_catalog.||)
-           n.lines OPERATOR(pg_catalog.||) E'\n', '' ORDER BY n.name COLLATE "C"), '')
+           n.lines OPERATOR(pg_catalog.||) E'\n', '' ORDER BY n.name COLLATE pg_catalog."C"), '')
   FROM named n
 $fn$;
 COMMENT ON FUNCTION dataops.prometheus_metrics() IS
