@@ -574,10 +574,18 @@ deliver_one(void)
 	int			sqlstate;
 	char	   *error;
 	bool		final = false;
+	MemoryContext cxt = CurrentMemoryContext;
 
+	/*
+	 * The claimed URL and payload are copied into the worker's context, not
+	 * the transaction's (StartTransactionCommand switches to it), since they
+	 * are posted after the commit.
+	 */
 	dataops_begin_tx("dataops: claiming a delivery");
+	MemoryContextSwitchTo(cxt);
 	claimed = catalog_claim_delivery(dataops_http_retry_delay_ms, &d);
 	dataops_commit_tx();
+	MemoryContextSwitchTo(cxt);
 	if (!claimed)
 		return false;
 
@@ -596,6 +604,7 @@ deliver_one(void)
 	dataops_begin_tx("dataops: recording a delivery");
 	catalog_delivery_result(d.id, ok, status, error, final, dataops_http_max_attempts);
 	dataops_commit_tx();
+	MemoryContextSwitchTo(cxt);
 	return true;
 }
 
