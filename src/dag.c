@@ -223,25 +223,35 @@ view_reads_walker(Node *node, ViewReadsContext *ctx)
  * ctx->result.  A view the owner may not read is not expanded (nor
  * locked): the step could not read it either.
  */
+Query *
+dag_view_query(Oid relid, Oid role)
+{
+	Relation	rel;
+	Query	   *vq;
+
+	if (get_rel_relkind(relid) != RELKIND_VIEW)
+		return NULL;
+	if (!OidIsValid(role) || pg_class_aclcheck(relid, role, ACL_SELECT) != ACLCHECK_OK)
+		return NULL;
+	CHECK_FOR_INTERRUPTS();
+	rel = relation_open(relid, AccessShareLock);
+	vq = copyObject(get_view_query(rel));
+	relation_close(rel, AccessShareLock);
+	return vq;
+}
+
 static void
 view_reads(Oid relid, ViewReadsContext *ctx)
 {
-	Relation	rel;
 	Query	   *vq;
 
 	if (list_member_oid(ctx->views, relid) || list_length(ctx->views) >= 256)
 		return;
 	ctx->views = lappend_oid(ctx->views, relid);
-	if (get_rel_relkind(relid) != RELKIND_VIEW)
-		return;
-	if (!OidIsValid(ctx->owner) || pg_class_aclcheck(relid, ctx->owner, ACL_SELECT) != ACLCHECK_OK)
-		return;
 	check_stack_depth();
-	CHECK_FOR_INTERRUPTS();
-	rel = relation_open(relid, AccessShareLock);
-	vq = copyObject(get_view_query(rel));
-	relation_close(rel, AccessShareLock);
-	(void) view_reads_walker((Node *) vq, ctx);
+	vq = dag_view_query(relid, ctx->owner);
+	if (vq != NULL)
+		(void) view_reads_walker((Node *) vq, ctx);
 }
 
 List *

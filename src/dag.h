@@ -11,20 +11,30 @@
 #include "catalog.h"
 
 /*
- * dag_parse_select: parses `query` with PostgreSQL's raw parser and returns
- * the text of its single statement (trailing semicolon removed).  Raises
- * ERROR 42601 (syntax_error) when it does not parse, and 42809
- * (wrong_object_type) when it is not exactly one plain SELECT (WITH allowed;
- * no DML in WITH, no SELECT INTO, no FOR UPDATE).
- */
-/*
  * dag_raw_parse: raw_parser(), with the position of a syntax error reported
  * in `text` itself (as an internal query) rather than in the calling
  * statement.
  */
 extern List *dag_raw_parse(const char *text, RawParseMode mode);
 
+/*
+ * dag_parse_select: parses `query` with PostgreSQL's raw parser and returns
+ * the text of its single statement (trailing semicolon removed).  Raises
+ * ERROR 42601 (syntax_error) when it does not parse, and 42809
+ * (wrong_object_type) when it is not exactly one plain SELECT (WITH allowed;
+ * no DML in WITH, no SELECT INTO, no FOR UPDATE).
+ */
 extern char *dag_parse_select(const char *query, RawStmt **raw);
+
+/*
+ * dag_view_query: a copy of the stored query of view `relid` (its rewrite
+ * rule, get_view_query), or NULL when relid is not a view or `role` may not
+ * SELECT from it: the privilege is checked before the view is locked
+ * (AccessShareLock, released again), so nothing a role cannot read is
+ * locked on its behalf.  Used by the DAG and by lineage to follow views
+ * down to base relations.  Raises nothing of its own.
+ */
+extern Query *dag_view_query(Oid relid, Oid role);
 
 /*
  * dag_query_reads: the relations a SELECT reads, found by walking its raw

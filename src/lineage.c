@@ -24,7 +24,6 @@
 #include "parser/analyze.h"
 #include "parser/parser.h"
 #include "parser/parsetree.h"
-#include "rewrite/rewriteHandler.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
@@ -42,19 +41,16 @@ relation_text(Oid relid)
 	return psprintf("%s.%s", get_namespace_name(get_rel_namespace(relid)), get_rel_name(relid));
 }
 
-/* The stored query of view `relid` (a copy), or NULL if it is not a view. */
+/*
+ * The stored query of view `relid` (a copy), or NULL if it is not a view or
+ * the current role (the pipeline owner, in a step's worker) may not read
+ * it: the DAG's rule (dag_view_query), so lineage and dependencies follow
+ * the same views.
+ */
 static Query *
 view_query(Oid relid)
 {
-	Relation	rel;
-	Query	   *vq = NULL;
-
-	if (get_rel_relkind(relid) != RELKIND_VIEW)
-		return NULL;
-	rel = relation_open(relid, AccessShareLock);
-	vq = copyObject(get_view_query(rel));
-	relation_close(rel, AccessShareLock);
-	return vq;
+	return dag_view_query(relid, GetUserId());
 }
 
 typedef struct TablesContext
