@@ -23,6 +23,8 @@
 #   DATAOPS_KEEP     "1" to leave the test cluster running after `test`
 #   DATAOPS_TEST_NAME, DATAOPS_TEST_PORT  the test cluster's name and port
 #                    (default: test, 55432), to run several side by side
+#   DATAOPS_BENCH_NAME, DATAOPS_BENCH_PORT  the same for `bench` (default:
+#                    bench, 55434)
 set -euo pipefail
 
 # The major version this Debian release ships (Debian 12: 15, 13: 17, sid: 18).
@@ -55,7 +57,7 @@ PKGS=("postgresql-$PG" "postgresql-server-dev-$PG" "postgresql-$PG-cron" "postgr
 
 TEST_NAME=${DATAOPS_TEST_NAME:-test}   TEST_PORT=${DATAOPS_TEST_PORT:-55432}
 DEMO_NAME=demo   DEMO_PORT=55433
-BENCH_NAME=bench BENCH_PORT=55434
+BENCH_NAME=${DATAOPS_BENCH_NAME:-bench} BENCH_PORT=${DATAOPS_BENCH_PORT:-55434}
 
 if [ "$(id -u)" -eq 0 ]; then SUDO=(); else SUDO=(sudo); fi
 
