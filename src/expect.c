@@ -48,8 +48,8 @@ static const KindInfo kinds[] = {
 	/* row level */
 	{"not_null", "expect_column_values_to_not_be_null", L_ROW, COL_REQUIRED, "", KF_JUDGES_NULLS | KF_NOT, NULL, NULL, NULL, flag_null, NULL, result_row},
 	{"null", "expect_column_values_to_be_null", L_ROW, COL_REQUIRED, "", KF_JUDGES_NULLS, NULL, NULL, NULL, flag_null, NULL, result_row},
-	{"unique", "expect_column_values_to_be_unique", L_ROW, COL_OR_COLUMNS, "columns", 0, check_key_columns_arg, NULL, types_key_columns, flag_unique, NULL, result_row},
-	{"compound_unique", "expect_compound_columns_to_be_unique", L_ROW, COL_NONE_COLUMNS, "columns", 0, check_key_columns_arg, NULL, types_key_columns, flag_unique, NULL, result_row},
+	{"unique", "expect_column_values_to_be_unique", L_ROW, COL_OR_COLUMNS, "columns", KF_LIVE, check_key_columns_arg, NULL, types_key_columns, flag_unique, NULL, result_row},
+	{"compound_unique", "expect_compound_columns_to_be_unique", L_ROW, COL_NONE_COLUMNS, "columns", KF_LIVE, check_key_columns_arg, NULL, types_key_columns, flag_unique, NULL, result_row},
 	{"match_regex", "expect_column_values_to_match_regex", L_ROW, COL_REQUIRED, "pattern flags", 0, check_regex_args, NULL, NULL, flag_regex, NULL, result_row},
 	{"not_match_regex", "expect_column_values_to_not_match_regex", L_ROW, COL_REQUIRED, "pattern flags", KF_NOT, check_regex_args, NULL, NULL, flag_regex, NULL, result_row},
 	{"match_regex_list", "expect_column_values_to_match_regex_list", L_ROW, COL_REQUIRED, "patterns match_on flags", 0, check_regex_list_args, NULL, NULL, flag_regex_list, NULL, result_row},
@@ -188,6 +188,17 @@ expect_needs_serial(List *exps)
 
 	foreach(lc, exps)
 		if (expect_kind_of(lfirst(lc))->flags & KF_SERIAL)
+			return true;
+	return false;
+}
+
+bool
+expect_needs_live(List *exps)
+{
+	ListCell   *lc;
+
+	foreach(lc, exps)
+		if (expect_kind_of(lfirst(lc))->flags & KF_LIVE)
 			return true;
 	return false;
 }

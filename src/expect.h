@@ -42,6 +42,14 @@ extern const char *expect_result_format(const ExpectationDef *e);
 /* True when some expectation must check rows outside parallel mode (castable_to may need subtransactions). */
 extern bool expect_needs_serial(List *exps);
 
+/*
+ * True when some row-level expectation (unique, compound_unique) counts
+ * among the rows that survive deduplication in SQL, so the step's rows must
+ * be numbered per unique_key in the checked query rather than deduplicated
+ * by the sink.  No errors.
+ */
+extern bool expect_needs_live(List *exps);
+
 /* True when some expectation of `exps` is an aggregate kind (mean_between, freshness, ...). */
 extern bool expect_any_aggregate(List *exps);
 

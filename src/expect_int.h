@@ -48,6 +48,7 @@ typedef enum ColumnRule
 #define KF_BOUND_STRINGS	0x08	/* min/max may be strings (values of the column's type) */
 #define KF_BOUND_WHOLE		0x10	/* min/max are whole numbers >= 0 */
 #define KF_BOUND_UNIT		0x20	/* min/max are in [0, 1] */
+#define KF_LIVE				0x40	/* the flag counts among the live (deduplicated) rows in SQL */
 
 typedef struct KindInfo KindInfo;
 

@@ -21,7 +21,10 @@
 #include "executor/spi.h"
 #include "mb/pg_wchar.h"
 #include "nodes/params.h"
+#include "optimizer/optimizer.h"
 #include "utils/builtins.h"
+#include "utils/guc.h"
+#include "utils/plancache.h"
 #include "utils/rel.h"
 
 #include "dataops.h"
@@ -202,6 +205,18 @@ check_reserved_columns(const StepDef *s, TupleDesc desc)
 							NameStr(TupleDescAttr(desc, i)->attname), s->name, DATAOPS_INTERNAL_PREFIX)));
 }
 
+/* The relations a prepared statement reads, views expanded (their plan-invalidation dependencies). */
+static List *
+read_relations(SPIPlanPtr plan)
+{
+	List	   *relids = NIL;
+	ListCell   *lc;
+
+	foreach(lc, SPI_plan_get_plan_sources(plan))
+		relids = list_concat(relids, ((CachedPlanSource *) lfirst(lc))->relationOids);
+	return relids;
+}
+
 /*
  * Runs the checked query into the sink: with the parameters as constants,
  * and in parallel only when nothing written needs a serial executor.
@@ -214,12 +229,29 @@ run_into_sink(const char *sql, SqlParams *params, DestReceiver *sink, bool paral
 	SPIPlanPtr	plan;
 	ParamListInfo pli = params->n > 0 ? makeParamList(params->n) : NULL;
 	SPIExecuteOptions options;
+	int			guc_nest = -1;
 	int			i;
 	int			rc;
 
+	/*
+	 * parallel_tuple_cost (0.1 by default) prices every row a Gather hands
+	 * to the leader at ten times cpu_tuple_cost, so a query that returns
+	 * all its rows, as a checked query does, stays serial however much work
+	 * its transforms and checks do per row.  Here the rows go to the sink in
+	 * the leader's own process, so a row costs what one more plan node's
+	 * would (cpu_tuple_cost): the parallel plan wins when the query's own
+	 * work dominates.  Set for this statement only; an abort unwinds it.
+	 */
+	if (parallel_ok && parallel_tuple_cost > cpu_tuple_cost)
+	{
+		guc_nest = NewGUCNestLevel();
+		(void) set_config_option("parallel_tuple_cost", psprintf("%g", cpu_tuple_cost), PGC_USERSET,
+								 PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
+	}
 	plan = SPI_prepare_cursor(sql, params->n, params->types, parallel_ok ? CURSOR_OPT_PARALLEL_OK : 0);
 	if (plan == NULL)
 		elog(ERROR, "dataops: could not prepare a step's checked query: %s", SPI_result_code_string(SPI_result));
+	sink_freeze_target(sink, read_relations(plan));
 	for (i = 0; i < params->n; i++)
 	{
 		pli->params[i].value = params->values[i];
@@ -235,6 +267,8 @@ run_into_sink(const char *sql, SqlParams *params, DestReceiver *sink, bool paral
 	if (rc < 0)
 		elog(ERROR, "dataops: a step's checked query returned %d (%s)", rc, SPI_result_code_string(rc));
 	SPI_freeplan(plan);
+	if (guc_nest >= 0)
+		AtEOXact_GUC(true, guc_nest);
 }
 
 /*
@@ -304,6 +338,7 @@ publish_write_checked(const PublishWrite *w, char **watermark, StepCounts *c, Li
 	StringInfoData sql;
 	StringInfoData samples;
 	bool		fenced;
+	bool		sorted;
 	DestReceiver *sink;
 	SinkCounts	counts;
 	ExpectationResult *outcomes;
@@ -322,12 +357,14 @@ publish_write_checked(const PublishWrite *w, char **watermark, StepCounts *c, Li
 	 */
 	initStringInfo(&samples);
 	fenced = expect_sql_samples(s->expectations, desc, &samples);
+	sorted = s->unique_key != NIL && !expect_needs_live(s->expectations);
 	initStringInfo(&sql);
 	if (fenced)
 		appendStringInfo(&sql, "SELECT c.*%s\nFROM (\n", samples.data);
 	appendStringInfoString(&sql, "  SELECT s.*, ");
-	if (s->unique_key != NIL)
+	if (s->unique_key != NIL && !sorted)
 	{
+		/* a unique expectation counts among the live rows: number them in SQL */
 		char	   *keys = sqlgen_name_list(s->unique_key, "");
 
 		live = DATAOPS_INTERNAL_PREFIX "rn OPERATOR(pg_catalog.=) 1";
@@ -347,8 +384,38 @@ publish_write_checked(const PublishWrite *w, char **watermark, StepCounts *c, Li
 	}
 	if (fenced)
 		appendStringInfoString(&sql, "\n  OFFSET 0\n) c");
+	if (sorted)
+	{
+		/*
+		 * DISTINCT ON's plan: the rows sorted by key, then keep order, and the
+		 * sink keeps the first of each key (a sort and a comparison per row,
+		 * where row_number() spools every row through a window aggregate).
+		 */
+		char	   *keys = sqlgen_name_list(s->unique_key, "");
+
+		appendStringInfo(&sql, "\nORDER BY %s%s%s", keys, s->keep ? ",\n" : "", s->keep ? s->keep : "");
+	}
 
 	sink = sink_create(s->expectations, desc, w->owner, w->into, w->quarantine, w->unexpected, w->run_id);
+	if (sorted)
+	{
+		List	   *atts = NIL;
+		ListCell   *lc;
+
+		foreach(lc, s->unique_key)
+		{
+			int			att = sqlgen_find_att(desc, lfirst(lc));
+
+			if (att < 0)
+				ereport(ERROR,
+						(errcode(ERRCODE_UNDEFINED_COLUMN),
+						 errmsg("unique_key column \"%s\" is not a column of step \"%s\"",
+								(char *) lfirst(lc), s->name),
+						 errhint("Name columns the step's query returns in unique_key.")));
+			atts = lappend_int(atts, att);
+		}
+		sink_dedup_sorted(sink, atts);
+	}
 	if (w->watermark_att >= 0)
 		sink_track_max(sink, w->watermark_att);
 	run_into_sink(sql.data, params, sink,

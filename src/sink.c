@@ -44,6 +44,7 @@
 #include "utils/memutils.h"
 #include "utils/rel.h"
 #include "utils/rls.h"
+#include "utils/portal.h"
 #include "utils/varlena.h"
 
 #include "compat.h"
@@ -70,7 +71,20 @@ typedef struct SinkTable
 	BulkInsertState bistate;
 	TupleTableSlot **buffer;	/* MULTI_INSERT_ROWS materialized slots */
 	int			nbuffered;
+	int			insert_options; /* table_multi_insert's: TABLE_INSERT_FROZEN or 0 */
 } SinkTable;
+
+/* One column of the unique key, for sink_dedup_sorted. */
+typedef struct SinkKey
+{
+	int			att;			/* 0-based result column */
+	FmgrInfo	cmp;			/* the type's btree comparison, as ORDER BY sorts */
+	Oid			collation;
+	bool		byval;
+	int16		len;
+	Datum		prev;			/* the value of the previous row (in key_cxt) */
+	bool		prev_null;
+} SinkKey;
 
 /* A value and how often it was unexpected (partial_unexpected_counts). */
 typedef struct ValueCount
@@ -117,6 +131,10 @@ typedef struct StepSink
 	SinkTable	quarantine;		/* rel NULL when none */
 	SinkTable	unexpected;		/* rel NULL when none */
 	int			live_att;
+	int			nkeys;			/* sink_dedup_sorted: columns of the unique key, or 0 */
+	SinkKey    *keys;
+	bool		have_prev;		/* a row came before (keys[].prev hold its key) */
+	MemoryContext key_cxt;		/* the previous row's key values */
 	int			nchecks;
 	SinkCheck  *checks;
 	SinkCounts	counts;
@@ -241,7 +259,7 @@ flush_table(StepSink *s, SinkTable *t)
 
 	if (t->rel == NULL || !t->multi || t->nbuffered == 0)
 		return;
-	table_multi_insert(t->rel, t->buffer, t->nbuffered, s->estate->es_output_cid, 0, t->bistate);
+	table_multi_insert(t->rel, t->buffer, t->nbuffered, s->estate->es_output_cid, t->insert_options, t->bistate);
 	for (k = 0; k < t->nbuffered; k++)
 	{
 		List	   *recheck = NIL;
@@ -273,7 +291,7 @@ close_table(SinkTable *t)
 		for (k = 0; k < MULTI_INSERT_ROWS; k++)
 			ExecDropSingleTupleTableSlot(t->buffer[k]);
 		FreeBulkInsertState(t->bistate);
-		table_finish_bulk_insert(t->rel, 0);
+		table_finish_bulk_insert(t->rel, t->insert_options);
 	}
 	ExecCloseIndices(t->rri);
 	ExecDropSingleTupleTableSlot(t->slot);
@@ -480,6 +498,102 @@ sink_max_text(DestReceiver *self)
 	return OidOutputFunctionCall(output, s->max);
 }
 
+void
+sink_dedup_sorted(DestReceiver *self, List *key_atts)
+{
+	StepSink   *s = (StepSink *) self;
+	ListCell   *lc;
+
+	s->keys = palloc0(sizeof(SinkKey) * Max(list_length(key_atts), 1));
+	s->key_cxt = AllocSetContextCreate(s->cxt, "dataops sink key", ALLOCSET_SMALL_SIZES);
+	foreach(lc, key_atts)
+	{
+		SinkKey    *k = &s->keys[s->nkeys++];
+		Form_pg_attribute a = TupleDescAttr(s->desc, lfirst_int(lc));
+		TypeCacheEntry *tc = lookup_type_cache(a->atttypid, TYPECACHE_CMP_PROC_FINFO);
+
+		if (!OidIsValid(tc->cmp_proc_finfo.fn_oid))
+			ereport(ERROR,
+					(errcode(ERRCODE_UNDEFINED_FUNCTION),
+					 errmsg("unique_key column \"%s\" has type %s, which has no ordering",
+							NameStr(a->attname), format_type_be(a->atttypid)),
+					 errhint("Use a key of a type with a btree operator class, or cast it in the step's query.")));
+		k->att = lfirst_int(lc);
+		fmgr_info_cxt(tc->cmp_proc_finfo.fn_oid, &k->cmp, s->cxt);
+		k->collation = a->attcollation;
+		k->byval = a->attbyval;
+		k->len = a->attlen;
+	}
+}
+
+void
+sink_freeze_target(DestReceiver *self, List *read_relids)
+{
+	StepSink   *s = (StepSink *) self;
+	Relation	rel = s->target.rel;
+
+	/*
+	 * COPY FREEZE's conditions (CopyFrom): the relation's storage is new in
+	 * this subtransaction, so no other transaction can see it before commit
+	 * and an abort takes the frozen rows with it, and nothing earlier in
+	 * this transaction looks at it: no portal is
+	 * open, and the checked query does not read the target.  Its own
+	 * snapshot is registered, which is why COPY's "no prior registered
+	 * snapshot" test cannot be used here; the query not reading the target
+	 * takes its place.
+	 */
+	if (rel == NULL || !s->target.multi || rel->rd_rel->relkind != RELKIND_RELATION)
+		return;
+	if (rel->rd_createSubid != GetCurrentSubTransactionId() &&
+		rel->rd_newRelfilenodeSubid != GetCurrentSubTransactionId())
+		return;
+	if (list_member_oid(read_relids, RelationGetRelid(rel)) || !ThereAreNoReadyPortals())
+		return;
+	s->target.insert_options = TABLE_INSERT_FROZEN;
+}
+
+/*
+ * Whether the row in slot starts a new group of the unique key (it is the
+ * one deduplication keeps); remembers its key for the next row.  NULLs
+ * group together, as in ORDER BY and DISTINCT ON.
+ */
+static bool
+first_of_group(StepSink *s, TupleTableSlot *slot)
+{
+	bool		same = s->have_prev;
+	int			i;
+
+	for (i = 0; i < s->nkeys && same; i++)
+	{
+		SinkKey    *k = &s->keys[i];
+		bool		isnull = slot->tts_isnull[k->att];
+
+		if (isnull || k->prev_null)
+			same = isnull && k->prev_null;
+		else
+			same = DatumGetInt32(FunctionCall2Coll(&k->cmp, k->collation,
+												   slot->tts_values[k->att], k->prev)) == 0;
+	}
+	if (same)
+		return false;
+	MemoryContextReset(s->key_cxt);
+	for (i = 0; i < s->nkeys; i++)
+	{
+		SinkKey    *k = &s->keys[i];
+
+		k->prev_null = slot->tts_isnull[k->att];
+		if (!k->prev_null)
+		{
+			MemoryContext old = MemoryContextSwitchTo(s->key_cxt);
+
+			k->prev = datumCopy(slot->tts_values[k->att], k->byval, k->len);
+			MemoryContextSwitchTo(old);
+		}
+	}
+	s->have_prev = true;
+	return true;
+}
+
 bool
 sink_parallel_ok(DestReceiver *self)
 {
@@ -626,7 +740,8 @@ sink_receive(TupleTableSlot *slot, DestReceiver *self)
 			MemoryContextSwitchTo(saved);
 		}
 	}
-	if (slot->tts_isnull[s->live_att] || !DatumGetBool(slot->tts_values[s->live_att]))
+	if (slot->tts_isnull[s->live_att] || !DatumGetBool(slot->tts_values[s->live_att]) ||
+		(s->nkeys > 0 && !first_of_group(s, slot)))
 	{
 		s->counts.duplicates++;
 		return true;

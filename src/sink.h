@@ -51,6 +51,28 @@ extern DestReceiver *sink_create(List *exps, TupleDesc desc, Oid owner, Oid targ
 								 Oid unexpected, int64 run_id);
 
 /*
+ * sink_dedup_sorted: deduplicates in the sink, as DISTINCT ON does, for a
+ * checked query that returns its rows ordered by the unique key (then the
+ * keep order): of each run of rows with equal key_atts (0-based columns of
+ * the step's query; equal as the type's btree comparison orders them, NULLs
+ * equal to each other) the first is live, the others count as duplicates.
+ * Errors: 42883 when a key's type has no btree ordering.
+ */
+extern void sink_dedup_sorted(DestReceiver *sink, List *key_atts);
+
+/*
+ * sink_freeze_target: writes the target's rows frozen (TABLE_INSERT_FROZEN,
+ * as COPY FREEZE does) when its storage was created or truncated in this
+ * subtransaction and neither the checked query (read_relids: the relations it
+ * reads) nor an open portal can see it; otherwise changes nothing.  Frozen
+ * pages are also marked all-visible, so the next step's scan neither sets
+ * hint bits nor dirties them.  Like TRUNCATE and COPY FREEZE this is not
+ * MVCC-safe against snapshots taken before the commit in other sessions
+ * (they see the new rows).  Raises nothing.
+ */
+extern void sink_freeze_target(DestReceiver *sink, List *read_relids);
+
+/*
  * sink_parallel_ok: false when the rows must not be read by a parallel
  * query: a relation written has BEFORE ROW triggers, which would run in
  * parallel mode.
