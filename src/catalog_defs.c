@@ -214,6 +214,15 @@ catalog_insert_step(const StepDef *s, List *reads)
 						 &a);
 }
 
+bool
+catalog_step_has_dependents(const char *pipeline, const char *step)
+{
+	CatalogArgs a = args_text2(pipeline, step);
+
+	return catalog_query("SELECT 1 FROM dataops.steps WHERE pipeline = $1 "
+						 "AND $2 = ANY (depends_on) LIMIT 1", &a)->n > 0;
+}
+
 void
 catalog_set_step_dependencies(const char *pipeline, const char *step, List *depends_on)
 {

@@ -59,6 +59,8 @@ extern StepDef *catalog_get_step(const char *pipeline, const char *name, bool mi
 extern List *catalog_get_steps(const char *pipeline, bool with_expectations);
 extern char *catalog_target_owner_step(const char *schema, const char *table);
 extern void catalog_insert_step(const StepDef *step, List *reads);
+/* Whether another step of `pipeline` reads the target of `step` (depends_on names it).  No errors of its own. */
+extern bool catalog_step_has_dependents(const char *pipeline, const char *step);
 extern void catalog_set_step_dependencies(const char *pipeline, const char *step, List *depends_on);
 extern bool catalog_expectation_exists(const char *pipeline, const char *step, const char *name);
 extern void catalog_insert_expectation(const char *pipeline, const char *step, const ExpectationDef *e);

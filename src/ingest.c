@@ -3,16 +3,14 @@
  *
  * Files are loaded with PostgreSQL's COPY (DoCopy, the same code as the SQL
  * command, with its privilege checks).  _source_file and _run_id are filled
- * by column defaults, dataops._ingest_source_file() and
- * dataops._ingest_run_id(), which return the file and run of the COPY in
- * progress (kept here for its duration), so rows stream straight into the
- * target with no second pass.  Tables created before 0.8.0 have defaults
- * that read two internal GUCs instead, still set for each COPY.  A table
- * whose storage is new in the step's transaction (created, or truncated by
- * a full refresh) is loaded with COPY FREEZE, so the next step's scan finds
- * its pages frozen and all-visible instead of setting hint bits on every
- * page; it is analyzed before the step commits, so the next step is planned
- * from statistics, not from a guess.
+ * by column defaults that read two internal GUCs set for the duration of
+ * each COPY, so rows stream straight into the target with no second pass.
+ * A table whose storage is new in the step's subtransaction (created, or
+ * truncated by a full refresh) is loaded with COPY FREEZE, so the next
+ * step's scan finds its pages frozen and all-visible instead of setting
+ * hint bits on every page; one created by this step also gets constant
+ * defaults for the duration of each COPY (evaluated once, where the GUCs
+ * are read twice per row), set back before the step ends.
  *
  * Privileges come first: before anything touches the file system (listing
  * the source's directories, stat, hashing, reading the header, COPY), the
@@ -42,7 +40,6 @@
 #include "mb/pg_wchar.h"
 #include "miscadmin.h"
 #include "nodes/makefuncs.h"
-#include "parser/parse_func.h"
 #include "parser/parse_node.h"
 #include "storage/fd.h"
 #include "utils/acl.h"
@@ -467,53 +464,6 @@ file_columns(const char *path, const CsvOptions *o)
 	return names;
 }
 
-/* The COPY in progress in this backend, for the column defaults (NULL: none). */
-static const char *copy_source_file = NULL;
-static int64 copy_run_id = 0;
-
-PG_FUNCTION_INFO_V1(dataops_ingest_source_file);
-
-/*
- * dataops._ingest_source_file() -> text: the default of a bronze table's
- * _source_file.  During a bronze step's COPY, the path of the file being
- * loaded; otherwise the internal setting dataops.source_file (NULL when
- * unset or empty), which tables created before 0.8.0 read directly.  One
- * call per row, without the GUC lookup and text parsing of
- * current_setting().  No errors.
- */
-Datum
-dataops_ingest_source_file(PG_FUNCTION_ARGS)
-{
-	const char *v = copy_source_file;
-
-	if (v == NULL)
-		v = GetConfigOption("dataops.source_file", true, false);
-	if (v == NULL || v[0] == '\0')
-		PG_RETURN_NULL();
-	PG_RETURN_TEXT_P(cstring_to_text(v));
-}
-
-PG_FUNCTION_INFO_V1(dataops_ingest_run_id);
-
-/*
- * dataops._ingest_run_id() -> bigint: the default of a bronze table's
- * _run_id.  During a bronze step's COPY, the run loading the file;
- * otherwise the internal setting dataops.run_id (NULL when unset or
- * empty).  Errors: 22P02 when that setting is not a bigint.
- */
-Datum
-dataops_ingest_run_id(PG_FUNCTION_ARGS)
-{
-	const char *v;
-
-	if (copy_source_file != NULL)
-		PG_RETURN_INT64(copy_run_id);
-	v = GetConfigOption("dataops.run_id", true, false);
-	if (v == NULL || v[0] == '\0')
-		PG_RETURN_NULL();
-	PG_RETURN_DATUM(DirectFunctionCall1(int8in, CStringGetDatum(v)));
-}
-
 static char *
 file_sha256(const char *path, int64 *size)
 {
@@ -555,6 +505,10 @@ file_sha256(const char *path, int64 *size)
 	return hex;
 }
 
+/* The defaults of _source_file and _run_id outside a constant-default load. */
+#define SOURCE_FILE_DEFAULT "pg_catalog.current_setting('dataops.source_file', true)"
+#define RUN_ID_DEFAULT "CAST(NULLIF(pg_catalog.current_setting('dataops.run_id', true), '') AS pg_catalog.int8)"
+
 /* Creates the target, or adds the columns it lacks. */
 static void
 ensure_bronze_table(const StepDef *s, List *columns)
@@ -572,18 +526,9 @@ ensure_bronze_table(const StepDef *s, List *columns)
 		foreach(lc, columns)
 			appendStringInfo(&sql, "%s pg_catalog.text, ", quote_identifier(strVal(lfirst(lc))));
 		/* qualified: the defaults are bound under the step's search_path, and run on every row */
-		if (OidIsValid(LookupFuncName(list_make2(makeString("dataops"), makeString("_ingest_run_id")),
-									  0, NULL, true)))
-			appendStringInfoString(&sql,
-								   "_source_file pg_catalog.text DEFAULT dataops._ingest_source_file(), "
-								   "_ingested_at pg_catalog.timestamptz NOT NULL DEFAULT pg_catalog.now(), "
-								   "_run_id pg_catalog.int8 DEFAULT dataops._ingest_run_id())");
-		else					/* the extension's SQL is older than 0.8.0 */
-			appendStringInfoString(&sql,
-								   "_source_file pg_catalog.text DEFAULT pg_catalog.current_setting('dataops.source_file', true), "
-								   "_ingested_at pg_catalog.timestamptz NOT NULL DEFAULT pg_catalog.now(), "
-								   "_run_id bigint DEFAULT CASE WHEN pg_catalog.current_setting('dataops.run_id', true) OPERATOR(pg_catalog.=) '' "
-								   "THEN NULL ELSE CAST(pg_catalog.current_setting('dataops.run_id', true) AS bigint) END)");
+		appendStringInfo(&sql, "_source_file pg_catalog.text DEFAULT %s, "
+						 "_ingested_at pg_catalog.timestamptz NOT NULL DEFAULT pg_catalog.now(), "
+						 "_run_id bigint DEFAULT %s)", SOURCE_FILE_DEFAULT, RUN_ID_DEFAULT);
 		dataops_exec_sql(sql.data);
 		resetStringInfo(&sql);
 		appendStringInfo(&sql, "COMMENT ON TABLE %s IS %s", qname,
@@ -603,6 +548,37 @@ ensure_bronze_table(const StepDef *s, List *columns)
 			dataops_exec_sql(sql.data);
 		}
 	}
+}
+
+/*
+ * For a table this step created (in this subtransaction, so no one else
+ * sees it before commit and an abort undoes this): sets the defaults of
+ * _source_file and _run_id to the file and the run as constants, or with
+ * path NULL back to the GUC-reading ones.  Returns whether it did.
+ */
+static bool
+set_load_defaults(const StepDef *s, const char *path, int64 run_id)
+{
+	Oid			relid = dataops_relation_oid(s->target_schema, s->target_table);
+	Relation	rel;
+	bool		created;
+
+	if (!OidIsValid(relid))
+		return false;
+	/* a lock we hold already, since we created it; no stronger one otherwise */
+	rel = relation_open(relid, AccessShareLock);
+	created = rel->rd_createSubid == GetCurrentSubTransactionId() &&
+		get_attnum(relid, "_source_file") != InvalidAttrNumber &&
+		get_attnum(relid, "_run_id") != InvalidAttrNumber;
+	relation_close(rel, AccessShareLock);
+	if (!created)
+		return false;
+	dataops_exec_sql(psprintf("ALTER TABLE %s ALTER COLUMN _source_file SET DEFAULT %s, "
+							  "ALTER COLUMN _run_id SET DEFAULT %s",
+							  dataops_qualified_name(s->target_schema, s->target_table),
+							  path ? quote_literal_cstr(path) : SOURCE_FILE_DEFAULT,
+							  path ? psprintf("CAST(" INT64_FORMAT " AS pg_catalog.int8)", run_id) : RUN_ID_DEFAULT));
+	return true;
 }
 
 static void
@@ -639,7 +615,7 @@ copy_can_freeze(const StepDef *s)
 
 /* COPY one file into the target; returns rows loaded. */
 static uint64
-copy_file(const StepDef *s, const char *path, List *columns, const CsvOptions *o, int64 run_id)
+copy_file(const StepDef *s, const char *path, List *columns, const CsvOptions *o)
 {
 	CopyStmt   *stmt = makeNode(CopyStmt);
 	ParseState *pstate = make_parsestate(NULL);
@@ -665,19 +641,15 @@ copy_file(const StepDef *s, const char *path, List *columns, const CsvOptions *o
 		stmt->options = lappend(stmt->options, makeDefElem("freeze", (Node *) makeString("true"), -1));
 	pstate->p_sourcetext = "COPY";
 
-	copy_source_file = path;
-	copy_run_id = run_id;
 	PG_TRY();
 	{
 		DoCopy(pstate, stmt, -1, 0, &processed);
-		copy_source_file = NULL;
 	}
 	PG_CATCH();
 	{
 		ErrorData  *edata;
 		char	   *line = NULL;
 
-		copy_source_file = NULL;
 		edata = dataops_take_error(oldcxt);
 		if (edata->context && (line = strstr(edata->context, ", line ")) != NULL)
 			line = pnstrdup(line + 7, strspn(line + 7, "0123456789"));
@@ -701,6 +673,7 @@ ingest_step(const StepDef *s, Oid owner, int64 run_id, bool full_refresh, StepCo
 	ListCell   *lc;
 	char	   *target = psprintf("%s.%s", s->target_schema, s->target_table);
 	int			matched = 0;
+	bool		constant_defaults = false;
 
 	/* privileges before any access to the file system */
 	ingest_check_read_privilege(owner, s->pipeline, s->name);
@@ -742,12 +715,16 @@ ingest_step(const StepDef *s, Oid owner, int64 run_id, bool full_refresh, StepCo
 		ensure_bronze_table(s, columns);
 		set_guc("dataops.source_file", path);
 		set_guc("dataops.run_id", psprintf(INT64_FORMAT, run_id));
-		rows = copy_file(s, path, columns, &o, run_id);
+		constant_defaults |= set_load_defaults(s, path, run_id);
+		rows = copy_file(s, path, columns, &o);
 		catalog_record_file(target, path, size, sha, (int64) rows, run_id);
 		c->files_ingested++;
 		c->rows_read += rows;
 		c->rows_written += rows;
 	}
+
+	if (constant_defaults)
+		(void) set_load_defaults(s, NULL, 0);
 
 	if (matched == 0)
 		ereport(ERROR,

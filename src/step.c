@@ -11,6 +11,7 @@
 #include "executor/spi.h"
 #include "utils/rel.h"
 
+#include "catalog.h"
 #include "dataops.h"
 #include "expect.h"
 #include "ingest.h"
@@ -72,6 +73,37 @@ check_bronze_rows(const StepDef *s, Oid owner, Oid target, int64 run_id, List **
 								 run_id, unexpected_table, result_cxt);
 }
 
+/*
+ * Analyzes the step's target before the step commits when its storage is new
+ * in this transaction (created, truncated or loaded by a full refresh) and a
+ * later step of the pipeline reads it: that step is then planned from the
+ * rows just published instead of a guess from the page count (the row
+ * estimate decides its join order, memory and parallel plan).  Targets
+ * merged into in place (incremental, scd2) and bronze tables loaded by
+ * appending keep autovacuum's statistics: analyzing a large table for a small
+ * change would cost more than the change.
+ */
+static void
+analyze_for_next_step(const StepDef *s, Oid owner)
+{
+	Oid			relid = dataops_relation_oid(s->target_schema, s->target_table);
+	Relation	rel;
+	bool		rewritten;
+
+	if (!OidIsValid(relid))
+		return;
+	rel = relation_open(relid, AccessShareLock);
+	rewritten = rel->rd_rel->relkind == RELKIND_RELATION &&
+		(rel->rd_createSubid != InvalidSubTransactionId ||
+		 rel->rd_firstRelfilenodeSubid != InvalidSubTransactionId);
+	relation_close(rel, AccessShareLock);
+	if (!rewritten || !catalog_step_has_dependents(s->pipeline, s->name))
+		return;
+	/* ours (the pipeline owner's), checked again before it is touched */
+	target_require_owner(relid, "target", owner, TARGET_PIPELINE_OWNER);
+	dataops_exec_sql(psprintf("ANALYZE %s", dataops_qualified_name(s->target_schema, s->target_table)));
+}
+
 void
 step_execute(const StepDef *s, int64 run_id, bool full_refresh, StepCounts *c,
 			 List **results, List **lineage, MemoryContext result_cxt)
@@ -123,6 +155,7 @@ step_execute(const StepDef *s, int64 run_id, bool full_refresh, StepCounts *c,
 		materialize_step(s, owner, run_id, full_refresh, c, results, result_cxt);
 	else
 		execute_query_step(s, owner, run_id, c, results, result_cxt);
+	analyze_for_next_step(s, owner);
 	SPI_finish();
 
 	/* what the target is computed from, from the analyzed query */
