@@ -17,7 +17,7 @@
 #            without the shared buffers; its peak is the highest sample.
 # Output, one line per process kind and step (kB):
 #   MEM|step|<step name>|<peak VmHWM>|<peak RssAnon>|<processes seen>
-#   MEM|parallel|-|<peak VmHWM>|<peak RssAnon>|<processes seen>
+#   MEM|parallel|workers|<peak VmHWM>|<peak RssAnon>|<processes seen>
 #   SAMPLES|<n>
 # Only bash builtins run in the loop (plus sleep), so that sampling costs
 # next to nothing on the machine it measures.
@@ -64,7 +64,7 @@ while :; do
         case $title in
             *"dataops step "*" of run "*)
                 key=${title#*dataops step }; key="step|${key% of run *}" ;;
-            *"parallel worker for PID"*) key="parallel|-" ;;
+            *"parallel worker for PID"*) key="parallel|workers" ;;
             *) continue ;;
         esac
         h=0 a=0
