@@ -359,6 +359,12 @@ layer_counts() { # <db>
         (SELECT count(*) FROM silver.people_quarantine), (SELECT count(*) FROM gold.people)"
 }
 
+# An order-independent checksum of gold's (user_id, email) pairs: the same
+# when both sides kept the same email for every user id.
+gold_sum() { # <db>
+    q -d "$1" -c "SELECT coalesce(sum(hashtext(user_id || '|' || coalesce(email, '<null>'))::bigint), 0) FROM gold.people"
+}
+
 # dataops' check outcomes: "<check>=<unexpected>/<pass|FAIL>" per expectation.
 # email_valid's unexpected rows are the quarantined ones (action drop).
 outcomes_dataops() {
@@ -404,8 +410,18 @@ FAILED=()
 SUMMARY=()
 ROUND_NO=0
 
+# Row counts, gold checksum and check outcomes of each side (outside the
+# timing), then its database is dropped, so that only one is there at a time.
+collect_dataops() {
+    c_do=$(layer_counts "$DB_DO"); g_do=$(gold_sum "$DB_DO"); o_do=$(outcomes_dataops); drop_db "$DB_DO"
+}
+collect_dataform() {
+    c_df=$(layer_counts "$DB_DF"); g_df=$(gold_sum "$DB_DF"); o_df=$(outcomes_dataform); drop_db "$DB_DF"
+}
+
 bench_size() { # <rows>
-    local n=$1 file r first do_t=() df_t=() dfrun_t=() ratios=() c_do c_df o_do o_df rt
+    local n=$1 file r first do_t=() df_t=() dfrun_t=() ratios=() rt
+    c_do="" c_df="" g_do="" g_df="" o_do="" o_df=""
     file=$(input_file "$n")
     echo
     echo "== people $n rows ($file): dataops against Dataform $DF_VERSION, $REPEAT interleaved rounds"
@@ -413,11 +429,11 @@ bench_size() { # <rows>
         ROUND_NO=$((ROUND_NO + 1))
         if ((ROUND_NO % 2)); then first=dataops; else first=dataform; fi
         if [ $first = dataops ]; then
-            run_dataops "$file"; c_do=$(layer_counts "$DB_DO"); o_do=$(outcomes_dataops); drop_db "$DB_DO"
-            run_dataform "$file"; c_df=$(layer_counts "$DB_DF"); o_df=$(outcomes_dataform); drop_db "$DB_DF"
+            run_dataops "$file"; collect_dataops
+            run_dataform "$file"; collect_dataform
         else
-            run_dataform "$file"; c_df=$(layer_counts "$DB_DF"); o_df=$(outcomes_dataform); drop_db "$DB_DF"
-            run_dataops "$file"; c_do=$(layer_counts "$DB_DO"); o_do=$(outcomes_dataops); drop_db "$DB_DO"
+            run_dataform "$file"; collect_dataform
+            run_dataops "$file"; collect_dataops
         fi
         rt=$(ratio "$T_DF" "$T_DO")
         do_t+=("$T_DO"); df_t+=("$T_DF"); dfrun_t+=("$T_DF_RUN"); ratios+=("$rt")
@@ -425,12 +441,19 @@ bench_size() { # <rows>
             "$r" "$first" "$T_DO" "$T_DF" "$T_DF_COPY" "$T_DF_RUN" "$rt"
         if [ "$r" -eq 1 ]; then
             echo "   rows (bronze silver quarantine gold): dataops $c_do; dataform $c_df"
+            if [ "$g_do" = "$g_df" ]; then
+                echo "   gold (user_id, email) pairs: the same on both sides (checksum $g_do)"
+            fi
             echo "   checks (unexpected/outcome): dataops  $o_do"
             echo "                                dataform $o_df"
         fi
         if [ "$c_do" != "$c_df" ]; then
             echo "   ROW COUNTS DIFFER in round $r: dataops $c_do, dataform $c_df"
             FAILED+=("$n rows, round $r: row counts differ (dataops $c_do, dataform $c_df)")
+        fi
+        if [ "$g_do" != "$g_df" ]; then
+            echo "   GOLD DIFFERS in round $r: (user_id, email) checksum dataops $g_do, dataform $g_df"
+            FAILED+=("$n rows, round $r: gold (user_id, email) pairs differ")
         fi
         if [ "$(comparable <<<"$o_do")" != "$(comparable <<<"$o_df")" ]; then
             echo "   WARNING: check outcomes differ in round $r: dataops $o_do; dataform $o_df"
@@ -457,6 +480,11 @@ echo "            nproc $(nproc); fsync $(q -d postgres -c 'SHOW fsync'); shared
  max_parallel_workers_per_gather $(q -d postgres -c 'SHOW max_parallel_workers_per_gather'); ssl $(q -d postgres -c 'SHOW ssl')"
 echo "            $DF_INSTALLED"
 echo "            load average at start: $LOAD_START"
+# The fixed cost in every `dataform run`: Node start-up and compiling the
+# project (no database work).
+T_COMPILE=$( { t0=$(now); (cd "$DF_PROJECT" && "$DF" compile . >/dev/null 2>&1) || die "dataform compile failed";
+               secs "$t0" "$(now)"; } )
+echo "            dataform compile (Node start-up + compilation, no database): $T_COMPILE s"
 
 for n in $SIZES; do
     bench_size "$n"
