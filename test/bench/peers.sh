@@ -189,9 +189,9 @@ need_node() {
         apt-get install -y -qq --no-install-recommends nodejs npm >/dev/null
 }
 
-# package.json with Dataform $DF_VERSION (<packages> as a JSON object body),
-# vm2 pinned by an npm override (the version the CLI resolves otherwise is
-# withdrawn).
+# package.json for Dataform $DF_VERSION (<dependencies> as the body of a JSON
+# object), with vm2 (the sandbox Dataform compiles projects in) pinned to
+# $VM2_VERSION by an npm override, as issue 13 prescribes.
 package_json() { # <name> <dependencies>
     cat <<EOF
 {
