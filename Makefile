@@ -48,7 +48,7 @@ sql/dataops--$(EXTVERSION).sql: sql/install-header.sql $(UPGRADE_CHAIN)
 # PGXS tracks no header dependencies: rebuild every object when a header changes
 $(OBJS): $(wildcard src/*.h)
 
-.PHONY: test demo demo-stop bench loadtest valgrind
+.PHONY: test demo demo-stop bench bench-peers loadtest valgrind
 test:
 	PG=$(PG) test/pg.sh test
 demo:
@@ -57,6 +57,9 @@ demo-stop:
 	test/pg.sh demo-stop
 bench:
 	PG=$(PG) test/pg.sh bench
+# dataops against Dataform on the people pipeline (test/bench/peers.sh)
+bench-peers:
+	PG=$(PG) test/pg.sh bench-peers
 loadtest:
 	test/loadtest.sh
 # the regression suite with the server under valgrind memcheck (many minutes)

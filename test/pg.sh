@@ -10,6 +10,8 @@
 #   test/pg.sh test                 everything behind `make test`
 #   test/pg.sh demo | demo-stop     demo cluster on port 55433
 #   test/pg.sh bench                benchmark cluster on port 55434 (fsync on)
+#   test/pg.sh bench-peers          dataops against Dataform (test/bench/peers.sh)
+#                                   on a cluster on port 55435 (fsync on, SSL)
 #
 # Environment:
 #   PG               PostgreSQL major version (default: the one this Debian
@@ -25,6 +27,8 @@
 #                    (default: test, 55432), to run several side by side
 #   DATAOPS_BENCH_NAME, DATAOPS_BENCH_PORT  the same for `bench` (default:
 #                    bench, 55434)
+#   DATAOPS_PEERS_NAME, DATAOPS_PEERS_PORT  the same for `bench-peers`
+#                    (default: peers, 55435)
 set -euo pipefail
 
 # The major version this Debian release ships (Debian 12: 15, 13: 17, sid: 18).
@@ -58,6 +62,7 @@ PKGS=("postgresql-$PG" "postgresql-server-dev-$PG" "postgresql-$PG-cron" "postgr
 TEST_NAME=${DATAOPS_TEST_NAME:-test}   TEST_PORT=${DATAOPS_TEST_PORT:-55432}
 DEMO_NAME=demo   DEMO_PORT=55433
 BENCH_NAME=${DATAOPS_BENCH_NAME:-bench} BENCH_PORT=${DATAOPS_BENCH_PORT:-55434}
+PEERS_NAME=${DATAOPS_PEERS_NAME:-peers} PEERS_PORT=${DATAOPS_PEERS_PORT:-55435}
 
 if [ "$(id -u)" -eq 0 ]; then SUDO=(); else SUDO=(sudo); fi
 
@@ -335,8 +340,49 @@ cmd_bench() {
     [ $rc -eq 0 ] || die "test/bench.sh failed (exit $rc)"
 }
 
+# The benchmark against other tools (test/bench/peers.sh).  Dataform's
+# PostgreSQL adapter connects over TCP with SSL and a password only, so this
+# cluster also listens on 127.0.0.1 with ssl = on (a self-signed certificate
+# made in its data directory) and a first pg_hba line `hostssl ... 127.0.0.1/32
+# scram-sha-256`, ahead of initdb's trust lines; peers.sh creates the role
+# that logs in that way and sets its password.
+cmd_bench_peers() {
+    local script="$TESTDIR/bench/peers.sh"
+    [ -f "$script" ] || die "test/bench/peers.sh does not exist; nothing to benchmark"
+    cmd_deps
+    if ! command -v openssl >/dev/null; then
+        "${SUDO[@]}" apt-get update -qq
+        "${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openssl >/dev/null
+    fi
+    cmd_build
+    DATAOPS_FSYNC=on cmd_start "$PEERS_NAME" "$PEERS_PORT"
+    trap 'cmd_stop "$PEERS_NAME" || true' EXIT
+    local base
+    base=$(base_of "$PEERS_NAME")
+    as_pg openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=127.0.0.1 \
+        -keyout "$base/data/server.key" -out "$base/data/server.crt" >/dev/null 2>&1 \
+        || die "openssl could not make the server certificate in $base/data"
+    as_pg chmod 0600 "$base/data/server.key"
+    as_pg tee -a "$base/data/postgresql.conf" >/dev/null <<EOF
+# ---- added by test/pg.sh bench-peers ----
+listen_addresses = '127.0.0.1'
+ssl = on
+ssl_cert_file = 'server.crt'
+ssl_key_file = 'server.key'
+password_encryption = 'scram-sha-256'
+EOF
+    as_pg sed -i '1i hostssl all all 127.0.0.1/32 scram-sha-256' "$base/data/pg_hba.conf"
+    cmd_restart "$PEERS_NAME"
+    export_env "$PEERS_NAME" "$PEERS_PORT"
+    local rc=0
+    (cd "$REPO" && bash "$script") || rc=$?
+    cmd_stop "$PEERS_NAME"
+    trap - EXIT
+    [ $rc -eq 0 ] || die "test/bench/peers.sh failed (exit $rc)"
+}
+
 usage() {
-    sed -n '2,19p' "$SELF" | sed 's/^# \{0,1\}//' >&2
+    sed -n '2,21p' "$SELF" | sed 's/^# \{0,1\}//' >&2
     exit 2
 }
 
@@ -349,6 +395,7 @@ if [ "$PG" != "$NATIVE_PG" ] && [ "${DATAOPS_IN_ROOT:-0}" != 1 ]; then
     case "$cmd" in
         test|bench) exec "$TESTDIR/root.sh" "$PG" "$cmd" ;;
         demo) die "make demo runs on this machine's PostgreSQL $NATIVE_PG only" ;;
+        bench-peers) die "make bench-peers runs on this machine's PostgreSQL $NATIVE_PG only" ;;
     esac
 fi
 case "$cmd" in
@@ -362,5 +409,6 @@ case "$cmd" in
     demo)      cmd_demo ;;
     demo-stop) cmd_demo_stop ;;
     bench)     cmd_bench ;;
+    bench-peers) cmd_bench_peers ;;
     *)         usage ;;
 esac
