@@ -86,4 +86,17 @@ compat_parse_type(const char *string, Oid *typid, int32 *typmod, bool missing_ok
 #endif
 }
 
+/*
+ * The subtransaction that gave a relation new storage in this transaction
+ * (TRUNCATE, a rewrite), the last one and the first one, or
+ * InvalidSubTransactionId: 16 renamed relfilenode to relfilelocator.
+ */
+#if PG_VERSION_NUM >= 160000
+#define compat_rel_new_storage_subid(rel) ((rel)->rd_newRelfilelocatorSubid)
+#define compat_rel_first_storage_subid(rel) ((rel)->rd_firstRelfilelocatorSubid)
+#else
+#define compat_rel_new_storage_subid(rel) ((rel)->rd_newRelfilenodeSubid)
+#define compat_rel_first_storage_subid(rel) ((rel)->rd_firstRelfilenodeSubid)
+#endif
+
 #endif							/* DATAOPS_COMPAT_H */

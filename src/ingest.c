@@ -51,6 +51,7 @@
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
 
+#include "compat.h"
 #include "dataops.h"
 #include "options.h"
 #include "ingest.h"
@@ -605,7 +606,7 @@ copy_can_freeze(const StepDef *s)
 	rel = relation_open(relid, AccessShareLock);
 	ok = rel->rd_rel->relkind == RELKIND_RELATION &&
 		(rel->rd_createSubid == GetCurrentSubTransactionId() ||
-		 rel->rd_newRelfilenodeSubid == GetCurrentSubTransactionId());
+		 compat_rel_new_storage_subid(rel) == GetCurrentSubTransactionId());
 	relation_close(rel, AccessShareLock);
 	if (!ok)
 		return false;

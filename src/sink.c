@@ -545,7 +545,7 @@ sink_freeze_target(DestReceiver *self, List *read_relids)
 	if (rel == NULL || !s->target.multi || rel->rd_rel->relkind != RELKIND_RELATION)
 		return;
 	if (rel->rd_createSubid != GetCurrentSubTransactionId() &&
-		rel->rd_newRelfilenodeSubid != GetCurrentSubTransactionId())
+		compat_rel_new_storage_subid(rel) != GetCurrentSubTransactionId())
 		return;
 	if (list_member_oid(read_relids, RelationGetRelid(rel)) || !ThereAreNoReadyPortals())
 		return;

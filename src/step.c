@@ -12,6 +12,7 @@
 #include "utils/rel.h"
 
 #include "catalog.h"
+#include "compat.h"
 #include "dataops.h"
 #include "expect.h"
 #include "ingest.h"
@@ -95,7 +96,7 @@ analyze_for_next_step(const StepDef *s, Oid owner)
 	rel = relation_open(relid, AccessShareLock);
 	rewritten = rel->rd_rel->relkind == RELKIND_RELATION &&
 		(rel->rd_createSubid != InvalidSubTransactionId ||
-		 rel->rd_firstRelfilenodeSubid != InvalidSubTransactionId);
+		 compat_rel_first_storage_subid(rel) != InvalidSubTransactionId);
 	relation_close(rel, AccessShareLock);
 	if (!rewritten || !catalog_step_has_dependents(s->pipeline, s->name))
 		return;
