@@ -15,6 +15,7 @@ REGRESS      = setup api ingest expectations pipeline run schedule kinds suites 
 # the hostile-role suite: sql/security_*.sql, each self-contained, after the rest
 REGRESS     += $(sort $(patsubst sql/%.sql,%,$(wildcard sql/security_*.sql)))
 REGRESS     += health metrics lineage2
+REGRESS     += performance
 # contrib_regression is pg_cron's database (cron.database_name): pg_cron keeps
 # it connected, so pg_regress reuses it and sql/setup.sql (re)creates the
 # extension in it.

@@ -1,0 +1,100 @@
+-- Issue 13's write path, by its outcomes: deduplication as DISTINCT ON does
+-- it (sorted, the first row of each key kept, NULL keys one group), rows
+-- written frozen and all-visible into storage new in the step's
+-- transaction (and gone with it when the step fails), bronze loaded with
+-- COPY FREEZE and constant defaults that do not outlive the load, and a
+-- target a later step reads analyzed before the step commits.
+-- run_outcome is defined in kinds.sql.
+\getenv datadir DATAOPS_TEST_DATA
+\pset null '(null)'
+CREATE EXTENSION IF NOT EXISTS pg_visibility;
+
+-- Deduplication: key (k1, k2), keep the largest v, NULL v last; two rows with
+-- a NULL k1 and equal k2 are one group, as in DISTINCT ON and PARTITION BY.
+CREATE TABLE public.pf_src (k1 text, k2 int, v int, note text);
+INSERT INTO public.pf_src VALUES
+  ('a', 1, 10, 'a1-10'), ('a', 1, 30, 'a1-30'), ('a', 1, NULL, 'a1-null'),
+  ('a', 2, 5, 'a2-5'),
+  ('b', 1, NULL, 'b1-null'), ('b', 1, 7, 'b1-7'),
+  (NULL, 1, 1, 'null1-1'), (NULL, 1, 2, 'null1-2'),
+  (NULL, NULL, 3, 'nullnull-3');
+SELECT dataops.create_pipeline('pf');
+SELECT dataops.add_step('pf', 'dedup', 'silver', 'pf_dedup', query => 'SELECT * FROM public.pf_src',
+                        unique_key => '{k1,k2}', keep => 'v DESC NULLS LAST');
+SELECT dataops.add_step('pf', 'top', 'gold', 'pf_top', query => 'SELECT k1, k2, note FROM silver.pf_dedup');
+SELECT dataops.add_expectation('pf', 'dedup', 'v_small', 'between', 'v', '{"max": 20}');
+SELECT public.run_outcome('pf');
+-- the same rows as DISTINCT ON
+SELECT k1, k2, v, note FROM silver.pf_dedup ORDER BY k1, k2;
+SELECT (SELECT array_agg(note ORDER BY note) FROM silver.pf_dedup)
+     = (SELECT array_agg(note ORDER BY note) FROM
+          (SELECT DISTINCT ON (k1, k2) note FROM public.pf_src ORDER BY k1, k2, v DESC NULLS LAST) d) AS same_as_distinct_on;
+-- 9 read, 4 duplicates, 5 published; the expectation saw only the kept rows
+-- (30 is unexpected; the duplicates' values are not counted)
+SELECT step, rows_read, duplicates_removed, rows_written FROM dataops.step_runs
+ WHERE run_id = (SELECT max(run_id) FROM dataops.runs WHERE pipeline = 'pf') ORDER BY step;
+SELECT expectation, element_count, unexpected_count, partial_unexpected_list FROM dataops.expectation_results
+ WHERE run_id = (SELECT max(run_id) FROM dataops.runs WHERE pipeline = 'pf');
+
+-- A unique expectation counts among the kept rows in SQL (the row_number()
+-- path): email is unique among them although a dropped duplicate repeats it.
+CREATE TABLE public.pf_u (id int, email text, seq int);
+INSERT INTO public.pf_u VALUES (1, 'x@a', 2), (1, 'x@a', 1), (2, 'y@a', 1), (3, 'y@a', 1);
+SELECT dataops.create_pipeline('pfu');
+SELECT dataops.add_step('pfu', 'u', 'silver', 'pf_u', query => 'SELECT * FROM public.pf_u', unique_key => '{id}', keep => 'seq DESC');
+SELECT dataops.add_expectation('pfu', 'u', 'email_unique', 'unique', 'email');
+SELECT public.run_outcome('pfu');
+SELECT id, email, seq FROM silver.pf_u ORDER BY id;
+SELECT element_count, unexpected_count, partial_unexpected_list FROM dataops.expectation_results
+ WHERE run_id = (SELECT max(run_id) FROM dataops.runs WHERE pipeline = 'pfu');
+
+-- Frozen and all-visible: the checked target was created (first run) in
+-- the step's transaction; every page of it is all-frozen.  gold.pf_top has
+-- nothing to check or deduplicate: PostgreSQL's own INSERT ... SELECT
+-- writes it, unfrozen.
+SELECT c.relname, pg_relation_size(c.oid) > 0 AS has_pages,
+       v.all_frozen = pg_relation_size(c.oid) / 8192 AS all_frozen
+  FROM pg_class c, pg_visibility_map_summary(c.oid) v
+ WHERE c.oid IN ('silver.pf_dedup'::regclass, 'gold.pf_top'::regclass) ORDER BY 1;
+-- analyzed before commit: silver is read by a later step, gold by none
+SELECT relname, reltuples FROM pg_class
+ WHERE oid IN ('silver.pf_dedup'::regclass, 'gold.pf_top'::regclass) ORDER BY 1;
+
+-- A second run truncates and refills: frozen again.  A third run fails after
+-- writing its rows (a fail expectation is judged after the rows are
+-- written): the frozen rows go with the failed step, the second run's rows
+-- stay.
+UPDATE public.pf_src SET note = note || '!' WHERE k1 = 'a';
+SELECT public.run_outcome('pf');
+SELECT v.all_frozen = pg_relation_size('silver.pf_dedup') / 8192 AS all_frozen
+  FROM pg_visibility_map_summary('silver.pf_dedup') v;
+SELECT dataops.add_expectation('pf', 'top', 'few_rows', 'row_count_between', NULL, '{"max": 2}', 'fail');
+INSERT INTO public.pf_src VALUES ('c', 1, 1, 'c1');
+SELECT public.run_outcome('pf');
+SELECT count(*) AS rows_kept, count(*) FILTER (WHERE note = 'c1') AS failed_run_rows FROM gold.pf_top;
+SELECT count(*) AS silver_rows FROM silver.pf_dedup;
+
+-- Bronze: the first load creates the table and loads it with COPY FREEZE
+-- and constant defaults; afterwards the defaults read the settings again
+-- (an insert by hand gets NULLs), and every row names its file and run.
+SELECT dataops.create_pipeline('pfb');
+SELECT dataops.add_step('pfb', 'raw', 'bronze', 'pf_raw', source => :'datadir' || '/tiny.csv');
+SELECT dataops.add_step('pfb', 'clean', 'silver', 'pf_clean', query => 'SELECT user_id, score FROM bronze.pf_raw');
+SELECT public.run_outcome('pfb');
+SELECT count(*) AS rows, count(*) FILTER (WHERE _source_file = :'datadir' || '/tiny.csv') AS named_file,
+       count(*) FILTER (WHERE _run_id = (SELECT max(run_id) FROM dataops.runs WHERE pipeline = 'pfb')) AS named_run
+  FROM bronze.pf_raw;
+SELECT a.attname, pg_get_expr(d.adbin, d.adrelid) AS default_after_load
+  FROM pg_attrdef d JOIN pg_attribute a ON a.attrelid = d.adrelid AND a.attnum = d.adnum
+ WHERE d.adrelid = 'bronze.pf_raw'::regclass ORDER BY a.attnum;
+SELECT v.all_frozen = pg_relation_size('bronze.pf_raw') / 8192 AS bronze_all_frozen, c.reltuples AS bronze_analyzed_rows
+  FROM pg_visibility_map_summary('bronze.pf_raw') v, pg_class c WHERE c.oid = 'bronze.pf_raw'::regclass;
+INSERT INTO bronze.pf_raw (user_id) VALUES ('by hand') RETURNING _source_file, _run_id;
+DELETE FROM bronze.pf_raw WHERE user_id = 'by hand';
+
+SELECT dataops.drop_pipeline('pf');
+SELECT dataops.drop_pipeline('pfu');
+SELECT dataops.drop_pipeline('pfb');
+DROP TABLE silver.pf_dedup, gold.pf_top, silver.pf_u, bronze.pf_raw, silver.pf_clean;
+DROP TABLE public.pf_src, public.pf_u;
+DROP EXTENSION pg_visibility;
