@@ -1,6 +1,7 @@
--- The people pipeline as test/bench.sh's define_pipeline defines it (variant
--- "people": 4 expectations on silver, 1 on gold), for psql with -v file=<csv>
--- in a fresh database.  test/bench/peers.sh runs it; bench.sh may too.
+-- The people pipeline of the benchmarks (4 expectations on silver, 1 on
+-- gold), for psql with -v file=<csv> in a fresh database.  test/bench.sh
+-- (define_pipeline, which adds 6 more for its people10 variant) and
+-- test/bench/peers.sh run it.
 CREATE EXTENSION dataops;
 SELECT dataops.create_pipeline('people');
 SELECT dataops.add_step('people', 'raw', 'bronze', 'people', source => :'file');
