@@ -506,9 +506,14 @@ file_sha256(const char *path, int64 *size)
 	return hex;
 }
 
-/* The defaults of _source_file and _run_id outside a constant-default load. */
+/*
+ * The defaults of _source_file and _run_id outside a constant-default load.
+ * No NULLIF: it would resolve its = on the step's search_path, and the
+ * default runs on every insert, with the inserting role's rights.
+ */
 #define SOURCE_FILE_DEFAULT "pg_catalog.current_setting('dataops.source_file', true)"
-#define RUN_ID_DEFAULT "CAST(NULLIF(pg_catalog.current_setting('dataops.run_id', true), '') AS pg_catalog.int8)"
+#define RUN_ID_DEFAULT "CASE WHEN pg_catalog.current_setting('dataops.run_id', true) OPERATOR(pg_catalog.=) '' " \
+	"THEN NULL ELSE CAST(pg_catalog.current_setting('dataops.run_id', true) AS bigint) END"
 
 /* Creates the target, or adds the columns it lacks. */
 static void

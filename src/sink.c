@@ -78,7 +78,7 @@ typedef struct SinkTable
 typedef struct SinkKey
 {
 	int			att;			/* 0-based result column */
-	FmgrInfo	cmp;			/* the type's btree comparison, as ORDER BY sorts */
+	FmgrInfo	eq;				/* the type's default equality, as DISTINCT ON's Unique uses */
 	Oid			collation;
 	bool		byval;
 	int16		len;
@@ -510,16 +510,16 @@ sink_dedup_sorted(DestReceiver *self, List *key_atts)
 	{
 		SinkKey    *k = &s->keys[s->nkeys++];
 		Form_pg_attribute a = TupleDescAttr(s->desc, lfirst_int(lc));
-		TypeCacheEntry *tc = lookup_type_cache(a->atttypid, TYPECACHE_CMP_PROC_FINFO);
+		TypeCacheEntry *tc = lookup_type_cache(a->atttypid, TYPECACHE_EQ_OPR_FINFO);
 
-		if (!OidIsValid(tc->cmp_proc_finfo.fn_oid))
+		if (!OidIsValid(tc->eq_opr_finfo.fn_oid))
 			ereport(ERROR,
 					(errcode(ERRCODE_UNDEFINED_FUNCTION),
-					 errmsg("unique_key column \"%s\" has type %s, which has no ordering",
+					 errmsg("unique_key column \"%s\" has type %s, which has no default equality operator",
 							NameStr(a->attname), format_type_be(a->atttypid)),
 					 errhint("Use a key of a type with a btree operator class, or cast it in the step's query.")));
 		k->att = lfirst_int(lc);
-		fmgr_info_cxt(tc->cmp_proc_finfo.fn_oid, &k->cmp, s->cxt);
+		fmgr_info_cxt(tc->eq_opr_finfo.fn_oid, &k->eq, s->cxt);
 		k->collation = a->attcollation;
 		k->byval = a->attbyval;
 		k->len = a->attlen;
@@ -571,8 +571,8 @@ first_of_group(StepSink *s, TupleTableSlot *slot)
 		if (isnull || k->prev_null)
 			same = isnull && k->prev_null;
 		else
-			same = DatumGetInt32(FunctionCall2Coll(&k->cmp, k->collation,
-												   slot->tts_values[k->att], k->prev)) == 0;
+			same = DatumGetBool(FunctionCall2Coll(&k->eq, k->collation,
+												  slot->tts_values[k->att], k->prev));
 	}
 	if (same)
 		return false;

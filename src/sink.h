@@ -54,9 +54,10 @@ extern DestReceiver *sink_create(List *exps, TupleDesc desc, Oid owner, Oid targ
  * sink_dedup_sorted: deduplicates in the sink, as DISTINCT ON does, for a
  * checked query that returns its rows ordered by the unique key (then the
  * keep order): of each run of rows with equal key_atts (0-based columns of
- * the step's query; equal as the type's btree comparison orders them, NULLs
+ * the step's query; equal by the type's default equality operator, with
+ * the column's collation, as DISTINCT ON's Unique node compares; NULLs
  * equal to each other) the first is live, the others count as duplicates.
- * Errors: 42883 when a key's type has no btree ordering.
+ * Errors: 42883 when a key's type has no default equality operator.
  */
 extern void sink_dedup_sorted(DestReceiver *sink, List *key_atts);
 

@@ -9,6 +9,7 @@
 
 #include "access/relation.h"
 #include "executor/spi.h"
+#include "utils/guc.h"
 #include "utils/rel.h"
 
 #include "catalog.h"
@@ -90,6 +91,7 @@ analyze_for_next_step(const StepDef *s, Oid owner)
 	Oid			relid = dataops_relation_oid(s->target_schema, s->target_table);
 	Relation	rel;
 	bool		rewritten;
+	int			nest;
 
 	if (!OidIsValid(relid))
 		return;
@@ -102,7 +104,20 @@ analyze_for_next_step(const StepDef *s, Oid owner)
 		return;
 	/* ours (the pipeline owner's), checked again before it is touched */
 	target_require_owner(relid, "target", owner, TARGET_PIPELINE_OWNER);
+
+	/*
+	 * A quick one: a sample of 3,000 rows (statistics target 10, where 100
+	 * samples 30,000 and sorts them per column) gives the next step the row
+	 * count and coarse distributions for a fraction of the cost; the rows
+	 * written still count toward autovacuum's analyze threshold, so its
+	 * full ANALYZE follows.  Columns with their own statistics target keep
+	 * it.
+	 */
+	nest = NewGUCNestLevel();
+	(void) set_config_option("default_statistics_target", "10", PGC_USERSET, PGC_S_SESSION,
+							 GUC_ACTION_SAVE, true, 0, false);
 	dataops_exec_sql(psprintf("ANALYZE %s", dataops_qualified_name(s->target_schema, s->target_table)));
+	AtEOXact_GUC(true, nest);
 }
 
 void
