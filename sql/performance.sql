@@ -36,6 +36,20 @@ SELECT step, rows_read, duplicates_removed, rows_written FROM dataops.step_runs
 SELECT expectation, element_count, unexpected_count, partial_unexpected_list FROM dataops.expectation_results
  WHERE run_id = (SELECT max(run_id) FROM dataops.runs WHERE pipeline = 'pf');
 
+-- With nothing to check row by row, the sink copies the kept rows whole:
+-- the same rows, and the target's constraints still apply.
+SELECT dataops.create_pipeline('pfp');
+SELECT dataops.add_step('pfp', 'whole', 'silver', 'pf_whole', query => 'SELECT * FROM public.pf_src',
+                        unique_key => '{k1,k2}', keep => 'v DESC NULLS LAST');
+SELECT dataops.add_expectation('pfp', 'whole', 'some_rows', 'row_count_between', NULL, '{"min": 1}');
+SELECT public.run_outcome('pfp');
+SELECT k1, k2, v, note FROM silver.pf_whole ORDER BY k1, k2;
+SELECT rows_read, duplicates_removed, rows_written FROM dataops.step_runs
+ WHERE run_id = (SELECT max(run_id) FROM dataops.runs WHERE pipeline = 'pfp');
+ALTER TABLE silver.pf_whole ADD CONSTRAINT pf_whole_v CHECK (v < 20) NOT VALID;
+SELECT public.run_outcome('pfp');
+SELECT count(*) AS kept FROM silver.pf_whole;
+
 -- A unique expectation counts among the kept rows in SQL (the row_number()
 -- path): email is unique among them although a dropped duplicate repeats it.
 CREATE TABLE public.pf_u (id int, email text, seq int);
@@ -94,7 +108,8 @@ DELETE FROM bronze.pf_raw WHERE user_id = 'by hand';
 
 SELECT dataops.drop_pipeline('pf');
 SELECT dataops.drop_pipeline('pfu');
+SELECT dataops.drop_pipeline('pfp');
 SELECT dataops.drop_pipeline('pfb');
-DROP TABLE silver.pf_dedup, gold.pf_top, silver.pf_u, bronze.pf_raw, silver.pf_clean;
+DROP TABLE silver.pf_dedup, gold.pf_top, silver.pf_u, bronze.pf_raw, silver.pf_clean, silver.pf_whole;
 DROP TABLE public.pf_src, public.pf_u;
 DROP EXTENSION pg_visibility;

@@ -217,6 +217,18 @@ read_relations(SPIPlanPtr plan)
 	return relids;
 }
 
+/* Whether some expectation is checked row by row (a flag column of the checked query). */
+static bool
+any_row_level(List *exps)
+{
+	ListCell   *lc;
+
+	foreach(lc, exps)
+		if (expect_is_row_level(lfirst(lc)))
+			return true;
+	return false;
+}
+
 /*
  * Runs the checked query into the sink: with the parameters as constants,
  * and in parallel only when nothing written needs a serial executor.
@@ -350,8 +362,11 @@ publish_write_checked(const PublishWrite *w, char **watermark, StepCounts *c, Li
 	SqlParams  *params = w->params ? w->params : palloc0(sizeof(SqlParams));
 
 	/*
-	 * The checked query: the rows (numbered per unique_key), whether each
-	 * survives deduplication, one flag per row-level expectation; then, for
+	 * The checked query: the rows (sorted by unique_key and keep, the sink
+	 * keeping the first of each key; numbered per key in SQL only when a
+	 * unique expectation counts the kept rows there), whether each survives
+	 * deduplication (no such column when the sink copies the rows whole),
+	 * one flag per row-level expectation; then, for
 	 * expectations on several columns, outside an optimization fence so that
 	 * no flag is computed twice, the row each unexpected row reports.
 	 */
@@ -361,14 +376,19 @@ publish_write_checked(const PublishWrite *w, char **watermark, StepCounts *c, Li
 	initStringInfo(&sql);
 	if (fenced)
 		appendStringInfo(&sql, "SELECT c.*%s\nFROM (\n", samples.data);
-	appendStringInfoString(&sql, "  SELECT s.*, ");
-	if (s->unique_key != NIL && !sorted)
+	appendStringInfoString(&sql, "  SELECT s.*");
+	if (sorted && !fenced && !any_row_level(s->expectations))
+	{
+		/* the rows as the query returns them: the sink copies them whole */
+		appendStringInfo(&sql, "\n  FROM (\n%s\n) s", w->subquery);
+	}
+	else if (s->unique_key != NIL && !sorted)
 	{
 		/* a unique expectation counts among the live rows: number them in SQL */
 		char	   *keys = sqlgen_name_list(s->unique_key, "");
 
 		live = DATAOPS_INTERNAL_PREFIX "rn OPERATOR(pg_catalog.=) 1";
-		appendStringInfo(&sql, "%s AS " DATAOPS_INTERNAL_PREFIX "live", live);
+		appendStringInfo(&sql, ", %s AS " DATAOPS_INTERNAL_PREFIX "live", live);
 		expect_sql_flags(s->expectations, desc, live, params, &sql);
 		appendStringInfo(&sql,
 						 "\n  FROM (\n  SELECT q.*, pg_catalog.row_number() OVER (PARTITION BY %s ORDER BY\n%s\n) AS " DATAOPS_INTERNAL_PREFIX "rn\n"
@@ -378,7 +398,7 @@ publish_write_checked(const PublishWrite *w, char **watermark, StepCounts *c, Li
 	else
 	{
 		live = "true";
-		appendStringInfo(&sql, "%s AS " DATAOPS_INTERNAL_PREFIX "live", live);
+		appendStringInfo(&sql, ", %s AS " DATAOPS_INTERNAL_PREFIX "live", live);
 		expect_sql_flags(s->expectations, desc, live, params, &sql);
 		appendStringInfo(&sql, "\n  FROM (\n%s\n) s", w->subquery);
 	}

@@ -130,7 +130,8 @@ typedef struct StepSink
 	SinkTable	target;
 	SinkTable	quarantine;		/* rel NULL when none */
 	SinkTable	unexpected;		/* rel NULL when none */
-	int			live_att;
+	int			live_att;		/* __dataops_live, or -1 when the query has none */
+	bool		passthrough;	/* query rows are target rows: copied whole (see sink_startup) */
 	int			nkeys;			/* sink_dedup_sorted: columns of the unique key, or 0 */
 	SinkKey    *keys;
 	bool		have_prev;		/* a row came before (keys[].prev hold its key) */
@@ -351,6 +352,20 @@ insert_row(StepSink *s, SinkTable *t, TupleTableSlot *in, Datum extra1, Datum ex
 	ResetPerTupleExprContext(s->estate);
 }
 
+/* Inserts the query row `in`, shaped as t's rows (table_is_query_shaped), into t. */
+static void
+insert_whole_row(StepSink *s, SinkTable *t, TupleTableSlot *in)
+{
+	TupleTableSlot *out = t->buffer[t->nbuffered];
+
+	ExecCopySlot(out, in);
+	if (t->rel->rd_att->constr)
+		ExecConstraints(t->rri, out, s->estate);
+	if (++t->nbuffered == MULTI_INSERT_ROWS)
+		flush_table(s, t);
+	ResetPerTupleExprContext(s->estate);
+}
+
 static uint32
 value_hash(const void *key, Size keysize)
 {
@@ -566,13 +581,13 @@ first_of_group(StepSink *s, TupleTableSlot *slot)
 	for (i = 0; i < s->nkeys && same; i++)
 	{
 		SinkKey    *k = &s->keys[i];
-		bool		isnull = slot->tts_isnull[k->att];
+		bool		isnull;
+		Datum		v = slot_getattr(slot, k->att + 1, &isnull);
 
 		if (isnull || k->prev_null)
 			same = isnull && k->prev_null;
 		else
-			same = DatumGetBool(FunctionCall2Coll(&k->eq, k->collation,
-												  slot->tts_values[k->att], k->prev));
+			same = DatumGetBool(FunctionCall2Coll(&k->eq, k->collation, v, k->prev));
 	}
 	if (same)
 		return false;
@@ -581,12 +596,13 @@ first_of_group(StepSink *s, TupleTableSlot *slot)
 	{
 		SinkKey    *k = &s->keys[i];
 
-		k->prev_null = slot->tts_isnull[k->att];
+		Datum		v = slot_getattr(slot, k->att + 1, &k->prev_null);
+
 		if (!k->prev_null)
 		{
 			MemoryContext old = MemoryContextSwitchTo(s->key_cxt);
 
-			k->prev = datumCopy(slot->tts_values[k->att], k->byval, k->len);
+			k->prev = datumCopy(v, k->byval, k->len);
 			MemoryContextSwitchTo(old);
 		}
 	}
@@ -607,6 +623,36 @@ sink_parallel_ok(DestReceiver *self)
 	return true;
 }
 
+/* The 0-based result column named `name`, or -1. */
+static int
+optional_column(TupleDesc td, const char *name)
+{
+	int			i;
+
+	for (i = 0; i < td->natts; i++)
+		if (!TupleDescAttr(td, i)->attisdropped && strcmp(NameStr(TupleDescAttr(td, i)->attname), name) == 0)
+			return i;
+	return -1;
+}
+
+/* Whether t's attributes are the query's columns, in order, with nothing else to compute. */
+static bool
+table_is_query_shaped(SinkTable *t, TupleDesc desc)
+{
+	TupleDesc	td;
+	int			i;
+
+	if (t->rel == NULL || !t->multi)
+		return false;
+	td = RelationGetDescr(t->rel);
+	if (td->natts != desc->natts || (td->constr && td->constr->has_generated_stored))
+		return false;
+	for (i = 0; i < td->natts; i++)
+		if (t->from[i] != i)
+			return false;
+	return true;
+}
+
 static void
 sink_startup(DestReceiver *self, int operation, TupleDesc typeinfo)
 {
@@ -614,7 +660,20 @@ sink_startup(DestReceiver *self, int operation, TupleDesc typeinfo)
 	SinkTable  *tables[3] = {&s->target, &s->quarantine, &s->unexpected};
 	int			i;
 
-	s->live_att = result_column(typeinfo, DATAOPS_INTERNAL_PREFIX "live");
+	s->live_att = optional_column(typeinfo, DATAOPS_INTERNAL_PREFIX "live");
+	if (s->live_att < 0 && s->nkeys == 0)
+		elog(ERROR, "dataops: column \"%s\" missing from a step's checked query", DATAOPS_INTERNAL_PREFIX "live");
+
+	/*
+	 * When the query's rows are exactly the target's (deduplication by the
+	 * sink, no row-level expectation, the target's columns those of the
+	 * query in order, none dropped or generated), each row is copied into
+	 * the insert buffer whole, as COPY and CREATE TABLE AS hand theirs to
+	 * the table: only the key and watermark columns are deformed, and no
+	 * tuple is formed again from its values.
+	 */
+	s->passthrough = s->live_att < 0 && s->nchecks == 0 && typeinfo->natts == s->desc->natts &&
+		table_is_query_shaped(&s->target, s->desc);
 	for (i = 0; i < s->nchecks; i++)
 	{
 		SinkCheck  *c = &s->checks[i];
@@ -722,9 +781,10 @@ sink_receive(TupleTableSlot *slot, DestReceiver *self)
 	int			nfailed = 0;
 	int			i;
 
-	slot_getallattrs(slot);
+	if (!s->passthrough)
+		slot_getallattrs(slot);
 	s->counts.rows_read++;
-	if (s->max_att >= 0 && !slot->tts_isnull[s->max_att])
+	if (s->max_att >= 0 && !(slot_attisnull(slot, s->max_att + 1)))
 	{
 		Datum		v = slot->tts_values[s->max_att];
 
@@ -740,10 +800,17 @@ sink_receive(TupleTableSlot *slot, DestReceiver *self)
 			MemoryContextSwitchTo(saved);
 		}
 	}
-	if (slot->tts_isnull[s->live_att] || !DatumGetBool(slot->tts_values[s->live_att]) ||
+	if ((s->live_att >= 0 &&
+		 (slot->tts_isnull[s->live_att] || !DatumGetBool(slot->tts_values[s->live_att]))) ||
 		(s->nkeys > 0 && !first_of_group(s, slot)))
 	{
 		s->counts.duplicates++;
+		return true;
+	}
+	if (s->passthrough)
+	{
+		insert_whole_row(s, &s->target, slot);
+		s->counts.published++;
 		return true;
 	}
 
