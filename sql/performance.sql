@@ -106,10 +106,34 @@ SELECT reltuples AS bronze_analyzed_rows FROM pg_class WHERE oid = 'bronze.pf_ra
 INSERT INTO bronze.pf_raw (user_id) VALUES ('by hand') RETURNING _source_file, _run_id;
 DELETE FROM bronze.pf_raw WHERE user_id = 'by hand';
 
+-- A new file is hashed by a background worker while COPY loads it; a file
+-- of a path and size loaded before is hashed first (it may be the same
+-- file), then loaded if it changed, and skipped when it did not.  The
+-- recorded size and SHA-256 are the file's in every case.
+\set hashfile :datadir/pf_hash.csv
+COPY (VALUES ('id,name'), ('1,a')) TO :'hashfile';
+SELECT dataops.create_pipeline('pfh');
+SELECT dataops.add_step('pfh', 'raw', 'bronze', 'pf_hash', source => :'hashfile');
+SELECT public.run_outcome('pfh');
+SELECT rows_loaded, size_bytes = length(pg_read_binary_file(:'hashfile')) AS size_of_file,
+       sha256 = encode(sha256(pg_read_binary_file(:'hashfile')), 'hex') AS sha256_of_file
+  FROM dataops.ingested_files WHERE target = 'bronze.pf_hash';
+COPY (VALUES ('id,name'), ('2,b')) TO :'hashfile';
+SELECT public.run_outcome('pfh');
+SELECT public.run_outcome('pfh');
+SELECT files_ingested, files_skipped, rows_written FROM dataops.step_runs
+ WHERE run_id IN (SELECT run_id FROM dataops.runs WHERE pipeline = 'pfh') ORDER BY run_id;
+SELECT id, name FROM bronze.pf_hash ORDER BY id;
+SELECT rows_loaded, size_bytes = length(pg_read_binary_file(:'hashfile')) AS size_of_file,
+       sha256 = encode(sha256(pg_read_binary_file(:'hashfile')), 'hex') AS sha256_of_file
+  FROM dataops.ingested_files WHERE target = 'bronze.pf_hash'
+   AND run_id = (SELECT max(run_id) FROM dataops.ingested_files WHERE target = 'bronze.pf_hash');
+
 SELECT dataops.drop_pipeline('pf');
 SELECT dataops.drop_pipeline('pfu');
 SELECT dataops.drop_pipeline('pfp');
+SELECT dataops.drop_pipeline('pfh');
 SELECT dataops.drop_pipeline('pfb');
-DROP TABLE silver.pf_dedup, gold.pf_top, silver.pf_u, bronze.pf_raw, silver.pf_clean, silver.pf_whole;
+DROP TABLE silver.pf_dedup, gold.pf_top, silver.pf_u, bronze.pf_raw, silver.pf_clean, silver.pf_whole, bronze.pf_hash;
 DROP TABLE public.pf_src, public.pf_u;
 DROP EXTENSION pg_visibility;

@@ -129,6 +129,16 @@ catalog_file_ingested(const char *target, const char *path, int64 size, const ch
 						 "AND size_bytes = $3 AND sha256 = $4", &a)->n > 0;
 }
 
+bool
+catalog_file_size_seen(const char *target, const char *path, int64 size)
+{
+	CatalogArgs a = args_text2(target, path);
+
+	arg_int8(&a, size, false);
+	return catalog_query("SELECT 1 FROM dataops.ingested_files WHERE target = $1 AND path = $2 "
+						 "AND size_bytes = $3 LIMIT 1", &a)->n > 0;
+}
+
 void
 catalog_record_file(const char *target, const char *path, int64 size, const char *sha256,
 					int64 rows, int64 run_id)

@@ -44,6 +44,8 @@ extern void catalog_set_step_state(const char *pipeline, const char *step, const
 
 /* Bronze ingestion bookkeeping. */
 extern bool catalog_file_ingested(const char *target, const char *path, int64 size, const char *sha256);
+/* Whether a file was loaded into target from path with this size (so it may be a file already loaded). */
+extern bool catalog_file_size_seen(const char *target, const char *path, int64 size);
 extern void catalog_record_file(const char *target, const char *path, int64 size, const char *sha256,
 								int64 rows, int64 run_id);
 extern void catalog_forget_files(const char *target);

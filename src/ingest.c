@@ -34,8 +34,6 @@
 #include "catalog/namespace.h"
 #include "catalog/pg_authid_d.h"
 #include "commands/copy.h"
-#include "common/cryptohash.h"
-#include "common/sha2.h"
 #include "executor/spi.h"
 #include "mb/pg_wchar.h"
 #include "miscadmin.h"
@@ -50,6 +48,7 @@
 #include "utils/rel.h"
 
 #include "dataops.h"
+#include "filehash.h"
 #include "options.h"
 #include "ingest.h"
 
@@ -462,47 +461,6 @@ file_columns(const char *path, const CsvOptions *o)
 	return names;
 }
 
-static char *
-file_sha256(const char *path, int64 *size)
-{
-	pg_cryptohash_ctx *ctx;
-	uint8		digest[PG_SHA256_DIGEST_LENGTH];
-	char	   *buf = palloc(65536);
-	char	   *hex = palloc(PG_SHA256_DIGEST_LENGTH * 2 + 1);
-	FILE	   *f;
-	size_t		n;
-	int64		total = 0;
-
-	f = AllocateFile(path, "rb");
-	if (f == NULL)
-		ereport(ERROR,
-				(errcode_for_file_access(),
-				 errmsg("could not open file \"%s\" for reading: %m", path)));
-	ctx = pg_cryptohash_create(PG_SHA256);
-	if (ctx == NULL || pg_cryptohash_init(ctx) < 0)
-		elog(ERROR, "could not initialize SHA-256 context");
-	while ((n = fread(buf, 1, 65536, f)) > 0)
-	{
-		CHECK_FOR_INTERRUPTS();
-		if (pg_cryptohash_update(ctx, (uint8 *) buf, n) < 0)
-			elog(ERROR, "could not update SHA-256 context");
-		total += n;
-	}
-	if (ferror(f))
-		ereport(ERROR,
-				(errcode_for_file_access(),
-				 errmsg("could not read file \"%s\": %m", path)));
-	FreeFile(f);
-	if (pg_cryptohash_final(ctx, digest, sizeof(digest)) < 0)
-		elog(ERROR, "could not finalize SHA-256 context");
-	pg_cryptohash_free(ctx);
-	hex_encode((char *) digest, sizeof(digest), hex);
-	hex[PG_SHA256_DIGEST_LENGTH * 2] = '\0';
-	pfree(buf);
-	*size = total;
-	return hex;
-}
-
 /*
  * The defaults of _source_file and _run_id outside a constant-default load.
  * No NULLIF: it would resolve its = on the step's search_path, and the
@@ -640,6 +598,36 @@ copy_file(const StepDef *s, const char *path, List *columns, const CsvOptions *o
 	return processed;
 }
 
+/*
+ * Loads one file into the target (created or widened for its columns);
+ * returns the rows loaded.  On an error, stops the file's hash job first.
+ */
+static pg_noinline uint64
+load_one_file(const StepDef *s, const char *path, const CsvOptions *o, int64 run_id, FileHashJob *job,
+		  bool *constant_defaults)
+{
+	uint64		rows = 0;
+
+	PG_TRY();
+	{
+		List	   *columns = file_columns(path, o);
+
+		ensure_bronze_table(s, columns);
+		set_guc("dataops.source_file", path);
+		set_guc("dataops.run_id", psprintf(INT64_FORMAT, run_id));
+		if (set_load_defaults(s, path, run_id))
+			*constant_defaults = true;
+		rows = copy_file(s, path, columns, o);
+	}
+	PG_CATCH();
+	{
+		filehash_cancel(job);
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
+	return rows;
+}
+
 void
 ingest_step(const StepDef *s, Oid owner, int64 run_id, bool full_refresh, StepCounts *c, List **lineage)
 {
@@ -672,7 +660,7 @@ ingest_step(const StepDef *s, Oid owner, int64 run_id, bool full_refresh, StepCo
 		struct stat st;
 		int64		size;
 		char	   *sha;
-		List	   *columns;
+		FileHashJob *job;
 		uint64		rows;
 
 		CHECK_FOR_INTERRUPTS();
@@ -680,18 +668,30 @@ ingest_step(const StepDef *s, Oid owner, int64 run_id, bool full_refresh, StepCo
 			continue;
 		matched++;
 		*lineage = lappend(*lineage, pstrdup(path));
-		sha = file_sha256(path, &size);
-		if (catalog_file_ingested(target, path, size, sha))
+
+		/*
+		 * A file loaded before has the same path, size and hash: hash it
+		 * first when a file of this path and size was loaded.  Otherwise
+		 * the hash cannot make the step skip it, and a background worker
+		 * computes it while COPY loads the file (in this process when no
+		 * worker is free).
+		 */
+		job = NULL;
+		sha = NULL;
+		if (catalog_file_size_seen(target, path, (int64) st.st_size))
 		{
-			c->files_skipped++;
-			continue;
+			sha = filehash_sha256(path, &size);
+			if (catalog_file_ingested(target, path, size, sha))
+			{
+				c->files_skipped++;
+				continue;
+			}
 		}
-		columns = file_columns(path, &o);
-		ensure_bronze_table(s, columns);
-		set_guc("dataops.source_file", path);
-		set_guc("dataops.run_id", psprintf(INT64_FORMAT, run_id));
-		constant_defaults |= set_load_defaults(s, path, run_id);
-		rows = copy_file(s, path, columns, &o);
+		else
+			job = filehash_start(path);
+		rows = load_one_file(s, path, &o, run_id, job, &constant_defaults);
+		if (sha == NULL)
+			sha = job ? filehash_finish(job, &size) : filehash_sha256(path, &size);
 		catalog_record_file(target, path, size, sha, (int64) rows, run_id);
 		c->files_ingested++;
 		c->rows_read += rows;
