@@ -50,6 +50,23 @@ ALTER TABLE silver.pf_whole ADD CONSTRAINT pf_whole_v CHECK (v < 20) NOT VALID;
 SELECT public.run_outcome('pfp');
 SELECT count(*) AS kept FROM silver.pf_whole;
 
+-- A step with nothing to check into a table the sink does not write (here:
+-- an insert trigger with a transition table) is published by PostgreSQL's
+-- INSERT ... SELECT instead, unfrozen, and the trigger sees every row.
+CREATE TABLE public.pf_seen (n bigint);
+CREATE FUNCTION public.pf_count() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN INSERT INTO public.pf_seen SELECT count(*) FROM new_rows; RETURN NULL; END $$;
+CREATE TRIGGER pf_count AFTER INSERT ON gold.pf_top REFERENCING NEW TABLE AS new_rows
+  FOR EACH STATEMENT EXECUTE FUNCTION public.pf_count();
+SELECT public.run_outcome('pf');
+SELECT count(*) AS rows_by_insert FROM gold.pf_top;
+SELECT n AS rows_in_transition_table FROM public.pf_seen;
+SELECT v.all_frozen = 0 AS not_frozen FROM pg_visibility_map_summary('gold.pf_top') v;
+DROP TRIGGER pf_count ON gold.pf_top;
+DROP FUNCTION public.pf_count();
+DROP TABLE public.pf_seen;
+SELECT public.run_outcome('pf');
+
 -- A unique expectation counts among the kept rows in SQL (the row_number()
 -- path): email is unique among them although a dropped duplicate repeats it.
 CREATE TABLE public.pf_u (id int, email text, seq int);
@@ -62,10 +79,9 @@ SELECT id, email, seq FROM silver.pf_u ORDER BY id;
 SELECT element_count, unexpected_count, partial_unexpected_list FROM dataops.expectation_results
  WHERE run_id = (SELECT max(run_id) FROM dataops.runs WHERE pipeline = 'pfu');
 
--- Frozen and all-visible: the checked target was created (first run) in
--- the step's transaction; every page of it is all-frozen.  gold.pf_top has
--- nothing to check or deduplicate: PostgreSQL's own INSERT ... SELECT
--- writes it, unfrozen.
+-- Frozen and all-visible: the targets were created (first run) in the
+-- step's transaction; every page of them is all-frozen, gold.pf_top's too,
+-- which has nothing to check or deduplicate and is only copied.
 SELECT c.relname, pg_relation_size(c.oid) > 0 AS has_pages,
        v.all_frozen = pg_relation_size(c.oid) / 8192 AS all_frozen
   FROM pg_class c, pg_visibility_map_summary(c.oid) v

@@ -377,7 +377,7 @@ publish_write_checked(const PublishWrite *w, char **watermark, StepCounts *c, Li
 	if (fenced)
 		appendStringInfo(&sql, "SELECT c.*%s\nFROM (\n", samples.data);
 	appendStringInfoString(&sql, "  SELECT s.*");
-	if (sorted && !fenced && !any_row_level(s->expectations))
+	if ((sorted || s->unique_key == NIL) && !fenced && !any_row_level(s->expectations))
 	{
 		/* the rows as the query returns them: the sink copies them whole */
 		appendStringInfo(&sql, "\n  FROM (\n%s\n) s", w->subquery);

@@ -513,6 +513,19 @@ sink_max_text(DestReceiver *self)
 	return OidOutputFunctionCall(output, s->max);
 }
 
+bool
+sink_can_write(Oid relid)
+{
+	Relation	rel = table_open(relid, AccessShareLock);
+	bool		ok;
+
+	ok = rel->rd_rel->relkind == RELKIND_RELATION &&
+		!(rel->trigdesc && rel->trigdesc->trig_insert_new_table) &&
+		check_enable_rls(relid, InvalidOid, true) != RLS_ENABLED;
+	table_close(rel, AccessShareLock);
+	return ok;
+}
+
 void
 sink_dedup_sorted(DestReceiver *self, List *key_atts)
 {
@@ -661,13 +674,11 @@ sink_startup(DestReceiver *self, int operation, TupleDesc typeinfo)
 	int			i;
 
 	s->live_att = optional_column(typeinfo, DATAOPS_INTERNAL_PREFIX "live");
-	if (s->live_att < 0 && s->nkeys == 0)
-		elog(ERROR, "dataops: column \"%s\" missing from a step's checked query", DATAOPS_INTERNAL_PREFIX "live");
 
 	/*
-	 * When the query's rows are exactly the target's (deduplication by the
-	 * sink, no row-level expectation, the target's columns those of the
-	 * query in order, none dropped or generated), each row is copied into
+	 * When the query's rows are exactly the target's (no live column, no
+	 * row-level expectation, the target's columns those of the query in
+	 * order, none dropped or generated), each row is copied into
 	 * the insert buffer whole, as COPY and CREATE TABLE AS hand theirs to
 	 * the table: only the key and watermark columns are deformed, and no
 	 * tuple is formed again from its values.

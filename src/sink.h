@@ -62,6 +62,15 @@ extern DestReceiver *sink_create(List *exps, TupleDesc desc, Oid owner, Oid targ
 extern void sink_dedup_sorted(DestReceiver *sink, List *key_atts);
 
 /*
+ * sink_can_write: whether the sink can write into relation relid (locked
+ * by the caller): a plain table, without row-level security and without
+ * an insert trigger that collects a transition table.  For a step with
+ * nothing to check, the caller falls back to INSERT ... SELECT otherwise.
+ * No errors of its own.
+ */
+extern bool sink_can_write(Oid relid);
+
+/*
  * sink_freeze_target: writes the target's rows frozen (TABLE_INSERT_FROZEN,
  * as COPY FREEZE does) when its storage was created or truncated in this
  * subtransaction and neither the checked query (read_relids: the relations it

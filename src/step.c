@@ -1,9 +1,10 @@
 /*
  * step.c: one step, from rows to published target: the dispatch by
  * materialization.  A bronze step that reads files is ingest.c's; a table
- * step's query is written by publish.c in one scan (a plain INSERT when
- * there is nothing to check or deduplicate); every other materialization
- * is materialize.c's.
+ * step's query is written by publish.c in one scan (PostgreSQL's INSERT
+ * ... SELECT only when there is nothing to check or deduplicate and the
+ * sink cannot write the table); every other materialization is
+ * materialize.c's.
  */
 #include "postgres.h"
 
@@ -21,6 +22,7 @@
 #include "materialize.h"
 #include "options.h"
 #include "publish.h"
+#include "sink.h"
 #include "sqlgen.h"
 #include "target.h"
 #include "step.h"
@@ -32,15 +34,21 @@ execute_query_step(const StepDef *s, Oid owner, int64 run_id, StepCounts *c, Lis
 	const char *qname = dataops_qualified_name(s->target_schema, s->target_table);
 	TupleDesc	desc = publish_describe(s);
 	PublishWrite w = {.step = s, .owner = owner, .run_id = run_id, .subquery = s->query, .desc = desc};
+	bool		plain;
 
 	w.into = publish_ensure_target(s, owner, s->query, desc, &c->target_recreated);
 	w.into_qname = qname;
 	publish_side_tables(s, owner, desc, run_id, &w.quarantine, &w.unexpected);
 	dataops_exec_sql(psprintf("TRUNCATE %s", qname));
 
-	if (s->expectations == NIL && s->unique_key == NIL)
+	plain = s->expectations == NIL && s->unique_key == NIL;
+	if (plain && !sink_can_write(w.into))
 	{
-		/* nothing to check or deduplicate: a plain INSERT ... SELECT */
+		/*
+		 * Nothing to check or deduplicate, into a table the sink does not
+		 * write (partitioned, with row-level security or a transition
+		 * table): PostgreSQL's own INSERT ... SELECT.
+		 */
 		if (SPI_execute(psprintf("INSERT INTO %s (%s) SELECT * FROM (\n%s\n) q", qname,
 								 sqlgen_column_list(desc, ""), s->query), false, 0) != SPI_OK_INSERT)
 			elog(ERROR, "dataops: could not publish step \"%s\"", s->name);
@@ -48,7 +56,14 @@ execute_query_step(const StepDef *s, Oid owner, int64 run_id, StepCounts *c, Lis
 		*results = NIL;
 		return;
 	}
-	w.parallel_ok = true;
+	/*
+	 * Nothing to check or deduplicate: the rows are only copied, and the
+	 * sink copies them as COPY does (buffered multi-row inserts, frozen into
+	 * the new storage), several times faster than INSERT ... SELECT.  The
+	 * plan stays serial, as INSERT ... SELECT's is: a copy gains little from
+	 * parallel workers, and the steps of a DAG already run side by side.
+	 */
+	w.parallel_ok = !plain;
 	w.watermark_att = -1;
 	w.result_cxt = result_cxt;
 	publish_write_checked(&w, NULL, c, results);
