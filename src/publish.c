@@ -21,6 +21,7 @@
 #include "executor/spi.h"
 #include "mb/pg_wchar.h"
 #include "nodes/params.h"
+#include "parser/parsetree.h"
 #include "optimizer/optimizer.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
@@ -229,6 +230,95 @@ any_row_level(List *exps)
 	return false;
 }
 
+/* Whether `expr`, an output of a query level, is computed (not a column of a table, through subqueries). */
+static bool
+computed_output(Query *q, Expr *expr, int depth)
+{
+	Var		   *v;
+	RangeTblEntry *rte;
+	TargetEntry *tle;
+
+	if (expr == NULL || depth > 8)
+		return false;
+	if (!IsA(expr, Var))
+		return true;
+	v = (Var *) expr;
+	if (v->varlevelsup != 0 || v->varno < 1 || v->varno > list_length(q->rtable))
+		return false;
+	rte = rt_fetch(v->varno, q->rtable);
+	if (rte->rtekind != RTE_SUBQUERY || rte->subquery == NULL || rte->subquery->setOperations ||
+		v->varattno < 1 || v->varattno > list_length(rte->subquery->targetList))
+		return false;			/* a table's column, or a case not worth following */
+	tle = list_nth(rte->subquery->targetList, v->varattno - 1);
+	return computed_output(rte->subquery, tle->expr, depth + 1);
+}
+
+/*
+ * Whether a row-level expectation checks a column the step's query computes
+ * (lower(email), a cast): PostgreSQL pulls the query up into the checked
+ * query and evaluates such an expression again for every reference, so the
+ * check repeats the transform (the people silver step cast each date four
+ * times).  Then the query is kept apart (OFFSET 0): each output is computed
+ * once, in parallel workers, and the checks run on the results in the
+ * leader.  When the checks read only table columns, nothing is repeated and
+ * the checks stay in the workers.
+ */
+static bool
+checks_repeat_transforms(const PublishWrite *w, SqlParams *params)
+{
+	SPIPlanPtr	plan;
+	List	   *sources;
+	List	   *queries;
+	Query	   *q;
+	ListCell   *lc;
+	bool		any_computed = false;
+	bool		repeat = false;
+
+	if (!any_row_level(w->step->expectations))
+		return false;
+	plan = SPI_prepare(w->subquery, params->n, params->types);
+	if (plan == NULL)
+		return false;
+	sources = SPI_plan_get_plan_sources(plan);
+	queries = list_length(sources) == 1 ? ((CachedPlanSource *) linitial(sources))->query_list : NIL;
+	q = list_length(queries) == 1 ? linitial_node(Query, queries) : NULL;
+	if (q == NULL || q->setOperations || q->hasAggs || q->hasWindowFuncs || q->groupClause ||
+		q->distinctClause || q->limitCount || q->limitOffset || q->hasTargetSRFs)
+	{
+		SPI_freeplan(plan);
+		return false;			/* not pulled up: nothing is repeated */
+	}
+	foreach(lc, q->targetList)
+		any_computed |= !((TargetEntry *) lfirst(lc))->resjunk &&
+			computed_output(q, ((TargetEntry *) lfirst(lc))->expr, 0);
+	foreach(lc, w->step->expectations)
+	{
+		ExpectationDef *e = lfirst(lc);
+		List	   *cols;
+		ListCell   *c;
+
+		if (!expect_is_row_level(e) || repeat)
+			continue;
+		cols = e->column_name ? list_make1(e->column_name) : expect_missing_columns(e);
+		if (cols == NIL)
+			repeat = any_computed;	/* an expression: it may read any column */
+		foreach(c, cols)
+		{
+			TargetEntry *tle = NULL;
+			ListCell   *t;
+
+			foreach(t, q->targetList)
+				if (!((TargetEntry *) lfirst(t))->resjunk && ((TargetEntry *) lfirst(t))->resname &&
+					strcmp(((TargetEntry *) lfirst(t))->resname, lfirst(c)) == 0)
+					tle = lfirst(t);
+			if (tle && computed_output(q, tle->expr, 0))
+				repeat = true;
+		}
+	}
+	SPI_freeplan(plan);
+	return repeat;
+}
+
 /*
  * Runs the checked query into the sink: with the parameters as constants,
  * and in parallel only when nothing written needs a serial executor.
@@ -351,6 +441,7 @@ publish_write_checked(const PublishWrite *w, char **watermark, StepCounts *c, Li
 	StringInfoData samples;
 	bool		fenced;
 	bool		sorted;
+	const char *subquery;
 	DestReceiver *sink;
 	SinkCounts	counts;
 	ExpectationResult *outcomes;
@@ -373,6 +464,9 @@ publish_write_checked(const PublishWrite *w, char **watermark, StepCounts *c, Li
 	initStringInfo(&samples);
 	fenced = expect_sql_samples(s->expectations, desc, &samples);
 	sorted = s->unique_key != NIL && !expect_needs_live(s->expectations);
+	subquery = w->subquery;
+	if (!sorted && checks_repeat_transforms(w, params))
+		subquery = psprintf("SELECT * FROM (\n%s\n) " DATAOPS_INTERNAL_PREFIX "q OFFSET 0", subquery);
 	initStringInfo(&sql);
 	if (fenced)
 		appendStringInfo(&sql, "SELECT c.*%s\nFROM (\n", samples.data);
@@ -380,7 +474,7 @@ publish_write_checked(const PublishWrite *w, char **watermark, StepCounts *c, Li
 	if ((sorted || s->unique_key == NIL) && !fenced && !any_row_level(s->expectations))
 	{
 		/* the rows as the query returns them: the sink copies them whole */
-		appendStringInfo(&sql, "\n  FROM (\n%s\n) s", w->subquery);
+		appendStringInfo(&sql, "\n  FROM (\n%s\n) s", subquery);
 	}
 	else if (s->unique_key != NIL && !sorted)
 	{
@@ -393,14 +487,14 @@ publish_write_checked(const PublishWrite *w, char **watermark, StepCounts *c, Li
 		appendStringInfo(&sql,
 						 "\n  FROM (\n  SELECT q.*, pg_catalog.row_number() OVER (PARTITION BY %s ORDER BY\n%s\n) AS " DATAOPS_INTERNAL_PREFIX "rn\n"
 						 "  FROM (\n%s\n) q\n) s",
-						 keys, s->keep ? s->keep : keys, w->subquery);
+						 keys, s->keep ? s->keep : keys, subquery);
 	}
 	else
 	{
 		live = "true";
 		appendStringInfo(&sql, ", %s AS " DATAOPS_INTERNAL_PREFIX "live", live);
 		expect_sql_flags(s->expectations, desc, live, params, &sql);
-		appendStringInfo(&sql, "\n  FROM (\n%s\n) s", w->subquery);
+		appendStringInfo(&sql, "\n  FROM (\n%s\n) s", subquery);
 	}
 	if (fenced)
 		appendStringInfoString(&sql, "\n  OFFSET 0\n) c");
