@@ -70,13 +70,11 @@
 # when something does not work or the contenders' counts differ, never
 # because a goal is missed.
 #
-# Time: a full default run (no BENCH_* variable) should take about 12 to 15
-# minutes on a 2-core machine, 20 at most on a busy one: people ~8 min (1M:
-# ~25 s a round, 5M: ~105 s a round, 3 rounds each, plus ~1 min to generate
-# the 1M and 5M files), ingest ~0.5 min, regex ~0.5 min, expectations ~1 min,
-# people10 ~0.2 min, orchestration ~1 min, incremental ~1 min.  (Estimated
-# from 100,000-row runs and issue 13's 1M figures; the disk needs ~4 GB free
-# in /tmp for the 5M round.)
+# Time: a full default run (no BENCH_* variable) took about 7 minutes on a
+# 2-core machine with dataops 0.8.0 (people ~4.5 min with the 1M and 5M
+# files generated, ingest, regex, expectations, people10, orchestration and
+# incremental about 2.5 min together), plus the build; the disk needs ~4 GB
+# free in /tmp for the 5M rounds.
 #
 # Run through `make bench` (test/pg.sh bench), which starts a throwaway
 # cluster with fsync on and exports PGHOST, PGPORT, PGUSER and DATAOPS_BASE.
