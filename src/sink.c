@@ -154,16 +154,26 @@ static void sink_shutdown(DestReceiver *self);
 static void sink_destroy(DestReceiver *self);
 static void prepare_cast(SinkCheck *c, Form_pg_attribute att, MemoryContext cxt);
 
+/* The 0-based result column named `name`, or -1. */
 static int
-result_column(TupleDesc td, const char *name)
+optional_column(TupleDesc td, const char *name)
 {
 	int			i;
 
 	for (i = 0; i < td->natts; i++)
 		if (!TupleDescAttr(td, i)->attisdropped && strcmp(NameStr(TupleDescAttr(td, i)->attname), name) == 0)
 			return i;
-	elog(ERROR, "dataops: column \"%s\" missing from a step's checked query", name);
-	return -1;					/* keep compiler quiet */
+	return -1;
+}
+
+static int
+result_column(TupleDesc td, const char *name)
+{
+	int			i = optional_column(td, name);
+
+	if (i < 0)
+		elog(ERROR, "dataops: column \"%s\" missing from a step's checked query", name);
+	return i;
 }
 
 /* Opens a written relation and maps its attributes (columns of desc, then two extras of the given types). */
@@ -564,11 +574,10 @@ sink_freeze_target(DestReceiver *self, List *read_relids)
 	 * COPY FREEZE's conditions (CopyFrom): the relation's storage is new in
 	 * this subtransaction, so no other transaction can see it before commit
 	 * and an abort takes the frozen rows with it, and nothing earlier in
-	 * this transaction looks at it: no portal is
-	 * open, and the checked query does not read the target.  Its own
-	 * snapshot is registered, which is why COPY's "no prior registered
-	 * snapshot" test cannot be used here; the query not reading the target
-	 * takes its place.
+	 * this transaction looks at it: no portal is open, and the checked
+	 * query does not read the target.  Its own snapshot is registered,
+	 * which is why COPY's "no prior registered snapshot" test cannot be
+	 * used here; the query not reading the target takes its place.
 	 */
 	if (rel == NULL || !s->target.multi || rel->rd_rel->relkind != RELKIND_RELATION)
 		return;
@@ -608,7 +617,6 @@ first_of_group(StepSink *s, TupleTableSlot *slot)
 	for (i = 0; i < s->nkeys; i++)
 	{
 		SinkKey    *k = &s->keys[i];
-
 		Datum		v = slot_getattr(slot, k->att + 1, &k->prev_null);
 
 		if (!k->prev_null)
@@ -634,18 +642,6 @@ sink_parallel_ok(DestReceiver *self)
 		if (tables[i]->rel && !tables[i]->multi)
 			return false;
 	return true;
-}
-
-/* The 0-based result column named `name`, or -1. */
-static int
-optional_column(TupleDesc td, const char *name)
-{
-	int			i;
-
-	for (i = 0; i < td->natts; i++)
-		if (!TupleDescAttr(td, i)->attisdropped && strcmp(NameStr(TupleDescAttr(td, i)->attname), name) == 0)
-			return i;
-	return -1;
 }
 
 /* Whether t's attributes are the query's columns, in order, with nothing else to compute. */
