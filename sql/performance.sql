@@ -67,6 +67,16 @@ DROP FUNCTION public.pf_count();
 DROP TABLE public.pf_seen;
 SELECT public.run_outcome('pf');
 
+-- On the copy-whole path too, an expectation's column must be one the
+-- query returns.  Added before the target exists, it is checked at the run:
+-- a clean error, and no target (the fuzzer found a crash here).
+SELECT dataops.create_pipeline('pfc');
+SELECT dataops.add_step('pfc', 'g', 'gold', 'pf_count', query => 'SELECT count(*) AS n FROM public.pf_src');
+SELECT dataops.add_expectation('pfc', 'g', 'no_such_column', 'max_between', 'name', '{"max": 14}', 'fail');
+SELECT public.run_outcome('pfc');
+SELECT to_regclass('gold.pf_count') AS target;
+SELECT dataops.drop_pipeline('pfc');
+
 -- A unique expectation counts among the kept rows in SQL (the row_number()
 -- path): email is unique among them although a dropped duplicate repeats it.
 CREATE TABLE public.pf_u (id int, email text, seq int);

@@ -473,7 +473,12 @@ publish_write_checked(const PublishWrite *w, char **watermark, StepCounts *c, Li
 	appendStringInfoString(&sql, "  SELECT s.*");
 	if ((sorted || s->unique_key == NIL) && !fenced && !any_row_level(s->expectations))
 	{
-		/* the rows as the query returns them: the sink copies them whole */
+		/*
+		 * The rows as the query returns them: the sink copies them whole.
+		 * expect_sql_flags adds no column here, but checks every
+		 * expectation's column and types against the query's.
+		 */
+		expect_sql_flags(s->expectations, desc, "true", params, &sql);
 		appendStringInfo(&sql, "\n  FROM (\n%s\n) s", subquery);
 	}
 	else if (s->unique_key != NIL && !sorted)
