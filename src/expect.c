@@ -204,6 +204,17 @@ expect_needs_live(List *exps)
 }
 
 bool
+expect_any_row_level(List *exps)
+{
+	ListCell   *lc;
+
+	foreach(lc, exps)
+		if (expect_is_row_level(lfirst(lc)))
+			return true;
+	return false;
+}
+
+bool
 expect_any_aggregate(List *exps)
 {
 	ListCell   *lc;

@@ -33,6 +33,9 @@
 /* True for kinds checked row by row (they count unexpected rows and may drop). */
 extern bool expect_is_row_level(const ExpectationDef *e);
 
+/* True when some expectation of exps is checked row by row (a flag column of the checked query).  No errors. */
+extern bool expect_any_row_level(List *exps);
+
 /* The columns whose values are all NULL in a missing row (Great Expectations' missing); NIL when the kind judges NULLs itself. */
 extern List *expect_missing_columns(const ExpectationDef *e);
 

@@ -218,18 +218,6 @@ read_relations(SPIPlanPtr plan)
 	return relids;
 }
 
-/* Whether some expectation is checked row by row (a flag column of the checked query). */
-static bool
-any_row_level(List *exps)
-{
-	ListCell   *lc;
-
-	foreach(lc, exps)
-		if (expect_is_row_level(lfirst(lc)))
-			return true;
-	return false;
-}
-
 /* Whether `expr`, an output of a query level, is computed (not a column of a table, through subqueries). */
 static bool
 computed_output(Query *q, Expr *expr, int depth)
@@ -274,7 +262,7 @@ checks_repeat_transforms(const PublishWrite *w, SqlParams *params)
 	bool		any_computed = false;
 	bool		repeat = false;
 
-	if (!any_row_level(w->step->expectations))
+	if (!expect_any_row_level(w->step->expectations))
 		return false;
 	plan = SPI_prepare(w->subquery, params->n, params->types);
 	if (plan == NULL)
@@ -471,7 +459,7 @@ publish_write_checked(const PublishWrite *w, char **watermark, StepCounts *c, Li
 	if (fenced)
 		appendStringInfo(&sql, "SELECT c.*%s\nFROM (\n", samples.data);
 	appendStringInfoString(&sql, "  SELECT s.*");
-	if ((sorted || s->unique_key == NIL) && !fenced && !any_row_level(s->expectations))
+	if ((sorted || s->unique_key == NIL) && !fenced && !expect_any_row_level(s->expectations))
 	{
 		/*
 		 * The rows as the query returns them: the sink copies them whole.

@@ -11,13 +11,7 @@
 \set ON_ERROR_STOP 1
 SELECT clock_timestamp() AS t_start \gset
 BEGIN;
-CREATE TABLE h_bronze (index text, user_id text, first_name text, last_name text, sex text,
-                       email text, phone text, date_of_birth text, job_title text,
-                       _source_file text DEFAULT :'file',
-                       _ingested_at timestamptz DEFAULT now(), _run_id bigint);
-COPY h_bronze (index, user_id, first_name, last_name, sex, email, phone, date_of_birth, job_title)
-  FROM :'file' (FORMAT csv, HEADER true);
-\set bronze_rows :ROW_COUNT
+\ir bronze.sql
 COMMIT;
 \echo ROWS|bronze|:bronze_rows
 SELECT 'PHASE|total|' || round(extract(epoch FROM clock_timestamp() - :'t_start'::timestamptz)::numeric, 4);

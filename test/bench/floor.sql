@@ -38,13 +38,7 @@
 \set ON_ERROR_STOP 1
 SELECT clock_timestamp() AS t_start \gset
 BEGIN;
-CREATE TABLE h_bronze (index text, user_id text, first_name text, last_name text, sex text,
-                       email text, phone text, date_of_birth text, job_title text,
-                       _source_file text DEFAULT :'file',
-                       _ingested_at timestamptz DEFAULT now(), _run_id bigint);
-COPY h_bronze (index, user_id, first_name, last_name, sex, email, phone, date_of_birth, job_title)
-  FROM :'file' (FORMAT csv, HEADER true);
-\set bronze_rows :ROW_COUNT
+\ir bronze.sql
 SELECT clock_timestamp() AS t_copy \gset
 
 CREATE TABLE h_silver AS
