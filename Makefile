@@ -2,10 +2,10 @@
 # Debian 12 machine (packages, build, throwaway cluster) through test/pg.sh.
 
 EXTENSION   = dataops
-EXTVERSION  = 0.8.0
+EXTVERSION  = 0.9.0
 MODULE_big  = dataops
 OBJS        = $(patsubst %.c,%.o,$(wildcard src/*.c))
-DATA        = sql/dataops--0.1.0.sql sql/dataops--0.1.0--0.2.0.sql sql/dataops--0.2.0--0.3.0.sql sql/dataops--0.3.0--0.4.0.sql sql/dataops--0.4.0--0.5.0.sql sql/dataops--0.5.0--0.6.0.sql sql/dataops--0.6.0--0.7.0.sql sql/dataops--0.7.0--0.8.0.sql
+DATA        = sql/dataops--0.1.0.sql sql/dataops--0.1.0--0.2.0.sql sql/dataops--0.2.0--0.3.0.sql sql/dataops--0.3.0--0.4.0.sql sql/dataops--0.4.0--0.5.0.sql sql/dataops--0.5.0--0.6.0.sql sql/dataops--0.6.0--0.7.0.sql sql/dataops--0.7.0--0.8.0.sql sql/dataops--0.8.0--0.9.0.sql
 # A fresh install runs one script: the header, then the chain of versions.
 DATA_built  = sql/dataops--$(EXTVERSION).sql
 UPGRADE_CHAIN = $(DATA)
@@ -16,6 +16,12 @@ REGRESS      = setup api ingest expectations pipeline run schedule kinds suites 
 REGRESS     += $(sort $(patsubst sql/%.sql,%,$(wildcard sql/security_*.sql)))
 REGRESS     += health metrics lineage2
 REGRESS     += performance
+# issue 14: pipelines as code, one line per area
+# REGRESS     += alter
+# REGRESS     += yaml
+# REGRESS     += export_apply
+# REGRESS     += contracts
+# REGRESS     += ge_suites
 # contrib_regression is pg_cron's database (cron.database_name): pg_cron keeps
 # it connected, so pg_regress reuses it and sql/setup.sql (re)creates the
 # extension in it.
@@ -68,3 +74,5 @@ valgrind:
 	test/valgrind/run.sh
 PG_CPPFLAGS += $(shell curl-config --cflags 2>/dev/null)
 SHLIB_LINK  += $(shell curl-config --libs 2>/dev/null)
+# libyaml (Debian's libyaml-dev): YAML documents (export_yaml, apply_yaml, contracts)
+SHLIB_LINK  += -lyaml

@@ -57,7 +57,8 @@ REPO=$(dirname "$TESTDIR")
 
 PKGS=("postgresql-$PG" "postgresql-server-dev-$PG" "postgresql-$PG-cron" "postgresql-$PG-pgtap"
       libpcre2-dev libtap-parser-sourcehandler-pgtap-perl make gcc python3-psycopg2
-      libcurl4-openssl-dev curl prometheus prometheus-postgres-exporter python3-jsonschema)
+      libcurl4-openssl-dev curl prometheus prometheus-postgres-exporter python3-jsonschema
+      libyaml-dev python3-yaml)
 
 TEST_NAME=${DATAOPS_TEST_NAME:-test}   TEST_PORT=${DATAOPS_TEST_PORT:-55432}
 DEMO_NAME=demo   DEMO_PORT=55433

@@ -85,7 +85,7 @@ make_root() {
     in_root apt-get -qq -o Acquire::Check-Valid-Until=false update
     in_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
         "postgresql-$MAJOR" "postgresql-server-dev-$MAJOR" "postgresql-$MAJOR-cron" \
-        "postgresql-$MAJOR-pgtap" libpcre2-dev libtap-parser-sourcehandler-pgtap-perl \
+        "postgresql-$MAJOR-pgtap" libpcre2-dev libyaml-dev libtap-parser-sourcehandler-pgtap-perl \
         make gcc python3 python3-psycopg2 git ca-certificates >/dev/null
     unmount_all
     touch "$STAMP"
