@@ -19,7 +19,7 @@ REGRESS     += performance
 # issue 14: pipelines as code, one line per area
 # REGRESS     += alter
 # REGRESS     += yaml
-# REGRESS     += export_apply
+REGRESS     += export_apply
 # REGRESS     += contracts
 # REGRESS     += ge_suites
 # contrib_regression is pg_cron's database (cron.database_name): pg_cron keeps

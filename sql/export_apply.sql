@@ -1,0 +1,167 @@
+-- dataops.export and dataops.apply (issue 14, item 2): pipelines as
+-- definition documents (dataops/v1), plan and apply like terraform.
+SET client_min_messages = warning;
+CREATE EXTENSION IF NOT EXISTS pg_cron;
+RESET client_min_messages;
+SET dataops.http_allowed_hosts = 'hooks.example.com';
+CREATE SCHEMA ea_src;
+CREATE TABLE ea_src.people (id int, email text, updated_at int);
+INSERT INTO ea_src.people VALUES (1, 'a@x', 1), (2, 'b@x', 1), (2, 'b2@x', 2);
+
+-- a pipeline with every part: options, a schedule, a dependency, a suite,
+-- expectations with args, a bronze step reading CSV files with options, an
+-- incremental step
+SELECT dataops.create_pipeline('ea_up', 'upstream');
+SELECT dataops.create_pipeline('ea_sales', 'people to gold');
+SELECT dataops.add_step('ea_sales', 'raw', 'bronze', 'bronze.ea_raw', source => '/tmp/ea/*.csv',
+                        options => '{"header": true, "delimiter": ";"}');
+SELECT dataops.add_step('ea_sales', 'clean', 'silver', 'ea_clean',
+                        query => 'SELECT id, email, updated_at FROM bronze.ea_raw',
+                        unique_key => '{id}', keep => 'updated_at DESC',
+                        options => '{"materialization": "incremental", "watermark": "updated_at"}');
+SELECT dataops.add_step('ea_sales', 'agg', 'gold', 'gold.ea_agg', query => 'SELECT count(*) AS n FROM silver.ea_clean');
+SELECT dataops.add_expectation('ea_sales', 'clean', 'email_ok', 'match_regex', 'email', '{"pattern": "@"}', 'drop', 0.9);
+SELECT dataops.add_expectation('ea_sales', 'clean', 'id_nn', 'not_null', 'id');
+SELECT dataops.create_suite('ea_suite');
+SELECT dataops.add_suite_expectation('ea_suite', 'n_pos', 'between', 'n', '{"min": 0}', 'fail');
+SELECT dataops.attach_suite('ea_sales', 'agg', 'ea_suite');
+SELECT dataops.set_pipeline_option('ea_sales', 'retries', '2');
+SELECT dataops.set_pipeline_option('ea_sales', 'sla_freshness', '"1 hour"');
+SELECT dataops.add_dependency('ea_sales', 'ea_up');
+SELECT dataops.schedule('ea_sales', '0 3 * * *') > 0 AS scheduled;
+
+-- the document: steps in dependency order, defaults omitted, the suite
+SELECT jsonb_pretty(dataops.export('ea_sales'));
+SELECT dataops.export('ea_sales') AS doc \gset
+-- every pipeline the caller may see (scope all)
+SELECT d ->> 'scope' AS scope, jsonb_path_query_array(d, '$.pipelines[*].name') AS pipelines,
+       jsonb_path_query_array(d, '$.suites[*].name') AS suites
+  FROM dataops.export() d;
+SELECT dataops.export('ea_nope');
+
+-- applying the export changes nothing: no row, no definition event
+SELECT max(event_id) AS ev FROM dataops.events \gset
+SELECT * FROM dataops.apply(:'doc');
+SELECT * FROM dataops.apply(dataops.export());
+SELECT * FROM dataops.apply(dataops.export(), dry_run => true);
+SELECT count(*) AS new_events FROM dataops.events WHERE event_id > :ev;
+
+-- round trip: dropped, then applied from the document: export = export;
+-- the dry run lists exactly what the real apply does, and changes nothing
+SELECT dataops.drop_pipeline('ea_sales');
+SELECT dataops.drop_suite('ea_suite');
+CREATE TEMP TABLE ea_plan AS SELECT * FROM dataops.apply(:'doc', dry_run => true) WITH ORDINALITY;
+SELECT action, object, detail FROM ea_plan ORDER BY ordinality;
+SELECT count(*) AS pipelines FROM dataops.pipelines WHERE name = 'ea_sales';
+CREATE TEMP TABLE ea_done AS SELECT * FROM dataops.apply(:'doc') WITH ORDINALITY;
+SELECT (SELECT array_agg(p ORDER BY ordinality) FROM ea_plan p)::text
+     = (SELECT array_agg(d ORDER BY ordinality) FROM ea_done d)::text AS dry_run_equals_apply;
+SELECT dataops.export('ea_sales') = :'doc' AS round_trip;
+SELECT max(event_id) AS ev FROM dataops.events \gset
+SELECT * FROM dataops.apply(:'doc');
+SELECT count(*) AS new_events FROM dataops.events WHERE event_id > :ev;
+DROP TABLE ea_plan, ea_done;
+
+-- a document is checked whole before anything changes: 22023 naming the path
+\set VERBOSITY terse
+SELECT * FROM dataops.apply(NULL);
+SELECT * FROM dataops.apply('[]');
+SELECT * FROM dataops.apply('{"pipelines": []}');
+SELECT * FROM dataops.apply('{"format": "dataops/v2"}');
+SELECT * FROM dataops.apply('{"format": "dataops/v1", "scope": "everything"}');
+SELECT * FROM dataops.apply('{"format": "dataops/v1", "pipeline": []}');
+SELECT * FROM dataops.apply('{"format": "dataops/v1", "pipelines": {}}');
+SELECT * FROM dataops.apply('{"format": "dataops/v1", "pipelines": [{"description": "x"}]}');
+SELECT * FROM dataops.apply('{"format": "dataops/v1", "pipelines": [{"name": ""}]}');
+SELECT * FROM dataops.apply('{"format": "dataops/v1", "pipelines": [{"name": "ea_a"}, {"name": "ea_a"}]}');
+SELECT * FROM dataops.apply('{"format": "dataops/v1", "pipelines": [{"name": "ea_a", "renamed_from": "ea_a"}]}');
+SELECT * FROM dataops.apply('{"format": "dataops/v1", "pipelines": [{"name": "ea_a", "renamed_from": "ea_b"}, {"name": "ea_b"}]}');
+SELECT * FROM dataops.apply('{"format": "dataops/v1", "pipelines": [{"name": "ea_a", "options": {"retries": null}}]}');
+SELECT * FROM dataops.apply('{"format": "dataops/v1", "pipelines": [{"name": "ea_a", "schedule": 3}]}');
+SELECT * FROM dataops.apply('{"format": "dataops/v1", "pipelines": [{"name": "ea_a", "depends_on": ["ea_b", "ea_b"]}]}');
+SELECT * FROM dataops.apply('{"format": "dataops/v1", "pipelines": [{"name": "ea_a", "depends_on": ["ea_a"]}]}');
+SELECT * FROM dataops.apply('{"format": "dataops/v1", "pipelines": [{"name": "ea_a", "notifications": [{"events": ["failed"], "secret": "x"}]}]}');
+SELECT * FROM dataops.apply('{"format": "dataops/v1", "pipelines": [{"name": "ea_a", "steps": [{"name": "s", "layer": "silver", "target": "t", "query": "SELECT 1", "lyer": "x"}]}]}');
+SELECT * FROM dataops.apply('{"format": "dataops/v1", "pipelines": [{"name": "ea_a", "steps": [{"name": "s", "target": "t", "query": "SELECT 1"}]}]}');
+SELECT * FROM dataops.apply('{"format": "dataops/v1", "pipelines": [{"name": "ea_a", "steps": [{"name": "a", "layer": "silver", "target": "t", "query": "SELECT 1"}, {"name": "s", "layer": "platinum", "target": "t", "query": "SELECT 1"}]}]}');
+SELECT * FROM dataops.apply('{"format": "dataops/v1", "pipelines": [{"name": "ea_a", "steps": [{"name": "s", "layer": "silver", "target": 7, "query": "SELECT 1"}]}]}');
+SELECT * FROM dataops.apply('{"format": "dataops/v1", "pipelines": [{"name": "ea_a", "steps": [{"name": "s", "layer": "bronze", "target": "t", "query": "SELECT 1", "source": "/x.csv"}]}]}');
+SELECT * FROM dataops.apply('{"format": "dataops/v1", "pipelines": [{"name": "ea_a", "steps": [{"name": "s", "layer": "silver", "target": "t"}]}]}');
+SELECT * FROM dataops.apply('{"format": "dataops/v1", "pipelines": [{"name": "ea_a", "steps": [{"name": "s", "layer": "silver", "target": "t", "query": "SELECT 1", "unique_key": []}]}]}');
+SELECT * FROM dataops.apply('{"format": "dataops/v1", "pipelines": [{"name": "ea_a", "steps": [{"name": "s", "layer": "silver", "target": "t", "query": "SELECT 1", "options": []}]}]}');
+SELECT * FROM dataops.apply('{"format": "dataops/v1", "pipelines": [{"name": "ea_a", "steps": [{"name": "s", "layer": "silver", "target": "t", "query": "SELECT 1"}, {"name": "s", "layer": "silver", "target": "u", "query": "SELECT 1"}]}]}');
+SELECT * FROM dataops.apply('{"format": "dataops/v1", "pipelines": [{"name": "ea_a", "steps": [{"name": "s", "layer": "silver", "target": "t", "query": "SELECT 1", "expectations": [{"name": "e", "kind": "not_null", "action": "explode"}]}]}]}');
+SELECT * FROM dataops.apply('{"format": "dataops/v1", "pipelines": [{"name": "ea_a", "steps": [{"name": "s", "layer": "silver", "target": "t", "query": "SELECT 1", "expectations": [{"name": "e", "kind": "not_null", "mostly": 2}]}]}]}');
+SELECT * FROM dataops.apply('{"format": "dataops/v1", "pipelines": [{"name": "ea_a", "steps": [{"name": "s", "layer": "silver", "target": "t", "query": "SELECT 1", "expectations": [{"name": "e"}]}]}]}');
+SELECT * FROM dataops.apply('{"format": "dataops/v1", "pipelines": [{"name": "ea_a", "steps": [{"name": "s", "layer": "silver", "target": "t", "query": "SELECT 1", "expectations": [{"name": "e", "kind": "not_null"}, {"name": "e", "kind": "unique"}]}]}]}');
+SELECT * FROM dataops.apply('{"format": "dataops/v1", "pipelines": [{"name": "ea_a", "steps": [{"name": "s", "layer": "silver", "target": "t", "query": "SELECT 1", "suites": ["ea_none"]}]}]}');
+SELECT * FROM dataops.apply('{"format": "dataops/v1", "suites": [{"name": "ea_s", "expectations": [{"name": "e", "kind": "not_null", "args": "x"}]}]}');
+SELECT * FROM dataops.apply('{"format": "dataops/v1", "suites": [{"name": "ea_s"}, {"name": "ea_s"}]}');
+-- a document whose API calls fail changes nothing either (the first calls are rolled back)
+SELECT * FROM dataops.apply('{"format": "dataops/v1", "pipelines": [{"name": "ea_a", "steps": [{"name": "s", "layer": "silver", "target": "t", "query": "DELETE FROM x"}]}]}');
+SELECT count(*) AS ea_a_created FROM dataops.pipelines WHERE name = 'ea_a';
+\set VERBOSITY default
+
+-- notifications: exported without their URL; an entry without url matches
+-- by events and format (never created: 'skip'); with a url it is created;
+-- one the document lacks is a drop
+SELECT dataops.create_pipeline('ea_note');
+SELECT dataops.add_notification('ea_note', 'https://hooks.example.com/T0KEN', '{sla_missed,failed}', 'json') > 0 AS added;
+SELECT dataops.export('ea_note') -> 'pipelines' AS note_doc;
+SELECT * FROM dataops.apply(dataops.export('ea_note'));
+SELECT * FROM dataops.apply(jsonb_set(dataops.export('ea_note'), '{pipelines,0,notifications}',
+    '[{"events": ["failed"]}, {"events": ["succeeded"], "format": "slack", "url": "https://hooks.example.com/NEW"}]'),
+    dry_run => true);
+\set VERBOSITY terse
+SELECT * FROM dataops.apply(jsonb_set(dataops.export('ea_note'), '{pipelines,0,notifications}',
+    '[{"events": ["succeeded"], "format": "slack", "url": "https://hooks.example.com/NEW"}]'));
+\set VERBOSITY default
+SELECT * FROM dataops.apply(jsonb_set(dataops.export('ea_note'), '{pipelines,0,notifications}',
+    '[{"events": ["failed", "sla_missed"], "format": "json"}, {"events": ["succeeded"], "format": "slack", "url": "https://hooks.example.com/NEW"}]'));
+SELECT url, events, format FROM dataops.notifications WHERE pipeline = 'ea_note' ORDER BY id;
+SELECT * FROM dataops.apply(dataops.export('ea_note'));
+SELECT * FROM dataops.apply('{"format": "dataops/v1", "pipelines": [{"name": "ea_note"}]}', allow_drop => true);
+SELECT count(*) AS notifications_left FROM dataops.notifications WHERE pipeline = 'ea_note';
+
+-- another role's pipelines and suites: export shows only what the caller
+-- may see; apply runs as the caller, so each API function's own check
+-- refuses what it may not change, and nothing changes
+SET client_min_messages = warning;
+DROP ROLE IF EXISTS ea_owner, ea_other;
+RESET client_min_messages;
+CREATE ROLE ea_owner;
+CREATE ROLE ea_other;
+GRANT USAGE ON SCHEMA dataops TO ea_owner, ea_other;
+SET ROLE ea_owner;
+SELECT dataops.create_pipeline('ea_owned');
+SELECT dataops.create_suite('ea_osuite');
+SELECT dataops.add_suite_expectation('ea_osuite', 'x_nn', 'not_null', 'x');
+RESET ROLE;
+SET ROLE ea_other;
+SELECT jsonb_path_query_array(dataops.export(), '$.pipelines[*].name') AS other_sees;
+\set VERBOSITY terse
+SELECT dataops.export('ea_owned');
+SELECT * FROM dataops.apply('{"format": "dataops/v1", "pipelines": [{"name": "ea_owned", "description": "mine now"}]}');
+SELECT * FROM dataops.apply('{"format": "dataops/v1", "pipelines": [{"name": "ea_mine", "depends_on": ["ea_owned"]}]}');
+SELECT * FROM dataops.apply('{"format": "dataops/v1", "suites": [{"name": "ea_osuite", "expectations": [{"name": "x_nn", "kind": "not_null", "column": "x"}, {"name": "y_nn", "kind": "not_null", "column": "y"}]}]}');
+-- scope all drops only what the caller may change: another role's suite is not in it
+SELECT * FROM dataops.apply('{"format": "dataops/v1", "scope": "all"}', dry_run => true);
+\set VERBOSITY default
+RESET ROLE;
+SELECT count(*) AS ea_mine_created FROM dataops.pipelines WHERE name = 'ea_mine';
+SELECT name FROM dataops.suite_expectations WHERE suite = 'ea_osuite';
+SELECT description FROM dataops.pipelines WHERE name = 'ea_owned';
+
+-- clean up
+SELECT dataops.drop_pipeline(name) FROM dataops.pipelines WHERE name LIKE 'ea\_%' ORDER BY name;
+SET ROLE ea_owner;
+SELECT dataops.drop_suite('ea_osuite');
+RESET ROLE;
+SELECT dataops.drop_suite(name) FROM dataops.suites WHERE name LIKE 'ea\_%' ORDER BY name;
+DROP OWNED BY ea_owner, ea_other;
+DROP ROLE ea_owner, ea_other;
+DROP SCHEMA ea_src CASCADE;
+SET client_min_messages = warning;
+DROP EXTENSION pg_cron;
+RESET client_min_messages;
+RESET dataops.http_allowed_hosts;
