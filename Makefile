@@ -17,7 +17,7 @@ REGRESS     += $(sort $(patsubst sql/%.sql,%,$(wildcard sql/security_*.sql)))
 REGRESS     += health metrics lineage2
 REGRESS     += performance
 # issue 14: pipelines as code, one line per area
-# REGRESS     += alter
+REGRESS     += alter
 # REGRESS     += yaml
 REGRESS     += export_apply
 # REGRESS     += contracts

@@ -28,6 +28,7 @@
 #include "pgtime.h"
 
 #include "api.h"
+#include "api_int.h"
 #include "args.h"
 #include "catalog.h"
 #include "dag.h"
@@ -402,47 +403,62 @@ validate_keep(const char *keep)
 				 errhint("Example: 'updated_at DESC, id'.")));
 }
 
-PG_FUNCTION_INFO_V1(dataops_add_step);
-Datum
-dataops_add_step(PG_FUNCTION_ARGS)
+/*
+ * api_unique_key: the text[] argument `arr` as a List of column names (char
+ * *).  Raises 22023 for NULL or empty elements or an empty array.
+ */
+List *
+api_unique_key(ArrayType *arr)
 {
-	PipelineDef *p;
-	StepDef    *s = palloc0(sizeof(StepDef));
-	char	   *target;
-	char	   *owner_step;
-	List	   *steps;
-	List	   *reads = NIL;
-	ListCell   *lc;
+	Datum	   *elems;
+	bool	   *nulls;
+	int			n;
+	int			i;
+	List	   *key = NIL;
 
-	args_require(PG_ARGISNULL(0), "pipeline");
-	args_require(PG_ARGISNULL(1), "step name");
-	args_require(PG_ARGISNULL(2), "layer");
-	args_require(PG_ARGISNULL(3), "target");
-	args_require(PG_ARGISNULL(8), "options");
-
-	s->pipeline = args_text(fcinfo, 0);
-	s->name = args_text(fcinfo, 1);
-	s->layer = args_text(fcinfo, 2);
-	target = args_text(fcinfo, 3);
-	s->query = args_text(fcinfo, 4);
-	s->source = args_text(fcinfo, 5);
-	s->keep = args_text(fcinfo, 7);
-	s->options = PG_GETARG_JSONB_P(8);
-
-	p = args_owned_pipeline(s->pipeline, "change");
-	args_check_name("step name", s->name);
-	if (catalog_get_step(s->pipeline, s->name, true) != NULL)
+	deconstruct_array(arr, TEXTOID, -1, false, TYPALIGN_INT, &elems, &nulls, &n);
+	for (i = 0; i < n; i++)
+	{
+		if (nulls[i] || VARSIZE_ANY_EXHDR(DatumGetTextPP(elems[i])) == 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("unique_key must not contain NULL or empty column names")));
+		key = lappend(key, TextDatumGetCString(elems[i]));
+	}
+	if (n == 0)
 		ereport(ERROR,
-				(errcode(ERRCODE_DUPLICATE_OBJECT),
-				 errmsg("step \"%s\" of pipeline \"%s\" already exists", s->name, s->pipeline)));
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("unique_key must name at least one column")));
+	return key;
+}
+
+/*
+ * api_check_step: validates step `s` of pipeline `p` as add_step does, for
+ * a new step and for one alter_step changed: the layer, the target (when
+ * `target` is not NULL it is parsed into s->target_schema/target_table;
+ * another step may not publish it), query or source (the query is parsed
+ * and stored as parsed; a source needs the owner's right to read server
+ * files), options, unique_key, keep and the materialization's needs.
+ * Writes nothing.  Raises 22023, 42601 (a query or keep that does not
+ * parse), 42710 (target published by another step), 42501 (source without
+ * the file privilege), 42622 (name too long).
+ */
+void
+api_check_step(const PipelineDef *p, StepDef *s, const char *target)
+{
+	char	   *owner_step;
+
 	if (strcmp(s->layer, "bronze") != 0 && strcmp(s->layer, "silver") != 0 && strcmp(s->layer, "gold") != 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("invalid layer \"%s\"", s->layer),
 				 errhint("Valid layers are bronze, silver and gold.")));
-	args_check_name("target", target);
-	parse_target(target, s->layer, &s->target_schema, &s->target_table);
-	owner_step = catalog_target_owner_step(s->target_schema, s->target_table);
+	if (target != NULL)
+	{
+		args_check_name("target", target);
+		parse_target(target, s->layer, &s->target_schema, &s->target_table);
+	}
+	owner_step = catalog_target_owner_step_except(s->target_schema, s->target_table, s->pipeline, s->name);
 	if (owner_step != NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_DUPLICATE_OBJECT),
@@ -454,7 +470,7 @@ dataops_add_step(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("step \"%s\" has both a query and a source", s->name),
-				 errhint("A bronze step reads either files (source) or a query.")));
+				 errhint("A bronze step reads either files (source) or a query; dataops.alter_step takes reset => '{source}' or '{query}' to switch.")));
 	if (s->source != NULL)
 	{
 		if (strcmp(s->layer, "bronze") != 0)
@@ -480,28 +496,6 @@ dataops_add_step(PG_FUNCTION_ARGS)
 
 	validate_options(s->options, s->source != NULL);
 
-	if (!PG_ARGISNULL(6))
-	{
-		ArrayType  *arr = PG_GETARG_ARRAYTYPE_P(6);
-		Datum	   *elems;
-		bool	   *nulls;
-		int			n;
-		int			i;
-
-		deconstruct_array(arr, TEXTOID, -1, false, TYPALIGN_INT, &elems, &nulls, &n);
-		for (i = 0; i < n; i++)
-		{
-			if (nulls[i] || VARSIZE_ANY_EXHDR(DatumGetTextPP(elems[i])) == 0)
-				ereport(ERROR,
-						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-						 errmsg("unique_key must not contain NULL or empty column names")));
-			s->unique_key = lappend(s->unique_key, TextDatumGetCString(elems[i]));
-		}
-		if (n == 0)
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("unique_key must name at least one column")));
-	}
 	if (s->keep != NULL)
 	{
 		if (s->unique_key == NIL)
@@ -528,6 +522,44 @@ dataops_add_step(PG_FUNCTION_ARGS)
 					 errmsg("materialization view takes no unique_key"),
 					 errhint("Deduplicate in the view's query, e.g. with DISTINCT ON.")));
 	}
+}
+
+PG_FUNCTION_INFO_V1(dataops_add_step);
+Datum
+dataops_add_step(PG_FUNCTION_ARGS)
+{
+	PipelineDef *p;
+	StepDef    *s = palloc0(sizeof(StepDef));
+	char	   *target;
+	List	   *steps;
+	List	   *reads = NIL;
+	ListCell   *lc;
+
+	args_require(PG_ARGISNULL(0), "pipeline");
+	args_require(PG_ARGISNULL(1), "step name");
+	args_require(PG_ARGISNULL(2), "layer");
+	args_require(PG_ARGISNULL(3), "target");
+	args_require(PG_ARGISNULL(8), "options");
+
+	s->pipeline = args_text(fcinfo, 0);
+	s->name = args_text(fcinfo, 1);
+	s->layer = args_text(fcinfo, 2);
+	target = args_text(fcinfo, 3);
+	s->query = args_text(fcinfo, 4);
+	s->source = args_text(fcinfo, 5);
+	s->keep = args_text(fcinfo, 7);
+	s->options = PG_GETARG_JSONB_P(8);
+
+	p = args_owned_pipeline(s->pipeline, "change");
+	args_check_name("step name", s->name);
+	if (catalog_get_step(s->pipeline, s->name, true) != NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_DUPLICATE_OBJECT),
+				 errmsg("step \"%s\" of pipeline \"%s\" already exists", s->name, s->pipeline),
+				 errhint("Change it with dataops.alter_step(), or drop it with dataops.drop_step().")));
+	if (!PG_ARGISNULL(6))
+		s->unique_key = api_unique_key(PG_GETARG_ARRAYTYPE_P(6));
+	api_check_step(p, s, target);
 
 	s->search_path = pstrdup(namespace_search_path);
 

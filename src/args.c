@@ -103,3 +103,24 @@ args_check_drop_allowed(const StepDef *s, const ExpectationDef *e)
 				 errdetail("A bronze step that reads files keeps every row it loads."),
 				 errhint("Use warn or fail here, and drop the rows in the silver step that reads this table.")));
 }
+
+/*
+ * Locks the pipeline's definition for this transaction and raises 55006
+ * when a run of it is running or queued.
+ */
+void
+args_require_pipeline_idle(const char *pipeline)
+{
+	char	   *status;
+	int64		run_id = catalog_lock_pipeline_definition(pipeline, &status);
+
+	if (run_id != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_IN_USE),
+				 errmsg("pipeline \"%s\" cannot change while run " INT64_FORMAT " is %s", pipeline, run_id, status),
+				 errdetail("%s", strcmp(status, "queued") == 0 ?
+						   "The run is queued and will use the pipeline's definition when it starts; every step of a run uses one definition." :
+						   "Every step of a run uses the definition the run started with."),
+				 errhint("Wait for it with SELECT dataops.wait(" INT64_FORMAT "), or cancel it with SELECT dataops.cancel(" INT64_FORMAT "), then retry.",
+						 run_id, run_id)));
+}

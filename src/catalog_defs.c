@@ -183,11 +183,19 @@ catalog_get_steps(const char *pipeline, bool with_expectations)
 char *
 catalog_target_owner_step(const char *schema, const char *table)
 {
+	return catalog_target_owner_step_except(schema, table, NULL, NULL);
+}
+
+char *
+catalog_target_owner_step_except(const char *schema, const char *table, const char *pipeline, const char *step)
+{
 	CatalogArgs a = args_text2(schema, table);
 	CatalogRows *r;
 
+	arg_text2(&a, pipeline, step);
 	r = catalog_query("SELECT format('step \"%s\" of pipeline \"%s\"', name, pipeline) FROM dataops.steps "
-					  "WHERE target_schema = $1 AND target_table = $2 LIMIT 1", &a);
+					  "WHERE target_schema = $1 AND target_table = $2 "
+					  "AND ($3 IS NULL OR (pipeline, name) IS DISTINCT FROM ($3, $4)) LIMIT 1", &a);
 	return r->n == 1 ? row_text(r, 0, 1) : NULL;
 }
 
@@ -430,4 +438,170 @@ List *
 catalog_all_cron_jobs(void)
 {
 	return catalog_query_int8_list("SELECT cron_jobid FROM dataops.pipelines WHERE cron_jobid IS NOT NULL ORDER BY cron_jobid");
+}
+
+/* ---- Changes in place (issue 14: alter, drop, rename) ---- */
+
+int64
+catalog_lock_pipeline_definition(const char *pipeline, char **open_status)
+{
+	CatalogRows *r;
+
+	*open_status = NULL;
+	/* FOR UPDATE: the scheduler admits no run of the pipeline while this transaction changes it */
+	r = catalog_query_text_arg("SELECT 1 FROM dataops.pipelines WHERE name = $1 FOR UPDATE", pipeline);
+	if (r->n == 0)
+		return 0;
+	r = catalog_query_text_arg("SELECT run_id, status FROM dataops.runs WHERE pipeline = $1 "
+							   "AND status IN ('queued', 'running') ORDER BY status DESC, run_id LIMIT 1",
+							   pipeline);
+	if (r->n == 0)
+		return 0;
+	*open_status = row_text(r, 0, 2);
+	return row_int8(r, 0, 1);
+}
+
+bool
+catalog_try_share_pipeline(const char *pipeline)
+{
+	return catalog_query_text_arg("SELECT 1 FROM dataops.pipelines WHERE name = $1 FOR KEY SHARE SKIP LOCKED",
+								  pipeline)->n > 0 ||
+		catalog_query_text_arg("SELECT 1 FROM dataops.pipelines WHERE name = $1", pipeline)->n == 0;
+}
+
+void
+catalog_set_pipeline_description(const char *pipeline, const char *description)
+{
+	CatalogArgs a = args_text2(pipeline, description);
+
+	(void) catalog_query("UPDATE dataops.pipelines SET description = $2 WHERE name = $1 "
+						 "AND description IS DISTINCT FROM $2", &a);
+}
+
+char *
+catalog_get_pipeline_description(const char *pipeline)
+{
+	return catalog_query_text("SELECT description FROM dataops.pipelines WHERE name = $1", pipeline);
+}
+
+void
+catalog_rename_pipeline(const char *pipeline, const char *new_name)
+{
+	CatalogArgs a = args_text2(pipeline, new_name);
+
+	/* definitions follow through ON UPDATE CASCADE; history is renamed here */
+	(void) catalog_query("UPDATE dataops.pipelines SET name = $2 WHERE name = $1", &a);
+	(void) catalog_query("UPDATE dataops.runs SET pipeline = $2 WHERE pipeline = $1", &a);
+	(void) catalog_query("UPDATE dataops.lineage SET pipeline = $2 WHERE pipeline = $1", &a);
+	(void) catalog_query("UPDATE dataops.sla_breaches SET pipeline = $2 WHERE pipeline = $1", &a);
+}
+
+void
+catalog_update_step(const char *pipeline, const StepDef *s, List *reads)
+{
+	CatalogArgs a = args_text2(pipeline, s->name);
+
+	arg_text(&a, s->layer);
+	arg_text2(&a, s->target_schema, s->target_table);
+	arg_text2(&a, s->query, s->source);
+	if (s->unique_key)
+		arg_text_array(&a, s->unique_key);
+	else
+		arg_datum(&a, TEXTARRAYOID, (Datum) 0, true);
+	arg_text(&a, s->keep);
+	arg_jsonb(&a, s->options);
+	arg_text(&a, s->search_path);
+	arg_text_array(&a, s->depends_on);
+	arg_text_array(&a, reads);
+	(void) catalog_query("UPDATE dataops.steps SET layer = $3, target_schema = $4, target_table = $5, "
+						 "query = $6, source = $7, unique_key = $8, keep = $9, options = $10, search_path = $11, "
+						 "depends_on = $12, reads = $13 WHERE pipeline = $1 AND name = $2 "
+						 "AND (layer, target_schema, target_table, query, source, unique_key, keep, options, "
+						 "search_path, depends_on, reads) IS DISTINCT FROM ($3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+						 &a);
+}
+
+void
+catalog_rename_step(const char *pipeline, const char *step, const char *new_name)
+{
+	CatalogArgs a = args_text2(pipeline, step);
+
+	arg_text(&a, new_name);
+	/* expectations, suites, state and kept versions follow through ON UPDATE CASCADE */
+	(void) catalog_query("UPDATE dataops.steps SET name = $3 WHERE pipeline = $1 AND name = $2", &a);
+	(void) catalog_query("UPDATE dataops.step_runs s SET step = $3 FROM dataops.runs r "
+						 "WHERE r.run_id = s.run_id AND r.pipeline = $1 AND s.step = $2", &a);
+	(void) catalog_query("UPDATE dataops.expectation_results e SET step = $3 FROM dataops.runs r "
+						 "WHERE r.run_id = e.run_id AND r.pipeline = $1 AND e.step = $2", &a);
+	(void) catalog_query("UPDATE dataops.runs SET failed_step = $3 WHERE pipeline = $1 AND failed_step = $2", &a);
+	(void) catalog_query("UPDATE dataops.lineage SET step = $3 WHERE pipeline = $1 AND step = $2", &a);
+}
+
+void
+catalog_delete_step(const char *pipeline, const char *step)
+{
+	CatalogArgs a = args_text2(pipeline, step);
+
+	(void) catalog_query("DELETE FROM dataops.steps WHERE pipeline = $1 AND name = $2", &a);
+}
+
+char *
+catalog_step_dependents(const char *pipeline, const char *step)
+{
+	CatalogArgs a = args_text2(pipeline, step);
+	CatalogRows *r;
+
+	r = catalog_query("SELECT string_agg(format('\"%s\"', name), ', ' ORDER BY name) FROM dataops.steps "
+					  "WHERE pipeline = $1 AND $2 = ANY (depends_on) AND name <> $2", &a);
+	return r->n == 1 ? row_text(r, 0, 1) : NULL;
+}
+
+ExpectationDef *
+catalog_get_expectation(const char *pipeline, const char *step, const char *name, bool missing_ok)
+{
+	CatalogArgs a = args_text2(pipeline, step);
+	CatalogRows *r;
+
+	arg_text(&a, name);
+	r = catalog_query("SELECT name, kind, column_name, args, action, mostly, NULL::text FROM dataops.expectations "
+					  "WHERE pipeline = $1 AND step = $2 AND name = $3", &a);
+	if (r->n == 1)
+		return expectation_from_row(r, 0, 1);
+	if (!missing_ok)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("expectation \"%s\" of step \"%s\" does not exist", name, step),
+				 errhint("List them with SELECT name FROM dataops.expectations WHERE pipeline = '%s' AND step = '%s'; "
+						 "expectations of an attached suite are changed in the suite.", pipeline, step)));
+	return NULL;
+}
+
+void
+catalog_update_expectation(const char *pipeline, const char *step, const ExpectationDef *e)
+{
+	CatalogArgs a = args_text2(pipeline, step);
+
+	arg_expectation(&a, e);
+	(void) catalog_query("UPDATE dataops.expectations SET kind = $4, column_name = $5, args = $6, action = $7, "
+						 "mostly = $8 WHERE pipeline = $1 AND step = $2 AND name = $3 "
+						 "AND (kind, column_name, args, action, mostly) IS DISTINCT FROM ($4, $5, $6, $7, $8)", &a);
+}
+
+bool
+catalog_delete_expectation(const char *pipeline, const char *step, const char *name)
+{
+	CatalogArgs a = args_text2(pipeline, step);
+
+	arg_text(&a, name);
+	return catalog_query("DELETE FROM dataops.expectations WHERE pipeline = $1 AND step = $2 AND name = $3 "
+						 "RETURNING 1", &a)->n > 0;
+}
+
+bool
+catalog_delete_suite_expectation(const char *suite, const char *name)
+{
+	CatalogArgs a = args_text2(suite, name);
+
+	return catalog_query("DELETE FROM dataops.suite_expectations WHERE suite = $1 AND name = $2 RETURNING 1",
+						 &a)->n > 0;
 }

@@ -100,4 +100,44 @@ extern int64 catalog_get_pipeline_cron_job(const char *pipeline);
 extern void catalog_set_pipeline_cron_job(const char *pipeline, int64 jobid);
 extern List *catalog_all_cron_jobs(void);
 
+/*
+ * Changes in place (issue 14).  Each runs as the extension owner; callers
+ * check privileges first.
+ *
+ * catalog_lock_pipeline_definition: locks the pipeline's row FOR UPDATE
+ * (the scheduler admits no run of it until this transaction ends; see
+ * catalog_try_share_pipeline) and returns the id of a run of it that is
+ * running or queued (running first), with its status in *open_status, or 0.
+ * Waits for a concurrent change of the same pipeline.
+ */
+extern int64 catalog_lock_pipeline_definition(const char *pipeline, char **open_status);
+/*
+ * catalog_try_share_pipeline: takes a KEY SHARE lock on the pipeline's row
+ * unless a definition change holds it; false when one does (the scheduler
+ * then leaves the run queued until the next turn).  True for a pipeline
+ * that no longer exists.
+ */
+extern bool catalog_try_share_pipeline(const char *pipeline);
+extern void catalog_set_pipeline_description(const char *pipeline, const char *description);
+extern char *catalog_get_pipeline_description(const char *pipeline);
+/* Renames the pipeline; its definitions follow (ON UPDATE CASCADE), its runs, lineage and SLA breaches too. */
+extern void catalog_rename_pipeline(const char *pipeline, const char *new_name);
+/* The target of another step than pipeline.step (either NULL: any step), as text, or NULL. */
+extern char *catalog_target_owner_step_except(const char *schema, const char *table,
+											  const char *pipeline, const char *step);
+/* Rewrites the step's row (named s->name in `pipeline`); no row change when nothing differs. */
+extern void catalog_update_step(const char *pipeline, const StepDef *s, List *reads);
+/* Renames the step; expectations, suites, state, versions, step runs, results and lineage follow. */
+extern void catalog_rename_step(const char *pipeline, const char *step, const char *new_name);
+/* Deletes the step (its expectations, attachments, state and version records cascade; history stays). */
+extern void catalog_delete_step(const char *pipeline, const char *step);
+/* The other steps of the pipeline that read the step's target, as '"a", "b"', or NULL. */
+extern char *catalog_step_dependents(const char *pipeline, const char *step);
+/* The step's own expectation (not a suite's); 42704 when missing unless missing_ok. */
+extern ExpectationDef *catalog_get_expectation(const char *pipeline, const char *step, const char *name,
+											   bool missing_ok);
+extern void catalog_update_expectation(const char *pipeline, const char *step, const ExpectationDef *e);
+extern bool catalog_delete_expectation(const char *pipeline, const char *step, const char *name);
+extern bool catalog_delete_suite_expectation(const char *suite, const char *name);
+
 #endif							/* DATAOPS_CATALOG_DEFS_H */

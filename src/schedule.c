@@ -260,3 +260,52 @@ dataops_unschedule(PG_FUNCTION_ARGS)
 	catalog_set_pipeline_cron_job(pipeline, 0);
 	PG_RETURN_VOID();
 }
+
+/*
+ * schedule_rename: after the catalog renamed pipeline `old_name` to
+ * `new_name` (same transaction), moves its pg_cron job, if it has one, to a
+ * job of the new name whose command runs the new name, with the same
+ * schedule, created as the current role as dataops.schedule() does, and
+ * removes the old job.  Nothing without pg_cron or a schedule.  Raises what
+ * pg_cron raises.
+ */
+void
+schedule_rename(const char *old_name, const char *new_name)
+{
+	Oid			types[3] = {TEXTOID, TEXTOID, TEXTOID};
+	Datum		values[3];
+	Oid			jtypes[1] = {INT8OID};
+	Datum		jvalues[1];
+	bool		isnull;
+	char	   *cron;
+	int64		jobid;
+	int64		new_jobid;
+
+	if (!OidIsValid(get_extension_oid("pg_cron", true)))
+		return;
+	jobid = catalog_get_pipeline_cron_job(new_name);
+	if (jobid == 0)
+		return;
+	jvalues[0] = Int64GetDatum(jobid);
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	if (cron_exec("SELECT schedule FROM cron.job WHERE jobid OPERATOR(pg_catalog.=) $1", 1, jtypes, jvalues, true) != 1)
+	{
+		/* the job is gone (removed in pg_cron directly): forget it */
+		SPI_finish();
+		catalog_set_pipeline_cron_job(new_name, 0);
+		return;
+	}
+	cron = TextDatumGetCString(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	values[0] = CStringGetTextDatum(job_name(new_name));
+	values[1] = CStringGetTextDatum(cron);
+	values[2] = CStringGetTextDatum(psprintf("SELECT dataops.run(%s)", quote_literal_cstr(new_name)));
+	if (cron_exec("SELECT cron.schedule($1, $2, $3)", 3, types, values, false) != 1)
+		elog(ERROR, "cron.schedule returned no job id");
+	new_jobid = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	SPI_finish();
+	(void) old_name;
+	if (new_jobid != jobid)
+		unschedule_job(jobid);
+	catalog_set_pipeline_cron_job(new_name, new_jobid);
+}

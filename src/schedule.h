@@ -24,6 +24,8 @@ extern void schedule_remove_all(void);
  * the pipelines' pg_cron jobs, in the same transaction.
  */
 extern void schedule_init(void);
+/* Moves a renamed pipeline's pg_cron job to the new name (schedule.c). */
+extern void schedule_rename(const char *old_name, const char *new_name);
 
 /*
  * SQL-callable functions of schedule.c (declared by PG_FUNCTION_INFO_V1):

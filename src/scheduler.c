@@ -678,6 +678,7 @@ tick(TimestampTz *next)
 	List	   *finished_ids = NIL;
 	int			running;
 	TimestampTz next_not_before = 0;
+	bool		deferred = false;
 
 	*next = 0;
 
@@ -796,6 +797,12 @@ tick(TimestampTz *next)
 				break;
 			if (pipeline_active(q->pipeline))
 				continue;
+			/* a definition change of the pipeline in progress: admit the run once it has committed */
+			if (!catalog_try_share_pipeline(q->pipeline))
+			{
+				deferred = true;
+				continue;
+			}
 			r = admit_run_safely(q);
 			if (r)
 			{
@@ -809,6 +816,8 @@ tick(TimestampTz *next)
 	commit_tx();
 	if (next_not_before)
 		wake_at(next, next_not_before);
+	if (deferred)
+		wake_at(next, TimestampTzPlusMilliseconds(GetCurrentTimestamp(), 100));
 
 	/* callers of dataops.run() that gave up wait for their canceled run to be final */
 	foreach(lc, finished_ids)

@@ -228,3 +228,33 @@ dataops_detach_suite(PG_FUNCTION_ARGS)
 	set_attached(fcinfo, false);
 	PG_RETURN_VOID();
 }
+
+/*
+ * dataops.drop_suite_expectation(suite text, name text) → void: removes an
+ * expectation from a suite; the steps it is attached to stop checking it
+ * from their next run.  Raises 42704 (unknown suite or expectation), 42501
+ * unless the caller may change the suite, 55006 while a run of a pipeline
+ * the suite is attached to is running or queued.
+ */
+PG_FUNCTION_INFO_V1(dataops_drop_suite_expectation);
+Datum
+dataops_drop_suite_expectation(PG_FUNCTION_ARGS)
+{
+	char	   *suite;
+	char	   *name;
+	ListCell   *lc;
+
+	args_require(PG_ARGISNULL(0), "suite name");
+	args_require(PG_ARGISNULL(1), "expectation name");
+	suite = args_text(fcinfo, 0);
+	name = args_text(fcinfo, 1);
+	require_suite_owner(suite, "change");
+	foreach(lc, catalog_suite_steps(suite))
+		args_require_pipeline_idle(((StepDef *) lfirst(lc))->pipeline);
+	if (!catalog_delete_suite_expectation(suite, name))
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("expectation \"%s\" of suite \"%s\" does not exist", name, suite),
+				 errhint("List them with SELECT name FROM dataops.suite_expectations WHERE suite = '%s'.", suite)));
+	PG_RETURN_VOID();
+}
