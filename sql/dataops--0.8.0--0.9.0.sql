@@ -290,8 +290,9 @@ COMMENT ON FUNCTION dataops._doc_object(jsonb, text, text[], text[]) IS
 'Internal (apply): raises 22023 naming the path unless value is a JSON object with only the allowed keys and all the required ones';
 
 -- Checks the type of value (at path): 'name' (a non-empty string without
--- control characters), 'string', 'string?' (string or null), 'object',
--- 'array', 'names' (an array of distinct names).
+-- control characters), 'text' (a string not only white space), 'string',
+-- 'string?' (string or null), 'object', 'array', 'names' (an array of
+-- distinct names).
 CREATE FUNCTION dataops._doc_check(value jsonb, path text, type text) RETURNS void
 LANGUAGE plpgsql IMMUTABLE SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
@@ -306,9 +307,12 @@ BEGIN
         IF t NOT IN ('string', 'null') THEN
             PERFORM dataops._doc_error(path, 'must be a string or null');
         END IF;
-    ELSIF type IN ('string', 'name') THEN
+    ELSIF type IN ('string', 'text', 'name') THEN
         IF t <> 'string' THEN
             PERFORM dataops._doc_error(path, 'must be a string');
+        END IF;
+        IF type = 'text' AND value #>> '{}' !~ '[^[:space:]]' THEN
+            PERFORM dataops._doc_error(path, 'must not be empty');
         END IF;
         IF type = 'name' AND (value #>> '{}' = '' OR value #>> '{}' ~ '[[:cntrl:]]') THEN
             PERFORM dataops._doc_error(path, 'must be a name (not empty, no control characters)');
@@ -334,7 +338,7 @@ BEGIN
     END IF;
 END $$;
 COMMENT ON FUNCTION dataops._doc_check(jsonb, text, text) IS
-'Internal (apply): raises 22023 naming the path unless value (when given) is of the type: name, string, string? (or null), object, array, names (distinct names)';
+'Internal (apply): raises 22023 naming the path unless value (when given) is of the type: name, text (not blank), string, string? (or null), object, array, names (distinct names)';
 
 -- Checks the entries of an expectations array.
 CREATE FUNCTION dataops._doc_check_expectations(value jsonb, path text) RETURNS void
@@ -475,8 +479,8 @@ BEGIN
                 PERFORM dataops._doc_error(spath || '.layer', 'must be bronze, silver or gold');
             END IF;
             PERFORM dataops._doc_check(s -> 'target', spath || '.target', 'name');
-            PERFORM dataops._doc_check(s -> 'query', spath || '.query', 'name');
-            PERFORM dataops._doc_check(s -> 'source', spath || '.source', 'name');
+            PERFORM dataops._doc_check(s -> 'query', spath || '.query', 'text');
+            PERFORM dataops._doc_check(s -> 'source', spath || '.source', 'text');
             IF s ? 'query' AND s ? 'source' THEN
                 PERFORM dataops._doc_error(spath, 'has both a query and a source',
                     'A bronze step reads either files (source) or a query.');
@@ -487,7 +491,7 @@ BEGIN
             IF s -> 'unique_key' = '[]'::jsonb THEN
                 PERFORM dataops._doc_error(spath || '.unique_key', 'must name at least one column (omit it for none)');
             END IF;
-            PERFORM dataops._doc_check(s -> 'keep', spath || '.keep', 'name');
+            PERFORM dataops._doc_check(s -> 'keep', spath || '.keep', 'text');
             PERFORM dataops._doc_check(s -> 'options', spath || '.options', 'object');
             PERFORM dataops._doc_check(s -> 'suites', spath || '.suites', 'names');
             PERFORM dataops._doc_check_expectations(s -> 'expectations', spath || '.expectations');
@@ -851,8 +855,8 @@ BEGIN
                 IF v_changed <> '{}' OR v_reset <> '{}' THEN
                     v_plan := v_plan || dataops._plan(31, 'alter', v_obj,
                                                       pg_catalog.concat_ws('; ',
-                                                          'changed: ' || pg_catalog.nullif(pg_catalog.array_to_string(v_changed, ', '), ''),
-                                                          'removed: ' || pg_catalog.nullif(pg_catalog.array_to_string(v_reset, ', '), '')),
+                                                          'changed: ' || nullif(pg_catalog.array_to_string(v_changed, ', '), ''),
+                                                          'removed: ' || nullif(pg_catalog.array_to_string(v_reset, ', '), '')),
                                                       'alter_step',
                                                       v_args || pg_catalog.jsonb_build_object('reset', pg_catalog.to_jsonb(v_reset)));
                 END IF;

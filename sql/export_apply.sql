@@ -34,8 +34,8 @@ SELECT dataops.schedule('ea_sales', '0 3 * * *') > 0 AS scheduled;
 SELECT jsonb_pretty(dataops.export('ea_sales'));
 SELECT dataops.export('ea_sales') AS doc \gset
 -- every pipeline the caller may see (scope all)
-SELECT d ->> 'scope' AS scope, jsonb_path_query_array(d, '$.pipelines[*].name') AS pipelines,
-       jsonb_path_query_array(d, '$.suites[*].name') AS suites
+SELECT d ->> 'scope' AS scope, jsonb_path_query_array(d, '$.pipelines[*].name ? (@ starts with "ea_")') AS pipelines,
+       jsonb_path_query_array(d, '$.suites[*].name ? (@ starts with "ea_")') AS suites
   FROM dataops.export() d;
 SELECT dataops.export('ea_nope');
 
@@ -61,6 +61,93 @@ SELECT max(event_id) AS ev FROM dataops.events \gset
 SELECT * FROM dataops.apply(:'doc');
 SELECT count(*) AS new_events FROM dataops.events WHERE event_id > :ev;
 DROP TABLE ea_plan, ea_done;
+
+-- each kind of change, in one document: a query altered (not dropped and
+-- added), an expectation altered, one added and one dropped, a step renamed
+-- (renamed_from), an option changed and one removed, the schedule changed
+SELECT jsonb_set(jsonb_set(jsonb_set(jsonb_set(jsonb_set(jsonb_set(:'doc',
+         '{pipelines,0,steps,1,query}', '"SELECT id, lower(email) AS email, updated_at FROM bronze.ea_raw"'),
+         '{pipelines,0,steps,1,expectations}',
+         '[{"name": "email_ok", "kind": "match_regex", "column": "email", "args": {"pattern": "@"}, "action": "drop", "mostly": 0.95},
+           {"name": "id_unique", "kind": "unique", "column": "id"}]'),
+         '{pipelines,0,steps,2}',
+         '{"name": "summary", "renamed_from": "agg", "layer": "gold", "target": "gold.ea_agg",
+           "query": "SELECT count(*) AS n FROM silver.ea_clean", "suites": ["ea_suite"]}'),
+         '{pipelines,0,options}', '{"retries": 3}'),
+         '{pipelines,0,schedule}', '"30 4 * * *"'),
+         '{pipelines,0,description}', '"people to gold, v2"') AS doc2 \gset
+-- without allow_drop: the dry run marks the drops refused, the apply refuses and changes nothing
+SELECT * FROM dataops.apply(:'doc2', dry_run => true);
+SELECT max(event_id) AS ev FROM dataops.events \gset
+SELECT * FROM dataops.apply(:'doc2');
+SELECT count(*) AS new_events FROM dataops.events WHERE event_id > :ev;
+SELECT dataops.export('ea_sales') = :'doc' AS unchanged;
+-- with allow_drop: the dry run's rows are exactly the apply's
+CREATE TEMP TABLE ea_plan AS SELECT * FROM dataops.apply(:'doc2', dry_run => true, allow_drop => true) WITH ORDINALITY;
+SELECT dataops.export('ea_sales') = :'doc' AS dry_run_changed_nothing;
+SELECT max(event_id) AS ev FROM dataops.events \gset
+CREATE TEMP TABLE ea_done AS SELECT * FROM dataops.apply(:'doc2', allow_drop => true) WITH ORDINALITY;
+SELECT action, object, detail FROM ea_done ORDER BY ordinality;
+-- recorded as definition events (old and new rows) by the API functions
+SELECT details ->> 'table' AS tab, status, count(*) FROM dataops.events
+ WHERE kind = 'definition' AND event_id > :ev GROUP BY 1, 2 ORDER BY 1, 2;
+SELECT (SELECT array_agg(p ORDER BY ordinality) FROM ea_plan p)::text
+     = (SELECT array_agg(d ORDER BY ordinality) FROM ea_done d)::text AS dry_run_equals_apply;
+DROP TABLE ea_plan, ea_done;
+-- the database now matches: export = the document (renamed_from is never exported)
+SELECT dataops.export('ea_sales') = (:'doc2'::jsonb #- '{pipelines,0,steps,2,renamed_from}') AS matches;
+SELECT name, query FROM dataops.steps WHERE pipeline = 'ea_sales' ORDER BY name;
+SELECT schedule FROM dataops.schedules WHERE pipeline = 'ea_sales';
+-- applied again (renamed_from still there: the old step is gone, so nothing to do)
+SELECT max(event_id) AS ev FROM dataops.events \gset
+SELECT * FROM dataops.apply(:'doc2', allow_drop => true);
+SELECT count(*) AS new_events FROM dataops.events WHERE event_id > :ev;
+-- back to the first document: unschedule/reschedule, step renamed back
+SELECT * FROM dataops.apply(:'doc'::jsonb #- '{pipelines,0,schedule}' || '{}', dry_run => true, allow_drop => true);
+SELECT jsonb_set(:'doc', '{pipelines,0,steps,2,renamed_from}', '"summary"') AS doc1 \gset
+SELECT count(*) AS rows FROM dataops.apply(:'doc1', allow_drop => true);
+SELECT dataops.export('ea_sales') = :'doc' AS back_to_first;
+
+-- a step renamed keeps its history: runs, step runs and results follow the new name
+SELECT * FROM dataops.apply('{"format": "dataops/v1", "pipelines": [{"name": "ea_run", "steps": [
+    {"name": "people", "layer": "silver", "target": "silver.ea_people",
+     "query": "SELECT id, email FROM ea_src.people", "unique_key": ["id"],
+     "expectations": [{"name": "id_nn", "kind": "not_null", "column": "id"}]}]}]}');
+SELECT dataops.run('ea_run') > 0 AS ran;
+SELECT * FROM dataops.apply('{"format": "dataops/v1", "pipelines": [{"name": "ea_run", "steps": [
+    {"name": "persons", "renamed_from": "people", "layer": "silver", "target": "silver.ea_people",
+     "query": "SELECT id, email FROM ea_src.people;\n", "unique_key": ["id"],
+     "expectations": [{"name": "id_nn", "kind": "not_null", "column": "id"}]}]}]}');
+SELECT sr.step, sr.status, sr.rows_written FROM dataops.step_runs sr JOIN dataops.runs r USING (run_id)
+ WHERE r.pipeline = 'ea_run';
+SELECT step, expectation, success FROM dataops.expectation_results er JOIN dataops.runs r USING (run_id)
+ WHERE r.pipeline = 'ea_run';
+-- a pipeline renamed (renamed_from): its history follows; both names existing is an error
+SELECT * FROM dataops.apply(jsonb_set(jsonb_set(dataops.export('ea_run'), '{pipelines,0,name}', '"ea_run2"'),
+                                      '{pipelines,0,renamed_from}', '"ea_run"'));
+SELECT count(*) AS runs_of_ea_run2 FROM dataops.runs WHERE pipeline = 'ea_run2';
+\set VERBOSITY terse
+SELECT * FROM dataops.apply('{"format": "dataops/v1", "pipelines": [{"name": "ea_up", "renamed_from": "ea_run2"}]}');
+SELECT dataops.add_step('ea_run2', 'people', 'silver', 'silver.ea_people2', query => 'SELECT 1 AS one');
+SELECT * FROM dataops.apply('{"format": "dataops/v1", "pipelines": [{"name": "ea_run2", "steps": [
+    {"name": "persons", "renamed_from": "people", "layer": "silver", "target": "silver.ea_people", "query": "SELECT 1"}]}]}');
+SELECT dataops.drop_step('ea_run2', 'people');
+\set VERBOSITY default
+-- a target changed is an alter (history stays); a bronze step's source
+-- replaced by a query is an alter too (the source reset)
+SELECT * FROM dataops.apply('{"format": "dataops/v1", "pipelines": [{"name": "ea_run2", "steps": [
+    {"name": "persons", "layer": "silver", "target": "silver.ea_persons",
+     "query": "SELECT id, email FROM ea_src.people", "unique_key": ["id"],
+     "expectations": [{"name": "id_nn", "kind": "not_null", "column": "id"}]},
+    {"name": "files", "layer": "bronze", "target": "ea_files", "source": "/tmp/ea/files-*.csv", "options": {"header": true}}]}]}');
+SELECT * FROM dataops.apply(jsonb_set(dataops.export('ea_run2'), '{pipelines,0,steps,0}',
+    '{"name": "files", "layer": "bronze", "target": "bronze.ea_files", "query": "SELECT 1 AS one"}'));
+SELECT name, layer, target_schema, target_table, query, source, options FROM dataops.steps
+ WHERE pipeline = 'ea_run2' ORDER BY name;
+SELECT count(*) AS step_runs_kept FROM dataops.step_runs sr JOIN dataops.runs r USING (run_id)
+ WHERE r.pipeline = 'ea_run2' AND sr.step = 'persons';
+-- a document renaming a pipeline that does not exist yet creates it under the new name
+SELECT * FROM dataops.apply('{"format": "dataops/v1", "pipelines": [{"name": "ea_new", "renamed_from": "ea_never"}]}');
 
 -- a document is checked whole before anything changes: 22023 naming the path
 \set VERBOSITY terse
@@ -144,9 +231,25 @@ SELECT dataops.export('ea_owned');
 SELECT * FROM dataops.apply('{"format": "dataops/v1", "pipelines": [{"name": "ea_owned", "description": "mine now"}]}');
 SELECT * FROM dataops.apply('{"format": "dataops/v1", "pipelines": [{"name": "ea_mine", "depends_on": ["ea_owned"]}]}');
 SELECT * FROM dataops.apply('{"format": "dataops/v1", "suites": [{"name": "ea_osuite", "expectations": [{"name": "x_nn", "kind": "not_null", "column": "x"}, {"name": "y_nn", "kind": "not_null", "column": "y"}]}]}');
+SELECT * FROM dataops.apply('{"format": "dataops/v1", "suites": [{"name": "ea_osuite"}]}', allow_drop => true);
 -- scope all drops only what the caller may change: another role's suite is not in it
 SELECT * FROM dataops.apply('{"format": "dataops/v1", "scope": "all"}', dry_run => true);
 \set VERBOSITY default
+RESET ROLE;
+-- scope all: the owner's pipelines and suites the document lacks are dropped (allow_drop)
+SET ROLE ea_owner;
+SELECT dataops.create_pipeline('ea_owned2');
+SELECT dataops.export() AS odoc \gset
+SELECT :'odoc'::jsonb - 'suites' #- '{pipelines,1}' AS odoc2 \gset
+SELECT jsonb_path_query_array(:'odoc2', '$.pipelines[*].name') AS kept;
+SELECT * FROM dataops.apply(:'odoc2', dry_run => true);
+\set VERBOSITY terse
+SELECT * FROM dataops.apply(:'odoc2');
+\set VERBOSITY default
+SELECT * FROM dataops.apply(:'odoc2', allow_drop => true);
+SELECT * FROM dataops.apply(:'odoc', dry_run => true);
+SELECT * FROM dataops.apply(:'odoc');
+SELECT dataops.export() = :'odoc' AS owner_round_trip;
 RESET ROLE;
 SELECT count(*) AS ea_mine_created FROM dataops.pipelines WHERE name = 'ea_mine';
 SELECT name FROM dataops.suite_expectations WHERE suite = 'ea_osuite';
@@ -160,6 +263,7 @@ RESET ROLE;
 SELECT dataops.drop_suite(name) FROM dataops.suites WHERE name LIKE 'ea\_%' ORDER BY name;
 DROP OWNED BY ea_owner, ea_other;
 DROP ROLE ea_owner, ea_other;
+DROP TABLE silver.ea_people;
 DROP SCHEMA ea_src CASCADE;
 SET client_min_messages = warning;
 DROP EXTENSION pg_cron;
