@@ -27,7 +27,7 @@ REGRESS     += export_apply
 # extension in it.
 REGRESS_OPTS = --inputdir=. --use-existing
 # Concurrency (pg_isolation_regress, specs/*.spec), in the same database.
-ISOLATION      = concurrency
+ISOLATION      = concurrency alter_concurrency
 ISOLATION_OPTS = --use-existing
 
 PCRE2_CONFIG ?= pcre2-config

@@ -114,13 +114,13 @@ SELECT dataops.create_pipeline('al_down');
 SELECT dataops.add_dependency('al_down', 'al');
 CREATE EXTENSION pg_cron;
 SELECT dataops.schedule('al', '0 3 * * *') > 0 AS scheduled;
-SELECT count(*) AS runs_before FROM dataops.runs WHERE pipeline = 'al' \gset
+SELECT array_agg(run_id ORDER BY run_id) AS al_runs FROM dataops.runs WHERE pipeline = 'al' \gset
 SELECT dataops.rename_pipeline('al', 'al_people');
 SELECT dataops.rename_pipeline('al_people', 'al_down');     -- taken
 SELECT dataops.rename_pipeline('nosuch', 'x');
 SELECT name, description FROM dataops.pipelines WHERE name LIKE 'al%' ORDER BY name;
-SELECT count(*) = :runs_before AS runs_follow, count(*) FILTER (WHERE pipeline = 'al') AS left_behind
-  FROM dataops.runs WHERE pipeline IN ('al', 'al_people');
+SELECT array_agg(run_id ORDER BY run_id) = :'al_runs' AS runs_follow, count(*) AS runs
+  FROM dataops.runs WHERE run_id = ANY (:'al_runs') AND pipeline = 'al_people';
 SELECT pipeline, upstream FROM dataops.pipeline_dependencies WHERE pipeline = 'al_down';
 SELECT jobname, schedule, command FROM cron.job WHERE jobname LIKE 'dataops:al%';
 SELECT pipeline, schedule FROM dataops.schedules WHERE pipeline LIKE 'al%';
@@ -145,7 +145,21 @@ BEGIN
 EXCEPTION WHEN object_in_use THEN
     RAISE NOTICE 'refused: %', SQLSTATE;
 END $$;
+-- adding to a pipeline is a definition change too
+DO $$
+BEGIN
+    PERFORM dataops.add_expectation('al_down', 'slow', 'x_nn', 'not_null', 'x');
+EXCEPTION WHEN object_in_use THEN
+    RAISE NOTICE 'refused: %', SQLSTATE;
+END $$;
+DO $$
+BEGIN
+    PERFORM dataops.add_step('al_down', 'more', 'gold', 'al_more', query => 'SELECT 1 AS y');
+EXCEPTION WHEN object_in_use THEN
+    RAISE NOTICE 'refused: %', SQLSTATE;
+END $$;
 SELECT dataops.wait(:slow_run);
+SELECT count(*) AS added_during_run FROM dataops.steps WHERE pipeline = 'al_down' AND name = 'more';
 SELECT dataops.alter_step('al_down', 'slow', query => 'SELECT 2 AS x');
 SELECT public.run_outcome('al_down');
 SELECT x FROM silver.al_slow;

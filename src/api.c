@@ -551,6 +551,7 @@ dataops_add_step(PG_FUNCTION_ARGS)
 	s->options = PG_GETARG_JSONB_P(8);
 
 	p = args_owned_pipeline(s->pipeline, "change");
+	args_require_pipeline_idle(s->pipeline);
 	args_check_name("step name", s->name);
 	if (catalog_get_step(s->pipeline, s->name, true) != NULL)
 		ereport(ERROR,
@@ -595,6 +596,7 @@ dataops_add_expectation(PG_FUNCTION_ARGS)
 	args_expectation(fcinfo, 2, &e);
 
 	(void) args_owned_pipeline(pipeline, "change");
+	args_require_pipeline_idle(pipeline);
 	expect_validate(&e);
 	s = catalog_get_step(pipeline, step, false);
 	args_check_drop_allowed(s, &e);

@@ -158,6 +158,7 @@ dataops_add_suite_expectation(PG_FUNCTION_ARGS)
 {
 	char	   *suite;
 	ExpectationDef e = {0};
+	ListCell   *lc;
 
 	args_require(PG_ARGISNULL(0), "suite");
 	suite = args_text(fcinfo, 0);
@@ -166,6 +167,8 @@ dataops_add_suite_expectation(PG_FUNCTION_ARGS)
 
 	require_suite_owner(suite, "change");
 	expect_validate(&e);
+	foreach(lc, catalog_suite_steps(suite))
+		args_require_pipeline_idle(((StepDef *) lfirst(lc))->pipeline);
 	check_on_attached_steps(suite, &e);
 	catalog_insert_suite_expectation(suite, &e);
 	catalog_check_expectation_names();
@@ -189,6 +192,7 @@ set_attached(FunctionCallInfo fcinfo, bool attach)
 	suite = args_text(fcinfo, 2);
 
 	(void) args_owned_pipeline(pipeline, "change");
+	args_require_pipeline_idle(pipeline);
 	s = catalog_get_step(pipeline, step, false);
 	(void) catalog_get_suite_owner(suite, false);
 	if (attach)
