@@ -665,6 +665,7 @@ DECLARE
     v_has_new boolean;
     v_has_old boolean;
     v_kept_steps text[];
+    v_claimed text[];               -- targets (schema.table, quoted) the document's steps publish
     v_db_pipe dataops.pipelines;
     v_db_step dataops.steps;
     v_db jsonb;
@@ -770,10 +771,13 @@ BEGIN
 
         -------------------------------------------------------- its steps
         v_kept_steps := '{}';
+        v_claimed := '{}';
         FOR ds, j IN SELECT s.v, s.n - 1 FROM pg_catalog.jsonb_array_elements(coalesce(dp -> 'steps', '[]'))
                                               WITH ORDINALITY s(v, n) LOOP
             v_step := ds ->> 'name';
             v_old := ds ->> 'renamed_from';
+            v_parts := dataops._target_parts(ds ->> 'target', ds ->> 'layer');
+            v_claimed := v_claimed || pg_catalog.format('%I.%I', v_parts[1], v_parts[2]);
             v_obj := pg_catalog.format('step %s.%s', v_name, v_step);
             v_scur := NULL;
             IF v_cur IS NOT NULL THEN
@@ -811,7 +815,6 @@ BEGIN
                     v_args := v_args || pg_catalog.jsonb_build_object('layer', ds -> 'layer');
                     v_changed := v_changed || 'layer'::text;
                 END IF;
-                v_parts := dataops._target_parts(ds ->> 'target', ds ->> 'layer');
                 IF v_parts IS DISTINCT FROM ARRAY[v_db_step.target_schema, v_db_step.target_table]::text[] THEN
                     v_args := v_args || pg_catalog.jsonb_build_object('target', ds -> 'target');
                     v_changed := v_changed || 'target'::text;
@@ -929,11 +932,19 @@ BEGIN
         END LOOP;
 
         IF v_cur IS NOT NULL THEN
-            -- steps the document does not define: dropped, those that read others first
-            FOR r IN SELECT l.step FROM dataops._step_levels(v_cur) l
+            -- steps the document does not define: dropped last, those that read
+            -- others first; but a step whose target a step of the document
+            -- publishes (a step replaced by another of a new name) is dropped
+            -- before the steps are created and altered, when no step reads it
+            FOR r IN SELECT l.step, l.level,
+                            pg_catalog.format('%I.%I', s.target_schema, s.target_table) = ANY (v_claimed)
+                            AND NOT EXISTS (SELECT FROM dataops.steps o
+                                             WHERE o.pipeline = v_cur AND l.step = ANY (o.depends_on)) AS early
+                       FROM dataops._step_levels(v_cur) l
+                       JOIN dataops.steps s ON s.pipeline = v_cur AND s.name = l.step
                       WHERE NOT l.step = ANY (v_kept_steps)
                       ORDER BY l.level DESC, l.step COLLATE "C" LOOP
-                v_plan := v_plan || dataops._plan(97, 'drop', pg_catalog.format('step %s.%s', v_name, r.step),
+                v_plan := v_plan || dataops._plan(CASE WHEN r.early THEN 29 ELSE 97 END, 'drop', pg_catalog.format('step %s.%s', v_name, r.step),
                                                   'not in the document', 'drop_step',
                                                   pg_catalog.jsonb_build_object('pipeline', v_name, 'step', r.step), true);
             END LOOP;

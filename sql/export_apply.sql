@@ -1,5 +1,6 @@
 -- dataops.export and dataops.apply (issue 14, item 2): pipelines as
 -- definition documents (dataops/v1), plan and apply like terraform.
+\set SHOW_CONTEXT never
 SET client_min_messages = warning;
 CREATE EXTENSION IF NOT EXISTS pg_cron;
 RESET client_min_messages;
@@ -146,6 +147,12 @@ SELECT name, layer, target_schema, target_table, query, source, options FROM dat
  WHERE pipeline = 'ea_run2' ORDER BY name;
 SELECT count(*) AS step_runs_kept FROM dataops.step_runs sr JOIN dataops.runs r USING (run_id)
  WHERE r.pipeline = 'ea_run2' AND sr.step = 'persons';
+-- a step replaced by one of another name publishing its target: the old one
+-- is dropped first (no step reads it), then the new one created
+SELECT * FROM dataops.apply(jsonb_set(dataops.export('ea_run2'), '{pipelines,0,steps,0}',
+    '{"name": "files2", "layer": "bronze", "target": "bronze.ea_files", "query": "SELECT 2 AS two"}'),
+    allow_drop => true);
+SELECT name, target_table FROM dataops.steps WHERE pipeline = 'ea_run2' ORDER BY name;
 -- a document renaming a pipeline that does not exist yet creates it under the new name
 SELECT * FROM dataops.apply('{"format": "dataops/v1", "pipelines": [{"name": "ea_new", "renamed_from": "ea_never"}]}');
 
