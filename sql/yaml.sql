@@ -214,6 +214,7 @@ INSERT INTO yaml_trips VALUES ('null'), ('true'), ('0'), ('-1.50'), ('1e-30'), (
     ('[]'), ('{}'), ('[[]]'), ('[{}]'), ('{"a": []}'), ('{"": ""}'), ('{" ": 1, "  ": 2}'), ('{"true": true, "1": 1, "null": null}'),
     ('{"<<": {"<<": 1}}'), ('{"a\nb": "c\nd"}'), ('{"k: v": "- x"}'),
     (jsonb_build_object(repeat('k', 200), repeat('v', 200))),
+    (jsonb_build_object(repeat('long key: ', 20) || E'\nsecond line\n', jsonb_build_object(repeat(E'x\n', 70), 1))),
     ((repeat('[', 1000) || repeat(']', 1000))::jsonb),
     ('{"name": "n", "steps": [{"name": "s", "query": "SELECT 1\n"}], "format": "f"}');
 SELECT count(*) AS trips, count(*) FILTER (WHERE dataops.yaml_to_jsonb(dataops.jsonb_to_yaml(j)) IS DISTINCT FROM j) AS broken
