@@ -18,7 +18,7 @@ REGRESS     += health metrics lineage2
 REGRESS     += performance
 # issue 14: pipelines as code, one line per area
 REGRESS     += alter
-# REGRESS     += yaml
+REGRESS     += yaml
 # REGRESS     += export_apply
 # REGRESS     += contracts
 # REGRESS     += ge_suites
