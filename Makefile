@@ -21,7 +21,7 @@ REGRESS     += alter
 REGRESS     += yaml
 # REGRESS     += export_apply
 REGRESS     += contracts
-# REGRESS     += ge_suites
+REGRESS     += ge_suites
 # contrib_regression is pg_cron's database (cron.database_name): pg_cron keeps
 # it connected, so pg_regress reuses it and sql/setup.sql (re)creates the
 # extension in it.
