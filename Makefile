@@ -18,10 +18,10 @@ REGRESS     += health metrics lineage2
 REGRESS     += performance
 # issue 14: pipelines as code, one line per area
 REGRESS     += alter
-# REGRESS     += yaml
+REGRESS     += yaml
 REGRESS     += export_apply
-# REGRESS     += contracts
-# REGRESS     += ge_suites
+REGRESS     += contracts
+REGRESS     += ge_suites
 # contrib_regression is pg_cron's database (cron.database_name): pg_cron keeps
 # it connected, so pg_regress reuses it and sql/setup.sql (re)creates the
 # extension in it.

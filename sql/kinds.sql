@@ -166,7 +166,7 @@ SELECT dataops.add_expectation('kinds', 'k', 'e', 'match_regex_list', 'email', '
 SELECT dataops.add_expectation('kinds', 'k', 'e', 'match_regex_list', 'email', '{"patterns": ["x", "("]}');
 SELECT dataops.add_expectation('kinds', 'k', 'e', 'match_regex_list', 'email', '{"patterns": ["x"], "match_on": "some"}');
 SELECT dataops.add_expectation('kinds', 'k', 'e', 'value_lengths_between', 'code', '{"min": -1}');
-SELECT dataops.add_expectation('kinds', 'k', 'e', 'value_lengths_between', 'code', '{"min": 3, "max": 2}');
+SELECT dataops.add_expectation('kinds', 'k', 'e', 'between', 'code', '{"min": 3, "max": 2}');
 SELECT dataops.add_expectation('kinds', 'k', 'e', 'proportion_of_unique_values_between', 'code', '{"max": 2}');
 SELECT dataops.add_expectation('kinds', 'k', 'e', 'row_count_equal', NULL, '{"value": 1.5}');
 SELECT dataops.add_expectation('kinds', 'k', 'e', 'match_strftime_format', 'd');

@@ -31,6 +31,10 @@
 #include "postgres.h"
 
 #include "access/tupdesc.h"
+#include "catalog/pg_type.h"
+#include "fmgr.h"
+#include "funcapi.h"
+#include "utils/array.h"
 #include "utils/builtins.h"
 
 #include "dataops.h"
@@ -56,7 +60,7 @@ static const KindInfo kinds[] = {
 	{"between", "expect_column_values_to_be_between", L_ROW, COL_REQUIRED, BOUNDS, KF_BOUND_STRINGS, check_bounds_args, NULL, types_bounds_fit, flag_between, NULL, result_row},
 	{"in_set", "expect_column_values_to_be_in_set", L_ROW, COL_REQUIRED, "values", 0, check_values_arg, NULL, types_values_fit, flag_in_set, NULL, result_row},
 	{"not_in_set", "expect_column_values_to_not_be_in_set", L_ROW, COL_REQUIRED, "values", KF_NOT, check_values_arg, NULL, types_values_fit, flag_in_set, NULL, result_row},
-	{"value_lengths_between", "expect_column_value_lengths_to_be_between", L_ROW, COL_REQUIRED, BOUNDS, KF_BOUND_WHOLE, check_bounds_args, NULL, NULL, flag_value_lengths, NULL, result_row},
+	{"value_lengths_between", "expect_column_value_lengths_to_be_between", L_ROW, COL_REQUIRED, BOUNDS, KF_BOUND_WHOLE | KF_BOUND_EMPTY_OK, check_bounds_args, NULL, NULL, flag_value_lengths, NULL, result_row},
 	{"match_strftime_format", "expect_column_values_to_match_strftime_format", L_ROW, COL_REQUIRED, "format", 0, check_format_arg, NULL, NULL, flag_strftime, NULL, result_row},
 	{"castable_to", NULL, L_ROW, COL_REQUIRED, "type", KF_SERIAL, check_type_arg, require_trusted_type_arg, NULL, flag_castable, NULL, result_row},
 	{"relationships", NULL, L_ROW, COL_REQUIRED, "to field", 0, check_relationship_args, require_trusted_relationship, types_relationship, flag_relationship, NULL, result_row},
@@ -173,7 +177,8 @@ expect_aggregate_columns(const ExpectationDef *e)
 	switch (expect_kind_of(e)->level)
 	{
 		case L_ROW:
-			return strcmp(expect_result_format(e), "BASIC") == 0 ? 3 : 4;
+			return (strcmp(expect_result_format(e), "BASIC") == 0 ||
+					strcmp(expect_result_format(e), "BOOLEAN_ONLY") == 0) ? 3 : 4;
 		case L_AGGREGATE:
 			return 2;
 		default:
@@ -236,3 +241,48 @@ expect_any_complete(List *exps)
 	return false;
 }
 
+
+/*
+ * dataops.expectation_kinds() → TABLE(kind text, ge_type text, level text,
+ * args text[]): the table of kinds: each kind, its Great Expectations
+ * expectation type (NULL for dataops' own kinds: castable_to,
+ * relationships, expression, freshness), its level (row, aggregate,
+ * count, schema) and the args it takes (dataops' names; result_format and
+ * meta are taken by every kind).  dataops.import_ge_suite and
+ * export_ge_suite map GE types with it.  No errors.
+ */
+PG_FUNCTION_INFO_V1(dataops_expectation_kinds);
+Datum
+dataops_expectation_kinds(PG_FUNCTION_ARGS)
+{
+	static const char *const levels[] = {"row", "aggregate", "count", "schema"};
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	int			i;
+
+	InitMaterializedSRF(fcinfo, 0);
+	for (i = 0; i < lengthof(kinds); i++)
+	{
+		Datum		values[4];
+		bool		nulls[4] = {false, false, false, false};
+		List	   *keys = NIL;
+		Datum	   *elems;
+		ListCell   *lc;
+		char	   *copy = pstrdup(kinds[i].keys);
+		char	   *tok;
+		char	   *save = NULL;
+		int			n = 0;
+
+		for (tok = strtok_r(copy, " ", &save); tok; tok = strtok_r(NULL, " ", &save))
+			keys = lappend(keys, tok);
+		elems = palloc(sizeof(Datum) * Max(list_length(keys), 1));
+		foreach(lc, keys)
+			elems[n++] = CStringGetTextDatum(lfirst(lc));
+		values[0] = CStringGetTextDatum(kinds[i].name);
+		values[1] = kinds[i].ge_name ? CStringGetTextDatum(kinds[i].ge_name) : (Datum) 0;
+		nulls[1] = kinds[i].ge_name == NULL;
+		values[2] = CStringGetTextDatum(levels[kinds[i].level]);
+		values[3] = PointerGetDatum(construct_array(elems, n, TEXTOID, -1, false, TYPALIGN_INT));
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+	return (Datum) 0;
+}

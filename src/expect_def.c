@@ -30,6 +30,7 @@
 #include "parser/parser.h"
 #include "utils/builtins.h"
 #include "utils/float.h"
+#include "utils/guc.h"
 #include "utils/jsonb.h"
 #include "utils/lsyscache.h"
 #include "utils/numeric.h"
@@ -127,18 +128,30 @@ numeric_is_integer(JsonbValue *v)
 }
 
 /*
- * min/max/strict_min/strict_max: at least one bound; min <= max; with
- * `integers`, bounds are whole numbers >= 0; with unit_interval, in [0, 1].
+ * min/max/strict_min/strict_max of kind ki: min <= max; with `integers`,
+ * bounds are whole numbers >= 0; with unit_interval, in [0, 1].
+ *
+ * Both bounds may be omitted on aggregate and table kinds, whose check is
+ * then vacuously true for any observed value, as Great Expectations 1.x's
+ * BatchExpectation._validate_metric_value_between (expectation.py: a
+ * missing bound is "above_min = True" / "below_max = True"; an observed
+ * value of None still fails).  Row-level between and value_lengths_between
+ * need one: GE raises "min_value and max_value cannot both be None"
+ * (ExpectColumnValuesToBeBetween's check_min_val_or_max_val, the
+ * column_values.value_length.between metric).  min > max is refused
+ * except for KF_BOUND_EMPTY_OK kinds (value_lengths_between): GE's
+ * column_values.value_length.between metric computes (length >= min) &
+ * (length <= max) without checking the bounds, so no value passes.
  */
 static void
-check_bounds(const ExpectationDef *e, bool allow_string, bool integers, bool unit_interval)
+check_bounds(const ExpectationDef *e, const KindInfo *ki, bool allow_string, bool integers, bool unit_interval)
 {
 	JsonbValue *lo = get_bound(e, "min", allow_string);
 	JsonbValue *hi = get_bound(e, "max", allow_string);
 	JsonbValue *b[2] = {lo, hi};
 	int			i;
 
-	if (lo == NULL && hi == NULL)
+	if (lo == NULL && hi == NULL && ki->level == L_ROW)
 		bad_args(e, "args.min and args.max are both missing", "Give at least one bound, e.g. '{\"min\": 0}'.");
 	for (i = 0; i < 2; i++)
 	{
@@ -154,7 +167,8 @@ check_bounds(const ExpectationDef *e, bool allow_string, bool integers, bool uni
 			bad_args(e, psprintf("args.%s must be between 0 and 1", i ? "max" : "min"),
 					 "A proportion is a fraction, e.g. '{\"min\": 0.9}'.");
 	}
-	if (lo && hi && lo->type == jbvNumeric && hi->type == jbvNumeric && numeric_cmp_values(lo, hi) > 0)
+	if (lo && hi && lo->type == jbvNumeric && hi->type == jbvNumeric && numeric_cmp_values(lo, hi) > 0 &&
+		!(ki->flags & KF_BOUND_EMPTY_OK))
 		bad_args(e, "args.min is greater than args.max", "Swap the bounds.");
 	check_bool_arg(e, "strict_min");
 	check_bool_arg(e, "strict_max");
@@ -201,7 +215,7 @@ normalize_args(const ExpectationDef *e, const KindInfo *ki)
 	JsonbParseState *ps = NULL;
 	JsonbValue *res = NULL;
 	List	   *seen = NIL;
-	char	   *keys = psprintf(" %s result_format ", ki->keys);
+	char	   *keys = psprintf(" %s result_format meta ", ki->keys);
 
 	while ((tok = JsonbIteratorNext(&it, &v, true)) != WJB_DONE)
 	{
@@ -236,6 +250,198 @@ normalize_args(const ExpectationDef *e, const KindInfo *ki)
 	return JsonbValueToJsonb(res);
 }
 
+/* ---------- Great Expectations' suite parameters ({"$PARAMETER": "name"}) ---------- */
+
+/*
+ * GUC dataops.parameters: a JSON object of the values of the suite
+ * parameters (Great Expectations 1.x's suite_parameters, 0.x's evaluation
+ * parameters) that expectation args name as {"$PARAMETER": "name"}; read
+ * when the expectation is checked.
+ */
+static char *expect_parameters = NULL;
+
+/* The args that may be a parameter: values, never names of columns, types or relations. */
+static const char *const parameter_keys[] = {"min", "max", "value", "values", "pattern", "strict_min", "strict_max"};
+
+/*
+ * The name of the parameter when v is an object with the key "$PARAMETER"
+ * (any object that has it is meant as one), else NULL; "" when its value
+ * is not a string (check_parameters refuses it).
+ */
+static char *
+parameter_name(JsonbValue *v)
+{
+	JsonbValue *p;
+
+	if (v == NULL || v->type != jbvBinary || !JsonContainerIsObject(v->val.binary.data))
+		return NULL;
+	p = getKeyJsonValueFromContainer(v->val.binary.data, "$PARAMETER", strlen("$PARAMETER"), NULL);
+	if (p == NULL)
+		return NULL;
+	return p->type == jbvString ? pnstrdup(p->val.string.val, p->val.string.len) : pstrdup("");
+}
+
+static bool
+has_parameters(const ExpectationDef *e)
+{
+	int			i;
+
+	for (i = 0; i < lengthof(parameter_keys); i++)
+		if (parameter_name(json_get(e->args, parameter_keys[i])) != NULL)
+			return true;
+	return false;
+}
+
+/*
+ * Refuses a "$PARAMETER" object anywhere but as the whole value of one of
+ * parameter_keys, with other keys, or without a name of letters, digits,
+ * _ . and -.
+ */
+static void
+check_parameters(const ExpectationDef *e)
+{
+	JsonbIterator *it = JsonbIteratorInit(&e->args->root);
+	JsonbValue	v;
+	JsonbIteratorToken tok;
+	char	   *key = NULL;
+
+	while ((tok = JsonbIteratorNext(&it, &v, true)) != WJB_DONE)
+	{
+		char	   *name;
+		const char *c;
+		bool		allowed = false;
+		int			i;
+
+		if (tok == WJB_KEY)
+			key = pnstrdup(v.val.string.val, v.val.string.len);
+		if (tok != WJB_VALUE || (name = parameter_name(&v)) == NULL)
+			continue;
+		for (i = 0; i < lengthof(parameter_keys); i++)
+			allowed |= strcmp(parameter_keys[i], key) == 0;
+		if (!allowed)
+			bad_args(e, psprintf("args.%s cannot be a parameter", key),
+					 "A {\"$PARAMETER\": \"name\"} may give min, max, value, values, pattern, strict_min or strict_max.");
+		for (c = name; *c; c++)
+			if (!isalnum((unsigned char) *c) && *c != '_' && *c != '.' && *c != '-')
+				break;
+		if (name[0] == '\0' || *c != '\0' || JsonContainerSize(v.val.binary.data) != 1)
+			bad_args(e, psprintf("args.%s is not a valid parameter", key),
+					 "Write {\"$PARAMETER\": \"name\"}: one key, a name of letters, digits, _, . and -.");
+	}
+}
+
+/* The jsonb of text, or NULL when it is not JSON. */
+static Jsonb *
+parse_parameters(const char *text)
+{
+	MemoryContext cxt = CurrentMemoryContext;
+	Jsonb	   *volatile params = NULL;
+
+	PG_TRY();
+	{
+		params = DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum(text)));
+	}
+	PG_CATCH();
+	{
+		(void) dataops_take_error(cxt);
+		params = NULL;
+	}
+	PG_END_TRY();
+	return params;
+}
+
+/*
+ * e's args with every {"$PARAMETER": "name"} replaced by the value of
+ * "name" in the JSON object of dataops.parameters.  A parameter that is not
+ * set raises 22023, or, with missing_ok, stays as it is and *complete is
+ * set to false.  22023 also when dataops.parameters is not a JSON object.
+ */
+static Jsonb *
+resolve_args(const ExpectationDef *e, bool missing_ok, bool *complete)
+{
+	Jsonb	   *params = NULL;
+	JsonbIterator *it;
+	JsonbValue	v;
+	JsonbIteratorToken tok;
+	JsonbParseState *ps = NULL;
+	JsonbValue *res = NULL;
+
+	if (complete)
+		*complete = true;
+	if (expect_parameters != NULL && expect_parameters[0] != '\0')
+	{
+		params = parse_parameters(expect_parameters);
+		if (params == NULL || !JB_ROOT_IS_OBJECT(params) || JB_ROOT_IS_SCALAR(params))
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("dataops.parameters is not a JSON object"),
+					 errdetail("Expectation \"%s\" reads a suite parameter from it.", e->name),
+					 errhint("Example: SET dataops.parameters = '{\"min_rows\": 100}'.")));
+	}
+	it = JsonbIteratorInit(&e->args->root);
+	while ((tok = JsonbIteratorNext(&it, &v, true)) != WJB_DONE)
+	{
+		char	   *name = tok == WJB_VALUE ? parameter_name(&v) : NULL;
+		JsonbValue *value = NULL;
+
+		if (name != NULL)
+		{
+			if (params != NULL)
+				value = getKeyJsonValueFromContainer(&params->root, name, strlen(name), NULL);
+			if (value == NULL && !missing_ok)
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						 errmsg("suite parameter \"%s\" of expectation \"%s\" is not set", name, e->name),
+						 errdetail("The expectation's args give {\"$PARAMETER\": \"%s\"}, and dataops.parameters has no key \"%s\".",
+								   name, name),
+						 errhint("Set it for the session (SET dataops.parameters = '{\"%s\": ...}'), or for the role that runs the pipeline (ALTER ROLE ... SET dataops.parameters = ...).",
+								 name)));
+			if (value == NULL)
+				*complete = false;
+			else if (parameter_name(value) != NULL)
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						 errmsg("suite parameter \"%s\" of expectation \"%s\" is itself a parameter", name, e->name),
+						 errhint("Give the parameter's value in dataops.parameters.")));
+			else
+				v = *value;
+		}
+		res = pushJsonbValue(&ps, tok, tok < WJB_BEGIN_ARRAY ? &v : NULL);
+	}
+	return JsonbValueToJsonb(res);
+}
+
+void
+expect_resolve_parameters(List *exps)
+{
+	ListCell   *lc;
+
+	foreach(lc, exps)
+	{
+		ExpectationDef *e = lfirst(lc);
+		ExpectationDef c;
+
+		if (!has_parameters(e))
+			continue;
+		c = *e;
+		c.args = resolve_args(e, false, NULL);
+		expect_validate(&c);
+		*e = c;
+	}
+}
+
+void
+expect_define_gucs(void)
+{
+	DefineCustomStringVariable("dataops.parameters",
+							   "Values of the suite parameters expectations name as {\"$PARAMETER\": \"name\"}, as a JSON object.",
+							   "Great Expectations' suite (evaluation) parameters; read when an expectation is checked.",
+							   &expect_parameters,
+							   "",
+							   PGC_USERSET, 0,
+							   NULL, NULL, NULL);
+}
+
 /* ---------- the args of each kind (KindInfo.check_args) ---------- */
 
 /* unique, compound_unique: args.columns, a list of names, unless column_name is given. */
@@ -253,7 +459,18 @@ check_regex_args(const ExpectationDef *e, const KindInfo *ki)
 {
 	char	   *s;
 
+	JsonbValue *p = json_get(e->args, "pattern");
+
 	s = get_string(e, "flags", false, "Example: '{\"pattern\": \"^[a-z]+$\", \"flags\": \"i\"}'.");
+
+	/*
+	 * An empty pattern is valid and matches every value, as in Great
+	 * Expectations (Python's re.search("", v) and PostgreSQL's v ~ '' are
+	 * true): match_regex is then vacuously true, not_match_regex finds
+	 * every non-null value unexpected.
+	 */
+	if (p != NULL && p->type == jbvString && p->val.string.len == 0)
+		return;
 	regex_validate(get_string(e, "pattern", true, "Example: '{\"pattern\": \"^[^@]+@[^@]+$\"}'."),
 				   s, e->name);
 }
@@ -281,7 +498,7 @@ check_regex_list_args(const ExpectationDef *e, const KindInfo *ki)
 void
 check_bounds_args(const ExpectationDef *e, const KindInfo *ki)
 {
-	check_bounds(e, (ki->flags & KF_BOUND_STRINGS) != 0, (ki->flags & KF_BOUND_WHOLE) != 0,
+	check_bounds(e, ki, (ki->flags & KF_BOUND_STRINGS) != 0, (ki->flags & KF_BOUND_WHOLE) != 0,
 				 (ki->flags & KF_BOUND_UNIT) != 0);
 }
 
@@ -296,10 +513,21 @@ check_count_value_arg(const ExpectationDef *e, const KindInfo *ki)
 		bad_args(e, "args.value must be a whole number of at least 0", "Example: '{\"value\": 1000}'.");
 }
 
-/* in_set, not_in_set, distinct_values_in_set: args.values, a JSON array. */
+/*
+ * in_set, not_in_set, distinct_values_in_set: args.values, a JSON array, or
+ * null: Great Expectations 1.0's ValueSetField (Union[Sequence, set,
+ * SuiteParameterDict, None]) takes None as the universal set: the
+ * column_values.in_set and column_values.not_in_set metrics return "Vacuously
+ * true" for every row, and ExpectColumnDistinctValuesToBeInSet._validate
+ * succeeds when the expected set is empty (value_set None or []).
+ */
 void
 check_values_arg(const ExpectationDef *e, const KindInfo *ki)
 {
+	JsonbValue *v = json_get(e->args, "values");
+
+	if (v != NULL && v->type == jbvNull)
+		return;
 	check_array(e, "values", "Example: '{\"values\": [\"Male\", \"Female\"]}'.");
 }
 
@@ -400,6 +628,12 @@ expect_validate(ExpectationDef *e)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("column_name of expectation \"%s\" must not be empty", e->name)));
 	e->args = normalize_args(e, ki);
+	check_parameters(e);
+
+	/* args.meta: Great Expectations' meta of the expectation, kept as given (dataops.export_ge_suite) */
+	v = json_get(e->args, "meta");
+	if (v != NULL && (v->type != jbvBinary || !JsonContainerIsObject(v->val.binary.data)))
+		bad_args(e, "args.meta must be a JSON object", "Example: '{\"meta\": {\"notes\": \"from the contract\"}}'.");
 
 	if (ki->level != L_ROW)
 	{
@@ -417,12 +651,19 @@ expect_validate(ExpectationDef *e)
 					 errhint("Leave mostly at 1.")));
 	}
 
+	/*
+	 * BOOLEAN_ONLY, Great Expectations' result format that reports success
+	 * alone, applies to every kind: its results keep their counts and
+	 * observed value but no unexpected values (partial_unexpected_list and
+	 * partial_unexpected_counts are NULL; expect_result.c).
+	 */
 	s = json_value_text(json_get(e->args, "result_format"));
 	if (json_get(e->args, "result_format") &&
-		(s == NULL || (strcmp(s, "BASIC") != 0 && strcmp(s, "SUMMARY") != 0 && strcmp(s, "COMPLETE") != 0)))
-		bad_args(e, "args.result_format must be BASIC, SUMMARY or COMPLETE",
-				 "SUMMARY adds the 20 most frequent unexpected values; COMPLETE also keeps every unexpected row.");
-	if (s && strcmp(s, "BASIC") != 0 && ki->level != L_ROW)
+		(s == NULL || (strcmp(s, "BASIC") != 0 && strcmp(s, "SUMMARY") != 0 && strcmp(s, "COMPLETE") != 0 &&
+					   strcmp(s, "BOOLEAN_ONLY") != 0)))
+		bad_args(e, "args.result_format must be BOOLEAN_ONLY, BASIC, SUMMARY or COMPLETE",
+				 "SUMMARY adds the 20 most frequent unexpected values; COMPLETE also keeps every unexpected row; BOOLEAN_ONLY keeps none.");
+	if (s && strcmp(s, "BASIC") != 0 && strcmp(s, "BOOLEAN_ONLY") != 0 && ki->level != L_ROW)
 		bad_args(e, psprintf("result_format %s applies to row-level kinds only", s),
 				 psprintf("Kind %s reports one observed value; leave result_format at BASIC.", e->kind));
 
@@ -463,6 +704,21 @@ expect_validate(ExpectationDef *e)
 			break;
 	}
 
+	/*
+	 * Args that are suite parameters are checked with their values when
+	 * they are set now, and each time the expectation is checked
+	 * (expect_resolve_parameters).
+	 */
+	if (ki->check_args && has_parameters(e))
+	{
+		ExpectationDef c = *e;
+		bool		complete;
+
+		c.args = resolve_args(e, true, &complete);
+		if (complete)
+			ki->check_args(&c, ki);
+		return;
+	}
 	if (ki->check_args)
 		ki->check_args(e, ki);
 }
@@ -778,11 +1034,20 @@ expect_check_types(const ExpectationDef *e, TupleDesc desc)
 {
 	const KindInfo *ki = expect_kind_of(e);
 	Form_pg_attribute att = NULL;
+	ExpectationDef resolved;
+	bool		complete = true;
 
+	/* suite parameters: checked with their values when they are set */
+	if (has_parameters(e))
+	{
+		resolved = *e;
+		resolved.args = resolve_args(e, true, &complete);
+		e = &resolved;
+	}
 	if (e->column_name)
 		att = require_column(e, desc, e->column_name);
 	check_trusted(e, desc, GetUserId());
-	if (ki->check_types)
+	if (ki->check_types && complete)
 		ki->check_types(e, desc, att);
 }
 
@@ -798,10 +1063,37 @@ types_key_columns(const ExpectationDef *e, TupleDesc desc, Form_pg_attribute att
 		(void) require_column(e, desc, lfirst(lc));
 }
 
-/* between, min_between, max_between: the bounds read as values of the column's type. */
+/*
+ * between, min_between, max_between: the bounds read as values of the
+ * column's type.  A bound given as a JSON number needs a numeric column
+ * (42804 otherwise): it used to be read as text for a text column and
+ * compared as text ('2' > '10', so 2..9 fell "outside" 1..10), where Great
+ * Expectations compares numbers (pandas raises TypeError comparing str
+ * with int; ExpectColumnValuesToBeBetween's min_value and max_value are
+ * numbers, or strings/datetimes compared as such).  A string bound keeps
+ * comparing as a value of the column's type.
+ */
 void
 types_bounds_fit(const ExpectationDef *e, TupleDesc desc, Form_pg_attribute att)
 {
+	static const char *const keys[] = {"min", "max"};
+	int			i;
+
+	for (i = 0; i < lengthof(keys); i++)
+	{
+		JsonbValue *v = json_get(e->args, keys[i]);
+
+		if (v != NULL && v->type == jbvNumeric &&
+			TypeCategory(getBaseType(att->atttypid)) != TYPCATEGORY_NUMERIC)
+			ereport(ERROR,
+					(errcode(ERRCODE_DATATYPE_MISMATCH),
+					 errmsg("numeric args.%s of expectation \"%s\" does not compare with column \"%s\" of type %s",
+							keys[i], e->name, e->column_name, format_type_be(att->atttypid)),
+					 errdetail("Compared with values of type %s, the number would compare as one of them (as text, '2' > '10'), not as a number.",
+							   format_type_be(att->atttypid)),
+					 errhint("Cast the column to a numeric type in the query (e.g. CAST(%s AS numeric)), or give the bound as a string to compare values of the column's type.",
+							 quote_identifier(e->column_name))));
+	}
 	check_value_fits(e, att->atttypid, att->atttypmod, "args.min",
 					 json_value_text(json_get(e->args, "min")));
 	check_value_fits(e, att->atttypid, att->atttypmod, "args.max",
@@ -837,11 +1129,16 @@ types_date_column(const ExpectationDef *e, TupleDesc desc, Form_pg_attribute att
 void
 types_values_fit(const ExpectationDef *e, TupleDesc desc, Form_pg_attribute att)
 {
-	Jsonb	   *arr = JsonbValueToJsonb(json_get(e->args, "values"));
-	JsonbIterator *it = JsonbIteratorInit(&arr->root);
+	JsonbValue *values = json_get(e->args, "values");
+	Jsonb	   *arr;
+	JsonbIterator *it;
 	JsonbValue	elem;
 	JsonbIteratorToken tok;
 
+	if (values == NULL || values->type == jbvNull)
+		return;					/* the universal set (check_values_arg) */
+	arr = JsonbValueToJsonb(values);
+	it = JsonbIteratorInit(&arr->root);
 	while ((tok = JsonbIteratorNext(&it, &elem, true)) != WJB_DONE)
 		if (tok == WJB_ELEM && elem.type != jbvNull)
 			check_value_fits(e, att->atttypid, att->atttypmod, "a value of args.values",

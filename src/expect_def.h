@@ -12,6 +12,7 @@
 
 #include "postgres.h"
 #include "access/tupdesc.h"
+#include "nodes/pg_list.h"
 #include "catalog.h"
 
 /*
@@ -20,10 +21,19 @@
  * and its args (Great Expectations argument names such as min_value,
  * value_set or regex become min, values, pattern).  Raises 22023
  * (invalid_parameter_value) for an unknown kind, action or argument (the
- * hint lists the valid ones), missing or mistyped args, min > max, mostly
- * outside [0, 1] or below 1 for an aggregate kind, drop on an aggregate
- * kind; 2201B for a pattern that does not compile; 42601 for an expression
- * that is not one SQL expression; 42704 for an unknown args.type.
+ * hint lists the valid ones), missing or mistyped args, min > max (allowed
+ * for value_lengths_between, where no value then passes, as in Great
+ * Expectations), no bound on a row-level between kind (aggregate kinds
+ * may omit both: vacuously true), mostly outside [0, 1] or below 1 for an
+ * aggregate kind, drop on an aggregate kind, a result_format other than
+ * BOOLEAN_ONLY, BASIC, SUMMARY, COMPLETE (only BOOLEAN_ONLY and BASIC on
+ * aggregate kinds), args.meta not an object, a misplaced or malformed
+ * suite parameter {"$PARAMETER": "name"} (allowed as min, max, value,
+ * values, pattern, strict_min, strict_max; checked with its value when it
+ * is set, see expect_resolve_parameters); 2201B for a pattern that does not
+ * compile (an empty pattern is valid and matches everything); 42601 for an
+ * expression that is not one SQL expression; 42704 for an unknown
+ * args.type.
  */
 extern void expect_validate(ExpectationDef *e);
 
@@ -31,7 +41,8 @@ extern void expect_validate(ExpectationDef *e);
  * expect_check_types: checks an expectation against the columns `desc` of
  * the rows it will check: every column it names exists (42703), numeric
  * kinds name numeric columns and bounds and set values read as values of
- * the column's type (42804), relationships' parent exists (42P01) and its
+ * the column's type (42804; a bound given as a JSON number needs a numeric
+ * column, 42804 otherwise), relationships' parent exists (42P01) and its
  * field compares with the column (42883).  Errors name the expectation.
  * Also raises 42501 unless the current role trusts every object the
  * expectation evaluates (trust.h): castable_to's type; relationships'
@@ -73,5 +84,23 @@ extern void expect_require_trusted(const ExpectationDef *e, Oid role);
  */
 extern void expect_require_expression_owner(const char *suite, const char *owner,
 											const ExpectationDef *e, Oid role);
+
+/*
+ * expect_resolve_parameters: replaces, in the args of each expectation of
+ * `exps` (in place), every Great Expectations suite parameter
+ * {"$PARAMETER": "name"} by the value of "name" in the JSON object of the
+ * GUC dataops.parameters (the session's setting for dataops.validate; the
+ * pipeline owner's role or database setting in a step worker), then checks
+ * the args again as expect_validate does.  Raises 22023 when a parameter is
+ * not set or dataops.parameters is not a JSON object, and expect_validate's
+ * errors for a value that does not fit.  Called before a check's SQL is
+ * generated (expect_sql_flags, expect_sql_aggregates); a no-op for
+ * expectations without parameters.  Semantics: Great Expectations 1.x
+ * suite parameters (0.x evaluation parameters), a plain name only.
+ */
+extern void expect_resolve_parameters(List *exps);
+
+/* expect_define_gucs: defines dataops.parameters (USERSET, a JSON object); from _PG_init. */
+extern void expect_define_gucs(void);
 
 #endif							/* DATAOPS_EXPECT_DEF_H */

@@ -49,6 +49,7 @@ typedef enum ColumnRule
 #define KF_BOUND_WHOLE		0x10	/* min/max are whole numbers >= 0 */
 #define KF_BOUND_UNIT		0x20	/* min/max are in [0, 1] */
 #define KF_LIVE				0x40	/* the flag counts among the live (deduplicated) rows in SQL */
+#define KF_BOUND_EMPTY_OK	0x80	/* min > max is allowed: no value passes (Great Expectations' value lengths) */
 
 typedef struct KindInfo KindInfo;
 

@@ -120,6 +120,12 @@ result_row(const ExpectationDef *e, const KindInfo *ki, ResultSource *src, Expec
 		}
 		src->col += expect_aggregate_columns(e);
 	}
+	/* BOOLEAN_ONLY: Great Expectations reports success alone; dataops keeps the counts, no values */
+	if (strcmp(r->result_format, "BOOLEAN_ONLY") == 0)
+	{
+		r->partial_unexpected_list = NULL;
+		r->partial_unexpected_counts = NULL;
+	}
 	nonmissing = element_count - r->missing_count;
 	denom = (ki->flags & KF_JUDGES_NULLS) ? element_count : nonmissing;
 	r->percent_null = (denom == 0);

@@ -41,6 +41,7 @@
 #include "utils/builtins.h"
 #include "utils/jsonb.h"
 #include "utils/lsyscache.h"
+#include "utils/numeric.h"
 #include "utils/syscache.h"
 #include "utils/typcache.h"
 
@@ -307,13 +308,27 @@ flag_between(const ExpectationDef *e, const KindInfo *ki, SqlTarget *t)
 					 bound_condition(e, t->col, t->att->atttypid, t->att->atttypmod, e->column_name, t->params));
 }
 
-/* value_lengths_between: one range test, so that the length is computed once. */
+/*
+ * value_lengths_between: one range test, so that the length is computed
+ * once.  With min > max no length is in range: every non-null value is
+ * unexpected, as Great Expectations' column_values.value_length.between
+ * metric ((length >= min) & (length <= max), no check of the bounds).
+ */
 void
 flag_value_lengths(const ExpectationDef *e, const KindInfo *ki, SqlTarget *t)
 {
-	char	   *lo = json_value_text(json_get(e->args, "min"));
-	char	   *hi = json_value_text(json_get(e->args, "max"));
+	JsonbValue *lov = json_get(e->args, "min");
+	JsonbValue *hiv = json_get(e->args, "max");
+	char	   *lo = json_value_text(lov);
+	char	   *hi = json_value_text(hiv);
 
+	if (lo && hi && lov->type == jbvNumeric && hiv->type == jbvNumeric &&
+		DatumGetInt32(DirectFunctionCall2(numeric_cmp, NumericGetDatum(lov->val.numeric),
+										  NumericGetDatum(hiv->val.numeric))) > 0)
+	{
+		appendStringInfo(t->sql, "(%s IS NOT NULL)", t->col);
+		return;
+	}
 	appendStringInfo(t->sql,
 					 "(%s IS NOT NULL AND NOT (pg_catalog.int4range(%s, %s, '%c%c') OPERATOR(pg_catalog.@>) "
 					 "pg_catalog.char_length(CAST(%s AS pg_catalog.text))))",
@@ -328,10 +343,23 @@ flag_value_lengths(const ExpectationDef *e, const KindInfo *ki, SqlTarget *t)
 void
 flag_in_set(const ExpectationDef *e, const KindInfo *ki, SqlTarget *t)
 {
-	int			n = set_array_param(e, t->att, t->params);
-	char	   *eq = type_operator(t->att->atttypid, BTEqualStrategyNumber, e->column_name);
+	JsonbValue *values = json_get(e->args, "values");
+	int			n;
+	char	   *eq;
 	const char *is = (ki->flags & KF_NOT) ? "" : "NOT";
 
+	/*
+	 * args.values null: the universal set, every value expected, for in_set
+	 * and not_in_set alike (Great Expectations' column_values.in_set and
+	 * column_values.not_in_set: "Vacuously true" when value_set is None).
+	 */
+	if (values == NULL || values->type == jbvNull)
+	{
+		appendStringInfoString(t->sql, "false");
+		return;
+	}
+	n = set_array_param(e, t->att, t->params);
+	eq = type_operator(t->att->atttypid, BTEqualStrategyNumber, e->column_name);
 	if (n > 0)
 		appendStringInfo(t->sql, "(%s IS NOT NULL AND (%s %s ANY($%d)) IS %s TRUE)", t->col, t->col, eq,
 						 n, is);
@@ -397,6 +425,18 @@ append_observed(SqlTarget *t, const char *observed, const char *success)
 	appendStringInfo(t->sql, ",\n  %s,\n  COALESCE(%s, false)", observed, success);
 }
 
+/*
+ * The success of an aggregate kind's bounds: cond, or, when both bounds are
+ * omitted (cond empty), the observed value exists: Great Expectations'
+ * _validate_metric_value_between is then vacuously true, except that an
+ * observed value of None fails.
+ */
+static char *
+bounds_success(const char *cond, const char *agg)
+{
+	return cond[0] ? (char *) cond : psprintf("(%s) IS NOT NULL", agg);
+}
+
 /* mean, sum, median, stdev, unique_value_count, proportion_of_unique_values: numeric bounds. */
 void
 observe_bounds(const ExpectationDef *e, const KindInfo *ki, SqlTarget *t)
@@ -404,8 +444,8 @@ observe_bounds(const ExpectationDef *e, const KindInfo *ki, SqlTarget *t)
 	char	   *agg = aggregate_expr(ki, t);
 
 	append_observed(t, psprintf("pg_catalog.to_jsonb(%s)", agg),
-					bound_condition(e, psprintf("CAST(%s AS pg_catalog.numeric)", agg), NUMERICOID, -1, NULL,
-									t->params));
+					bounds_success(bound_condition(e, psprintf("CAST(%s AS pg_catalog.numeric)", agg), NUMERICOID,
+												   -1, NULL, t->params), agg));
 }
 
 /*
@@ -420,16 +460,30 @@ observe_typed_bounds(const ExpectationDef *e, const KindInfo *ki, SqlTarget *t)
 	Form_pg_attribute att = t->att;
 
 	append_observed(t, psprintf("pg_catalog.to_jsonb(%s)", agg),
-					bound_condition(e, psprintf("CAST(%s AS %s)", agg, expect_qualified_type(att->atttypid, att->atttypmod)),
-									att->atttypid, att->atttypmod, e->column_name, t->params));
+					bounds_success(bound_condition(e, psprintf("CAST(%s AS %s)", agg,
+															   expect_qualified_type(att->atttypid, att->atttypmod)),
+												   att->atttypid, att->atttypmod, e->column_name, t->params), agg));
 }
 
-/* distinct_values_in_set: the distinct values, contained in args.values. */
+/*
+ * distinct_values_in_set: the distinct values, contained in args.values; a
+ * null or empty args.values is the universal set, as Great Expectations'
+ * ExpectColumnDistinctValuesToBeInSet._validate ("if not
+ * expected_value_set: success = True").
+ */
 void
 observe_set(const ExpectationDef *e, const KindInfo *ki, SqlTarget *t)
 {
 	char	   *agg = aggregate_expr(ki, t);
+	JsonbValue *values = json_get(e->args, "values");
 
+	if (values == NULL || values->type == jbvNull ||
+		(values->type == jbvBinary && JsonContainerSize(values->val.binary.data) == 0))
+	{
+		append_observed(t, psprintf("COALESCE(pg_catalog.to_jsonb(%s), CAST('[]' AS pg_catalog.jsonb))", agg),
+						"true");
+		return;
+	}
 	append_observed(t, psprintf("COALESCE(pg_catalog.to_jsonb(%s), CAST('[]' AS pg_catalog.jsonb))", agg),
 					psprintf("COALESCE(%s OPERATOR(pg_catalog.<@) ARRAY(%s), true)", agg,
 							 set_subquery(e, t->att, t->params)));
@@ -455,6 +509,7 @@ expect_sql_flags(List *exps, TupleDesc desc, const char *live, SqlParams *params
 	ListCell   *lc;
 	int			idx = 0;
 
+	expect_resolve_parameters(exps);
 	foreach(lc, exps)
 	{
 		ExpectationDef *e = lfirst(lc);
@@ -569,6 +624,7 @@ expect_sql_aggregates(List *exps, TupleDesc desc, bool row_level, SqlParams *par
 	ListCell   *lc;
 	int			idx = 0;
 
+	expect_resolve_parameters(exps);
 	foreach(lc, exps)
 	{
 		ExpectationDef *e = lfirst(lc);

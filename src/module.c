@@ -16,6 +16,7 @@
 #include "utils/memutils.h"
 
 #include "dataops.h"
+#include "expect.h"
 #include "launcher.h"
 #include "notify.h"
 #include "openlineage.h"
@@ -128,6 +129,7 @@ _PG_init(void)
 	define_health_gucs();
 	openlineage_define_gucs();
 	notify_init();
+	expect_define_gucs();
 	MarkGUCPrefixReserved("dataops");
 	if (dataops_preloaded)
 		launcher_init();

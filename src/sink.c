@@ -474,7 +474,7 @@ sink_create(List *exps, TupleDesc desc, Oid owner, Oid target, Oid quarantine, O
 		c->keys = palloc(sizeof(int) * Max(list_length(keys), 1));
 		foreach(k, keys)
 			c->keys[c->nkeys++] = result_column(desc, lfirst(k));
-		if (strcmp(format, "BASIC") != 0)
+		if (strcmp(format, "BASIC") != 0 && strcmp(format, "BOOLEAN_ONLY") != 0)
 		{
 			HASHCTL		ctl;
 
