@@ -196,6 +196,41 @@ SELECT * FROM dataops.apply('{"format": "dataops/v1", "pipelines": [{"name": "ea
 SELECT count(*) AS ea_a_created FROM dataops.pipelines WHERE name = 'ea_a';
 \set VERBOSITY default
 
+-- YAML: export_yaml and apply_yaml are export and apply through
+-- dataops.jsonb_to_yaml and dataops.yaml_to_jsonb
+SELECT dataops.export_yaml('ea_sales');
+SELECT dataops.yaml_to_jsonb(dataops.export_yaml('ea_sales')) = dataops.export('ea_sales') AS yaml_round_trip;
+SELECT * FROM dataops.apply_yaml(dataops.export_yaml('ea_sales'));
+SELECT * FROM dataops.apply_yaml($$
+format: dataops/v1
+pipelines:
+- name: ea_yaml
+  description: written by hand
+  options: {retries: 1}
+  steps:
+  - name: ids
+    layer: silver
+    target: silver.ea_ids
+    query: |
+      SELECT id
+        FROM ea_src.people
+    unique_key: [id]
+    expectations:
+    - {name: id_nn, kind: not_null, column: id, action: fail}
+$$, dry_run => true);
+\set VERBOSITY terse
+SELECT * FROM dataops.apply_yaml($$
+format: dataops/v1
+pipelines:
+- name: ea_yaml
+  steps:
+  - name: ids
+    layer: silver
+    target: silver.ea_ids
+    querry: SELECT 1
+$$);
+\set VERBOSITY default
+
 -- notifications: exported without their URL; an entry without url matches
 -- by events and format (never created: 'skip'); with a url it is created;
 -- one the document lacks is a drop
