@@ -66,10 +66,13 @@ if [ "$same" != t ]; then
 fi
 # the text of the two exports is the same too (key and array order)
 [ "$doc" = "$docb" ] || fail "the exports are equal as jsonb but differ as text"
+# and as YAML
+[ "$(psql -d $A -At -c "SELECT dataops.export_yaml()")" = "$(psql -d $B -At -c "SELECT dataops.export_yaml()")" ] \
+    || fail "the YAML exports differ"
 order=$(psql -d $B -At -c "SELECT jsonb_path_query_array(dataops.export(), '\$.pipelines[*].name')::text")
 [ "$order" = '["Alpha", "zeta", "émile"]' ] || fail "pipelines not in bytewise order: $order"
 steps=$(psql -d $B -At -c "SELECT jsonb_path_query_array(dataops.export('Alpha'), '\$.pipelines[0].steps[*].name')::text")
 [ "$steps" = '["b", "Step.One", "a;b", "inc"]' ] || fail "steps not in dependency order: $steps"
 
 [ -n "${KEEP_DBS:-}" ] || psql -d postgres -c "DROP DATABASE $A WITH (FORCE)" -c "DROP DATABASE $B WITH (FORCE)"
-echo "export_roundtrip.sh: ok (export of $A applied to an empty $B with C collation: same document, second apply no change, odd names)"
+echo "export_roundtrip.sh: ok (export of $A applied to an empty $B with C collation: same document, as JSON and YAML, second apply no change, odd names)"
