@@ -83,6 +83,12 @@ RETURNS void AS 'MODULE_PATHNAME', 'dataops_drop_suite_expectation' LANGUAGE C;
 COMMENT ON FUNCTION dataops.drop_suite_expectation(text, text) IS
 'Removes an expectation from a suite; the steps the suite is attached to stop checking it from their next run';
 
+CREATE FUNCTION dataops._expectation_canonical(name text, kind text, column_name text, args jsonb,
+    action text, mostly float8) RETURNS jsonb
+AS 'MODULE_PATHNAME', 'dataops_expectation_canonical' LANGUAGE C STABLE PARALLEL SAFE;
+COMMENT ON FUNCTION dataops._expectation_canonical(text, text, text, jsonb, text, float8) IS
+'Internal (apply): {"kind", "args"} of an expectation as add_expectation would store them (canonical kind, normalized args); raises what add_expectation raises for an invalid one; writes nothing';
+
 ------------------------------------------------------------------------
 -- YAML (libyaml): documents to and from jsonb
 ------------------------------------------------------------------------
@@ -616,10 +622,15 @@ COMMENT ON FUNCTION dataops._doc_expectation_changes(jsonb, jsonb) IS
 'Internal (apply): the fields (kind, column, args, action, mostly) in which two canonical expectation entries differ';
 
 -- A document's expectation entry in canonical form (as export writes it).
+-- The kind and args as add_expectation stores them (an alias such as a Great
+-- Expectations name becomes the canonical kind), so that apply compares like
+-- with like and applying the same document twice changes nothing.
 CREATE FUNCTION dataops._doc_expectation_entry(e jsonb) RETURNS jsonb
-LANGUAGE sql IMMUTABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $$
-    SELECT dataops._doc_expectation($1 ->> 'name', $1 ->> 'kind', $1 ->> 'column', coalesce($1 -> 'args', '{}'),
+LANGUAGE sql STABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $$
+    SELECT dataops._doc_expectation($1 ->> 'name', c ->> 'kind', $1 ->> 'column', c -> 'args',
                                     coalesce($1 ->> 'action', 'warn'), coalesce(($1 ->> 'mostly')::float8, 1.0))
+      FROM dataops._expectation_canonical($1 ->> 'name', $1 ->> 'kind', $1 ->> 'column', coalesce($1 -> 'args', '{}'),
+                                          coalesce($1 ->> 'action', 'warn'), coalesce(($1 ->> 'mostly')::float8, 1.0)) c
 $$;
 COMMENT ON FUNCTION dataops._doc_expectation_entry(jsonb) IS
 'Internal (apply): an expectation entry of a document in the canonical form export writes (defaults omitted)';

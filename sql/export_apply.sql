@@ -297,6 +297,21 @@ SELECT count(*) AS ea_mine_created FROM dataops.pipelines WHERE name = 'ea_mine'
 SELECT name FROM dataops.suite_expectations WHERE suite = 'ea_osuite';
 SELECT description FROM dataops.pipelines WHERE name = 'ea_owned';
 
+-- a document may name a kind by its Great Expectations name and give
+-- equivalent args: apply compares them as add_expectation stores them, so a
+-- second apply of the same document changes nothing
+SELECT * FROM dataops.apply('{"format": "dataops/v1", "pipelines": [{"name": "ea_alias", "steps": [
+  {"name": "s", "layer": "silver", "target": "silver.ea_alias", "query": "SELECT 1 AS id",
+   "expectations": [{"name": "id_nn", "kind": "expect_column_values_to_not_be_null", "column": "id"},
+                    {"name": "id_small", "kind": "expect_column_values_to_be_between", "column": "id",
+                     "args": {"max": 10}}]}]}]}');
+SELECT name, kind, args FROM dataops.expectations WHERE pipeline = 'ea_alias' ORDER BY name;
+SELECT count(*) AS second_apply_changes FROM dataops.apply('{"format": "dataops/v1", "pipelines": [{"name": "ea_alias", "steps": [
+  {"name": "s", "layer": "silver", "target": "silver.ea_alias", "query": "SELECT 1 AS id",
+   "expectations": [{"name": "id_nn", "kind": "expect_column_values_to_not_be_null", "column": "id"},
+                    {"name": "id_small", "kind": "expect_column_values_to_be_between", "column": "id",
+                     "args": {"max": 10}}]}]}]}');
+
 -- clean up
 SELECT dataops.drop_pipeline(name) FROM dataops.pipelines WHERE name LIKE 'ea\_%' ORDER BY name;
 SET ROLE ea_owner;

@@ -1195,3 +1195,58 @@ types_relationship(const ExpectationDef *e, TupleDesc desc, Form_pg_attribute at
 	trust_require_expr((Node *) cmp, GetUserId(), expectation_user(e));
 	free_parsestate(pstate);
 }
+
+/*
+ * dataops._expectation_canonical(name text, kind text, column_name text,
+ * args jsonb, action text, mostly float8) → jsonb: the expectation as
+ * add_expectation would store it, {"kind": canonical kind, "args":
+ * normalized args}, so that dataops.apply compares a document's entry
+ * written with an alias (a Great Expectations name) or equivalent args with
+ * the stored one.  Raises what expect_validate raises (22023 and others)
+ * for an expectation add_expectation would refuse.  Writes nothing.
+ */
+PG_FUNCTION_INFO_V1(dataops_expectation_canonical);
+Datum
+dataops_expectation_canonical(PG_FUNCTION_ARGS)
+{
+	ExpectationDef e = {0};
+	JsonbParseState *state = NULL;
+	JsonbValue	k;
+	JsonbValue	v;
+
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1) || PG_ARGISNULL(3) || PG_ARGISNULL(4) || PG_ARGISNULL(5))
+		PG_RETURN_NULL();
+	e.name = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	e.kind = text_to_cstring(PG_GETARG_TEXT_PP(1));
+	e.column_name = PG_ARGISNULL(2) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(2));
+	e.args = PG_GETARG_JSONB_P(3);
+	e.action = text_to_cstring(PG_GETARG_TEXT_PP(4));
+	e.mostly = PG_GETARG_FLOAT8(5);
+	/* stored with both (column_name copied from args.column): as given, with args.column alone */
+	if (e.column_name != NULL)
+	{
+		JsonbValue *c = json_get(e.args, "column");
+
+		if (c != NULL && c->type == jbvString && strlen(e.column_name) == c->val.string.len &&
+			strncmp(e.column_name, c->val.string.val, c->val.string.len) == 0)
+			e.column_name = NULL;
+	}
+	expect_validate(&e);
+
+	(void) pushJsonbValue(&state, WJB_BEGIN_OBJECT, NULL);
+	k.type = jbvString;
+	k.val.string.val = "kind";
+	k.val.string.len = 4;
+	(void) pushJsonbValue(&state, WJB_KEY, &k);
+	v.type = jbvString;
+	v.val.string.val = e.kind;
+	v.val.string.len = strlen(e.kind);
+	(void) pushJsonbValue(&state, WJB_VALUE, &v);
+	k.val.string.val = "args";
+	(void) pushJsonbValue(&state, WJB_KEY, &k);
+	v.type = jbvBinary;
+	v.val.binary.data = &e.args->root;
+	v.val.binary.len = VARSIZE(e.args) - VARHDRSZ;
+	(void) pushJsonbValue(&state, WJB_VALUE, &v);
+	PG_RETURN_JSONB_P(JsonbValueToJsonb(pushJsonbValue(&state, WJB_END_OBJECT, NULL)));
+}
