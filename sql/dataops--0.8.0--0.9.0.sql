@@ -1182,6 +1182,31 @@ ALTER TABLE dataops.column_tags ENABLE ROW LEVEL SECURITY;
 CREATE POLICY column_tags_visible ON dataops.column_tags FOR SELECT
     USING (EXISTS (SELECT 1 FROM dataops.pipelines p WHERE p.name OPERATOR(pg_catalog.=) pipeline));
 
+-- The data contracts applied to each pipeline, with the SLA option each set:
+-- a later version without freshness removes sla_freshness only when it
+-- still has the value the contract set.
+CREATE TABLE dataops.pipeline_contracts (
+    pipeline         text NOT NULL REFERENCES dataops.pipelines (name) ON DELETE CASCADE ON UPDATE CASCADE,
+    contract_id      text NOT NULL,
+    contract_version text,
+    sla_freshness    text,
+    applied_at       timestamptz NOT NULL DEFAULT clock_timestamp(),
+    PRIMARY KEY (pipeline, contract_id)
+);
+COMMENT ON TABLE dataops.pipeline_contracts IS
+'The data contracts (ODCS) applied to each pipeline by dataops.apply_contract: the last version applied and the pipeline option it set';
+COMMENT ON COLUMN dataops.pipeline_contracts.pipeline IS 'Pipeline the contract was applied to';
+COMMENT ON COLUMN dataops.pipeline_contracts.contract_id IS 'id of the data contract';
+COMMENT ON COLUMN dataops.pipeline_contracts.contract_version IS 'version of the data contract last applied';
+COMMENT ON COLUMN dataops.pipeline_contracts.sla_freshness IS
+'The sla_freshness option that version set (an interval literal, from its SLA property freshness); NULL when it sets none.  A later version without freshness removes the option only while it still has this value';
+COMMENT ON COLUMN dataops.pipeline_contracts.applied_at IS 'When that version was applied';
+SELECT pg_catalog.pg_extension_config_dump('dataops.pipeline_contracts', '');
+GRANT SELECT ON dataops.pipeline_contracts TO PUBLIC;
+ALTER TABLE dataops.pipeline_contracts ENABLE ROW LEVEL SECURITY;
+CREATE POLICY pipeline_contracts_visible ON dataops.pipeline_contracts FOR SELECT
+    USING (EXISTS (SELECT 1 FROM dataops.pipelines p WHERE p.name OPERATOR(pg_catalog.=) pipeline));
+
 -- Column lineage with the classification and tags of both ends.
 CREATE VIEW dataops.column_lineage WITH (security_invoker = true) AS
 SELECT l.pipeline, l.step, l.source_relation, l.source_column, l.target_relation, l.target_column,
@@ -1235,27 +1260,10 @@ RETURNS bigint AS 'MODULE_PATHNAME', 'dataops_contract_set_tags' LANGUAGE C;
 COMMENT ON FUNCTION dataops._contract_set_tags(text, text, text, text, jsonb) IS
 'Internal (apply_contract): replaces the column classification and tags the contract gave the step (dataops.column_tags) by a JSON array of {column, classification, tags}; checks the caller''s privilege on the pipeline';
 
--- A contract document: YAML (dataops.yaml_to_jsonb, when installed) or JSON.
-CREATE FUNCTION dataops._contract_parse(contract text) RETURNS jsonb
-LANGUAGE plpgsql STABLE SECURITY INVOKER SET search_path = pg_catalog, pg_temp AS $fn$
-DECLARE
-    doc jsonb;
-BEGIN
-    IF pg_catalog.to_regprocedure('dataops.yaml_to_jsonb(text)') IS NOT NULL THEN
-        EXECUTE 'SELECT dataops.yaml_to_jsonb($1)' INTO doc USING contract;
-        RETURN doc;
-    END IF;
-    BEGIN
-        doc := CAST(contract AS jsonb);
-    EXCEPTION WHEN invalid_text_representation THEN
-        RAISE EXCEPTION 'data contract is not valid JSON'
-            USING ERRCODE = 'invalid_parameter_value', DETAIL = SQLERRM,
-                  HINT = 'Without dataops.yaml_to_jsonb, contracts are read as JSON.';
-    END;
-    RETURN doc;
-END $fn$;
-COMMENT ON FUNCTION dataops._contract_parse(text) IS
-'Internal: a data contract document (YAML through dataops.yaml_to_jsonb when it is installed, else JSON) as jsonb';
+CREATE FUNCTION dataops._contract_record(pipeline text, contract_id text, contract_version text, sla_freshness text)
+RETURNS void AS 'MODULE_PATHNAME', 'dataops_contract_record' LANGUAGE C;
+COMMENT ON FUNCTION dataops._contract_record(text, text, text, text) IS
+'Internal (apply_contract): records in dataops.pipeline_contracts the version of the contract applied to the pipeline and the sla_freshness it set (NULL: none); checks the caller''s privilege on the pipeline';
 
 -- An SLA value and unit as an interval literal, or NULL when they are not one.
 CREATE FUNCTION dataops._contract_interval(value jsonb, unit text) RETURNS text
@@ -1294,6 +1302,38 @@ BEGIN
 END $fn$;
 COMMENT ON FUNCTION dataops._contract_interval(jsonb, text) IS
 'Internal: an ODCS SLA value and unit (d, day, days, h, m, s, w, mo, y, ...) as an interval literal such as ''4 days'', or NULL when they are not one';
+
+-- An interval option (sla_freshness) as an ODCS SLA value and unit: a whole
+-- number of years, months, days, hours, minutes, else seconds; the text as
+-- the value when it mixes months with days or time.
+CREATE FUNCTION dataops._contract_sla_value(value text) RETURNS jsonb
+LANGUAGE plpgsql STABLE SECURITY INVOKER SET search_path = pg_catalog, pg_temp AS $fn$
+DECLARE
+    iv interval;
+    m numeric;
+    e numeric;
+BEGIN
+    BEGIN
+        iv := CAST(value AS interval);
+    EXCEPTION WHEN OTHERS THEN
+        RETURN pg_catalog.jsonb_build_object('value', value);
+    END;
+    m := EXTRACT(year FROM iv) OPERATOR(pg_catalog.*) 12 OPERATOR(pg_catalog.+) EXTRACT(month FROM iv);
+    e := EXTRACT(epoch FROM iv OPERATOR(pg_catalog.-) pg_catalog.make_interval(months => CAST(m AS int)));
+    IF m OPERATOR(pg_catalog.<>) 0 AND e OPERATOR(pg_catalog.=) 0 THEN
+        RETURN CASE WHEN m OPERATOR(pg_catalog.%) 12 OPERATOR(pg_catalog.=) 0
+                    THEN pg_catalog.jsonb_build_object('value', CAST(m OPERATOR(pg_catalog./) 12 AS bigint), 'unit', 'y')
+                    ELSE pg_catalog.jsonb_build_object('value', CAST(m AS bigint), 'unit', 'mo') END;
+    ELSIF m OPERATOR(pg_catalog.<>) 0 THEN
+        RETURN pg_catalog.jsonb_build_object('value', value);
+    END IF;
+    RETURN CASE WHEN e OPERATOR(pg_catalog.%) 86400 OPERATOR(pg_catalog.=) 0 THEN pg_catalog.jsonb_build_object('value', CAST(e OPERATOR(pg_catalog./) 86400 AS bigint), 'unit', 'd')
+                WHEN e OPERATOR(pg_catalog.%) 3600 OPERATOR(pg_catalog.=) 0 THEN pg_catalog.jsonb_build_object('value', CAST(e OPERATOR(pg_catalog./) 3600 AS bigint), 'unit', 'h')
+                WHEN e OPERATOR(pg_catalog.%) 60 OPERATOR(pg_catalog.=) 0 THEN pg_catalog.jsonb_build_object('value', CAST(e OPERATOR(pg_catalog./) 60 AS bigint), 'unit', 'm')
+                ELSE pg_catalog.jsonb_build_object('value', pg_catalog.trim_scale(e), 'unit', 's') END;
+END $fn$;
+COMMENT ON FUNCTION dataops._contract_sla_value(text) IS
+'Internal (export_contract): an interval such as ''1 day'' as an ODCS SLA value and unit ({"value": 1, "unit": "d"}; y, mo, d, h, m or s), or {"value": text} when it mixes months with days or time';
 
 -- A quality rule's threshold on a count of bad rows, as Great Expectations'
 -- mostly: "none" (mustBe 0, mustBeLessThan 1, mustBeLessOrEqualTo 0) is 1;
@@ -1735,6 +1775,8 @@ DECLARE
     kept text[];
     gone text[];
     iv text;
+    fresh text;              -- the sla_freshness this version sets
+    satisfied text[] := '{}';  -- step/name of the expectations the published columns make needless
     el text[];
 BEGIN
     IF contract IS NULL THEN
@@ -1753,7 +1795,8 @@ BEGIN
                   HINT = pg_catalog.format('List the steps with SELECT name FROM dataops.steps WHERE pipeline = %L.', v_pipeline);
     END IF;
 
-    doc := dataops._contract_parse(contract);
+    -- YAML, and JSON (which is YAML)
+    doc := dataops.yaml_to_jsonb(contract);
     IF pg_catalog.jsonb_typeof(doc) IS DISTINCT FROM 'object'
        OR doc OPERATOR(pg_catalog.->>) 'kind' IS DISTINCT FROM 'DataContract' THEN
         RAISE EXCEPTION 'not an ODCS data contract: kind is %',
@@ -1878,6 +1921,7 @@ BEGIN
             -- required
             IF p OPERATOR(pg_catalog.->) 'required' OPERATOR(pg_catalog.=) 'true' THEN
                 IF a_notnull IS TRUE THEN
+                    satisfied := satisfied OPERATOR(pg_catalog.||) pg_catalog.format('%s/odcs_%s_required', s, col);
                     action := 'satisfied'; object := path OPERATOR(pg_catalog.||) '.required';
                     detail := pg_catalog.format('column %I is NOT NULL', col);
                     RETURN NEXT;
@@ -1915,10 +1959,12 @@ BEGIN
                        AND (pnorm OPERATOR(pg_catalog.=) pg_catalog.format_type(preg, NULL)
                             OR pg_catalog.replace(pnorm, ' ', '') OPERATOR(pg_catalog.=)
                                pg_catalog.replace(pg_catalog.format_type(a_typid, a_typmod), ' ', '')) THEN
+                        satisfied := satisfied OPERATOR(pg_catalog.||) pg_catalog.format('%s/odcs_%s_type', s, col);
                         action := 'satisfied'; object := path OPERATOR(pg_catalog.||) '.physicalType';
                         detail := pg_catalog.format('column %I is of type %s', col, pg_catalog.format_type(a_typid, a_typmod));
                         RETURN NEXT;
                     ELSIF pnorm OPERATOR(pg_catalog.=) ANY (ARRAY['text', 'character varying', 'character']) THEN
+                        satisfied := satisfied OPERATOR(pg_catalog.||) pg_catalog.format('%s/odcs_%s_type', s, col);
                         action := 'satisfied'; object := path OPERATOR(pg_catalog.||) '.physicalType';
                         detail := pg_catalog.format('every value is a %s', pnorm);
                         RETURN NEXT;
@@ -1959,6 +2005,7 @@ BEGIN
                     OR (ltype OPERATOR(pg_catalog.=) 'time' AND satisfied_by LIKE 'time %')
                     OR (ltype OPERATOR(pg_catalog.=) 'boolean' AND satisfied_by OPERATOR(pg_catalog.=) 'boolean')) THEN
                     IF a_name IS NOT NULL THEN
+                        satisfied := satisfied OPERATOR(pg_catalog.||) pg_catalog.format('%s/odcs_%s_logical_type', s, col);
                         action := 'satisfied'; object := path OPERATOR(pg_catalog.||) '.logicalType';
                         detail := pg_catalog.format('column %I is of type %s', col, satisfied_by);
                         RETURN NEXT;
@@ -2011,6 +2058,7 @@ BEGIN
                         detail := pg_catalog.format('%s has no strftime form dataops can check', opts OPERATOR(pg_catalog.->>) 'format');
                         RETURN NEXT;
                     ELSIF a_name IS NOT NULL AND a_cat OPERATOR(pg_catalog.<>) 'S' THEN
+                        satisfied := satisfied OPERATOR(pg_catalog.||) pg_catalog.format('%s/odcs_%s_format', s, col);
                         action := 'satisfied'; object := path OPERATOR(pg_catalog.||) '.logicalTypeOptions.format';
                         detail := pg_catalog.format('column %I is of type %s: its values are parsed, a text format does not apply',
                                                     col, pg_catalog.format_type(a_typid, a_typmod));
@@ -2097,6 +2145,11 @@ BEGIN
                 action := 'unsupported'; object := path;
                 detail := pg_catalog.format('value %s %s is not an interval', sla OPERATOR(pg_catalog.->>) 'value', coalesce(sla OPERATOR(pg_catalog.->>) 'unit', ''));
             ELSE
+                fresh := iv;
+                IF (SELECT pl.options OPERATOR(pg_catalog.->>) 'sla_freshness' FROM dataops.pipelines pl
+                     WHERE pl.name OPERATOR(pg_catalog.=) v_pipeline) IS NOT DISTINCT FROM iv THEN
+                    CONTINUE;
+                END IF;
                 PERFORM dataops.set_pipeline_option(v_pipeline, 'sla_freshness', pg_catalog.to_jsonb(iv));
                 action := 'set'; object := pg_catalog.format('pipeline %s', v_pipeline);
                 detail := pg_catalog.format('sla_freshness = %s', iv);
@@ -2133,6 +2186,27 @@ BEGIN
             RETURN NEXT;
         END IF;
     END LOOP;
+
+    -- a freshness an earlier version set and this one no longer has: removed, unless it was changed since
+    IF fresh IS NULL THEN
+        SELECT pc.sla_freshness INTO iv FROM dataops.pipeline_contracts pc
+         WHERE pc.pipeline OPERATOR(pg_catalog.=) v_pipeline AND pc.contract_id OPERATOR(pg_catalog.=) cid;
+        s := (SELECT pl.options OPERATOR(pg_catalog.->>) 'sla_freshness' FROM dataops.pipelines pl
+               WHERE pl.name OPERATOR(pg_catalog.=) v_pipeline);
+        IF iv IS NOT NULL AND s IS NOT NULL THEN
+            object := pg_catalog.format('pipeline %s', v_pipeline);
+            IF s OPERATOR(pg_catalog.=) iv THEN
+                PERFORM dataops.set_pipeline_option(v_pipeline, 'sla_freshness', NULL);
+                action := 'unset';
+                detail := pg_catalog.format('sla_freshness = %s removed: version %s of contract %s has no freshness', iv, cver, cid);
+            ELSE
+                action := 'keep';
+                detail := pg_catalog.format('sla_freshness = %s kept: version %s of contract %s has no freshness, but the option was changed since the contract set %s',
+                                            s, cver, cid, iv);
+            END IF;
+            RETURN NEXT;
+        END IF;
+    END IF;
 
     -- 4. each step: drop the contract's expectations this version changes or no longer has, create the new ones
     SELECT pg_catalog.array_agg(DISTINCT t.s ORDER BY t.s) INTO touched FROM (
@@ -2187,7 +2261,9 @@ BEGIN
                 gone := gone OPERATOR(pg_catalog.||) old.name;
                 IF NOT old.name OPERATOR(pg_catalog.=) ANY (names) THEN
                     action := 'drop'; object := pg_catalog.format('expectation %s.%s', s, old.name);
-                    detail := pg_catalog.format('not in version %s of contract %s', cver, cid);
+                    detail := CASE WHEN pg_catalog.format('%s/%s', s, old.name) OPERATOR(pg_catalog.=) ANY (satisfied)
+                                   THEN 'the published column satisfies it (see the satisfied row)'
+                                   ELSE pg_catalog.format('not in version %s of contract %s', cver, cid) END;
                     RETURN NEXT;
                 END IF;
             END IF;
@@ -2225,6 +2301,17 @@ BEGIN
         IF tags OPERATOR(pg_catalog.?) s OR EXISTS (SELECT 1 FROM dataops.column_tags ct
                                                      WHERE ct.pipeline OPERATOR(pg_catalog.=) v_pipeline
                                                        AND ct.step OPERATOR(pg_catalog.=) s AND ct.contract_id OPERATOR(pg_catalog.=) cid) THEN
+            -- the columns this contract tagged that this version no longer does
+            FOR x IN SELECT ct.column_name FROM dataops.column_tags ct
+                      WHERE ct.pipeline OPERATOR(pg_catalog.=) v_pipeline AND ct.step OPERATOR(pg_catalog.=) s
+                        AND ct.contract_id OPERATOR(pg_catalog.=) cid
+                        AND NOT EXISTS (SELECT 1 FROM pg_catalog.jsonb_array_elements(coalesce(tags OPERATOR(pg_catalog.->) s, '[]')) e
+                                         WHERE e OPERATOR(pg_catalog.->>) 'column' OPERATOR(pg_catalog.=) ct.column_name)
+                      ORDER BY ct.column_name LOOP
+                action := 'untag'; object := pg_catalog.format('column %s.%s', s, x.column_name);
+                detail := pg_catalog.format('no classification or tags in version %s of contract %s', cver, cid);
+                RETURN NEXT;
+            END LOOP;
             PERFORM dataops._contract_set_tags(v_pipeline, s, cid, cver, coalesce(tags OPERATOR(pg_catalog.->) s, '[]'));
             FOR x IN SELECT e AS v FROM pg_catalog.jsonb_array_elements(coalesce(tags OPERATOR(pg_catalog.->) s, '[]')) e LOOP
                 action := 'tag'; object := pg_catalog.format('column %s.%s', s, x.v OPERATOR(pg_catalog.->>) 'column');
@@ -2236,9 +2323,10 @@ BEGIN
             END LOOP;
         END IF;
     END LOOP;
+    PERFORM dataops._contract_record(v_pipeline, cid, cver, fresh);
 END $fn$;
 COMMENT ON FUNCTION dataops.apply_contract(text, text, text) IS
-'Applies an ODCS v3.1.0 data contract (YAML or JSON) to a pipeline: expectations from each schema object''s required, unique, primaryKey, physicalType, logicalType, logicalTypeOptions and quality rules on the step that publishes it (matched by physicalName or name, or the given step), marked with the contract''s id and version and replaced by its next version; SLA freshness as the pipeline''s sla_freshness, latency as a freshness expectation; classification and tags into dataops.column_tags.  Returns one row per change and one row, action unsupported, per contract part dataops cannot apply';
+'Applies an ODCS v3.1.0 data contract (YAML, or JSON, read by dataops.yaml_to_jsonb) to a pipeline: expectations from each schema object''s required, unique, primaryKey, physicalType, logicalType, logicalTypeOptions and quality rules on the step that publishes it (matched by physicalName or name, or the given step), marked with the contract''s id and version and replaced by its next version; SLA freshness as the pipeline''s sla_freshness (removed by a later version without freshness while the option still has the value the contract set; dataops.pipeline_contracts), latency as a freshness expectation; classification and tags into dataops.column_tags.  Refused (55006) while a run of the pipeline is queued or running.  Returns one row per change (create, replace, drop, set, unset, keep, tag, untag, satisfied) and one row, action unsupported, per contract part dataops cannot apply';
 
 -- The ODCS logicalType of a PostgreSQL type.
 CREATE FUNCTION dataops._contract_logical_type(typid oid) RETURNS text
@@ -2469,8 +2557,8 @@ BEGIN
             'properties', props) OPERATOR(pg_catalog.||)
             CASE WHEN objq OPERATOR(pg_catalog.<>) '[]' THEN pg_catalog.jsonb_build_object('quality', objq) ELSE '{}' END));
     SELECT CASE WHEN p.options OPERATOR(pg_catalog.?) 'sla_freshness'
-                THEN pg_catalog.jsonb_build_array(pg_catalog.jsonb_build_object('property', 'freshness',
-                         'value', p.options OPERATOR(pg_catalog.->>) 'sla_freshness')) END
+                THEN pg_catalog.jsonb_build_array(pg_catalog.jsonb_build_object('property', 'freshness')
+                         OPERATOR(pg_catalog.||) dataops._contract_sla_value(p.options OPERATOR(pg_catalog.->>) 'sla_freshness')) END
       INTO q FROM dataops.pipelines p WHERE p.name OPERATOR(pg_catalog.=) v_pipeline;
     IF q IS NOT NULL THEN
         doc := doc OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object('slaProperties', q);
@@ -2481,18 +2569,9 @@ COMMENT ON FUNCTION dataops._contract_document(text, text) IS
 'The ODCS v3.1.0 contract of a step as jsonb (what dataops.export_contract writes as YAML): the target''s columns as properties, the expectations as schema fields and quality rules';
 
 CREATE FUNCTION dataops.export_contract(pipeline text, step text) RETURNS text
-LANGUAGE plpgsql STABLE SECURITY INVOKER SET search_path = pg_catalog, pg_temp AS $fn$
-DECLARE
-    doc jsonb := dataops._contract_document(export_contract.pipeline, export_contract.step);
-    out text;
-BEGIN
-    IF pg_catalog.to_regprocedure('dataops.jsonb_to_yaml(jsonb)') IS NOT NULL THEN
-        EXECUTE 'SELECT dataops.jsonb_to_yaml($1)' INTO out USING doc;
-        RETURN out;
-    END IF;
-    -- JSON is YAML
-    RETURN pg_catalog.jsonb_pretty(doc);
-END $fn$;
+LANGUAGE sql STABLE SECURITY INVOKER SET search_path = pg_catalog, pg_temp AS $fn$
+SELECT dataops.jsonb_to_yaml(dataops._contract_document(pipeline, step))
+$fn$;
 COMMENT ON FUNCTION dataops.export_contract(text, text) IS
 'The step''s published schema (its target''s columns: name, physicalType, logicalType, required) and its expectations as an ODCS v3.1.0 data contract in YAML: required, unique, primaryKey and logicalTypeOptions where a contract field says the same, library quality rules (nullValues, duplicateValues, invalidValues, rowCount) where one does, custom rules of engine dataops otherwise; dataops.apply_contract reads it back';
 

@@ -61,3 +61,18 @@ catalog_contract_set_tags(const char *pipeline, const char *step, const char *co
 						 "contract_id = EXCLUDED.contract_id, contract_version = EXCLUDED.contract_version, "
 						 "tagged_at = pg_catalog.clock_timestamp()", &a)->n;
 }
+
+void
+catalog_contract_record(const char *pipeline, const char *contract_id,
+						const char *contract_version, const char *sla_freshness)
+{
+	CatalogArgs a = args_text2(pipeline, contract_id);
+
+	arg_text(&a, contract_version);
+	arg_text(&a, sla_freshness);
+	(void) catalog_query("INSERT INTO dataops.pipeline_contracts "
+						 "(pipeline, contract_id, contract_version, sla_freshness) VALUES ($1, $2, $3, $4) "
+						 "ON CONFLICT (pipeline, contract_id) DO UPDATE "
+						 "SET contract_version = EXCLUDED.contract_version, sla_freshness = EXCLUDED.sla_freshness, "
+						 "applied_at = pg_catalog.clock_timestamp()", &a);
+}

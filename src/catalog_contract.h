@@ -3,7 +3,8 @@
  * ODCS v3.1.0; catalog_contract.c, part of the catalog module): the marks
  * on the expectations a contract created (dataops.expectations.contract_id
  * and contract_version) and the columns' classification and tags
- * (dataops.column_tags).
+ * (dataops.column_tags), and the contracts applied to each pipeline with
+ * the SLA they set (dataops.pipeline_contracts).
  *
  * Every statement runs through the SPI core (catalog_spi.h): as the
  * extension owner, search_path "pg_catalog, pg_temp", values as
@@ -44,5 +45,14 @@ extern int64 catalog_contract_drop(const char *pipeline, const char *step, Array
  */
 extern int64 catalog_contract_set_tags(const char *pipeline, const char *step, const char *contract_id,
 									   const char *contract_version, Jsonb *tags);
+
+/*
+ * catalog_contract_record: records in dataops.pipeline_contracts that
+ * version contract_version (may be NULL) of contract contract_id was applied
+ * to the pipeline, with the sla_freshness it set (NULL: none), replacing the
+ * row of an earlier version.  No errors of its own.
+ */
+extern void catalog_contract_record(const char *pipeline, const char *contract_id,
+									const char *contract_version, const char *sla_freshness);
 
 #endif							/* DATAOPS_CATALOG_CONTRACT_H */

@@ -31,6 +31,8 @@ owned_step(FunctionCallInfo fcinfo, char **pipeline, char **step)
 	*pipeline = args_text(fcinfo, 0);
 	*step = args_text(fcinfo, 1);
 	(void) args_owned_pipeline(*pipeline, "change");
+	/* a definition change: 55006 while a run of the pipeline is queued or running */
+	args_require_pipeline_idle(*pipeline);
 	/* the step must exist: 42704 otherwise */
 	(void) catalog_get_step(*pipeline, *step, false);
 }
@@ -38,15 +40,22 @@ owned_step(FunctionCallInfo fcinfo, char **pipeline, char **step)
 /*
  * dataops._contract_check(pipeline text) → void: raises 22004 for a NULL
  * pipeline, 42704 for an unknown one, 42501 unless the caller has the
- * privileges of its owner (args_owned_pipeline); returns nothing
- * otherwise.  apply_contract calls it before it reads or changes anything.
+ * privileges of its owner (args_owned_pipeline), 55006 while a run of the
+ * pipeline is queued or running (args_require_pipeline_idle, which also
+ * locks the pipeline's definition until the transaction ends, so that no
+ * run starts while the contract is applied); returns nothing otherwise.
+ * apply_contract calls it before it reads or changes anything.
  */
 PG_FUNCTION_INFO_V1(dataops_contract_check);
 Datum
 dataops_contract_check(PG_FUNCTION_ARGS)
 {
+	char	   *pipeline;
+
 	args_require(PG_ARGISNULL(0), "pipeline");
-	(void) args_owned_pipeline(args_text(fcinfo, 0), "change");
+	pipeline = args_text(fcinfo, 0);
+	(void) args_owned_pipeline(pipeline, "change");
+	args_require_pipeline_idle(pipeline);
 	PG_RETURN_VOID();
 }
 
@@ -57,7 +66,8 @@ dataops_contract_check(PG_FUNCTION_ARGS)
  * dataops.expectations.contract_id and contract_version.  Returns the
  * number of expectations whose mark changed.  Raises 22004 for a NULL
  * argument (contract_version may be NULL), 42704 for an unknown pipeline or
- * step, 42501 unless the caller has the privileges of the pipeline's owner.
+ * step, 42501 unless the caller has the privileges of the pipeline's owner,
+ * 55006 while a run of the pipeline is queued or running.
  */
 PG_FUNCTION_INFO_V1(dataops_contract_mark);
 Datum
@@ -80,7 +90,7 @@ dataops_contract_mark(PG_FUNCTION_ARGS)
  * added, or another contract created, is kept).  Returns the number
  * deleted.  Raises 22004 for a NULL argument, 42704 for an unknown
  * pipeline or step, 42501 unless the caller has the privileges of the
- * pipeline's owner.
+ * pipeline's owner, 55006 while a run of the pipeline is queued or running.
  */
 PG_FUNCTION_INFO_V1(dataops_contract_drop);
 Datum
@@ -103,7 +113,8 @@ dataops_contract_drop(PG_FUNCTION_ARGS)
  * Returns the number of columns tagged.  Raises 22004 for a NULL argument
  * (contract_version may be NULL), 22023 when tags is not a JSON array,
  * 42704 for an unknown pipeline or step, 42501 unless the caller has the
- * privileges of the pipeline's owner.
+ * privileges of the pipeline's owner, 55006 while a run of the pipeline is
+ * queued or running.
  */
 PG_FUNCTION_INFO_V1(dataops_contract_set_tags);
 Datum
@@ -123,4 +134,30 @@ dataops_contract_set_tags(PG_FUNCTION_ARGS)
 				 errmsg("column tags must be a JSON array"),
 				 errhint("Example: '[{\"column\": \"email\", \"classification\": \"restricted\", \"tags\": [\"pii\"]}]'.")));
 	PG_RETURN_INT64(catalog_contract_set_tags(pipeline, step, args_text(fcinfo, 2), args_text(fcinfo, 3), tags));
+}
+
+/*
+ * dataops._contract_record(pipeline text, contract_id text,
+ * contract_version text, sla_freshness text) → void: records that version
+ * contract_version of contract contract_id was applied to the pipeline and
+ * the sla_freshness option it set (an interval literal; NULL when this
+ * version sets none) in dataops.pipeline_contracts, so that a later version
+ * without freshness removes only the value the contract set.  Raises 22004
+ * for a NULL pipeline or contract_id, 42704 for an unknown pipeline, 42501
+ * unless the caller has the privileges of its owner, 55006 while a run of
+ * the pipeline is queued or running.
+ */
+PG_FUNCTION_INFO_V1(dataops_contract_record);
+Datum
+dataops_contract_record(PG_FUNCTION_ARGS)
+{
+	char	   *pipeline;
+
+	args_require(PG_ARGISNULL(0), "pipeline");
+	args_require(PG_ARGISNULL(1), "contract_id");
+	pipeline = args_text(fcinfo, 0);
+	(void) args_owned_pipeline(pipeline, "change");
+	args_require_pipeline_idle(pipeline);
+	catalog_contract_record(pipeline, args_text(fcinfo, 1), args_text(fcinfo, 2), args_text(fcinfo, 3));
+	PG_RETURN_VOID();
 }

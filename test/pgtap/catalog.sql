@@ -76,7 +76,7 @@ SELECT function_returns('dataops', 'schedule', ARRAY['text', 'text'], 'bigint');
 SELECT function_returns('dataops', 'start_run', ARRAY['text', 'boolean'], 'bigint');
 SELECT function_returns('dataops', 'wait', ARRAY['bigint', 'interval'], 'text');
 SELECT function_returns('dataops', 'cancel', ARRAY['bigint'], 'boolean');
-SELECT is((SELECT count(*)::int FROM pg_extension e, unnest(e.extconfig) c WHERE e.extname = 'dataops'), 25,
+SELECT is((SELECT count(*)::int FROM pg_extension e, unnest(e.extconfig) c WHERE e.extname = 'dataops'), 26,
           'definitions and history are dumped by pg_dump (pg_extension_config_dump)');
 
 -- the demo pipeline

@@ -22,7 +22,7 @@ DATA="$DATAOPS_BASE/files/contracts"
 OUT="$DATAOPS_BASE/contracts-exported"
 rm -rf "$DATA" "$OUT"
 mkdir -p "$DATA" "$OUT"
-cp "$ROOT/test/data/people-day1.csv" "$ROOT/test/data/odcs/people.odcs.json" "$DATA/"
+cp "$ROOT/test/data/people-day1.csv" "$ROOT/test/data/people.odcs.yaml" "$DATA/"
 chmod -R a+rX "$DATA"
 
 psql -d postgres -c "DROP DATABASE IF EXISTS $DB WITH (FORCE)" -c "CREATE DATABASE $DB"
@@ -37,7 +37,7 @@ SELECT dataops.add_step('cv_people', 'clean', 'silver', 'cv_people', query => $$
   FROM bronze.cv_people $$);
 SELECT dataops.add_step('cv_people', 'by_sex', 'gold', 'cv_people_by_sex', query => $$
   SELECT sex, count(*) AS people, min(date_of_birth) AS oldest FROM silver.cv_people GROUP BY sex $$);
-SELECT * FROM dataops.apply_contract(pg_read_file(:'datadir' || '/people.odcs.json'), 'cv_people', 'clean');
+SELECT * FROM dataops.apply_contract(pg_read_file(:'datadir' || '/people.odcs.yaml'), 'cv_people', 'clean');
 -- one of each export form
 SELECT dataops.add_expectation('cv_people', 'clean', 'phone_len', 'value_lengths_between', 'phone', '{"min": 7}');
 SELECT dataops.add_expectation('cv_people', 'clean', 'job_set', 'in_set', 'job_title', '{"values": ["Editor"]}', mostly => 0.0);
