@@ -89,6 +89,17 @@ AS 'MODULE_PATHNAME', 'dataops_expectation_canonical' LANGUAGE C STABLE PARALLEL
 COMMENT ON FUNCTION dataops._expectation_canonical(text, text, text, jsonb, text, float8) IS
 'Internal (apply): {"kind", "args"} of an expectation as add_expectation would store them (canonical kind, normalized args); raises what add_expectation raises for an invalid one; writes nothing';
 
+-- Expectations a contract created carry its id and version: applying a new
+-- version of the contract replaces them; expectations the user added have
+-- NULL here and are never touched by a contract.  (Data contracts
+-- section; here because export and apply, below, read them: a pipeline
+-- document leaves the expectations of contracts to the contracts.)
+ALTER TABLE dataops.expectations ADD COLUMN contract_id text, ADD COLUMN contract_version text;
+COMMENT ON COLUMN dataops.expectations.contract_id IS
+'id of the data contract (ODCS) that created the expectation (dataops.apply_contract); NULL for expectations added otherwise';
+COMMENT ON COLUMN dataops.expectations.contract_version IS
+'version of that data contract (ODCS version) last applied; NULL for expectations added otherwise';
+
 ------------------------------------------------------------------------
 -- YAML (libyaml): documents to and from jsonb
 ------------------------------------------------------------------------
@@ -201,7 +212,7 @@ LANGUAGE sql STABLE SECURITY INVOKER SET search_path = pg_catalog, pg_temp AS $$
                                                                               e.action, e.mostly)
                                                      ORDER BY e.name COLLATE "C")
                            FROM dataops.expectations e
-                          WHERE e.pipeline = s.pipeline AND e.step = s.name)))
+                          WHERE e.pipeline = s.pipeline AND e.step = s.name AND e.contract_id IS NULL)))
       FROM dataops.steps s
      WHERE s.pipeline = $1 AND s.name = $2
 $$;
@@ -690,6 +701,7 @@ DECLARE
     v_db_pipe dataops.pipelines;
     v_db_step dataops.steps;
     v_db jsonb;
+    v_contract text;
     v_doc jsonb;
     v_args jsonb;
     v_changed text[];
@@ -892,11 +904,17 @@ BEGIN
                 v_obj := pg_catalog.format('expectation %s.%s.%s', v_name, v_step, de ->> 'name');
                 v_db := NULL;
                 IF v_scur IS NOT NULL THEN
-                    SELECT dataops._doc_expectation(e.name, e.kind, e.column_name, e.args, e.action, e.mostly) INTO v_db
+                    SELECT dataops._doc_expectation(e.name, e.kind, e.column_name, e.args, e.action, e.mostly),
+                           e.contract_id INTO v_db, v_contract
                       FROM dataops.expectations e
                      WHERE e.pipeline = v_cur AND e.step = v_scur AND e.name = de ->> 'name';
                 END IF;
-                IF v_db IS NULL THEN
+                IF v_db IS NOT NULL AND v_contract IS NOT NULL THEN
+                    -- a contract's expectation: the contract changes it (dataops.apply_contract), not the document
+                    v_plan := v_plan || dataops._plan(40, 'skip', v_obj,
+                                                      pg_catalog.format('comes from data contract %s: change the contract', v_contract),
+                                                      NULL, NULL);
+                ELSIF v_db IS NULL THEN
                     v_plan := v_plan || dataops._plan(40, 'create', v_obj, dataops._doc_expectation_detail(v_doc),
                                                       'add_expectation',
                                                       v_doc || pg_catalog.jsonb_build_object('pipeline', v_name, 'step', v_step));
@@ -911,7 +929,7 @@ BEGIN
             END LOOP;
             IF v_scur IS NOT NULL THEN
                 FOR r IN SELECT e.name FROM dataops.expectations e
-                          WHERE e.pipeline = v_cur AND e.step = v_scur
+                          WHERE e.pipeline = v_cur AND e.step = v_scur AND e.contract_id IS NULL
                             AND NOT coalesce(ds -> 'expectations', '[]')
                                     @> pg_catalog.jsonb_build_array(pg_catalog.jsonb_build_object('name', e.name))
                           ORDER BY e.name COLLATE "C" LOOP
@@ -1144,14 +1162,8 @@ COMMENT ON FUNCTION dataops.apply_yaml(text, boolean, boolean) IS
 -- Data contracts (ODCS v3.1.0)
 ------------------------------------------------------------------------
 
--- Expectations a contract created carry its id and version: applying a new
--- version of the contract replaces them; expectations the user added have
--- NULL here and are never touched by a contract.
-ALTER TABLE dataops.expectations ADD COLUMN contract_id text, ADD COLUMN contract_version text;
-COMMENT ON COLUMN dataops.expectations.contract_id IS
-'id of the data contract (ODCS) that created the expectation (dataops.apply_contract); NULL for expectations added otherwise';
-COMMENT ON COLUMN dataops.expectations.contract_version IS
-'version of that data contract (ODCS version) last applied; NULL for expectations added otherwise';
+-- (dataops.expectations.contract_id and contract_version are added above,
+-- before the export and apply functions that read them.)
 
 -- Classification and tags of the columns a step publishes, from data contracts.
 CREATE TABLE dataops.column_tags (

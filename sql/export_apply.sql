@@ -312,6 +312,28 @@ SELECT count(*) AS second_apply_changes FROM dataops.apply('{"format": "dataops/
                     {"name": "id_small", "kind": "expect_column_values_to_be_between", "column": "id",
                      "args": {"max": 10}}]}]}]}');
 
+-- expectations a data contract made belong to the contract: export leaves
+-- them out, apply neither alters nor drops them (allow_drop included) and
+-- names the contract when a document lists one
+SELECT action, object FROM dataops.apply_contract($$
+apiVersion: v3.1.0
+kind: DataContract
+id: ea-contract
+version: 1.0.0
+status: active
+schema:
+  - name: ea_alias
+    physicalName: silver.ea_alias
+    properties:
+      - {name: id, required: true}
+$$, 'ea_alias');
+SELECT name, contract_id FROM dataops.expectations WHERE pipeline = 'ea_alias' ORDER BY name;
+SELECT jsonb_path_query_array(dataops.export('ea_alias'), '$.pipelines[*].steps[*].expectations[*].name') AS exported;
+SELECT * FROM dataops.apply(dataops.export('ea_alias'), allow_drop => true);
+SELECT * FROM dataops.apply(jsonb_insert(dataops.export('ea_alias'), '{pipelines,0,steps,0,expectations,0}',
+                                         '{"name": "odcs_id_required", "kind": "not_null", "column": "id", "action": "warn"}'));
+SELECT name, action, contract_id FROM dataops.expectations WHERE pipeline = 'ea_alias' ORDER BY name;
+
 -- clean up
 SELECT dataops.drop_pipeline(name) FROM dataops.pipelines WHERE name LIKE 'ea\_%' ORDER BY name;
 SET ROLE ea_owner;

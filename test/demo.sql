@@ -10,23 +10,14 @@ DROP SCHEMA IF EXISTS bronze, silver, gold CASCADE;
 TRUNCATE dataops.ingested_files;
 RESET client_min_messages;
 
-SELECT dataops.create_pipeline('people', 'datablist people: bronze -> silver -> gold');
-SELECT dataops.add_step('people', 'raw', 'bronze', 'people', source => :'datadir' || '/people-day*.csv');
-SELECT dataops.add_step('people', 'clean', 'silver', 'people', query => $$
-  SELECT user_id, first_name, last_name, sex, lower(trim(email)) AS email, phone,
-         date_of_birth::date AS date_of_birth, job_title, _ingested_at, _source_file
-  FROM bronze.people $$);
-SELECT dataops.add_step('people', 'people', 'gold', 'people',
-  query => 'SELECT * FROM silver.people', unique_key => '{user_id}', keep => '_source_file DESC');
-SELECT dataops.add_expectation('people', 'clean', 'email_valid', 'match_regex', 'email',
-  '{"pattern": "^[^@\\s]+@[^@\\s]+\\.[a-z]{2,}$"}', 'drop');
-SELECT dataops.add_expectation('people', 'clean', 'user_id_not_null', 'not_null', 'user_id', action => 'fail');
-SELECT dataops.add_expectation('people', 'clean', 'birth_date_range', 'between', 'date_of_birth',
-  '{"min": "1900-01-01", "max": "today"}');
-SELECT dataops.add_expectation('people', 'clean', 'sex_known', 'in_set', 'sex', '{"values": ["Male", "Female"]}');
-SELECT dataops.add_expectation('people', 'people', 'gold_row_count', 'row_count_between', NULL,
-  '{"min": 1, "max": 10000000}', 'fail');
 \o
+\echo '== the pipeline as code: dataops.apply_yaml(test/data/people.yaml), the file''s /path/to/ made the data directory'
+SELECT * FROM dataops.apply_yaml(replace(pg_read_file(:'datadir' || '/people.yaml'), '/path/to/', :'datadir' || '/'));
+\echo '== its data contract drives the silver checks: dataops.apply_contract(test/data/people.odcs.yaml, ODCS v3.1.0)'
+SELECT * FROM dataops.apply_contract(pg_read_file(:'datadir' || '/people.odcs.yaml'), 'people');
+\echo '== the expectations of the pipeline (contract_id: those the contract made)'
+SELECT step, name, kind, column_name, action, mostly, contract_id, contract_version
+  FROM dataops.expectations WHERE pipeline = 'people' ORDER BY step, name;
 
 \echo
 \echo '== SELECT dataops.run(''people'')'
@@ -50,6 +41,11 @@ SELECT user_id, email, _failed_expectations FROM silver.people_quarantine ORDER 
 SELECT step, source_relation, source_column, target_relation, target_column
   FROM dataops.lineage WHERE pipeline = 'people'
  ORDER BY step = 'raw' DESC, step = 'clean' DESC, target_column NULLS FIRST, source_relation;
+
+\echo '== classification of the columns in the lineage, from the contract (dataops.column_lineage)'
+SELECT target_relation, target_column, source_column, classification, tags
+  FROM dataops.column_lineage WHERE pipeline = 'people' AND step = 'clean' AND classification IS NOT NULL
+ ORDER BY target_column;
 
 \echo '== OpenLineage: the COMPLETE event of the gold step (dataops.openlineage_events)'
 SELECT jsonb_pretty(e) AS openlineage_event
@@ -84,3 +80,11 @@ SELECT pg_catalog.jsonb_pretty(p) AS slack_message
          (SELECT max(event_id) FROM dataops.events WHERE run_id = :run_id AND kind = 'run')) AS p;
 SELECT dataops.drop_notification(:notification_id);
 RESET dataops.http_allowed_hosts;
+
+\echo '== the pipeline as a YAML document again (dataops.export_yaml): what a team keeps in git'
+SELECT dataops.export_yaml('people') AS "pipelines/people.yaml";
+\echo '== a change reviewed before it is applied: the plan of a document with a stricter gold check (dry run)'
+SELECT * FROM dataops.apply(jsonb_set(dataops.export('people'), '{pipelines,0,steps,2,expectations,0,args,min}', '10000'),
+                            dry_run => true);
+\echo '== the silver step as an ODCS v3.1.0 data contract (dataops.export_contract)'
+SELECT dataops.export_contract('people', 'clean') AS "people.odcs.yaml";
