@@ -125,6 +125,23 @@ SELECT pipeline, upstream FROM dataops.pipeline_dependencies WHERE pipeline = 'a
 SELECT jobname, schedule, command FROM cron.job WHERE jobname LIKE 'dataops:al%';
 SELECT pipeline, schedule FROM dataops.schedules WHERE pipeline LIKE 'al%';
 SELECT dataops.unschedule('al_people');
+-- a job another role scheduled is invisible to the owner in pg_cron: the rename is refused, not left behind
+CREATE ROLE al_owner;
+GRANT USAGE ON SCHEMA cron TO al_owner;
+SET ROLE al_owner;
+SELECT dataops.create_pipeline('al_cron');
+RESET ROLE;
+SELECT dataops.schedule('al_cron', '0 4 * * *') > 0 AS scheduled_by_another_role;
+SET ROLE al_owner;
+SELECT dataops.rename_pipeline('al_cron', 'al_cron2');
+RESET ROLE;
+SELECT name FROM dataops.pipelines WHERE name LIKE 'al_cron%';
+SELECT dataops.rename_pipeline('al_cron', 'al_cron2');     -- as the role that scheduled it
+SELECT jobname, command FROM cron.job WHERE jobname LIKE 'dataops:al_cron%';
+SELECT dataops.unschedule('al_cron2');
+SELECT dataops.drop_pipeline('al_cron2');
+REVOKE USAGE ON SCHEMA cron FROM al_owner;
+DROP ROLE al_owner;
 SELECT count(*) AS jobs_left FROM cron.job WHERE jobname LIKE 'dataops:al%';
 DROP EXTENSION pg_cron;
 SELECT pipeline, step, name FROM dataops.expectations WHERE pipeline LIKE 'al%';

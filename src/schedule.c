@@ -15,6 +15,7 @@
 #include "common/md5.h"
 #include "executor/spi.h"
 #include "fmgr.h"
+#include "miscadmin.h"
 #include "tcop/utility.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
@@ -291,10 +292,18 @@ schedule_rename(const char *old_name, const char *new_name)
 		elog(ERROR, "SPI_connect failed");
 	if (cron_exec("SELECT schedule FROM cron.job WHERE jobid OPERATOR(pg_catalog.=) $1", 1, jtypes, jvalues, true) != 1)
 	{
-		/* the job is gone (removed in pg_cron directly): forget it */
+		/*
+		 * pg_cron shows a role only its own jobs: the job may belong to
+		 * another member of the owner role, and would go on running the
+		 * old name.  Refuse rather than leave it behind.
+		 */
 		SPI_finish();
-		catalog_set_pipeline_cron_job(new_name, 0);
-		return;
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("cannot move the pg_cron job " INT64_FORMAT " of pipeline \"%s\" to its new name", jobid, old_name),
+				 errdetail("pg_cron shows role \"%s\" no job " INT64_FORMAT ": another role scheduled it, or it was removed in pg_cron.",
+						   GetUserNameFromId(GetUserId(), false), jobid),
+				 errhint("Rename the pipeline as the role that scheduled it (or a superuser).")));
 	}
 	cron = TextDatumGetCString(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
 	values[0] = CStringGetTextDatum(job_name(new_name));
@@ -304,7 +313,6 @@ schedule_rename(const char *old_name, const char *new_name)
 		elog(ERROR, "cron.schedule returned no job id");
 	new_jobid = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
 	SPI_finish();
-	(void) old_name;
 	if (new_jobid != jobid)
 		unschedule_job(jobid);
 	catalog_set_pipeline_cron_job(new_name, new_jobid);
