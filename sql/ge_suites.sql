@@ -65,7 +65,7 @@ SELECT coalesce(g.expectation, r.expectation) AS expectation, g.success AS ge_su
         AND NOT (jsonb_typeof(r.observed_value) = 'number'
                  AND round(CAST(r.observed_value AS numeric), 4) = CAST(g.observed AS numeric)));
 SELECT expectation, kind, success, element_count, missing_count, unexpected_count,
-       round(CAST(unexpected_percent AS numeric), 2) AS unexpected_percent, result_format, partial_unexpected_list
+       round(CAST(unexpected_percent AS numeric), 2) AS unexpected_percent, result_format, CASE WHEN partial_unexpected_list IS NOT NULL THEN coalesce((SELECT jsonb_agg(v ORDER BY v #>> '{}' COLLATE "C") FROM jsonb_array_elements(partial_unexpected_list) v), '[]') END AS partial_unexpected_list
   FROM ge_res ORDER BY expectation;
 SELECT expectation, partial_unexpected_counts FROM ge_res WHERE result_format = 'SUMMARY';
 
@@ -95,7 +95,7 @@ SELECT * FROM dataops.import_ge_suite('{"name": "ge_edges", "expectations": [
   {"type": "expect_column_max_to_be_between", "kwargs": {"column": "age", "max_value": 60, "result_format": {"result_format": "BOOLEAN_ONLY"}}, "meta": {"name": "max_boolean_only"}},
   {"type": "expect_column_sum_to_be_between", "kwargs": {"column": "score", "min_value": 100, "result_format": "SUMMARY", "catch_exceptions": true}, "meta": {"name": "sum_summary"}}
 ]}');
-SELECT expectation, success, missing_count, unexpected_count, observed_value, result_format, partial_unexpected_list
+SELECT expectation, success, missing_count, unexpected_count, observed_value, result_format, CASE WHEN partial_unexpected_list IS NOT NULL THEN coalesce((SELECT jsonb_agg(v ORDER BY v #>> '{}' COLLATE "C") FROM jsonb_array_elements(partial_unexpected_list) v), '[]') END AS partial_unexpected_list
   FROM dataops.validate('public.ge_people', 'ge_edges') ORDER BY expectation;
 -- the same through dataops' own API
 SELECT dataops.create_suite('ge_edges_api');
@@ -161,7 +161,7 @@ SELECT dataops.add_step('ge_pipe', 'people', 'silver', 'ge_people_checked', quer
 SELECT dataops.attach_suite('ge_pipe', 'people', 'ge_params');
 SELECT dataops.add_expectation('ge_pipe', 'people', 'email_bool', 'not_null', 'email', '{"result_format": "BOOLEAN_ONLY"}');
 SELECT run_id AS ge_run FROM (SELECT dataops.run('ge_pipe') AS run_id) r \gset
-SELECT expectation, success, unexpected_count, observed_value, result_format, partial_unexpected_list
+SELECT expectation, success, unexpected_count, observed_value, result_format, CASE WHEN partial_unexpected_list IS NOT NULL THEN coalesce((SELECT jsonb_agg(v ORDER BY v #>> '{}' COLLATE "C") FROM jsonb_array_elements(partial_unexpected_list) v), '[]') END AS partial_unexpected_list
   FROM dataops.expectation_results WHERE run_id = :ge_run ORDER BY expectation;
 ALTER ROLE CURRENT_USER IN DATABASE contrib_regression RESET dataops.parameters;
 
