@@ -2549,9 +2549,11 @@ BEGIN
             rule := pg_catalog.jsonb_build_object('name', e.name) OPERATOR(pg_catalog.||) rule
                     OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object('severity', sev);
         ELSE
+            -- nulls stripped at the top only: a null inside args means something (GE's universal value set)
             rule := pg_catalog.jsonb_build_object('name', e.name, 'type', 'custom', 'engine', 'dataops',
                         'implementation', pg_catalog.jsonb_strip_nulls(pg_catalog.jsonb_build_object(
-                            'kind', e.kind, 'column', e.column_name, 'args', e.args, 'action', e.action, 'mostly', e.mostly)));
+                            'kind', e.kind, 'column', e.column_name, 'action', e.action, 'mostly', e.mostly))
+                        OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object('args', coalesce(e.args, '{}')));
         END IF;
         -- under its column's property when the target has the column, else the object's
         IF e.column_name IS NOT NULL AND EXISTS (SELECT 1 FROM pg_catalog.jsonb_array_elements(props) pr
