@@ -2866,13 +2866,15 @@ BEGIN
               ORDER BY se.name
     LOOP
         IF e.ge_type IS NULL THEN
-            -- no GE type: kept in the suite's meta, which GE carries along
+            -- no GE type: kept in the suite's meta, which GE carries along (nulls stripped at
+            -- the top only: a null inside args is the user's)
             own := own OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_array(pg_catalog.jsonb_strip_nulls(
                        pg_catalog.jsonb_build_object('name', e.name, 'kind', e.kind,
                                                      -- freshness keeps args.column, its column_name
                                                      'column', CASE WHEN e.args OPERATOR(pg_catalog.?) 'column' THEN NULL
                                                                     ELSE e.column_name END,
-                                                     'args', e.args, 'action', e.action, 'mostly', e.mostly)));
+                                                     'action', e.action, 'mostly', e.mostly))
+                       OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object('args', coalesce(e.args, '{}')));
             CONTINUE;
         END IF;
         gtype := e.ge_type;
