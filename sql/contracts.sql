@@ -279,6 +279,17 @@ SELECT (dataops._contract_document('oc_people2', 'clean') #> '{schema,0,properti
      = (dataops._contract_document('oc_people', 'clean') #> '{schema,0,quality}') AS same_quality;
 SELECT count(*) AS expectations FROM dataops.expectations WHERE pipeline = 'oc_people2';
 SELECT column_name, classification, tags FROM dataops.column_tags WHERE pipeline = 'oc_people2' ORDER BY column_name;
+-- a null inside an expectation's args (GE's universal value set) is exported
+-- as written and applied back the same (found by the fuzz target: the export
+-- dropped it, and the rule came back as unsupported)
+SELECT dataops.add_expectation('oc_people', 'clean', 'title_any', 'not_in_set', 'job_title', '{"values": null}');
+SELECT jsonb_path_query(dataops._contract_document('oc_people', 'clean'),
+                        '$.schema[0].properties[*].quality[*] ? (@.name == "title_any")') AS rule;
+SELECT * FROM dataops.apply_contract(dataops.export_contract('oc_people', 'clean'), 'oc_people2', 'clean')
+ WHERE action NOT IN ('satisfied', 'tag');
+SELECT name, kind, column_name, args, contract_id FROM dataops.expectations
+ WHERE pipeline = 'oc_people2' AND name = 'title_any';
+SELECT dataops.drop_expectation('oc_people', 'clean', 'title_any');
 
 -- 5. Errors
 \set VERBOSITY terse

@@ -319,7 +319,9 @@ COMMENT ON FUNCTION dataops._doc_object(jsonb, text, text[], text[]) IS
 -- Checks the type of value (at path): 'name' (a non-empty string without
 -- control characters), 'text' (a string not only white space), 'string',
 -- 'string?' (string or null), 'object', 'array', 'names' (an array of
--- distinct names).
+-- distinct names), 'column' (a non-empty string: a column name may hold any
+-- character, as add_step and add_expectation accept it), 'columns' (an array
+-- of them, repeats allowed as in add_step's unique_key).
 CREATE FUNCTION dataops._doc_check(value jsonb, path text, type text) RETURNS void
 LANGUAGE plpgsql IMMUTABLE SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
@@ -334,9 +336,12 @@ BEGIN
         IF t NOT IN ('string', 'null') THEN
             PERFORM dataops._doc_error(path, 'must be a string or null');
         END IF;
-    ELSIF type IN ('string', 'text', 'name') THEN
+    ELSIF type IN ('string', 'text', 'name', 'column') THEN
         IF t <> 'string' THEN
             PERFORM dataops._doc_error(path, 'must be a string');
+        END IF;
+        IF type = 'column' AND value #>> '{}' = '' THEN
+            PERFORM dataops._doc_error(path, 'must be a column name (not empty)');
         END IF;
         IF type = 'text' AND value #>> '{}' !~ '[^[:space:]]' THEN
             PERFORM dataops._doc_error(path, 'must not be empty');
@@ -348,9 +353,14 @@ BEGIN
         IF t <> 'object' THEN
             PERFORM dataops._doc_error(path, 'must be an object');
         END IF;
-    ELSIF type IN ('array', 'names') THEN
+    ELSIF type IN ('array', 'names', 'columns') THEN
         IF t <> 'array' THEN
             PERFORM dataops._doc_error(path, 'must be an array');
+        END IF;
+        IF type = 'columns' THEN
+            FOR e, i IN SELECT x.v, x.n - 1 FROM pg_catalog.jsonb_array_elements(value) WITH ORDINALITY x(v, n) LOOP
+                PERFORM dataops._doc_check(e, pg_catalog.format('%s[%s]', path, i), 'column');
+            END LOOP;
         END IF;
         IF type = 'names' THEN
             FOR e, i IN SELECT x.v, x.n - 1 FROM pg_catalog.jsonb_array_elements(value) WITH ORDINALITY x(v, n) LOOP
@@ -365,7 +375,7 @@ BEGIN
     END IF;
 END $$;
 COMMENT ON FUNCTION dataops._doc_check(jsonb, text, text) IS
-'Internal (apply): raises 22023 naming the path unless value (when given) is of the type: name, text (not blank), string, string? (or null), object, array, names (distinct names)';
+'Internal (apply): raises 22023 naming the path unless value (when given) is of the type: name, text (not blank), string, string? (or null), object, array, names (distinct names), column (a non-empty string), columns (an array of them)';
 
 -- Checks the entries of an expectations array.
 CREATE FUNCTION dataops._doc_check_expectations(value jsonb, path text) RETURNS void
@@ -381,7 +391,7 @@ BEGIN
         PERFORM dataops._doc_object(e, p, '{name,kind,column,args,action,mostly}', '{name,kind}');
         PERFORM dataops._doc_check(e -> 'name', p || '.name', 'name');
         PERFORM dataops._doc_check(e -> 'kind', p || '.kind', 'name');
-        PERFORM dataops._doc_check(e -> 'column', p || '.column', 'name');
+        PERFORM dataops._doc_check(e -> 'column', p || '.column', 'column');
         PERFORM dataops._doc_check(e -> 'args', p || '.args', 'object');
         IF e ? 'action' AND (pg_catalog.jsonb_typeof(e -> 'action') <> 'string'
                              OR e ->> 'action' NOT IN ('warn', 'drop', 'fail')) THEN
@@ -514,7 +524,7 @@ BEGIN
             ELSIF NOT s ? 'query' AND NOT s ? 'source' THEN
                 PERFORM dataops._doc_error(spath || '.query', 'is required (or, for a bronze step, source)');
             END IF;
-            PERFORM dataops._doc_check(s -> 'unique_key', spath || '.unique_key', 'names');
+            PERFORM dataops._doc_check(s -> 'unique_key', spath || '.unique_key', 'columns');
             IF s -> 'unique_key' = '[]'::jsonb THEN
                 PERFORM dataops._doc_error(spath || '.unique_key', 'must name at least one column (omit it for none)');
             END IF;
@@ -2539,9 +2549,11 @@ BEGIN
             rule := pg_catalog.jsonb_build_object('name', e.name) OPERATOR(pg_catalog.||) rule
                     OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object('severity', sev);
         ELSE
+            -- nulls stripped at the top only: a null inside args means something (GE's universal value set)
             rule := pg_catalog.jsonb_build_object('name', e.name, 'type', 'custom', 'engine', 'dataops',
                         'implementation', pg_catalog.jsonb_strip_nulls(pg_catalog.jsonb_build_object(
-                            'kind', e.kind, 'column', e.column_name, 'args', e.args, 'action', e.action, 'mostly', e.mostly)));
+                            'kind', e.kind, 'column', e.column_name, 'action', e.action, 'mostly', e.mostly))
+                        OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object('args', coalesce(e.args, '{}')));
         END IF;
         -- under its column's property when the target has the column, else the object's
         IF e.column_name IS NOT NULL AND EXISTS (SELECT 1 FROM pg_catalog.jsonb_array_elements(props) pr
@@ -2854,13 +2866,15 @@ BEGIN
               ORDER BY se.name
     LOOP
         IF e.ge_type IS NULL THEN
-            -- no GE type: kept in the suite's meta, which GE carries along
+            -- no GE type: kept in the suite's meta, which GE carries along (nulls stripped at
+            -- the top only: a null inside args is the user's)
             own := own OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_array(pg_catalog.jsonb_strip_nulls(
                        pg_catalog.jsonb_build_object('name', e.name, 'kind', e.kind,
                                                      -- freshness keeps args.column, its column_name
                                                      'column', CASE WHEN e.args OPERATOR(pg_catalog.?) 'column' THEN NULL
                                                                     ELSE e.column_name END,
-                                                     'args', e.args, 'action', e.action, 'mostly', e.mostly)));
+                                                     'action', e.action, 'mostly', e.mostly))
+                       OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object('args', coalesce(e.args, '{}')));
             CONTINUE;
         END IF;
         gtype := e.ge_type;

@@ -334,6 +334,19 @@ SELECT * FROM dataops.apply(jsonb_insert(dataops.export('ea_alias'), '{pipelines
                                          '{"name": "odcs_id_required", "kind": "not_null", "column": "id", "action": "warn"}'));
 SELECT name, action, contract_id FROM dataops.expectations WHERE pipeline = 'ea_alias' ORDER BY name;
 
+-- column names as add_step and add_expectation accept them (found by the fuzz
+-- target): a repeated unique_key column and a column name with a tab in it
+-- export, and the export applies back with no change; an empty one is refused
+SELECT dataops.create_pipeline('ea_cols');
+SELECT dataops.add_step('ea_cols', 's', 'silver', 'silver.ea_cols', 'SELECT id, email FROM ea_src.people',
+                        unique_key => '{id,id}');
+SELECT dataops.add_expectation('ea_cols', 's', 'tab_nn', 'not_null', E'a\tb');
+SELECT dataops.export('ea_cols') #> '{pipelines,0,steps,0}' AS step;
+SELECT count(*) AS changes FROM dataops.apply(dataops.export('ea_cols'), dry_run => true);
+SELECT count(*) AS changes FROM dataops.apply(dataops.export('ea_cols'));
+SELECT * FROM dataops.apply(jsonb_set(dataops.export('ea_cols'), '{pipelines,0,steps,0,unique_key,1}', '""'));
+SELECT * FROM dataops.apply(jsonb_set(dataops.export('ea_cols'), '{pipelines,0,steps,0,expectations,0,column}', '""'));
+
 -- clean up
 SELECT dataops.drop_pipeline(name) FROM dataops.pipelines WHERE name LIKE 'ea\_%' ORDER BY name;
 SET ROLE ea_owner;

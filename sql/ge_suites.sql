@@ -201,6 +201,15 @@ EXCEPT SELECT name, kind, column_name, args, action, mostly FROM dataops.suite_e
 SELECT name, kind, column_name, args, action, mostly FROM dataops.suite_expectations WHERE suite = 'ge_native_copy'
 EXCEPT SELECT name, kind, column_name, args, action, mostly FROM dataops.suite_expectations WHERE suite = 'ge_native';
 SELECT count(*) FROM dataops.suite_expectations WHERE suite = 'ge_native_copy';
+-- a null inside the args of a kind GE does not have (kept in the suite's
+-- meta) is exported as written and imported back the same (found by the fuzz
+-- target: the export dropped it)
+SELECT dataops.create_suite('ge_native_null');
+SELECT dataops.add_suite_expectation('ge_native_null', 'positive', 'expression', NULL,
+                                     '{"expression": "score > 0", "meta": {"reviewed_by": null}}');
+SELECT dataops.export_ge_suite('ge_native_null') #> '{meta,dataops,expectations}' AS kept;
+SELECT * FROM dataops.import_ge_suite(dataops.export_ge_suite('ge_native_null'), 'ge_native_null_copy');
+SELECT suite, args FROM dataops.suite_expectations WHERE suite LIKE 'ge\_native\_null%' ORDER BY suite;
 -- GE's severity: critical is dataops' action fail
 SELECT * FROM dataops.import_ge_suite('{"name": "ge_severity", "expectations": [
   {"type": "expect_column_values_to_not_be_null", "kwargs": {"column": "id"}, "severity": "critical"},

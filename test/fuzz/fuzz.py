@@ -1,6 +1,21 @@
 #!/usr/bin/python3
 """dataops fuzz target: random calls of the definition API and random CSV files.
 
+Issue 14's functions are drawn too (actions alter, doc, yaml, contract, ge,
+params; about a fifth of the draws): alter_step (random subsets of named
+arguments, reset arrays with valid and invalid names), drop_step, rename_step,
+alter_expectation, drop_expectation, drop_suite_expectation, alter_pipeline,
+rename_pipeline, on existing and missing objects, mostly as the pipeline's
+owner and also as the other roles; dataops.apply / apply_yaml of mutated
+exports, of test/data/people.yaml and of random JSON, export / export_yaml;
+yaml_to_jsonb of random, hostile (alias bombs, tags, deep nesting, tabs,
+control characters, long scalars, truncated and multiple documents) and
+mutated YAML texts; apply_contract of mutated data contracts
+(test/data/people.odcs.yaml, test/data/odcs/) aimed at existing steps,
+export_contract; import_ge_suite of mutated test/data/ge/people_suite.json,
+export_ge_suite; {"$PARAMETER": ...} in expectation args and SET
+dataops.parameters to random JSON.
+
 Run by `make test` (test/pg.sh) against the test cluster, in its own database
 dataops_fuzz, for DATAOPS_FUZZ_SECONDS (default 60) seconds with the seed
 DATAOPS_FUZZ_SEED (default 1; "random" picks one from the clock).  The seed is
@@ -13,10 +28,19 @@ After every call it asserts:
     the start has no "terminated by signal", "exited with exit code" (other
     than 0 and 1), PANIC, TRAP or resource-leak WARNING;
   * a call that failed left the definition catalog as it was: md5 of the rows
-    of dataops.pipelines, steps, expectations, suites, suite_expectations,
-    step_suites, pipeline_dependencies and step_state before and after it
-    (step_state is left out for runs, whose successful steps legitimately
-    advance it even when a later step fails);
+    of dataops.pipelines, steps, expectations (with their contract columns),
+    suites, suite_expectations, step_suites, pipeline_dependencies,
+    notifications, column_tags, pipeline_contracts and step_state before and
+    after it (step_state is left out for runs, whose successful steps
+    legitimately advance it even when a later step fails);
+  * a dry run of apply / apply_yaml leaves the catalog as it was, too;
+  * export -> apply(dry_run) on the database exported from plans no change,
+    and a document just applied plans no change when applied again;
+  * yaml_to_jsonb(jsonb_to_yaml(j)) = j whenever jsonb_to_yaml succeeds, and
+    import_ge_suite(export_ge_suite(s)) makes a suite with the same expectations;
+  * YAML and contract calls that should be quick are: longer than
+    their limit (or canceled by statement_timeout) is a hang;
+  * export / export_yaml of existing pipelines succeed for the superuser;
   * every error has a SQLSTATE of an acceptable class (ACCEPTABLE below) and a
     message: XX000 (internal error, elog) and anything unlisted is a failure;
     58* (file access) is a failure for roles that are not superusers;
@@ -41,10 +65,13 @@ DATAOPS_FUZZ_DIR, DATAOPS_FUZZ_CONTINUE=1 (go on after a failure, reconnecting
 after a crash), DATAOPS_FUZZ_HOSTILE=1 (also FIFOs and /dev/zero as sources:
 may hang a worker), DATAOPS_FUZZ_VERBOSE=1 (print every call), DATAOPS_FUZZ_ONLY
 (a comma-separated list of the actions of Fuzzer.ACTIONS to draw from, e.g. clean,scenario),
-DATAOPS_FUZZ_KNOWN=none (count the findings listed in test/fuzz/known.txt as failures too).
+DATAOPS_FUZZ_KNOWN=none (count the findings listed in test/fuzz/known.txt as failures too),
+DATAOPS_FUZZ_ERRORS=1 (print the SQLSTATE and message of every refused call, to see what the
+generators miss).
 Exit status: 0 when no failure, 1 on failures, 2 when it could not run.
 """
 import glob
+import json
 import os
 import re
 import sys
@@ -85,7 +112,21 @@ LOG_BAD = re.compile(r'terminated by signal|exited with exit code (?![01]\b)\d+|
 NOTICE_BAD = re.compile(r'leak|still referenced|was not closed|not released', re.I)
 
 DEF_TABLES = ['pipelines', 'steps', 'expectations', 'suites', 'suite_expectations', 'step_suites',
-              'pipeline_dependencies']
+              'pipeline_dependencies', 'notifications', 'column_tags', 'pipeline_contracts']
+DATA = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), 'data')
+ODCS_KEYS = ['apiVersion', 'kind', 'id', 'version', 'status', 'name', 'schema', 'properties', 'physicalName',
+             'logicalType', 'physicalType', 'required', 'unique', 'primaryKey', 'primaryKeyPosition',
+             'logicalTypeOptions', 'pattern', 'minimum', 'maximum', 'exclusiveMinimum', 'exclusiveMaximum',
+             'minLength', 'maxLength', 'format', 'quality', 'type', 'metric', 'rule', 'arguments', 'validValues',
+             'missingValues', 'mustBe', 'mustNotBe', 'mustBeLessThan', 'mustBeLessOrEqualTo', 'mustBeGreaterThan',
+             'mustBeGreaterOrEqualTo', 'mustBeBetween', 'mustNotBeBetween', 'unit', 'severity', 'sql', 'query',
+             'engine', 'slaProperties', 'property', 'value', 'valueExt', 'element', 'classification', 'tags', 'items',
+             'customProperties', 'description', 'dimension']
+GE_KEYS = ['name', 'expectations', 'type', 'expectation_type', 'kwargs', 'meta', 'column', 'column_list',
+           'column_set', 'regex', 'regex_list', 'value_set', 'min_value', 'max_value', 'strict_min', 'strict_max',
+           'mostly', 'value', 'type_', 'type_list', 'strftime_format', 'result_format', 'match_on', 'exact_match',
+           'suite_parameters', 'evaluation_parameters', 'row_condition', 'condition_parser', 'notes', 'id',
+           'expectation_suite_name', 'data_asset_type', 'ge_cloud_id']
 
 
 class Crash(Exception):
@@ -113,6 +154,7 @@ class Fuzzer:
         self.journal = []
         self.failures = []
         self.errors = {}
+        self.by_function = {}
         self.calls = 0
         self.ok = 0
         self.runs = 0
@@ -195,6 +237,26 @@ class Fuzzer:
                   'crash checks use the connections only' % self.logpath)
             self.logpath = None
         self.make_special_files()
+        self.load_data()
+
+    def load_data(self):
+        """The seeds of the document mutations: test/data's YAML files, data contracts and GE suite, and the
+        Great Expectations types dataops knows."""
+        def read(path):
+            with open(path, encoding='utf-8') as f:
+                return f.read()
+        self.yaml_texts = [read(f) for f in sorted(glob.glob(os.path.join(DATA, 'yaml', '*.yaml')) +
+                                                    glob.glob(os.path.join(DATA, '*.yaml')) +
+                                                    glob.glob(os.path.join(DATA, 'odcs', '*.yaml')))]
+        self.contract_texts = [read(f) for f in sorted(glob.glob(os.path.join(DATA, 'odcs', '*.odcs.*')) +
+                                                        [os.path.join(DATA, 'people.odcs.yaml')])]
+        self.contract_docs = [d for d in (gen.load_yaml(t) for t in self.contract_texts) if isinstance(d, dict)]
+        self.people_doc = gen.load_yaml(read(os.path.join(DATA, 'people.yaml')))
+        self.ge_doc = json.loads(read(os.path.join(DATA, 'ge', 'people_suite.json')))
+        if not self.contract_docs or not isinstance(self.people_doc, dict):
+            raise RuntimeError('cannot read the data contracts or people.yaml in %s (python3-yaml missing?)' % DATA)
+        self.ge_types = [x[0] for x in self.rows('SELECT ge_type FROM dataops.expectation_kinds() '
+                                                 'WHERE ge_type IS NOT NULL ORDER BY 1')]
 
     def make_special_files(self):
         d = os.path.join(self.dir, 'files')
@@ -360,6 +422,13 @@ class Fuzzer:
         self.cat['suites'] = [r[0] for r in self.rows('SELECT name FROM dataops.suites ORDER BY name')]
         self.cat['runs'] = [r[0] for r in self.rows('SELECT run_id FROM dataops.runs ORDER BY run_id DESC LIMIT 30')]
         self.cat['targets'] = [(s[2], s[3]) for s in self.cat['steps']]
+        self.cat['expectations'] = self.rows('SELECT pipeline, step, name FROM dataops.expectations '
+                                             'ORDER BY pipeline, step, name')
+        self.cat['suite_exps'] = self.rows('SELECT suite, name FROM dataops.suite_expectations ORDER BY suite, name')
+        self.cat['owners'] = dict(self.rows('SELECT name, owner FROM dataops.pipelines'))
+        self.cat['published'] = self.rows('SELECT pipeline, name FROM dataops.steps WHERE pg_catalog.to_regclass('
+                                          'quote_ident(target_schema) || \'.\' || quote_ident(target_table)) IS NOT NULL '
+                                          'ORDER BY pipeline, name')
 
     # ------------------------------------------------------------ failures
 
@@ -411,8 +480,10 @@ class Fuzzer:
 
     # ------------------------------------------------------------ calls
 
-    def call(self, actor, sql, args=(), kind='def'):
-        """Runs one statement as actor and checks the outcome; returns (ok, rows or error)."""
+    def call(self, actor, sql, args=(), kind='def', unchanged=None, max_seconds=None):
+        """Runs one statement as actor and checks the outcome; returns (ok, rows or error).
+        unchanged: a description of a call that must leave the catalog unchanged even when it succeeds
+        (a dry run); max_seconds: a call that takes longer (or is canceled by statement_timeout) fails."""
         if time.time() > self.deadline and kind != 'setup':
             raise TimeoutError
         conn = self.conns[actor]
@@ -423,6 +494,10 @@ class Fuzzer:
             return False, 'client: %s' % e
         self.journal.append((actor, text))
         self.calls += 1
+        m = re.match(r'\s*(?:SELECT (?:\* FROM |count\(\*\) FROM )?dataops\.(\w+)|(\w+ \w+))', text)
+        fn = (m.group(1) or m.group(2)) if m else '?'
+        st = self.by_function.setdefault(fn, [0, 0])
+        st[0] += 1
         if self.verbose:
             print('fuzz: #%d %s: %s' % (self.calls, actor, shorten(text)), flush=True)
         self.wait_open_runs()
@@ -430,13 +505,14 @@ class Fuzzer:
         del conn.notices[:]
         err = None
         res = None
+        t0 = time.time()
         try:
             cur.execute(text)
             self.ok += 1
             try:
                 res = cur.fetchall() if cur.description else None
-            except (ValueError, OverflowError):
-                res = None          # a value Python cannot hold (year 4713 BC)
+            except (ValueError, OverflowError, RecursionError):
+                res = None          # a value Python cannot hold (year 4713 BC, jsonb nested 1000 deep)
         except psycopg2.Error as e:
             err = e
         for n in conn.notices:
@@ -449,10 +525,20 @@ class Fuzzer:
         self.check_alive(shorten(text, 200))
         if kind == 'run' and actor == 'plain':
             self.check_plain_files()
+        elapsed = time.time() - t0
+        if max_seconds is not None and (elapsed > max_seconds or (err is not None and err.pgcode == '57014')):
+            self.fail('hang', 'statement took %.1f s (at most %g s expected)%s: %s'
+                      % (elapsed, max_seconds, ' and was canceled' if err is not None and err.pgcode == '57014'
+                         else '', shorten(text, 300)))
         if err is None:
+            st[1] += 1
+            if unchanged is not None and self.checksum(with_state=(kind != 'run')) != before:
+                self.fail('catalog changed by a dry run', '%s: %s' % (unchanged, shorten(text, 300)))
             return True, res
         code = err.pgcode
         self.errors[code] = self.errors.get(code, 0) + 1
+        if os.environ.get('DATAOPS_FUZZ_ERRORS'):
+            print('fuzz: #%d %s %s %s: %s' % (self.calls, fn, actor, code, (err.diag.message_primary or '')[:200]))
         msg = err.diag.message_primary
         if not msg:
             self.fail('no message', 'SQLSTATE %s without a message' % code)
@@ -939,12 +1025,511 @@ class Fuzzer:
         self.call(actor, 'SELECT dataops.add_expectation(%s, %s, %s, %s, %s, %s::jsonb, %s, %s::float8)',
                   (p, s, 'e%d' % self.n, kind, column, args, action, mostly))
 
+    # ------------------------------------------------------------ issue 14: change in place
+
+    def actor_for(self, pipeline):
+        """Mostly the role that owns the pipeline (so that the call gets past the privilege check), else any."""
+        owner = self.cat['owners'].get(pipeline)
+        if owner is not None and self.r.random() < 0.7:
+            return {ROLE_READER: 'reader', ROLE_PLAIN: 'plain'}.get(owner, 'su')
+        return self.actor()
+
+    def step_pair(self, published=False):
+        """(pipeline, step) of an existing step mostly (of one whose target exists, with published), else
+        a random or missing one."""
+        r = self.r
+        pool = self.cat['published'] if published else self.cat['steps']
+        if pool and r.random() < 0.85:
+            return tuple(r.choice(pool)[:2])
+        p = self.pipeline_name(fresh=0.02)
+        return p, self.step_of(p)
+
+    def expectation_of(self):
+        """(pipeline, step, name) of an existing expectation mostly, else of a random or missing one."""
+        r = self.r
+        if self.cat['expectations'] and r.random() < 0.8:
+            return tuple(r.choice(self.cat['expectations']))
+        p = self.pipeline_name(fresh=0.02)
+        self.n += 1
+        return p, self.step_of(p), r.choice(['e%d' % self.n, gen.maybe_null(r, gen.weird_string(r, False), 0.3)])
+
+    def named_call(self, actor, fn, fixed, optional, **kw):
+        """SELECT dataops.fn(k => v, ...) with the fixed arguments and a random subset of the optional ones
+        ((name, cast, value) triples); sometimes an unknown named argument."""
+        r = self.r
+        parts, args = [], []
+        for name, value in fixed:
+            parts.append('%s => %%s' % name)
+            args.append(value)
+        for name, cast, value in optional:
+            parts.append('%s => %%s%s' % (name, cast))
+            args.append(value)
+        if r.random() < 0.02:
+            parts.append('nope => 1')
+        return self.call(actor, 'SELECT dataops.%s(%s)' % (fn, ', '.join(parts)), tuple(args), **kw)
+
+    def act_alter(self):
+        r = self.r
+        actor = self.actor()
+        k = r.randrange(20)
+        if k < 7:
+            self.alter_step()
+        elif k < 9:
+            p, s = self.step_pair()
+            actor = self.actor_for(p)
+            if r.random() < 0.5:
+                self.call(actor, 'SELECT dataops.drop_step(%s, %s)', (p, s))
+            else:
+                self.call(actor, 'SELECT dataops.drop_step(%s, %s, %s)', (p, s, gen.maybe_null(r, r.random() < 0.5)))
+        elif k < 11:
+            p, s = self.step_pair()
+            actor = self.actor_for(p)
+            q = r.random()
+            if q < 0.6:
+                self.n += 1
+                new = 'rs%d' % self.n
+            elif q < 0.8:
+                new = self.step_of(p)
+            else:
+                new = gen.maybe_null(r, gen.weird_string(r), 0.2)
+            self.call(actor, 'SELECT dataops.rename_step(%s, %s, %s)', (p, s, new))
+        elif k < 14:
+            self.alter_expectation()
+        elif k < 16:
+            e = self.expectation_of()
+            self.call(self.actor_for(e[0]), 'SELECT dataops.drop_expectation(%s, %s, %s)', e)
+        elif k < 17:
+            if self.cat['suite_exps'] and r.random() < 0.8:
+                suite, name = r.choice(self.cat['suite_exps'])
+            else:
+                suite, name = self.suite_name(), gen.maybe_null(r, gen.weird_string(r, False), 0.2)
+            self.call(actor, 'SELECT dataops.drop_suite_expectation(%s, %s)', (suite, name))
+        elif k < 18:
+            opt = []
+            if r.random() < 0.7:
+                opt.append(('description', '', gen.maybe_null(r, gen.weird_string(r) if r.random() < 0.5 else 'd', 0.2)))
+            if r.random() < 0.4:
+                opt.append(('reset', '::text[]', gen.reset_array(r, gen.ALTER_PIPE_RESET)))
+            p = self.pipeline_name(fresh=0.05)
+            self.named_call(self.actor_for(p), 'alter_pipeline', [('name', p)], opt)
+        else:
+            q = r.random()
+            if q < 0.6:
+                self.n += 1
+                new = 'rp%d' % self.n
+            elif q < 0.8:
+                new = self.pipeline_name(fresh=0)
+            else:
+                new = gen.maybe_null(r, gen.weird_string(r), 0.2)
+            p = self.pipeline_name(fresh=0.02)
+            self.call(self.actor_for(p), 'SELECT dataops.rename_pipeline(%s, %s)', (p, new))
+
+    def alter_step(self):
+        r = self.r
+        p, s = self.step_pair()
+        actor = self.actor_for(p)
+        cols = self.target_columns(p, s) if isinstance(p, str) and isinstance(s, str) else gen.SRC_COLUMNS[:]
+        row = [x for x in self.cat['steps'] if x[0] == p and x[1] == s]
+        layer = row[0][4] if row else 'silver'
+        opt = []
+        if r.random() < 0.2:
+            layer = r.choice(['bronze', 'silver', 'gold']) if r.random() < 0.8 else \
+                r.choice(['platinum', '', 'BRONZE', None, gen.weird_string(r, False)])
+            opt.append(('layer', '', layer))
+        if r.random() < 0.2:
+            opt.append(('target', '', self.target_name(layer if layer in ('bronze', 'silver', 'gold') else 'silver')))
+        if r.random() < 0.35:
+            opt.append(('query', '', gen.rand_query(r, self.cat['targets'])))
+        if r.random() < 0.15:
+            opt.append(('source', '', self.source_path()[0]))
+        if r.random() < 0.25:
+            opt.append(('unique_key', '::text[]', gen.unique_key(r, cols)))
+        if r.random() < 0.2:
+            opt.append(('keep', '', gen.keep_expr(r)))
+        if r.random() < 0.3:
+            base = gen.csv_options(r, {}) if layer == 'bronze' and r.random() < 0.7 else gen.query_options(r, cols)
+            opt.append(('options', '::jsonb', gen.json_arg(r, base, gen.CSV_OPTION_KEYS + gen.RUN_OPTION_KEYS +
+                                                           gen.MAT_OPTION_KEYS)))
+        given = [n for n, _, _ in opt]
+        if r.random() < 0.35:
+            opt.append(('reset', '::text[]', gen.reset_array(r, gen.ALTER_STEP_RESET)))
+        elif ('query' in given) != ('source' in given) and r.random() < 0.7:
+            # a query for a step that reads files (or the other way round) needs the other reset
+            opt.append(('reset', '::text[]', ['source'] if 'query' in given else ['query']))
+        r.shuffle(opt)
+        if r.random() < 0.1:
+            # positional, every argument
+            d = dict((n, v) for n, _, v in opt)
+            self.call(actor, 'SELECT dataops.alter_step(%s, %s, %s, %s, %s, %s, %s::text[], %s, %s::jsonb, %s::text[])',
+                      (p, s, d.get('layer'), d.get('target'), d.get('query'), d.get('source'), d.get('unique_key'),
+                       d.get('keep'), d.get('options'), d.get('reset', [])))
+        else:
+            self.named_call(actor, 'alter_step', [('pipeline', p), ('step', s)], opt)
+
+    def alter_expectation(self):
+        r = self.r
+        p, s, name = self.expectation_of()
+        actor = self.actor_for(p)
+        cols = self.target_columns(p, s) if isinstance(p, str) and isinstance(s, str) else gen.SRC_COLUMNS[:]
+        kind, column, args, action, mostly = gen.expectation_call_args(r, cols)
+        opt = []
+        if r.random() < 0.3:
+            opt.append(('kind', '', kind))
+        if r.random() < 0.3:
+            opt.append(('column_name', '', column))
+        if r.random() < 0.4:
+            if r.random() < 0.2:
+                try:
+                    args = gen.dumps(gen.with_parameters(r, json.loads(args)))
+                except ValueError:
+                    pass
+            opt.append(('args', '::jsonb', args))
+        if r.random() < 0.3:
+            opt.append(('action', '', action))
+        if r.random() < 0.3:
+            opt.append(('mostly', '::float8', mostly))
+        if r.random() < 0.3:
+            opt.append(('reset', '::text[]', gen.reset_array(r, gen.ALTER_EXP_RESET)))
+        r.shuffle(opt)
+        self.named_call(actor, 'alter_expectation', [('pipeline', p), ('step', s), ('name', name)], opt)
+
+    # ------------------------------------------------------------ issue 14: definition documents
+
+    def export_doc(self, pipeline):
+        """dataops.export(pipeline) as the superuser checker, or None."""
+        try:
+            return self.q1('SELECT dataops.export(%s)', (pipeline,))
+        except (psycopg2.Error, RecursionError):
+            return None
+
+    def base_document(self):
+        r = self.r
+        k = r.random()
+        if k < 0.55 and self.cat['pipelines']:
+            names = r.sample(self.cat['pipelines'], min(len(self.cat['pipelines']), r.choice([1, 1, 1, 2, 3])))
+            doc = self.export_doc(names[0])
+            if doc and len(names) > 1:
+                for n in names[1:]:
+                    d = self.export_doc(n)
+                    if d:
+                        doc['pipelines'] += d.get('pipelines', [])
+                        doc['suites'] = doc.get('suites', []) + d.get('suites', [])
+            return doc
+        if k < 0.65 and len(self.cat['pipelines']) < 60:
+            return self.export_doc(None)
+        if k < 0.8:
+            doc = gen.deep_copy(self.people_doc)
+            doc['pipelines'][0]['name'] = 'ppl%d' % self.n
+            self.n += 1
+            for st in doc['pipelines'][0]['steps']:
+                st['target'] = st['target'] + str(self.n)
+                if 'source' in st:
+                    st['source'] = os.path.join(self.dir, 'files', r.choice(['f*.csv', 'clean*.csv', 'nothing.csv']))
+                if 'query' in st:
+                    st['query'] = 'SELECT * FROM public.fz_src'
+            return doc
+        if k < 0.9:
+            self.n += 1
+            return {'format': 'dataops/v1', 'pipelines': [{'name': 'dp%d' % self.n, 'steps': [
+                {'name': 's', 'layer': 'silver', 'target': 'silver.dp%d' % self.n, 'query': r.choice(gen.QUERIES),
+                 'expectations': [{'name': 'e', 'kind': 'not_null', 'column': 'id'}]}]}]}
+        return gen.rand_json(r)
+
+    def act_doc(self):
+        r = self.r
+        actor = self.actor()
+        k = r.randrange(12)
+        if k < 2:
+            p = r.choice([self.pipeline_name(fresh=0.05), None])
+            fn = r.choice(['export', 'export_yaml'])
+            ok, err = self.call(actor, 'SELECT dataops.%s(%%s)' % fn, (p,), kind='pure')
+            if not ok and actor == 'su' and (p is None or p in self.cat['pipelines']):
+                self.fail('wrong result', 'dataops.%s(%r) of an existing pipeline failed for the superuser: %s'
+                          % (fn, p, str(err).strip()[:500]))
+            return
+        if k < 4 and self.cat['pipelines']:
+            # export -> apply of the same database: nothing to do (the issue: applying the same document
+            # twice changes nothing and reports no action)
+            p = r.choice(self.cat['pipelines'] + [None])
+            if p is None and len(self.cat['pipelines']) > 60:
+                return
+            fn, text = ('apply', 'SELECT dataops.export(%s)') if r.random() < 0.7 else \
+                ('apply_yaml', 'SELECT dataops.export_yaml(%s)')
+            ok, res = self.call('su', text, (p,), kind='pure')
+            if not ok:
+                self.fail('wrong result', 'dataops.export(%r) failed for the superuser: %s' % (p, str(res).strip()[:500]))
+                return
+            doc = res[0][0] if fn == 'apply_yaml' else gen.dumps(res[0][0])
+            ok, res = self.call('su', 'SELECT * FROM dataops.%s(%%s, dry_run => true)' % fn, (doc,),
+                                unchanged='dry run of a document')
+            if ok and res:
+                self.fail('not idempotent', 'dataops.%s(export(%r), dry_run) plans changes on the database it was '
+                          'exported from: %s' % (fn, p, shorten(repr(res), 800)))
+            elif not ok and not isinstance(res, str):
+                self.fail('wrong result', 'dataops.%s(export(%r), dry_run) failed for the superuser: %s'
+                          % (fn, p, str(res).strip()[:500]))
+            return
+        doc = self.base_document()
+        names = self.cat['pipelines'][-20:] + [s[1] for s in self.cat['steps'][-20:]]
+        if r.random() < 0.85:
+            doc = gen.mutate_tree(r, doc, gen.DOC_KEYS, names)
+        dry = r.random() < 0.5
+        allow = r.random() < (0.3 if dry else 0.1)
+        if isinstance(doc, dict) and doc.get('scope') == 'all' and allow and not dry and r.random() < 0.7:
+            allow = False
+        if r.random() < 0.25:
+            y = gen.safe_yaml(r, doc)
+            if y is None:
+                return
+            if r.random() < 0.3:
+                y = gen.mutate_yaml(r, y)
+            fn, arg, cast = 'apply_yaml', y, ''
+        else:
+            fn, arg, cast = 'apply', gen.dumps(doc), '::jsonb'
+        if r.random() < 0.3:
+            sql = 'SELECT * FROM dataops.%s(definition => %%s%s, allow_drop => %%s, dry_run => %%s)' % (fn, cast)
+            args = (arg, allow, dry)
+        else:
+            sql = 'SELECT * FROM dataops.%s(%%s%s, %%s, %%s)' % (fn, cast)
+            args = (arg, dry, allow)
+        ok, res = self.call(actor, sql, args, unchanged='dry run of a document' if dry else None)
+        if ok and not dry and res and r.random() < 0.5:
+            ok2, res2 = self.call(actor, 'SELECT * FROM dataops.%s(%%s%s, true, %%s)' % (fn, cast), (arg, allow),
+                                  unchanged='dry run of a document')
+            if ok2 and res2:
+                self.fail('not idempotent', 'dataops.%s: a document applied (%d changes) plans changes again: %s'
+                          % (fn, len(res), shorten(repr(res2), 800)))
+
+    # ------------------------------------------------------------ issue 14: YAML
+
+    def act_yaml(self):
+        r = self.r
+        actor = self.actor()
+        k = r.randrange(10)
+        if k < 3:
+            text = gen.yaml_hostile(r) if r.random() < 0.7 else gen.yaml_text(r)
+        elif k < 5:
+            base = r.choice(self.yaml_texts)
+            text = gen.mutate_yaml(r, base)
+        elif k < 6:
+            text = gen.safe_yaml(r, gen.rand_json(r) if r.random() < 0.6 else self.base_document())
+            if text is None:
+                return
+        else:
+            self.yaml_round_trip(actor)
+            return
+        if '\0' in text:
+            text = text.replace('\0', '')
+        self.call(actor, 'SELECT dataops.yaml_to_jsonb(%s)', (text,), kind='pure',
+                  max_seconds=10 if len(text) < (4 << 20) else 30)
+
+    def yaml_round_trip(self, actor):
+        """yaml_to_jsonb(jsonb_to_yaml(j)) = j whenever jsonb_to_yaml succeeds."""
+        r = self.r
+        k = r.random()
+        if k < 0.5:
+            j = gen.dumps(gen.rand_json(r))
+        elif k < 0.7:
+            j = gen.dumps(gen.mutate_tree(r, self.base_document() or {}, gen.DOC_KEYS))
+        elif k < 0.85:
+            j = gen.dumps(gen.mutate_tree(r, r.choice(self.contract_docs), ODCS_KEYS))
+        else:
+            j = gen.dumps(r.choice([
+                {'': '', ' ': ' ', 'a\nb': 'c\nd', 'x': 'trailing \n', 'y': '\n', 'z': ' lead'},
+                ['-', '?', ':', '- a', '? b', 'a: b', '#', '# c', '!', '&a', '*a', '|', '>', '%', '@', '`', '---', '...'],
+                ['yes', 'no', 'on', 'off', 'y', 'n', 'Yes', '~', 'null', 'true', '1', '1.0', '0x1', '0o7', '1e3', '.inf',
+                 '.nan', '-.inf', '2024-01-01', '1:20', '1_000', '+1', '.5', '0b1', '010', '=', '<<'],
+                {'k': '\t', 'l': 'a\tb', 'm': '\x01\x7f\x85\u2028\u2029\ufeff', 'n': '\ud7ff\ue000\ufffd', 'o': '\r\n'},
+                {'a' * 2000: 'b' * 5000, 'multi\nline key': {'multi\nline key 2': ['x\ny']}},
+                [1e308, -1e-308, 0, -0.0, 2 ** 64, 10 ** 40, 0.1, 1.5e-7],
+                [gen.RawNumber(x) for x in gen.BIG_NUMBER_LITERALS],
+                gen.deep_value(r, r.choice([10, 100, 999, 1000, 1001])),
+                ['  ', 'a  ', ' |', 'a #b', 'a: ', 'a:b', '"', "'", '\\', '\\n', 'é', '🦄', '\u0085x', 'x\u2028y'],
+            ]))
+        ok, res = self.call(actor, 'SELECT dataops.jsonb_to_yaml(%s::jsonb)', (j,), kind='pure', max_seconds=20)
+        if not ok or not res:
+            return
+        y = res[0][0]
+        ok, res = self.call(actor, 'SELECT dataops.yaml_to_jsonb(%s) = %s::jsonb, dataops.yaml_to_jsonb(%s)::text',
+                            (y, j, y), kind='pure', max_seconds=20)
+        if not ok:
+            self.fail('round trip', 'yaml_to_jsonb(jsonb_to_yaml(j)) failed: %s | j = %s | yaml = %s'
+                      % (str(res).strip()[:400], shorten(j, 400), shorten(y, 400)))
+        elif not res[0][0]:
+            self.fail('round trip', 'yaml_to_jsonb(jsonb_to_yaml(j)) <> j: j = %s | yaml = %s | read back = %s'
+                      % (shorten(j, 400), shorten(y, 400), shorten(res[0][1], 400)))
+
+    # ------------------------------------------------------------ issue 14: data contracts
+
+    def contract_text(self):
+        """A contract: a mutated example (often aimed at an existing step's target and columns), or random."""
+        r = self.r
+        k = r.random()
+        target = None
+        if k < 0.12:
+            return r.choice([gen.yaml_hostile(r), gen.dumps(gen.rand_json(r)), gen.weird_string(r), '{}', '[]', ''])
+        if k < 0.22:
+            return gen.mutate_yaml(r, r.choice(self.contract_texts))
+        doc = gen.deep_copy(r.choice(self.contract_docs))
+        if self.cat['steps'] and r.random() < 0.7 and isinstance(doc.get('schema'), list) and doc['schema'] \
+                and isinstance(doc['schema'][0], dict):
+            pool = self.cat['published'] if self.cat['published'] and r.random() < 0.8 else self.cat['steps']
+            p, s = r.choice(pool)[:2]
+            schema, table = [(x[2], x[3]) for x in self.cat['steps'] if x[0] == p and x[1] == s][0]
+            target = (p, s)
+            obj = doc['schema'][0]
+            obj['physicalName'] = r.choice(['%s.%s' % (schema, table), table, '%s.%s' % (schema, table.upper())])
+            cols = self.target_columns(p, s)
+            props = obj.get('properties') if isinstance(obj.get('properties'), list) else []
+            for prop in props:
+                if isinstance(prop, dict) and cols and r.random() < 0.8:
+                    prop['name'] = r.choice(cols)
+                    prop.pop('physicalName', None)
+            if r.random() < 0.3 and cols:
+                props.append({'name': r.choice(cols), 'logicalType': r.choice(['string', 'integer', 'number', 'date',
+                                                                                'boolean', 'object', 'array', 'nope']),
+                              'required': r.choice([True, False, 'yes']), 'unique': r.random() < 0.5,
+                              'logicalTypeOptions': r.choice([{'pattern': '^a'}, {'minimum': 0, 'maximum': 10},
+                                                             {'minLength': 1, 'maxLength': 3}, {'format': 'YYYY-MM-DD'},
+                                                             {'minimum': 'x'}, {}])})
+                obj['properties'] = props
+        if r.random() < 0.2:
+            doc['version'] = r.choice(['2.0.0', '1.0.0', None, 1, '', gen.weird_string(r, False)])
+        if r.random() < 0.8:
+            doc = gen.mutate_tree(r, doc, ODCS_KEYS)
+        if r.random() < 0.3:
+            text = gen.dumps(doc)
+        else:
+            text = gen.safe_yaml(r, doc) or gen.dumps(doc)
+        self.contract_target = target
+        return text
+
+    def act_contract(self):
+        r = self.r
+        actor = self.actor()
+        k = r.randrange(10)
+        if k < 6:
+            self.contract_target = None
+            text = self.contract_text()
+            if self.contract_target and r.random() < 0.8:
+                p, s = self.contract_target
+                if r.random() < 0.5:
+                    s = None
+            else:
+                p = self.pipeline_name(fresh=0.05)
+                s = gen.maybe_null(r, self.step_of(p), 0.5)
+            actor = self.actor_for(p)
+            if r.random() < 0.5:
+                self.call(actor, 'SELECT * FROM dataops.apply_contract(%s, %s)', (text, p), max_seconds=25)
+            else:
+                self.call(actor, 'SELECT * FROM dataops.apply_contract(%s, %s, %s)', (text, p, s), max_seconds=25)
+        elif k < 8:
+            p, s = self.step_pair(published=True)
+            self.call(actor, 'SELECT dataops.export_contract(%s, %s)', (p, gen.maybe_null(self.r, s, 0.05)),
+                      kind='pure')
+        elif self.cat['published']:
+            # export_contract -> apply_contract on the same step
+            p, s = r.choice(self.cat['published'])[:2]
+            ok, res = self.call('su', 'SELECT dataops.export_contract(%s, %s)', (p, s), kind='pure')
+            if ok and res and res[0][0]:
+                self.call(r.choice(['su', actor]), 'SELECT * FROM dataops.apply_contract(%s, %s, %s)',
+                          (res[0][0], p, s), max_seconds=25)
+
+    # ------------------------------------------------------------ issue 14: Great Expectations suites
+
+    def ge_document(self):
+        r = self.r
+        k = r.random()
+        if k < 0.1:
+            return gen.rand_json(r)
+        if k < 0.2 and self.cat['suites']:
+            try:
+                doc = self.q1('SELECT dataops.export_ge_suite(%s)', (r.choice(self.cat['suites']),))
+            except (psycopg2.Error, RecursionError):
+                doc = None
+            if doc:
+                return gen.mutate_tree(r, doc, GE_KEYS)
+        doc = gen.deep_copy(self.ge_doc)
+        exps = doc['expectations']
+        r.shuffle(exps)
+        del exps[r.randrange(1, len(exps) + 1):]
+        for e in exps:
+            if r.random() < 0.1 and self.ge_types:
+                e['type'] = r.choice(self.ge_types + ['expect_column_values_to_be_pretty', '', 'not_null',
+                                                      gen.weird_string(r, False)])
+            if r.random() < 0.15 and isinstance(e.get('kwargs'), dict):
+                e['kwargs'] = gen.with_parameters(r, e['kwargs'])
+            if r.random() < 0.1:
+                e['expectation_type'] = e.pop('type', None)
+            if r.random() < 0.1 and isinstance(e.get('kwargs'), dict):
+                kw = e['kwargs']
+                kw[r.choice(['regex', 'value_set', 'min_value', 'max_value', 'result_format', 'mostly', 'column'])] = \
+                    r.choice(['', None, [], 'BOOLEAN_ONLY', {'result_format': 'COMPLETE'}, 0, 5, -1, 1.5, 'x'])
+        if r.random() < 0.7:
+            doc = gen.mutate_tree(r, doc, GE_KEYS)
+        return doc
+
+    def act_ge(self):
+        r = self.r
+        actor = self.actor()
+        k = r.randrange(10)
+        if k < 6:
+            doc = self.ge_document()
+            q = r.random()
+            if q < 0.5:
+                self.n += 1
+                name = 'ge%d' % self.n
+            elif q < 0.7:
+                name = None
+            else:
+                name = self.suite_name()
+            self.call(actor, 'SELECT * FROM dataops.import_ge_suite(%s::jsonb, %s)', (gen.dumps(doc), name))
+        elif k < 8:
+            self.call(actor, 'SELECT dataops.export_ge_suite(%s)', (self.suite_name(),), kind='pure')
+        elif self.cat['suites']:
+            # export_ge_suite -> import_ge_suite: the same suite (export_ge_suite's promise)
+            s = r.choice(self.cat['suites'])
+            ok, res = self.call('su', 'SELECT dataops.export_ge_suite(%s)::text', (s,), kind='pure')
+            if not ok or not res or res[0][0] is None:
+                return
+            self.n += 1
+            copy = 'gr%d' % self.n
+            who = r.choice(['su', actor])
+            ok, err = self.call(who, 'SELECT * FROM dataops.import_ge_suite(%s::jsonb, %s)', (res[0][0], copy))
+            if not ok:
+                if who == 'su' and not isinstance(err, str):
+                    self.fail('round trip', 'import_ge_suite(export_ge_suite(%r)) failed for the superuser: %s'
+                              % (s, str(err).strip()[:500]))
+                return
+            diff = self.rows("""(SELECT name, kind, column_name, args::text, action, mostly FROM dataops.suite_expectations
+                                   WHERE suite = %s
+                                  EXCEPT SELECT name, kind, column_name, args::text, action, mostly
+                                   FROM dataops.suite_expectations WHERE suite = %s)
+                                 UNION ALL
+                                 (SELECT name, kind, column_name, args::text, action, mostly FROM dataops.suite_expectations
+                                   WHERE suite = %s
+                                  EXCEPT SELECT name, kind, column_name, args::text, action, mostly
+                                   FROM dataops.suite_expectations WHERE suite = %s)""", (s, copy, copy, s))
+            if diff:
+                self.fail('round trip', 'import_ge_suite(export_ge_suite(%r)) made a different suite: %s'
+                          % (s, shorten(repr(diff), 800)))
+
+    def act_params(self):
+        r = self.r
+        actor = self.actor()
+        if r.random() < 0.8:
+            self.call(actor, 'SET dataops.parameters = %s', (gen.parameters_json(r),), kind='pure')
+        else:
+            self.call(actor, 'RESET dataops.parameters', kind='pure')
+
     # ------------------------------------------------------------ main loop
 
     ACTIONS = [
         ('create_pipeline', 8), ('drop_pipeline', 3), ('add_step', 20), ('add_expectation', 12), ('suite', 8),
         ('pipeline_option', 4), ('dependency', 3), ('run', 6), ('run_misc', 3), ('schedule', 4), ('pure', 8),
         ('sample', 1), ('scenario', 10), ('clean', 4), ('query', 6),
+        # issue 14 (pipelines as code): about a fifth of the draws
+        ('alter', 8), ('doc', 5), ('yaml', 6), ('contract', 4), ('ge', 4), ('params', 1),
     ]
 
     def pick_action(self):
@@ -1052,6 +1637,8 @@ def main():
     print('fuzz: %d calls in %.0f s (%d succeeded, %d refused), %d runs, %d CSV files'
           % (fz.calls, elapsed, fz.ok, fz.calls - fz.ok, fz.runs, fz.files))
     print('fuzz: SQLSTATEs of refused calls: %s' % (codes or 'none'))
+    print('fuzz: calls (succeeded) by function: %s' % ', '.join(
+        '%s %d (%d)' % (f, n, ok) for f, (n, ok) in sorted(fz.by_function.items(), key=lambda x: -x[1][0])))
     print('fuzz: runs by status: %s' % statuses)
     for fid, count in sorted(fz.known_hits.items()):
         print('fuzz: KNOWN finding %s seen %d time(s): not counted as a failure while it is listed in '

@@ -412,6 +412,8 @@ def expectation_call_args(r, columns):
     action = r.choice(['warn', 'warn', 'drop', 'fail']) if r.random() < 0.9 else r.choice([None, '', 'explode', 'WARN'])
     mostly = r.choice([1.0, 1.0, 0.9, 0.5, 0.0]) if r.random() < 0.85 else r.choice(
         [float('nan'), float('inf'), -0.0, 1.0000001, -0.1, 5e-324, None])
+    if r.random() < 0.05:
+        args = with_parameters(r, args)
     return kind, column, json_arg(r, args, ARG_KEYS), action, mostly
 
 
@@ -705,3 +707,364 @@ def make_clean_csv(r):
     if normalize and header:
         names = [ingest_like_name(n) for n in names]
     return data, opts, names, rows
+
+
+# ---------------------------------------------------------------- issue 14: change in place, documents, YAML,
+# ---------------------------------------------------------------- data contracts, Great Expectations suites
+
+ALTER_STEP_RESET = ['query', 'source', 'unique_key', 'keep', 'options']
+ALTER_EXP_RESET = ['column_name', 'args']
+ALTER_PIPE_RESET = ['description']
+RESET_WEIRD = ['layer', 'target', 'name', 'kind', 'action', 'mostly', 'QUERY', 'query ', '', 'nope', 'column', None]
+
+
+def reset_array(r, valid):
+    """A reset text[]: mostly a subset of the valid names, sometimes invalid ones, NULL elements or NULL."""
+    k = r.random()
+    if k < 0.45:
+        return []
+    if k < 0.8:
+        return r.sample(valid, r.randrange(1, len(valid) + 1))
+    if k < 0.95:
+        out = r.sample(valid, r.randrange(0, len(valid) + 1)) + [r.choice(RESET_WEIRD + [weird_string(r, False)])]
+        if r.random() < 0.2:
+            out += out      # duplicates
+        r.shuffle(out)
+        return out
+    return None
+
+
+def parameter_value(r):
+    """A Great Expectations suite parameter {"$PARAMETER": name}, mostly valid."""
+    k = r.random()
+    if k < 0.7:
+        return {'$PARAMETER': r.choice(['min_rows', 'max_rows', 'lo', 'hi', 'pat', 'vals', 'p.x', 'p-1', 'nope'])}
+    if k < 0.8:
+        return {'$PARAMETER': r.choice(['', ' ', 'a b', 'é', "x'y", 'a;b', '$PARAMETER', 'x' * 300])}
+    if k < 0.9:
+        return {'$PARAMETER': r.choice([1, None, True, [], {}, {'$PARAMETER': 'lo'}])}
+    return {'$PARAMETER': 'lo', 'extra': 1}
+
+
+def with_parameters(r, args):
+    """args with some values replaced by {"$PARAMETER": ...} (also where a parameter is not allowed)."""
+    if not isinstance(args, dict):
+        return args
+    args = dict(args)
+    keys = list(args) + ['min', 'max', 'value', 'pattern']
+    for _ in range(r.randrange(1, 3)):
+        args[r.choice(keys)] = parameter_value(r)
+    if r.random() < 0.1:
+        args['nested'] = {'deep': parameter_value(r)}
+    return args
+
+
+def parameters_json(r):
+    """A value for SET dataops.parameters: mostly a JSON object of parameter values."""
+    k = r.random()
+    if k < 0.6:
+        vals = {'min_rows': r.choice([0, 1, 10, -1, 1e308, '5', None]),
+                'max_rows': r.choice([100, 0, 2 ** 63, 'x', [1]]),
+                'lo': r.choice([0, 1.5, -1e308, '2024-01-01', True]),
+                'hi': r.choice([100, 'zzz', None, {}]),
+                'pat': r.choice(['^a', '(a+)+$', '(', '', 1]),
+                'vals': r.choice([['a', 'b'], [], None, 'a', [[1]]]),
+                'p.x': rand_scalar(r), 'p-1': {'$PARAMETER': 'lo'}}
+        return dumps({k2: v for k2, v in vals.items() if r.random() < 0.7})
+    if k < 0.8:
+        return dumps(rand_json(r))
+    return r.choice(['', 'not json', '{', '[]', 'null', '{"a": 1, "a": 2}', '{"min_rows": "\\u0000"}'])
+
+
+# ---------------------------------------------------------------- JSON documents (definitions, contracts, GE)
+
+DOC_PIPELINE_KEYS = ['name', 'description', 'owner', 'options', 'schedule', 'depends_on', 'notifications', 'steps',
+                     'renamed_from']
+DOC_STEP_KEYS = ['name', 'renamed_from', 'layer', 'target', 'query', 'source', 'unique_key', 'keep', 'options',
+                 'suites', 'expectations']
+DOC_EXP_KEYS = ['name', 'kind', 'column', 'args', 'action', 'mostly']
+DOC_TOP_KEYS = ['format', 'scope', 'pipelines', 'suites']
+DOC_KEYS = sorted(set(DOC_PIPELINE_KEYS + DOC_STEP_KEYS + DOC_EXP_KEYS + DOC_TOP_KEYS + ['url', 'events', 'format']))
+
+
+def json_paths(v, path=()):
+    """Every (path, value) of a JSON tree, the root included."""
+    out = [(path, v)]
+    if isinstance(v, dict):
+        for k, e in v.items():
+            out += json_paths(e, path + (k,))
+    elif isinstance(v, list):
+        for i, e in enumerate(v):
+            out += json_paths(e, path + (i,))
+    return out
+
+
+def json_set(root, path, value):
+    if not path:
+        return value
+    node = root
+    for p in path[:-1]:
+        node = node[p]
+    node[path[-1]] = value
+    return root
+
+
+def json_del(root, path):
+    if not path:
+        return root
+    node = root
+    for p in path[:-1]:
+        node = node[p]
+    del node[path[-1]]
+    return root
+
+
+def deep_copy(v):
+    return json.loads(json.dumps(v, default=str))
+
+
+def deep_value(r, n=None):
+    n = n or r.choice([20, 100, 500, 2000])
+    return RawNumber('[' * n + '1' + ']' * n) if r.random() < 0.5 else RawNumber('{"a": ' * n + '1' + '}' * n)
+
+
+def mutate_tree(r, doc, keys_pool, names=()):
+    """A deep random mutation of a JSON tree: change, remove, add keys anywhere; wrong types; duplicate and
+    renamed entries of arrays of named objects; deep nesting; huge strings."""
+    doc = deep_copy(doc)
+    for _ in range(r.randrange(1, 5)):
+        paths = json_paths(doc)
+        path, v = r.choice(paths)
+        k = r.randrange(14)
+        try:
+            if k == 0 and path:
+                doc = json_del(doc, path)
+            elif k == 1 and isinstance(v, dict):
+                v[r.choice(keys_pool)] = rand_json(r)
+            elif k == 2 and isinstance(v, dict):
+                v[weird_string(r, False)] = rand_json(r)
+            elif k == 3 and path:
+                doc = json_set(doc, path, r.choice([None, [], {}, '', 0, True, 'x', [v], {'v': v}, str(v)[:100]]))
+            elif k == 4 and isinstance(v, list) and v:
+                v.append(deep_copy(r.choice(v)))          # duplicate an entry (duplicate names)
+            elif k == 5 and isinstance(v, list) and v:
+                del v[r.randrange(len(v))]
+            elif k == 6 and isinstance(v, list) and len(v) > 1:
+                r.shuffle(v)
+            elif k == 7 and isinstance(v, dict) and 'name' in v:
+                if r.random() < 0.6:
+                    v['renamed_from'] = v['name']
+                    v['name'] = (v['name'] if isinstance(v['name'], str) else 'x') + r.choice(['_r', '2', ''])
+                else:
+                    v['renamed_from'] = r.choice(list(names) + [weird_string(r, False), None, 1]) if names else 'nope'
+            elif k == 8 and isinstance(v, dict) and 'name' in v:
+                v['name'] = r.choice([weird_string(r, False), None, 1, '', list(names)[0] if names else 'x'])
+            elif k == 9 and path:
+                doc = json_set(doc, path, deep_value(r))
+            elif k == 10 and path:
+                doc = json_set(doc, path, r.choice(['x', 'é', '日']) * r.choice([1000, 70000, 1 << 20]))
+            elif k == 11 and isinstance(v, str) and path:
+                doc = json_set(doc, path, mutate_text(r, v))
+            elif k == 12 and path:
+                doc = json_set(doc, path, rand_json(r))
+            elif k == 13 and isinstance(v, (int, float)) and not isinstance(v, bool) and path:
+                doc = json_set(doc, path, r.choice(NUMBERS + [RawNumber(x) for x in BIG_NUMBER_LITERALS] + ['1', -1]))
+        except (KeyError, IndexError, TypeError):
+            pass
+        if isinstance(doc, RawNumber):
+            break
+    return doc
+
+
+def mutate_text(r, s):
+    k = r.randrange(6)
+    if k == 0 and s:
+        return s[:r.randrange(len(s))]
+    if k == 1:
+        i = r.randrange(len(s) + 1)
+        return s[:i] + weird_string(r, False) + s[i:]
+    if k == 2:
+        return s + r.choice(CONTROL) + s
+    if k == 3:
+        return s.upper()
+    if k == 4:
+        return weird_string(r)
+    return s * r.choice([2, 50])
+
+
+# ---------------------------------------------------------------- YAML texts
+
+def yaml_scalar(r):
+    return r.choice(['a', 'plain text', '"quoted"', "'single'", '~', 'null', 'Null', 'NULL', 'true', 'True', 'yes',
+                     'no', 'on', 'off', 'y', 'n', '0', '-0', '+1', '0x1F', '0o17', '017', '0b101', '1_000',
+                     '1e3', '1.5e-3', '.5', '5.', '.inf', '-.inf', '.nan', '.NaN', '1:20', '2024-01-01',
+                     '2001-12-14t21:59:43.10-05:00', '"\\u00e9\\x41\\t"', '"\\N\\_\\L\\P"', '"\\U0010ffff"',
+                     '"\\ud800"', '"\\x00"', '"\\0"', "'it''s'", '""', "''", '-', '--', '---', '...', '?', ':',
+                     '"a\nb"', '@x', '`x', '%x', '!x', '&x', '*x', '|', '>', '#c', 'a #c', 'a#b', '123456789' * 10,
+                     '1' * 400, '-' + '9' * 30, '0.' + '0' * 50 + '1', '1e400', '1e-400', '9223372036854775808',
+                     r.choice(UNICODE), weird_string(r, False).replace('\n', ' ')])
+
+
+def yaml_text(r, depth=0):
+    """A random YAML text (not necessarily valid)."""
+    k = r.randrange(12)
+    ind = '  ' * depth
+    if depth > 4 or k < 3:
+        return yaml_scalar(r)
+    if k < 5:
+        return '[' + ', '.join(yaml_text(r, depth + 1).replace('\n', ' ') for _ in range(r.randrange(0, 4))) + ']'
+    if k < 7:
+        return '{' + ', '.join('%s: %s' % (yaml_scalar(r), yaml_text(r, depth + 1).replace('\n', ' '))
+                               for _ in range(r.randrange(0, 4))) + '}'
+    if k < 9:
+        items = []
+        for _ in range(r.randrange(1, 4)):
+            items.append('%s- %s' % (ind, yaml_text(r, depth + 1).replace('\n', '\n' + ind + '  ')))
+        return '\n' + '\n'.join(items)
+    items = []
+    for _ in range(r.randrange(1, 4)):
+        items.append('%s%s: %s' % (ind, r.choice(['a', 'b', 'name', 'k%d' % r.randrange(5), '"q k"', '? x', '<<',
+                                                  '[a, b]', '{a: 1}', '', 'x y']),
+                                   yaml_text(r, depth + 1).replace('\n', '\n' + ind + '  ')))
+    return '\n' + '\n'.join(items)
+
+
+def alias_bomb(r):
+    """Billion laughs and friends: aliases whose expansion is exponential (or quadratic)."""
+    k = r.randrange(4)
+    if k == 0:
+        levels = r.choice([5, 9, 12, 20, 30])
+        width = r.choice([2, 9, 10])
+        lines = ['a0: &a0 [%s]' % ', '.join(['"lol"'] * width)]
+        for i in range(1, levels):
+            lines.append('a%d: &a%d [%s]' % (i, i, ', '.join(['*a%d' % (i - 1)] * width)))
+        return '\n'.join(lines) + '\n'
+    if k == 1:
+        levels = r.choice([10, 25, 40])
+        lines = ['x0: &x0 {k: "%s"}' % ('y' * r.choice([10, 1000]))]
+        for i in range(1, levels):
+            lines.append('x%d: &x%d {a: *x%d, b: *x%d}' % (i, i, i - 1, i - 1))
+        return '\n'.join(lines) + '\n'
+    if k == 2:
+        # quadratic: one big anchored string referenced many times
+        n = r.choice([1000, 100000])
+        return 'big: &b "%s"\nrefs: [%s]\n' % ('z' * r.choice([1000, 100000]), ', '.join(['*b'] * n))
+    # an alias inside the node it names, an unknown alias, a redefined anchor
+    return r.choice(['a: &a [*a]\n', 'a: *nope\n', 'a: &x 1\nb: &x 2\nc: *x\n', '&a [*a, 1]', '*a', '&a',
+                     'a: &a\n  b: *a\n', '? &k x\n: *k\n', '&a a: *a\n'])
+
+
+def yaml_hostile(r):
+    k = r.randrange(18)
+    if k == 0:
+        return alias_bomb(r)
+    if k == 1:
+        n = r.choice([100, 999, 1000, 1001, 5000, 100000])
+        return r.choice(['[' * n + ']' * n, '{a: ' * n + '1' + '}' * n, '[' * n, ''.join('%s- \n' % (' ' * i) for i in range(min(n, 3000)))])
+    if k == 2:
+        return 'k: ' + r.choice(['x', 'é', '日']) * r.choice([1000, 100000, 1 << 21]) + '\n'
+    if k == 3:
+        return 'k: "' + 'x' * r.choice([100, 1 << 20]) + r.choice(['"', '', '\\'])
+    if k == 4:
+        return r.choice(['a: 1\n---\nb: 2\n', '---\n...\n---\n', '---\na\n...\n', '--- 1\n--- 2', '', '---', '...',
+                         '# only a comment\n', '%YAML 1.2\n---\na: 1\n', '%YAML 1.1\n---\nyes', '%YAML 2.0\n--- x',
+                         '%TAG ! tag:example.com,2000:\n--- !foo 1', '%FOO bar\n--- 1', '\ufeffa: 1',
+                         'a: 1\n\ufeffb: 2', '--- |\n  text\n--- >\n  more\n'])
+    if k == 5:
+        return r.choice(['!!str 1', '!!int "12"', '!!int x', '!!float 1', '!!float .nan', '!!bool yes', '!!null ""',
+                         '!!null x', '!!seq [1]', '!!map {a: 1}', '!!seq {a: 1}', '!!map [1]', '!!binary aGk=',
+                         '!!timestamp 2001-12-14', '!!set {a, b}', '!!omap [a: 1]', '!custom x', '!<tag:x> 1',
+                         '!!python/object:os.system x', '! x', '!!str', '!<!> x', '!!int 0x' + 'f' * 200,
+                         '!!int ' + '9' * 5000, '!!float 1e999', '!!bool 1'])
+    if k == 6:
+        return r.choice(['a:\n\t- 1\n', 'a:\t1\n', '\ta: 1\n', 'a: [1,\t2]\n', '- a\n\t- b\n', 'a: "\t"\n',
+                         'a: |\n\t tab\n', 'a:  1\n b: 2\n', 'a: 1\n  b: 2\n', '- a\nb: c\n', 'a: - b\n'])
+    if k == 7:
+        return 'k: "%s"\nv: %s\n' % (''.join(r.choice(CONTROL) for _ in range(5)).replace('\n', '\\n'),
+                                     ''.join(r.choice(['\x01', '\x07', '\x1b', '\x7f', '\x85', '\u2028', '\ufffe',
+                                                       '\uffff', '\ud7ff']) for _ in range(5)))
+    if k == 8:
+        return r.choice(['a: {b: [c, {d: e}], f: |\n  block in flow\n}', '[a, b: c, {d}]', '{a, b, c}', '[? a : b]',
+                         '- {a: 1}\n- [2]\n- ? c\n  : d\n', 'a: [\n  1,\n  2\n]\n', '{"a":1,"b":[2,3]}',
+                         '{a: 1,}', '[1,]', '[,]', '{:}', '? [a, b]\n: c\n', '? {a: 1}\n: b\n', '[a]: b',
+                         '? |\n  long\n  key\n: v\n', 'a: 1\na: 2\n', '"a": 1\na: 2\n', '1: a\n"1": b\n',
+                         '<<: {a: 1}\n', 'a: &m {b: 1}\nc:\n  <<: *m\n', '? \n: \n', ': x', '- - - - a'])
+    if k == 9:
+        return r.choice(['a: >\n  folded\n  text\n\n  para\n', 'a: |2\n    indented\n', 'a: |-\n  x\n\n', 'a: |+\n  x\n\n',
+                         'a: |9\n x\n', 'a: |0\n x\n', 'a: >-\n', 'a: |\n', '|\n  top\n', 'a: "multi\n  line"\n',
+                         "a: 'multi\n\n  line'\n", 'a: plain\n  continued\n  # not a comment\n'])
+    if k == 10:
+        return '\r\n'.join(yaml_text(r).split('\n')) if r.random() < 0.5 else yaml_text(r).replace('\n', '\r')
+    if k == 11:
+        t = yaml_text(r)
+        return t[:r.randrange(len(t) + 1)]
+    if k == 12:
+        return ''.join(chr(r.randrange(1, 128)) for _ in range(r.randrange(1, 200)))
+    if k == 13:
+        return '\n'.join('%s%s:' % ('  ' * i, 'k') for i in range(r.choice([100, 999, 1000, 1001, 2000]))) + ' 1\n'
+    if k == 14:
+        return 'a: ' + '\\' * r.randrange(1, 5) + '"x"\n' if r.random() < 0.5 else 'a: "\\%s"' % r.choice('xuUz0abe ')
+    if k == 15:
+        return '- ' + '\n- '.join(yaml_scalar(r) for _ in range(r.randrange(1, 30)))
+    if k == 16:
+        return '&a ' * r.randrange(1, 4) + 'x' if r.random() < 0.5 else '!!str &a !!int 1'
+    return yaml_text(r)
+
+
+def mutate_yaml(r, text):
+    """A YAML text with text-level damage: truncated, lines dropped, duplicated, re-indented, tabs, anchors."""
+    lines = text.split('\n')
+    for _ in range(r.randrange(1, 4)):
+        k = r.randrange(10)
+        if not lines:
+            break
+        i = r.randrange(len(lines))
+        if k == 0:
+            return '\n'.join(lines)[:r.randrange(len(text) + 1)]
+        if k == 1:
+            del lines[i]
+        elif k == 2:
+            lines.insert(i, lines[i])
+        elif k == 3:
+            lines[i] = r.choice([' ', '\t', '   ']) + lines[i]
+        elif k == 4:
+            lines[i] = lines[i].lstrip()
+        elif k == 5:
+            lines[i] = lines[i] + r.choice([' &a', ' *a', ' #x', ': x', ' !!str', ' !x', ' [', ' {', ' "', " '",
+                                            ' |', ' >', ' ---', ' ...'])
+        elif k == 6:
+            lines.insert(i, r.choice(['---', '...', '%YAML 1.2', '<<: *a', '? x', ': y', '- z', '\t']))
+        elif k == 7:
+            lines[i] = mutate_text(r, lines[i]).replace('\n', ' ')
+        elif k == 8:
+            lines[i] = lines[i] + ' ' + yaml_hostile(r).replace('\n', ' ')
+        else:
+            lines = lines[:i] + [yaml_hostile(r)] + lines[i:]
+    return '\n'.join(lines)
+
+
+def safe_yaml(r, v):
+    """v (JSON) as YAML through PyYAML in a random style; None when PyYAML cannot write it."""
+    try:
+        import yaml
+    except ImportError:
+        return None
+    try:
+        v = json.loads(dumps(v)) if not isinstance(v, RawNumber) else json.loads(v.text)
+    except (ValueError, RecursionError):
+        return None
+    try:
+        return yaml.safe_dump(v, default_flow_style=r.choice([None, True, False]), allow_unicode=r.random() < 0.5,
+                              width=r.choice([20, 80, 10 ** 6]), indent=r.choice([2, 4]), sort_keys=r.random() < 0.5,
+                              explicit_start=r.random() < 0.2)
+    except (yaml.YAMLError, RecursionError):
+        return None
+
+
+def load_yaml(text):
+    """PyYAML's reading of a file as JSON-able data (dates kept as strings); None when it fails."""
+    try:
+        import yaml
+        return json.loads(json.dumps(yaml.safe_load(text), default=str))
+    except Exception:
+        return None
