@@ -106,13 +106,18 @@ args_check_drop_allowed(const StepDef *s, const ExpectationDef *e)
 
 /*
  * Locks the pipeline's definition for this transaction and raises 55006
- * when a run of it is running or queued.
+ * when a run of it is running or queued.  The lock is taken only when the
+ * current role has the privileges of the pipeline's owner: a suite's owner
+ * changing a suite another role's pipeline attached is refused while that
+ * pipeline runs, but may not hold that pipeline's row (and so its runs).
  */
 void
 args_require_pipeline_idle(const char *pipeline)
 {
+	PipelineDef *p = catalog_get_pipeline(pipeline, true);
+	bool		lock = p != NULL && OidIsValid(p->owner_oid) && has_privs_of_role(GetUserId(), p->owner_oid);
 	char	   *status;
-	int64		run_id = catalog_lock_pipeline_definition(pipeline, &status);
+	int64		run_id = catalog_lock_pipeline_definition(pipeline, lock, &status);
 
 	if (run_id != 0)
 		ereport(ERROR,

@@ -80,8 +80,9 @@ extern void args_check_drop_allowed(const StepDef *s, const ExpectationDef *e);
 /*
  * args_require_pipeline_idle: before a definition change (issue 14), locks
  * the pipeline's row for the rest of the transaction (the scheduler admits
- * no run of it meanwhile) and raises 55006 (object_in_use) when a run of it
- * is running or queued, naming the run and how to wait for or cancel it.
+ * no run of it meanwhile; only when the caller has the privileges of its
+ * owner) and raises 55006 (object_in_use) when a run of it is running or
+ * queued, naming the run and how to wait for or cancel it.
  */
 extern void args_require_pipeline_idle(const char *pipeline);
 

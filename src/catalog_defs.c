@@ -443,15 +443,18 @@ catalog_all_cron_jobs(void)
 /* ---- Changes in place (issue 14: alter, drop, rename) ---- */
 
 int64
-catalog_lock_pipeline_definition(const char *pipeline, char **open_status)
+catalog_lock_pipeline_definition(const char *pipeline, bool lock, char **open_status)
 {
 	CatalogRows *r;
 
 	*open_status = NULL;
 	/* FOR UPDATE: the scheduler admits no run of the pipeline while this transaction changes it */
-	r = catalog_query_text_arg("SELECT 1 FROM dataops.pipelines WHERE name = $1 FOR UPDATE", pipeline);
-	if (r->n == 0)
-		return 0;
+	if (lock)
+	{
+		r = catalog_query_text_arg("SELECT 1 FROM dataops.pipelines WHERE name = $1 FOR UPDATE", pipeline);
+		if (r->n == 0)
+			return 0;
+	}
 	r = catalog_query_text_arg("SELECT run_id, status FROM dataops.runs WHERE pipeline = $1 "
 							   "AND status IN ('queued', 'running') ORDER BY status DESC, run_id LIMIT 1",
 							   pipeline);

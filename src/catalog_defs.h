@@ -104,13 +104,13 @@ extern List *catalog_all_cron_jobs(void);
  * Changes in place (issue 14).  Each runs as the extension owner; callers
  * check privileges first.
  *
- * catalog_lock_pipeline_definition: locks the pipeline's row FOR UPDATE
- * (the scheduler admits no run of it until this transaction ends; see
- * catalog_try_share_pipeline) and returns the id of a run of it that is
+ * catalog_lock_pipeline_definition: with `lock`, locks the pipeline's row
+ * FOR UPDATE (the scheduler admits no run of it until this transaction
+ * ends; see catalog_try_share_pipeline); returns the id of a run of it that is
  * running or queued (running first), with its status in *open_status, or 0.
  * Waits for a concurrent change of the same pipeline.
  */
-extern int64 catalog_lock_pipeline_definition(const char *pipeline, char **open_status);
+extern int64 catalog_lock_pipeline_definition(const char *pipeline, bool lock, char **open_status);
 /*
  * catalog_try_share_pipeline: takes a KEY SHARE lock on the pipeline's row
  * unless a definition change holds it; false when one does (the scheduler
