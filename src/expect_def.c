@@ -33,6 +33,7 @@
 #include "utils/guc.h"
 #include "utils/jsonb.h"
 #include "utils/lsyscache.h"
+#include "utils/memutils.h"
 #include "utils/numeric.h"
 #include "utils/syscache.h"
 #include "utils/regproc.h"
@@ -420,13 +421,22 @@ expect_resolve_parameters(List *exps)
 	{
 		ExpectationDef *e = lfirst(lc);
 		ExpectationDef c;
+		MemoryContext old;
 
 		if (!has_parameters(e))
 			continue;
+
+		/*
+		 * In the definition's own context: callers resolve inside SPI (whose
+		 * memory SPI_finish frees) and read the definition afterwards, when
+		 * they record its results.
+		 */
+		old = MemoryContextSwitchTo(GetMemoryChunkContext(e));
 		c = *e;
 		c.args = resolve_args(e, false, NULL);
 		expect_validate(&c);
 		*e = c;
+		MemoryContextSwitchTo(old);
 	}
 }
 
