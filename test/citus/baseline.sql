@@ -14,7 +14,8 @@
 --  (c) EXPLAIN of the gold dedup over the distributed source shows Citus shard tasks.
 \set QUIET on
 \pset footer off
-SET client_min_messages = warning;
+-- pg_temp functions stay on the coordinator (Citus says so with a WARNING)
+SET client_min_messages = error;
 
 CREATE FUNCTION pg_temp.expect(what text, got anyelement, want anyelement) RETURNS text
 LANGUAGE plpgsql AS $$
@@ -27,6 +28,8 @@ END $$;
 
 \o /dev/null
 SELECT dataops.drop_pipeline(name) FROM dataops.pipelines WHERE name LIKE 'cit\_%';
+-- the files a bronze target loaded are not loaded again: forget those of earlier runs
+DELETE FROM dataops.ingested_files WHERE target LIKE 'cit\_%';
 \o
 DROP SCHEMA IF EXISTS cit_l, cit_d, cit_t CASCADE;
 CREATE SCHEMA cit_l;
@@ -46,6 +49,7 @@ SELECT pg_temp.expect('dataops installed on the workers',
 -- ------------------------------------------------------------------ (a)
 -- The same steps for both pipelines: <b> is the bronze table the silver and
 -- direct steps read.
+SET client_min_messages = error;
 CREATE FUNCTION pg_temp.add_steps(p text, s text) RETURNS void LANGUAGE plpgsql AS $$
 BEGIN
     PERFORM dataops.add_step(p, 'clean', 'silver', s || '.silver_people', query => format(
@@ -69,6 +73,7 @@ BEGIN
         unique_key => '{user_id}', keep => '_source_file DESC');
     PERFORM dataops.add_expectation(p, 'direct', 'direct_job_title', 'not_null', 'job_title', '{}', 'warn');
 END $$;
+RESET client_min_messages;
 
 \o /dev/null
 SELECT dataops.create_pipeline('cit_local', 'people on local tables (Citus baseline)');
@@ -215,6 +220,7 @@ SELECT dataops.create_pipeline('cit_refuse_ref', 'a gold step into a reference t
 SELECT dataops.add_step('cit_refuse_ref', 'into_ref', 'gold', 'cit_t.people_ref',
        query => 'SELECT user_id, email, _source_file FROM cit_l.bronze_people');
 \o
+SET client_min_messages = error;
 CREATE FUNCTION pg_temp.refused(p text) RETURNS text LANGUAGE plpgsql AS $$
 DECLARE st text; msg text;
 BEGIN
@@ -231,14 +237,15 @@ BEGIN
     END IF;
     RETURN st || ': ' || coalesce(msg, '(no error)');
 END $$;
+RESET client_min_messages;
 SELECT pg_temp.refused('cit_refuse') AS dist_error \gset
 SELECT pg_temp.refused('cit_refuse_ref') AS ref_error \gset
 \echo 'distributed target:' :'dist_error'
 \echo 'reference target:  ' :'ref_error'
-SELECT pg_temp.expect('error of the distributed target', :'dist_error',
-       '0A000: target "cit_t.people_dist" is a Citus table');
-SELECT pg_temp.expect('error of the reference target', :'ref_error',
-       '0A000: target "cit_t.people_ref" is a Citus table');
+SELECT pg_temp.expect('0A000 "is a Citus table" for the distributed target',
+       :'dist_error' ~ '^0A000: .*target "cit_t\.people_dist" is a Citus table$', true);
+SELECT pg_temp.expect('0A000 "is a Citus table" for the reference target',
+       :'ref_error' ~ '^0A000: .*target "cit_t\.people_ref" is a Citus table$', true);
 SELECT pg_temp.expect('rows in cit_t.people_dist (shards)', (SELECT count(*) FROM cit_t.people_dist), 0::bigint);
 SELECT pg_temp.expect('rows in cit_t.people_ref', (SELECT count(*) FROM cit_t.people_ref), 0::bigint);
 SELECT pg_temp.expect('bytes in the coordinator''s shell of cit_t.people_dist',
@@ -282,6 +289,8 @@ SELECT pg_temp.expect('the window (dedup) runs on the shards, below the Citus sc
 \echo '== clean up'
 \o /dev/null
 SELECT dataops.drop_pipeline(name) FROM dataops.pipelines WHERE name LIKE 'cit\_%';
+-- the files a bronze target loaded are not loaded again: forget those of earlier runs
+DELETE FROM dataops.ingested_files WHERE target LIKE 'cit\_%';
 \o
 SET client_min_messages = warning;
 DROP SCHEMA cit_l, cit_d, cit_t CASCADE;
