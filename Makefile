@@ -55,9 +55,12 @@ sql/dataops--$(EXTVERSION).sql: sql/install-header.sql $(UPGRADE_CHAIN)
 # PGXS tracks no header dependencies: rebuild every object when a header changes
 $(OBJS): $(wildcard src/*.h)
 
-.PHONY: test demo demo-stop bench bench-peers loadtest valgrind
+.PHONY: test demo demo-stop bench bench-peers loadtest valgrind test-citus
 test:
 	PG=$(PG) test/pg.sh test
+# dataops on a Citus coordinator + 2 workers (test/citus.sh; not part of make test)
+test-citus:
+	PG_CONFIG=$(PG_CONFIG) test/citus.sh
 demo:
 	test/pg.sh demo
 demo-stop:
