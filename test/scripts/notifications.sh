@@ -64,7 +64,7 @@ SQL
 refused() { # <expected sqlstate> <sql>
     local out
     out=$(psql -d "$DB" -v VERBOSITY=verbose -c "$2" 2>&1 || true)
-    echo "$out" | grep -q "ERROR:  $1" || fail "expected SQLSTATE $1 for: $2; got: $out"
+    grep -q "ERROR:  $1" <<<"$out" || fail "expected SQLSTATE $1 for: $2; got: $out"
 }
 refused 42501 "SELECT dataops.add_notification('nt_fail', 'http://10.1.2.3:$PORT/ok')"
 refused 42501 "SELECT dataops.add_notification('nt_fail', 'http://127.0.0.1:1/ok')"
@@ -244,7 +244,7 @@ psql -d "$DB" -c "SET dataops.http_allowed_hosts = '127.0.0.1:$PORT'" -c "SET RO
 [ "$(psql -d "$DB" -At -c "SET ROLE nt_other" -c "SELECT count(*) FROM dataops._notification_payloads($n_fail, (SELECT max(event_id) FROM dataops.events))")" = 0 ] \
     || fail "another role reads payloads of a pipeline it does not own"
 out=$(psql -d "$DB" -v VERBOSITY=verbose -c "SET ROLE nt_other" -c "SELECT dataops.drop_notification($n_fail)" 2>&1 || true)
-echo "$out" | grep -q "ERROR:  42501" || fail "another role dropped a notification: $out"
+grep -q "ERROR:  42501" <<<"$out" || fail "another role dropped a notification: $out"
 refused 42501 "SET ROLE nt_other; SELECT dataops.add_notification('nt_owned', 'http://127.0.0.1:$PORT/ok/x')"
 
 # --- drop
