@@ -524,6 +524,25 @@ api_check_step(const PipelineDef *p, StepDef *s, const char *target)
 	}
 }
 
+/*
+ * api_store_dependencies: stores the depends_on dag_rebuild derived for
+ * each step of `steps` but `except` (the step the caller writes itself; NULL
+ * for none).  Writes a row only where depends_on changed.
+ */
+void
+api_store_dependencies(List *steps, const StepDef *except)
+{
+	ListCell   *lc;
+
+	foreach(lc, steps)
+	{
+		StepDef    *o = lfirst(lc);
+
+		if (o != except)
+			catalog_set_step_dependencies(o->pipeline, o->name, o->depends_on);
+	}
+}
+
 PG_FUNCTION_INFO_V1(dataops_add_step);
 Datum
 dataops_add_step(PG_FUNCTION_ARGS)
@@ -533,7 +552,6 @@ dataops_add_step(PG_FUNCTION_ARGS)
 	char	   *target;
 	List	   *steps;
 	List	   *reads = NIL;
-	ListCell   *lc;
 
 	args_require(PG_ARGISNULL(0), "pipeline");
 	args_require(PG_ARGISNULL(1), "step name");
@@ -550,8 +568,7 @@ dataops_add_step(PG_FUNCTION_ARGS)
 	s->keep = args_text(fcinfo, 7);
 	s->options = PG_GETARG_JSONB_P(8);
 
-	p = args_owned_pipeline(s->pipeline, "change");
-	args_require_pipeline_idle(s->pipeline);
+	p = args_changing_pipeline(s->pipeline, "change");
 	args_check_name("step name", s->name);
 	if (catalog_get_step(s->pipeline, s->name, true) != NULL)
 		ereport(ERROR,
@@ -570,13 +587,7 @@ dataops_add_step(PG_FUNCTION_ARGS)
 	if (s->query)
 		reads = dag_query_reads(s->query, s->search_path, p->owner, steps);
 	catalog_insert_step(s, reads);
-	foreach(lc, steps)
-	{
-		StepDef    *o = lfirst(lc);
-
-		if (o != s)
-			catalog_set_step_dependencies(o->pipeline, o->name, o->depends_on);
-	}
+	api_store_dependencies(steps, s);
 	PG_RETURN_VOID();
 }
 
@@ -595,8 +606,7 @@ dataops_add_expectation(PG_FUNCTION_ARGS)
 	step = args_text(fcinfo, 1);
 	args_expectation(fcinfo, 2, &e);
 
-	(void) args_owned_pipeline(pipeline, "change");
-	args_require_pipeline_idle(pipeline);
+	(void) args_changing_pipeline(pipeline, "change");
 	expect_validate(&e);
 	s = catalog_get_step(pipeline, step, false);
 	args_check_drop_allowed(s, &e);

@@ -121,21 +121,6 @@ reset_arg(FunctionCallInfo fcinfo, int i, const char *const *allowed, const char
 	return reset_fields(PG_GETARG_ARRAYTYPE_P(i), allowed, allowed_text);
 }
 
-/* Derives the DAG of the pipeline's steps again and stores each step's depends_on that changed. */
-static void
-store_dag(const PipelineDef *p, List *steps)
-{
-	ListCell   *lc;
-
-	dag_rebuild(steps, p->owner);
-	foreach(lc, steps)
-	{
-		StepDef    *o = lfirst(lc);
-
-		catalog_set_step_dependencies(o->pipeline, o->name, o->depends_on);
-	}
-}
-
 /*
  * dataops.alter_pipeline(name text, description text DEFAULT NULL, reset
  * text[] DEFAULT '{}') → void: changes the pipeline's description (reset =>
@@ -154,8 +139,7 @@ dataops_alter_pipeline(PG_FUNCTION_ARGS)
 	args_require(PG_ARGISNULL(0), "pipeline");
 	name = args_text(fcinfo, 0);
 	reset = reset_arg(fcinfo, 2, allowed, "description");
-	(void) args_owned_pipeline(name, "change");
-	args_require_pipeline_idle(name);
+	(void) args_changing_pipeline(name, "change");
 	if (resets(reset, "description", description != NULL))
 		catalog_set_pipeline_description(name, NULL);
 	else if (description != NULL)
@@ -183,7 +167,7 @@ dataops_rename_pipeline(PG_FUNCTION_ARGS)
 	name = args_text(fcinfo, 0);
 	new_name = args_text(fcinfo, 1);
 	args_check_name("pipeline name", new_name);
-	(void) args_owned_pipeline(name, "rename");
+	(void) args_changing_pipeline(name, "rename");
 	if (strcmp(name, new_name) == 0)
 		PG_RETURN_VOID();
 	if (catalog_get_pipeline(new_name, true) != NULL)
@@ -191,7 +175,6 @@ dataops_rename_pipeline(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_DUPLICATE_OBJECT),
 				 errmsg("pipeline \"%s\" already exists", new_name),
 				 errhint("Choose another name.")));
-	args_require_pipeline_idle(name);
 	catalog_rename_pipeline(name, new_name);
 	schedule_rename(name, new_name);
 	PG_RETURN_VOID();
@@ -228,8 +211,7 @@ dataops_alter_step(PG_FUNCTION_ARGS)
 	pipeline = args_text(fcinfo, 0);
 	name = args_text(fcinfo, 1);
 	reset = reset_arg(fcinfo, 9, allowed, "query, source, unique_key, keep and options");
-	p = args_owned_pipeline(pipeline, "change");
-	args_require_pipeline_idle(pipeline);
+	p = args_changing_pipeline(pipeline, "change");
 
 	/* the step as stored, then the changes; the other steps as they are */
 	steps = catalog_get_steps(pipeline, true);
@@ -279,13 +261,7 @@ dataops_alter_step(PG_FUNCTION_ARGS)
 	if (s->query)
 		reads = dag_query_reads(s->query, s->search_path, p->owner, steps);
 	catalog_update_step(pipeline, s, reads);
-	foreach(lc, steps)
-	{
-		StepDef    *o = lfirst(lc);
-
-		if (o != s)
-			catalog_set_step_dependencies(o->pipeline, o->name, o->depends_on);
-	}
+	api_store_dependencies(steps, s);
 	PG_RETURN_VOID();
 }
 
@@ -367,14 +343,8 @@ dataops_drop_step(PG_FUNCTION_ARGS)
 	StepDef    *s;
 	char	   *dependents;
 
-	args_require(PG_ARGISNULL(0), "pipeline");
-	args_require(PG_ARGISNULL(1), "step");
 	args_require(PG_ARGISNULL(2), "drop_target");
-	pipeline = args_text(fcinfo, 0);
-	name = args_text(fcinfo, 1);
-	(void) args_owned_pipeline(pipeline, "change");
-	args_require_pipeline_idle(pipeline);
-	s = catalog_get_step(pipeline, name, false);
+	s = args_changing_step(fcinfo, &pipeline, &name);
 	dependents = catalog_step_dependents(pipeline, name);
 	if (dependents != NULL)
 		ereport(ERROR,
@@ -399,21 +369,15 @@ PG_FUNCTION_INFO_V1(dataops_rename_step);
 Datum
 dataops_rename_step(PG_FUNCTION_ARGS)
 {
-	PipelineDef *p;
+	List	   *steps;
 	char	   *pipeline;
 	char	   *name;
 	char	   *new_name;
 
-	args_require(PG_ARGISNULL(0), "pipeline");
-	args_require(PG_ARGISNULL(1), "step");
 	args_require(PG_ARGISNULL(2), "new name");
-	pipeline = args_text(fcinfo, 0);
-	name = args_text(fcinfo, 1);
 	new_name = args_text(fcinfo, 2);
 	args_check_name("step name", new_name);
-	p = args_owned_pipeline(pipeline, "change");
-	args_require_pipeline_idle(pipeline);
-	(void) catalog_get_step(pipeline, name, false);
+	(void) args_changing_step(fcinfo, &pipeline, &name);
 	if (strcmp(name, new_name) == 0)
 		PG_RETURN_VOID();
 	if (catalog_get_step(pipeline, new_name, true) != NULL)
@@ -422,7 +386,9 @@ dataops_rename_step(PG_FUNCTION_ARGS)
 				 errmsg("step \"%s\" of pipeline \"%s\" already exists", new_name, pipeline),
 				 errhint("Choose another name.")));
 	catalog_rename_step(pipeline, name, new_name);
-	store_dag(p, catalog_get_steps(pipeline, false));
+	steps = catalog_get_steps(pipeline, false);
+	dag_rebuild(steps, catalog_get_pipeline(pipeline, false)->owner);
+	api_store_dependencies(steps, NULL);
 	PG_RETURN_VOID();
 }
 
@@ -447,16 +413,10 @@ dataops_alter_expectation(PG_FUNCTION_ARGS)
 	StepDef    *s;
 	List	   *reset;
 
-	args_require(PG_ARGISNULL(0), "pipeline");
-	args_require(PG_ARGISNULL(1), "step");
 	args_require(PG_ARGISNULL(2), "expectation name");
-	pipeline = args_text(fcinfo, 0);
-	step = args_text(fcinfo, 1);
 	name = args_text(fcinfo, 2);
 	reset = reset_arg(fcinfo, 8, allowed, "column_name and args");
-	(void) args_owned_pipeline(pipeline, "change");
-	args_require_pipeline_idle(pipeline);
-	s = catalog_get_step(pipeline, step, false);
+	s = args_changing_step(fcinfo, &pipeline, &step);
 	e = catalog_get_expectation(pipeline, step, name, false);
 
 	if (!PG_ARGISNULL(3))
@@ -495,15 +455,9 @@ dataops_drop_expectation(PG_FUNCTION_ARGS)
 	char	   *step;
 	char	   *name;
 
-	args_require(PG_ARGISNULL(0), "pipeline");
-	args_require(PG_ARGISNULL(1), "step");
 	args_require(PG_ARGISNULL(2), "expectation name");
-	pipeline = args_text(fcinfo, 0);
-	step = args_text(fcinfo, 1);
 	name = args_text(fcinfo, 2);
-	(void) args_owned_pipeline(pipeline, "change");
-	args_require_pipeline_idle(pipeline);
-	(void) catalog_get_step(pipeline, step, false);
+	(void) args_changing_step(fcinfo, &pipeline, &step);
 	if (!catalog_delete_expectation(pipeline, step, name))
 		(void) catalog_get_expectation(pipeline, step, name, false);	/* raises 42704 */
 	PG_RETURN_VOID();

@@ -23,4 +23,10 @@ extern List *api_unique_key(ArrayType *arr);
  */
 extern void api_check_step(const PipelineDef *p, StepDef *s, const char *target);
 
+/*
+ * api_store_dependencies: stores the depends_on dag_rebuild derived for
+ * every step of `steps` but `except` (NULL: all).
+ */
+extern void api_store_dependencies(List *steps, const StepDef *except);
+
 #endif							/* DATAOPS_API_INT_H */

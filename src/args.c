@@ -105,17 +105,12 @@ args_check_drop_allowed(const StepDef *s, const ExpectationDef *e)
 }
 
 /*
- * Locks the pipeline's definition for this transaction and raises 55006
- * when a run of it is running or queued.  The lock is taken only when the
- * current role has the privileges of the pipeline's owner: a suite's owner
- * changing a suite another role's pipeline attached is refused while that
- * pipeline runs, but may not hold that pipeline's row (and so its runs).
+ * Raises 55006 when a run of the pipeline is running or queued; with
+ * `lock`, first locks the pipeline's row for the rest of the transaction.
  */
-void
-args_require_pipeline_idle(const char *pipeline)
+static void
+require_idle(const char *pipeline, bool lock)
 {
-	PipelineDef *p = catalog_get_pipeline(pipeline, true);
-	bool		lock = p != NULL && OidIsValid(p->owner_oid) && has_privs_of_role(GetUserId(), p->owner_oid);
 	char	   *status;
 	int64		run_id = catalog_lock_pipeline_definition(pipeline, lock, &status);
 
@@ -128,4 +123,38 @@ args_require_pipeline_idle(const char *pipeline)
 						   "Every step of a run uses the definition the run started with."),
 				 errhint("Wait for it with SELECT dataops.wait(" INT64_FORMAT "), or cancel it with SELECT dataops.cancel(" INT64_FORMAT "), then retry.",
 						 run_id, run_id)));
+}
+
+/*
+ * The lock is taken only when the current role has the privileges of the
+ * pipeline's owner: a suite's owner changing a suite another role's
+ * pipeline attached is refused while that pipeline runs, but may not hold
+ * that pipeline's row (and so its runs).
+ */
+void
+args_require_pipeline_idle(const char *pipeline)
+{
+	PipelineDef *p = catalog_get_pipeline(pipeline, true);
+
+	require_idle(pipeline, p != NULL && OidIsValid(p->owner_oid) && has_privs_of_role(GetUserId(), p->owner_oid));
+}
+
+PipelineDef *
+args_changing_pipeline(const char *name, const char *action)
+{
+	PipelineDef *p = args_owned_pipeline(name, action);
+
+	require_idle(name, true);
+	return p;
+}
+
+StepDef *
+args_changing_step(FunctionCallInfo fcinfo, char **pipeline, char **step)
+{
+	args_require(PG_ARGISNULL(0), "pipeline");
+	args_require(PG_ARGISNULL(1), "step");
+	*pipeline = args_text(fcinfo, 0);
+	*step = args_text(fcinfo, 1);
+	(void) args_changing_pipeline(*pipeline, "change");
+	return catalog_get_step(*pipeline, *step, false);
 }

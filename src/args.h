@@ -86,4 +86,19 @@ extern void args_check_drop_allowed(const StepDef *s, const ExpectationDef *e);
  */
 extern void args_require_pipeline_idle(const char *pipeline);
 
+/*
+ * args_changing_pipeline: the checks before a change of pipeline `name`'s
+ * definition: args_owned_pipeline (42704, 42501; `action` names the change
+ * in the message), then args_require_pipeline_idle (55006).  Returns the
+ * pipeline.
+ */
+extern PipelineDef *args_changing_pipeline(const char *name, const char *action);
+
+/*
+ * args_changing_step: arguments 0 and 1 (pipeline, step; 22004 when NULL)
+ * into *pipeline and *step, args_changing_pipeline's checks, and the step
+ * (42704 when it does not exist).
+ */
+extern StepDef *args_changing_step(FunctionCallInfo fcinfo, char **pipeline, char **step);
+
 #endif							/* DATAOPS_ARGS_H */

@@ -181,12 +181,6 @@ catalog_get_steps(const char *pipeline, bool with_expectations)
 
 /* Returns "pipeline.step" of the step that publishes schema.table, or NULL. */
 char *
-catalog_target_owner_step(const char *schema, const char *table)
-{
-	return catalog_target_owner_step_except(schema, table, NULL, NULL);
-}
-
-char *
 catalog_target_owner_step_except(const char *schema, const char *table, const char *pipeline, const char *step)
 {
 	CatalogArgs a = args_text2(schema, table);
@@ -199,10 +193,15 @@ catalog_target_owner_step_except(const char *schema, const char *table, const ch
 	return r->n == 1 ? row_text(r, 0, 1) : NULL;
 }
 
-void
-catalog_insert_step(const StepDef *s, List *reads)
+/*
+ * The step's row as arguments: $1 pipeline, $2 name, then layer,
+ * target_schema, target_table, query, source, unique_key, keep, options,
+ * search_path, depends_on, reads ($3..$13).
+ */
+static CatalogArgs
+step_args(const char *pipeline, const StepDef *s, List *reads)
 {
-	CatalogArgs a = args_text2(s->pipeline, s->name);
+	CatalogArgs a = args_text2(pipeline, s->name);
 
 	arg_text(&a, s->layer);
 	arg_text2(&a, s->target_schema, s->target_table);
@@ -216,6 +215,14 @@ catalog_insert_step(const StepDef *s, List *reads)
 	arg_text(&a, s->search_path);
 	arg_text_array(&a, s->depends_on);
 	arg_text_array(&a, reads);
+	return a;
+}
+
+void
+catalog_insert_step(const StepDef *s, List *reads)
+{
+	CatalogArgs a = step_args(s->pipeline, s, reads);
+
 	(void) catalog_query("INSERT INTO dataops.steps (pipeline, name, layer, target_schema, target_table, "
 						 "query, source, unique_key, keep, options, search_path, depends_on, reads, created_at) "
 						 "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, clock_timestamp())",
@@ -225,10 +232,7 @@ catalog_insert_step(const StepDef *s, List *reads)
 bool
 catalog_step_has_dependents(const char *pipeline, const char *step)
 {
-	CatalogArgs a = args_text2(pipeline, step);
-
-	return catalog_query("SELECT 1 FROM dataops.steps WHERE pipeline = $1 "
-						 "AND $2 = ANY (depends_on) LIMIT 1", &a)->n > 0;
+	return catalog_step_dependents(pipeline, step) != NULL;
 }
 
 void
@@ -481,12 +485,6 @@ catalog_set_pipeline_description(const char *pipeline, const char *description)
 						 "AND description IS DISTINCT FROM $2", &a);
 }
 
-char *
-catalog_get_pipeline_description(const char *pipeline)
-{
-	return catalog_query_text("SELECT description FROM dataops.pipelines WHERE name = $1", pipeline);
-}
-
 void
 catalog_rename_pipeline(const char *pipeline, const char *new_name)
 {
@@ -502,20 +500,8 @@ catalog_rename_pipeline(const char *pipeline, const char *new_name)
 void
 catalog_update_step(const char *pipeline, const StepDef *s, List *reads)
 {
-	CatalogArgs a = args_text2(pipeline, s->name);
+	CatalogArgs a = step_args(pipeline, s, reads);
 
-	arg_text(&a, s->layer);
-	arg_text2(&a, s->target_schema, s->target_table);
-	arg_text2(&a, s->query, s->source);
-	if (s->unique_key)
-		arg_text_array(&a, s->unique_key);
-	else
-		arg_datum(&a, TEXTARRAYOID, (Datum) 0, true);
-	arg_text(&a, s->keep);
-	arg_jsonb(&a, s->options);
-	arg_text(&a, s->search_path);
-	arg_text_array(&a, s->depends_on);
-	arg_text_array(&a, reads);
 	(void) catalog_query("UPDATE dataops.steps SET layer = $3, target_schema = $4, target_table = $5, "
 						 "query = $6, source = $7, unique_key = $8, keep = $9, options = $10, search_path = $11, "
 						 "depends_on = $12, reads = $13 WHERE pipeline = $1 AND name = $2 "

@@ -57,7 +57,6 @@ extern void catalog_insert_pipeline(const char *name, const char *description, c
 extern void catalog_delete_pipeline(const char *name);
 extern StepDef *catalog_get_step(const char *pipeline, const char *name, bool missing_ok);
 extern List *catalog_get_steps(const char *pipeline, bool with_expectations);
-extern char *catalog_target_owner_step(const char *schema, const char *table);
 extern void catalog_insert_step(const StepDef *step, List *reads);
 /* Whether another step of `pipeline` reads the target of `step` (depends_on names it).  No errors of its own. */
 extern bool catalog_step_has_dependents(const char *pipeline, const char *step);
@@ -119,7 +118,6 @@ extern int64 catalog_lock_pipeline_definition(const char *pipeline, bool lock, c
  */
 extern bool catalog_try_share_pipeline(const char *pipeline);
 extern void catalog_set_pipeline_description(const char *pipeline, const char *description);
-extern char *catalog_get_pipeline_description(const char *pipeline);
 /* Renames the pipeline; its definitions follow (ON UPDATE CASCADE), its runs, lineage and SLA breaches too. */
 extern void catalog_rename_pipeline(const char *pipeline, const char *new_name);
 /* The target of another step than pipeline.step (either NULL: any step), as text, or NULL. */

@@ -22,21 +22,6 @@
 #include "catalog_contract.h"
 #include "contract.h"
 
-/* The (pipeline, step) of arguments 0 and 1, both required, after the privilege check. */
-static void
-owned_step(FunctionCallInfo fcinfo, char **pipeline, char **step)
-{
-	args_require(PG_ARGISNULL(0), "pipeline");
-	args_require(PG_ARGISNULL(1), "step");
-	*pipeline = args_text(fcinfo, 0);
-	*step = args_text(fcinfo, 1);
-	(void) args_owned_pipeline(*pipeline, "change");
-	/* a definition change: 55006 while a run of the pipeline is queued or running */
-	args_require_pipeline_idle(*pipeline);
-	/* the step must exist: 42704 otherwise */
-	(void) catalog_get_step(*pipeline, *step, false);
-}
-
 /*
  * dataops._contract_check(pipeline text) → void: raises 22004 for a NULL
  * pipeline, 42704 for an unknown one, 42501 unless the caller has the
@@ -54,8 +39,7 @@ dataops_contract_check(PG_FUNCTION_ARGS)
 
 	args_require(PG_ARGISNULL(0), "pipeline");
 	pipeline = args_text(fcinfo, 0);
-	(void) args_owned_pipeline(pipeline, "change");
-	args_require_pipeline_idle(pipeline);
+	(void) args_changing_pipeline(pipeline, "change");
 	PG_RETURN_VOID();
 }
 
@@ -76,7 +60,7 @@ dataops_contract_mark(PG_FUNCTION_ARGS)
 	char	   *pipeline;
 	char	   *step;
 
-	owned_step(fcinfo, &pipeline, &step);
+	(void) args_changing_step(fcinfo, &pipeline, &step);
 	args_require(PG_ARGISNULL(2), "names");
 	args_require(PG_ARGISNULL(3), "contract_id");
 	PG_RETURN_INT64(catalog_contract_mark(pipeline, step, PG_GETARG_ARRAYTYPE_P(2),
@@ -99,7 +83,7 @@ dataops_contract_drop(PG_FUNCTION_ARGS)
 	char	   *pipeline;
 	char	   *step;
 
-	owned_step(fcinfo, &pipeline, &step);
+	(void) args_changing_step(fcinfo, &pipeline, &step);
 	args_require(PG_ARGISNULL(2), "names");
 	args_require(PG_ARGISNULL(3), "contract_id");
 	PG_RETURN_INT64(catalog_contract_drop(pipeline, step, PG_GETARG_ARRAYTYPE_P(2), args_text(fcinfo, 3)));
@@ -124,7 +108,7 @@ dataops_contract_set_tags(PG_FUNCTION_ARGS)
 	char	   *step;
 	Jsonb	   *tags;
 
-	owned_step(fcinfo, &pipeline, &step);
+	(void) args_changing_step(fcinfo, &pipeline, &step);
 	args_require(PG_ARGISNULL(2), "contract_id");
 	args_require(PG_ARGISNULL(4), "tags");
 	tags = PG_GETARG_JSONB_P(4);
@@ -156,8 +140,7 @@ dataops_contract_record(PG_FUNCTION_ARGS)
 	args_require(PG_ARGISNULL(0), "pipeline");
 	args_require(PG_ARGISNULL(1), "contract_id");
 	pipeline = args_text(fcinfo, 0);
-	(void) args_owned_pipeline(pipeline, "change");
-	args_require_pipeline_idle(pipeline);
+	(void) args_changing_pipeline(pipeline, "change");
 	catalog_contract_record(pipeline, args_text(fcinfo, 1), args_text(fcinfo, 2), args_text(fcinfo, 3));
 	PG_RETURN_VOID();
 }

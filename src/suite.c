@@ -93,6 +93,19 @@ suite_check_expectation_on_step(const StepDef *s, const ExpectationDef *e)
 	PG_END_TRY();
 }
 
+/*
+ * Raises 55006 while a run of a pipeline the suite is attached to is
+ * queued or running: a change of the suite changes those pipelines' checks.
+ */
+static void
+require_attached_idle(const char *suite)
+{
+	ListCell   *lc;
+
+	foreach(lc, catalog_suite_steps(suite))
+		args_require_pipeline_idle(((StepDef *) lfirst(lc))->pipeline);
+}
+
 /* Checks that every step the suite is attached to can check e. */
 static void
 check_on_attached_steps(const char *suite, const ExpectationDef *e)
@@ -158,7 +171,6 @@ dataops_add_suite_expectation(PG_FUNCTION_ARGS)
 {
 	char	   *suite;
 	ExpectationDef e = {0};
-	ListCell   *lc;
 
 	args_require(PG_ARGISNULL(0), "suite");
 	suite = args_text(fcinfo, 0);
@@ -167,8 +179,7 @@ dataops_add_suite_expectation(PG_FUNCTION_ARGS)
 
 	require_suite_owner(suite, "change");
 	expect_validate(&e);
-	foreach(lc, catalog_suite_steps(suite))
-		args_require_pipeline_idle(((StepDef *) lfirst(lc))->pipeline);
+	require_attached_idle(suite);
 	check_on_attached_steps(suite, &e);
 	catalog_insert_suite_expectation(suite, &e);
 	catalog_check_expectation_names();
@@ -191,8 +202,7 @@ set_attached(FunctionCallInfo fcinfo, bool attach)
 	step = args_text(fcinfo, 1);
 	suite = args_text(fcinfo, 2);
 
-	(void) args_owned_pipeline(pipeline, "change");
-	args_require_pipeline_idle(pipeline);
+	(void) args_changing_pipeline(pipeline, "change");
 	s = catalog_get_step(pipeline, step, false);
 	(void) catalog_get_suite_owner(suite, false);
 	if (attach)
@@ -246,15 +256,13 @@ dataops_drop_suite_expectation(PG_FUNCTION_ARGS)
 {
 	char	   *suite;
 	char	   *name;
-	ListCell   *lc;
 
 	args_require(PG_ARGISNULL(0), "suite name");
 	args_require(PG_ARGISNULL(1), "expectation name");
 	suite = args_text(fcinfo, 0);
 	name = args_text(fcinfo, 1);
 	require_suite_owner(suite, "change");
-	foreach(lc, catalog_suite_steps(suite))
-		args_require_pipeline_idle(((StepDef *) lfirst(lc))->pipeline);
+	require_attached_idle(suite);
 	if (!catalog_delete_suite_expectation(suite, name))
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_OBJECT),
