@@ -23,6 +23,7 @@
 #   DATAOPS_CITUS_PORT  coordinator port (default 55491); workers +1, +2
 #   DATAOPS_CITUS_CACHE where the Citus build is kept (default:
 #                       /var/cache/dataops if writable, else $TMPDIR)
+#   DATAOPS_CITUS_BASE  where the nodes' data go (default /tmp/dataops-citus)
 #   DATAOPS_KEEP        "1" to leave the cluster running
 set -euo pipefail
 
@@ -32,7 +33,7 @@ REPO=$(dirname "$TESTDIR")
 PG_CONFIG=${PG_CONFIG:-pg_config}
 CITUS_TARBALL=${CITUS_TARBALL:-$(dirname "$REPO")/shared/citus/citus-13.2.2.tar.gz}
 PORT=${DATAOPS_CITUS_PORT:-55491}
-BASE=/tmp/dataops-citus
+BASE=${DATAOPS_CITUS_BASE:-/tmp/dataops-citus}
 NODES=(coord worker1 worker2)
 BUILD_PKGS=(liblz4-dev libzstd-dev libkrb5-dev autoconf build-essential)
 
