@@ -155,6 +155,6 @@ target_refuse_distributed(Oid relid, const char *what)
 				 errdetail("dataops would write this %s's rows into the coordinator's local shell; they would "
 						   "never reach the table's shards and would be lost.", what),
 				 errhint("Table, incremental and scd2 steps and bronze steps publish into distributed and reference "
-						 "tables; this one (kept versions, a rollback, a Citus local table) does not yet.  "
+						 "tables; this one (kept versions, a view, a Citus local table) does not yet.  "
 						 "Publish it into a local table, or undistribute it with undistribute_table().")));
 }
