@@ -2,10 +2,10 @@
 # Debian 12 machine (packages, build, throwaway cluster) through test/pg.sh.
 
 EXTENSION   = dataops
-EXTVERSION  = 0.9.0
+EXTVERSION  = 0.10.0
 MODULE_big  = dataops
 OBJS        = $(patsubst %.c,%.o,$(wildcard src/*.c))
-DATA        = sql/dataops--0.1.0.sql sql/dataops--0.1.0--0.2.0.sql sql/dataops--0.2.0--0.3.0.sql sql/dataops--0.3.0--0.4.0.sql sql/dataops--0.4.0--0.5.0.sql sql/dataops--0.5.0--0.6.0.sql sql/dataops--0.6.0--0.7.0.sql sql/dataops--0.7.0--0.8.0.sql sql/dataops--0.8.0--0.9.0.sql
+DATA        = sql/dataops--0.1.0.sql sql/dataops--0.1.0--0.2.0.sql sql/dataops--0.2.0--0.3.0.sql sql/dataops--0.3.0--0.4.0.sql sql/dataops--0.4.0--0.5.0.sql sql/dataops--0.5.0--0.6.0.sql sql/dataops--0.6.0--0.7.0.sql sql/dataops--0.7.0--0.8.0.sql sql/dataops--0.8.0--0.9.0.sql sql/dataops--0.9.0--0.10.0.sql
 # A fresh install runs one script: the header, then the chain of versions.
 DATA_built  = sql/dataops--$(EXTVERSION).sql
 UPGRADE_CHAIN = $(DATA)

@@ -504,7 +504,7 @@ post_json(const char *url, const char *payload, int *status, char **error)
 	}
 	errbuf[0] = '\0';
 	headers = curl_slist_append(headers, "Content-Type: application/json");
-	headers = curl_slist_append(headers, "User-Agent: dataops/0.9.0");
+	headers = curl_slist_append(headers, "User-Agent: dataops/0.10.0");
 	curl_easy_setopt(c, CURLOPT_URL, url);
 #if LIBCURL_VERSION_NUM >= 0x075500
 	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
