@@ -349,6 +349,10 @@ RESET client_min_messages;
 SELECT dataops.add_step('cid_misc', 'by_customer', 'gold', 'cid_x.by_customer',
        query => 'SELECT customer, count(*) AS orders, sum(amount) AS amount FROM cid_d.orders GROUP BY customer',
        unique_key => '{customer}');
+-- nothing to check or deduplicate: published with one INSERT ... SELECT Citus runs on the shards
+SELECT dataops.add_step('cid_misc', 'amounts', 'gold', 'cid_x.amounts',
+       query => 'SELECT order_id, amount FROM cid_d.orders',
+       options => '{"distribution_column": "order_id", "colocate_with": "cid_d.orders"}');
 \o
 SELECT dataops.run('cid_misc') AS mrun \gset
 SELECT pg_temp.expect('cid_misc run', (SELECT status FROM dataops.runs WHERE run_id = :mrun), 'succeeded');
@@ -358,6 +362,10 @@ SELECT pg_temp.expect('reference rows on every worker (37 customers each)',
        (SELECT string_agg(result, ',' ORDER BY p.nodeport) FROM run_command_on_placements('cid_x.customers',
             'SELECT count(*) FROM %s') p JOIN pg_dist_node n ON n.nodename = p.nodename AND n.nodeport = p.nodeport
          WHERE n.groupid <> 0), '37,37');
+SELECT pg_temp.expect('plain step: rows on the shards of cid_x.amounts', pg_temp.shard_rows('cid_x.amounts'),
+       (SELECT count(*) FROM cid_d.orders)::numeric);
+SELECT pg_temp.expect('plain step: colocated with cid_d.orders as asked',
+       pg_temp.colocation('cid_x.amounts'), pg_temp.colocation('cid_d.orders'));
 SELECT pg_temp.expect('pre-created target kept its distribution column',
        (SELECT column_to_column_name(logicalrelid, partkey) FROM pg_dist_partition
          WHERE logicalrelid = 'cid_x.by_customer'::regclass), 'customer'::text);
