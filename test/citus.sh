@@ -244,7 +244,7 @@ for f in "$TESTDIR"/citus/*.sql; do
     [ -f "$f" ] || continue
     name=$(basename "$f" .sql)
     echo "==== test/citus/$name.sql"
-    if (cd "$REPO" && node_psql 0 -v datadir="$BASE/files" -f "$f"); then
+    if (cd "$REPO" && node_psql 0 -v datadir="$BASE/files" -v coordlog="$(node_dir 0)/log/postgresql.log" -f "$f"); then
         passed+=("$name")
     else
         log "FAILED: test/citus/$name.sql"

@@ -96,7 +96,14 @@ SELECT pg_temp.people('cid_local', 'cid_l', '{}');
 SELECT pg_temp.people('cid_dist', 'cid_d', '{"distribution_column": "user_id"}');
 \o
 SELECT dataops.run('cid_local') AS lrun \gset
+-- the distributed run with Citus logging the commands it sends to the workers
+-- (the step workers connect as the pipeline's owner and take its settings)
+SELECT coalesce((pg_stat_file(:'coordlog', true)).size, 0) AS log_from \gset
+ALTER ROLE CURRENT_USER SET citus.log_remote_commands = on;
+ALTER ROLE CURRENT_USER SET log_min_messages = notice;
 SELECT dataops.run('cid_dist') AS drun \gset
+ALTER ROLE CURRENT_USER RESET citus.log_remote_commands;
+ALTER ROLE CURRENT_USER RESET log_min_messages;
 SELECT pg_temp.expect('cid_local run', (SELECT status FROM dataops.runs WHERE run_id = :lrun), 'succeeded');
 SELECT pg_temp.expect('cid_dist run', (SELECT status FROM dataops.runs WHERE run_id = :drun), 'succeeded');
 
@@ -144,6 +151,36 @@ SELECT pg_temp.expect('gold rows on the shards', pg_temp.shard_rows('cid_d.gold_
 SELECT pg_temp.expect('quarantined rows name the expectation they failed',
        (SELECT count(*) FROM cid_d.silver_people_quarantine
          WHERE _failed_expectations = '{email_valid}' AND _run_id = :drun), :bad_emails::bigint);
+
+\echo '== (a) what ran on the shards: commands Citus sent to the workers for the distributed run'
+CREATE TEMP TABLE cid_remote AS
+SELECT m[1] AS command
+  FROM regexp_matches(pg_read_file(:'coordlog', :log_from, 200000000), 'issuing ([^\n]*)', 'g') m;
+CREATE TEMP TABLE cid_pushed AS
+SELECT what, count(*) AS commands FROM (
+    SELECT CASE
+        WHEN command ~ '^COPY cid_d\.bronze_people_[0-9]+ ' THEN 'bronze: COPY into the shards'
+        WHEN command ~ '^INSERT INTO cid_d\.silver_people___dataops_stage_[0-9]+ .* FROM cid_d\.bronze_people_[0-9]+ '
+            THEN 'silver: checked rows into the stage, shard to shard'
+        WHEN command ~ '^INSERT INTO cid_d\.gold_people___dataops_stage_[0-9]+ .*row_number\(\) OVER \(PARTITION BY .*FROM cid_d\.silver_people_[0-9]+ '
+            THEN 'gold: dedup (row_number) and checks into the stage, shard to shard'
+        WHEN command ~ '^SELECT count\(\*\) AS count, count\(\*\) FILTER .* FROM cid_d\.(silver|gold)_people___dataops_stage_[0-9]+ '
+            THEN 'counts: partial aggregates on the shards'
+        WHEN command ~ '^INSERT INTO cid_d\.silver_people_[0-9]+ .* FROM cid_d\.silver_people___dataops_stage_[0-9]+ '
+            THEN 'silver: publish, stage to target shard'
+        WHEN command ~ '^INSERT INTO cid_d\.silver_people_quarantine_[0-9]+ .* FROM cid_d\.silver_people___dataops_stage_[0-9]+ '
+            THEN 'silver: quarantine, stage to quarantine shard'
+        WHEN command ~ '^INSERT INTO cid_d\.gold_people_[0-9]+ .* FROM cid_d\.gold_people___dataops_stage_[0-9]+ '
+            THEN 'gold: publish, stage to target shard'
+        END AS what
+      FROM cid_remote) x
+ WHERE what IS NOT NULL GROUP BY what;
+SELECT * FROM cid_pushed ORDER BY what;
+SELECT pg_temp.expect('kinds of commands pushed down to the shards', (SELECT count(*) FROM cid_pushed), 7::bigint);
+SELECT pg_temp.expect('stage inserts: one per shard (32) for silver and for gold',
+       (SELECT sum(commands) FROM cid_pushed WHERE what ~ 'into the stage'), 64::numeric);
+SELECT pg_temp.expect('target inserts: one per shard (32) for silver and for gold',
+       (SELECT sum(commands) FROM cid_pushed WHERE what ~ 'publish, stage to target'), 64::numeric);
 
 \echo '== (a) step_runs and expectation_results: local (l_*) and distributed (d_*)'
 CREATE TEMP TABLE cid_steps AS
