@@ -103,6 +103,43 @@ int8_col(int col)
 }
 
 /*
+ * The stage insert; a row whose distribution column is NULL cannot be stored
+ * in a distributed table (Citus raises 22004): said in the step's terms.
+ */
+static void
+insert_stage(const StepDef *s, Oid into, const char *sql, SqlParams *params)
+{
+	MemoryContext oldcxt = CurrentMemoryContext;
+	char	   *column;
+	bool		distributed = citus_table_kind(into, &column) == CITUS_DISTRIBUTED;
+	char	   *qname = dataops_qualified_name(s->target_schema, s->target_table);
+
+	PG_TRY();
+	{
+		(void) exec_params(sql, params);
+	}
+	PG_CATCH();
+	{
+		/* strings only here: the transaction is failed until the error is rethrown */
+		ErrorData  *edata = dataops_take_error(oldcxt);
+
+		if (edata->sqlerrcode == ERRCODE_NULL_VALUE_NOT_ALLOWED && distributed)
+		{
+			edata->detail = psprintf("%s (A distributed table cannot hold a row whose distribution column is "
+									 "NULL; the target, its quarantine and the stage of its rows share that column.)",
+									 edata->message);
+			edata->message = psprintf("a row of step \"%s\" has no value in \"%s\", the distribution column of %s",
+									  s->name, column, qname);
+			edata->hint = psprintf("Filter those rows in the step's query (WHERE %s IS NOT NULL), give them a value "
+								   "(COALESCE), or distribute the target on a column that always has one.",
+								   quote_identifier(column));
+		}
+		ReThrowError(edata);
+	}
+	PG_END_TRY();
+}
+
+/*
  * The samples of row-level expectation e (flag u<idx>), read from the stage:
  * up to DATAOPS_SAMPLE_SIZE unexpected values, and for SUMMARY and COMPLETE
  * the most frequent ones with their counts (ordered as sink.c orders them:
@@ -228,7 +265,7 @@ publish_write_citus(const PublishWrite *w, char **watermark, StepCounts *c, List
 		expect_sql_flags(exps, desc, "true", params, &sql);
 		appendStringInfo(&sql, "\nFROM (\n%s\n) s", w->subquery);
 	}
-	(void) exec_params(sql.data, params);
+	insert_stage(s, w->into, sql.data, params);
 
 	/* 2. the counts: rows, duplicates, quarantined, and per row-level expectation missing and unexpected */
 	resetStringInfo(&sql);

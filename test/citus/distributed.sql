@@ -470,6 +470,27 @@ SELECT pg_temp.expect('gold_small result recorded (observed row count)',
 SELECT pg_temp.expect('stage tables left after the failed run', (SELECT count(*) FROM pg_class
          WHERE relnamespace = 'cid_d'::regnamespace AND relname LIKE '%\_\_dataops\_%'), 0::bigint);
 
+-- rows without a value in the distribution column: a distributed table cannot hold them
+CREATE TABLE cid_x.nulls_src AS SELECT g AS k, 'v' || g AS v FROM generate_series(1, 10) g;
+INSERT INTO cid_x.nulls_src VALUES (NULL, 'no key');
+\o /dev/null
+SELECT dataops.create_pipeline('cid_nulls', 'NULL distribution column (Citus distributed targets test)');
+SELECT dataops.add_step('cid_nulls', 's', 'gold', 'cid_x.nulls',
+       query => 'SELECT k, v FROM cid_x.nulls_src', options => '{"distribution_column": "k"}');
+SELECT dataops.add_expectation('cid_nulls', 's', 'k_present', 'not_null', 'k', '{}', 'drop');
+\o
+SELECT pg_temp.error_of($$SELECT dataops.run('cid_nulls')$$) AS nulls_error \gset
+\echo 'NULL distribution column:' :'nulls_error'
+SELECT pg_temp.expect('a NULL distribution column is named in the step''s terms (22004)',
+       :'nulls_error' ~ '^22004: .*a row of step "s" has no value in "k", the distribution column of cid_x\.nulls$', true);
+SELECT pg_temp.expect('target left behind by the failed run (its creation rolled back)', to_regclass('cid_x.nulls') IS NULL, true);
+-- the hint's way out: filter them in the query
+\o /dev/null
+SELECT dataops.alter_step('cid_nulls', 's', query => 'SELECT k, v FROM cid_x.nulls_src WHERE k IS NOT NULL');
+\o
+SELECT dataops.run('cid_nulls') AS nrun \gset
+SELECT pg_temp.expect('rows published once filtered', pg_temp.shard_rows('cid_x.nulls'), 10::numeric);
+
 -- refused options and definitions: SQLSTATE and nothing stored
 \o /dev/null
 SELECT dataops.create_pipeline('cid_bad', 'refused options (Citus distributed targets test)');
