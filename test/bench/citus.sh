@@ -198,7 +198,7 @@ SQL
 # expectation), over bronze.people.
 EXPLAIN_SQL=$(cat <<'SQL'
 SELECT query AS silver_query FROM dataops.steps WHERE pipeline = 'people' AND name = 'clean' \gset
-EXPLAIN (COSTS OFF)
+EXPLAIN (VERBOSE, COSTS OFF)
   SELECT s.*, true AS live,
          NOT dataops.regex_match(s.email, '^[^@\s]+@[^@\s]+\.[a-z]{2,}$') AS u1,
          s.user_id IS NULL AS u2,
@@ -272,7 +272,7 @@ one() { # <a|b> <file> <extra> -> sets SECS, OUT
 # ------------------------------------------------------------------ main
 
 setting() { q -c "SHOW $1"; }
-CONDITIONS="$(date -u '+%Y-%m-%d %H:%M:%S UTC'); Citus $(q -c "SELECT extversion FROM pg_extension WHERE extname = 'citus'"),\
+CONDITIONS="$(date -u '+%Y-%m-%d %H:%M:%S UTC'); Citus $(q -c "SELECT (regexp_match(citus_version(), '^Citus ([^ ]+)'))[1]"),\
  PostgreSQL $(setting server_version); coordinator + $(q -c "SELECT count(*) FROM pg_dist_node WHERE groupid <> 0 AND isactive") workers on 127.0.0.1,\
  one machine, nproc $(nproc); on each node fsync $(setting fsync), shared_buffers $(setting shared_buffers),\
  work_mem $(setting work_mem), max_parallel_workers_per_gather $(setting max_parallel_workers_per_gather),\
@@ -336,8 +336,9 @@ done
 echo "   where the rows of (b) are (round 1; citus_tables, then shards per node):"
 awk -F'|' '$1 == "PLACE" { printf "     %-28s %-12s distribution column %-8s colocation %s, %s shards\n", $2, $3, $4, $5, $6 }' <<<"$PLACE_OUT"
 awk -F'|' '$1 == "NODE" { printf "     node %-16s %s shards, %s\n", $2, $3, $4 }' <<<"$PLACE_OUT"
-echo "   EXPLAIN (COSTS OFF) of the silver step's checked query (its query, one flag per row-level"
-echo "   expectation) over the distributed bronze.people (round 1 of (b)):"
+echo "   EXPLAIN (VERBOSE, COSTS OFF) of the silver step's checked query (its query, one flag per"
+echo "   row-level expectation) over the distributed bronze.people (round 1 of (b)); Task Count: the"
+echo "   shards queried, Query: what each worker runs for its shard (the flags computed there):"
 awk '/^EXPLAIN-END$/ { p = 0 } p { print "     | " $0 } /^EXPLAIN-BEGIN$/ { p = 1 }' <<<"$PLACE_OUT"
 
 read -r amin amed < <(stats "${A[@]}")
