@@ -134,9 +134,9 @@ stop_all() {
 # ------------------------------------------------------------------ the cluster
 
 log "starting the Citus cluster (test/citus.sh, DATAOPS_CITUS_TESTS=none, fsync on) in $BASE"
+trap stop_all EXIT
 DATAOPS_CITUS_TESTS=none DATAOPS_CITUS_FSYNC=on "$TESTDIR/citus.sh" >&2 \
     || die "test/citus.sh could not start the cluster"
-trap stop_all EXIT
 "${SUDO[@]}" install -d -o postgres -g postgres -m 0755 "$DATA"
 
 input_file() { # <rows> -> prints the path of people-<rows>.csv
