@@ -31,6 +31,7 @@
 #include "api_int.h"
 #include "args.h"
 #include "catalog.h"
+#include "citus.h"
 #include "dag.h"
 #include "dataops.h"
 #include "expect.h"
@@ -38,6 +39,7 @@
 #include "launcher.h"
 #include "options.h"
 #include "schedule.h"
+#include "sqlgen.h"
 #include "suite.h"
 
 PG_FUNCTION_INFO_V1(dataops_create_pipeline);
@@ -220,6 +222,49 @@ validate_materialization_option(const char *key, JsonbValue *val)
 					 errmsg("option \"keep_versions\" must be an integer from 0 to 100")));
 	}
 }
+/* Citus (issue 15): how the target is distributed; for steps with a query and steps that read files. */
+static const char *const citus_options[] = {"distribution_column", "colocate_with", "reference"};
+
+/*
+ * The Citus options together: Citus installed (0A000), distribution_column
+ * and reference not both, colocate_with only with distribution_column, and
+ * a materialization that writes a table dataops can distribute (not a view,
+ * not kept versions); 22023 otherwise.
+ */
+static void
+validate_citus_options(const StepOptions *o)
+{
+	if (o->distribution_column == NULL && !o->reference)
+	{
+		if (o->colocate_with != NULL)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("option \"colocate_with\" needs option \"distribution_column\"")));
+		return;
+	}
+	if (!citus_installed())
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("option \"%s\" needs the citus extension", o->reference ? "reference" : "distribution_column"),
+				 errdetail("The extension citus is not installed in this database."),
+				 errhint("CREATE EXTENSION citus first, or remove the option.")));
+	if (o->distribution_column != NULL && o->reference)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("options \"distribution_column\" and \"reference\" exclude each other"),
+				 errdetail("A reference table has a copy on every node; a distributed table is split on its distribution column.")));
+	if (o->colocate_with != NULL && o->distribution_column == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("option \"colocate_with\" needs option \"distribution_column\"")));
+	if (o->materialization == MATERIALIZATION_VIEW || options_keep_versions(o, 0) > 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("options \"distribution_column\" and \"reference\" apply to table, incremental and scd2 targets"),
+				 errdetail("%s", o->materialization == MATERIALIZATION_VIEW ? "A view has no rows to distribute." :
+						   "Kept versions (keep_versions) of a distributed target are not supported yet.")));
+}
+
 static const char *const pipeline_run_options[] = {"timeout", "retries", "retry_delay", "step_timeout", "retry_on_crash"};
 static const char *const pipeline_health_options[] = {"sla_freshness", "sla_deadline", "target_mttr", "target_mtbf",
 "target_dq_score", "target_sla_compliance"};
@@ -341,6 +386,21 @@ validate_options(Jsonb *options, bool reads_files)
 			validate_materialization_option(key, &val);
 			continue;
 		}
+		for (i = 0; i < lengthof(citus_options); i++)
+			if (strcmp(key, citus_options[i]) == 0)
+				known = true;
+		if (known)
+		{
+			if ((strcmp(key, "reference") == 0) ? val.type != jbvBool :
+				(val.type != jbvString || val.val.string.len == 0))
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						 errmsg("option \"%s\" must be %s", key,
+								strcmp(key, "reference") == 0 ? "true or false" :
+								strcmp(key, "colocate_with") == 0 ? "default, none or the name of a distributed table" :
+								"the name of a column of the step's rows")));
+			continue;
+		}
 		for (i = 0; i < lengthof(csv_options); i++)
 			if (strcmp(key, csv_options[i]) == 0)
 				known = true;
@@ -348,7 +408,7 @@ validate_options(Jsonb *options, bool reads_files)
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("unknown step option \"%s\"", key),
-					 errhint("Valid options are retries, retry_delay, timeout, materialization, watermark, on_schema_change, track_columns, hard_deletes and keep_versions, and for steps that read files header, delimiter, quote, escape, null, encoding and normalize_names.")));
+					 errhint("Valid options are retries, retry_delay, timeout, materialization, watermark, on_schema_change, track_columns, hard_deletes, keep_versions, distribution_column, colocate_with and reference, and for steps that read files header, delimiter, quote, escape, null, encoding and normalize_names.")));
 		if (!reads_files)
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -521,6 +581,26 @@ api_check_step(const PipelineDef *p, StepDef *s, const char *target)
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("materialization view takes no unique_key"),
 					 errhint("Deduplicate in the view's query, e.g. with DISTINCT ON.")));
+		validate_citus_options(o);
+		if (o->distribution_column != NULL && s->unique_key != NIL &&
+			!sqlgen_in_list(s->unique_key, o->distribution_column))
+		{
+			if (o->materialization == MATERIALIZATION_INCREMENTAL || o->materialization == MATERIALIZATION_SCD2)
+				ereport(ERROR,
+						(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+						 errmsg("unique_key of %s step \"%s\" must contain its distribution column \"%s\"",
+								mat, s->name, o->distribution_column),
+						 errdetail("The merge relies on a unique index on the key, and Citus creates unique indexes "
+								   "on distributed tables only when they contain the distribution column."),
+						 errhint("Add \"%s\" to unique_key, or distribute the target on a column of the key.",
+								 o->distribution_column)));
+			ereport(WARNING,
+					(errmsg("unique_key of step \"%s\" does not contain its distribution column \"%s\"",
+							s->name, o->distribution_column),
+					 errdetail("Rows with the same key may be on different shards: deduplication then runs "
+							   "on the coordinator, which receives every row."),
+					 errhint("Distribute the target on a column of the key to deduplicate on the shards.")));
+		}
 	}
 }
 

@@ -59,4 +59,15 @@ extern bool expect_any_aggregate(List *exps);
 /* True when some expectation of `exps` has result_format COMPLETE. */
 extern bool expect_any_complete(List *exps);
 
+/*
+ * expect_sql_row_parts: for a row-level expectation e over rows with the
+ * columns desc, the SQL condition true when the row's checked value is
+ * missing (*missing; NULL when the kind judges NULLs itself) and the SQL
+ * text value an unexpected row reports (*sample), as expect_sql_aggregates
+ * and sink.c count them.  For statements that count the flags
+ * (__dataops_u<k>) of rows stored in a table (publish_citus.c).  Raises
+ * nothing.
+ */
+extern void expect_sql_row_parts(const ExpectationDef *e, TupleDesc desc, char **missing, char **sample);
+
 #endif							/* DATAOPS_EXPECT_H */

@@ -679,3 +679,12 @@ expect_sql_samples(List *exps, TupleDesc desc, StringInfo sql)
 	}
 	return any;
 }
+
+void
+expect_sql_row_parts(const ExpectationDef *e, TupleDesc desc, char **missing, char **sample)
+{
+	const KindInfo *ki = expect_kind_of(e);
+
+	*missing = missing_condition(e, ki);
+	*sample = sample_value(e, ki, desc);
+}

@@ -31,6 +31,7 @@
 
 #include "compat.h"
 #include "catalog.h"
+#include "citus.h"
 #include "dataops.h"
 #include "expect.h"
 #include "materialize.h"
@@ -176,6 +177,9 @@ struct MergeRun
 	bool		full;			/* the target starts empty: full refresh, just created, or no state */
 	char	   *stored_wm;		/* the last run's watermark; NULL when full */
 	char	   *new_wm;			/* the batch's largest watermark value */
+	bool		citus;			/* the target is a Citus table */
+	const char *batch;			/* the checked batch, qualified: a temporary table, or for a Citus
+								 * target a table colocated with it, dropped at the end of the step */
 };
 
 /* The target, with the kind's columns after the query's. */
@@ -197,6 +201,33 @@ create_target(const MergeRun *m)
 	for (i = 0; i < m->kind->ncolumns; i++)
 		dataops_exec_sql(psprintf("COMMENT ON COLUMN %s.%s IS %s", m->qname, m->kind->columns[i].name,
 								  quote_literal_cstr(m->kind->columns[i].comment)));
+}
+
+/*
+ * Whether target relid is a Citus table, checked for a merge: a Citus local
+ * table, or a distributed one whose distribution column is not in unique_key
+ * (Citus creates unique indexes on a distributed table only with it), is
+ * refused with 0A000.
+ */
+static bool
+citus_target_checked(const MergeRun *m, Oid relid)
+{
+	char	   *column;
+	CitusKind	kind = citus_table_kind(relid, &column);
+
+	if (kind == CITUS_NONE)
+		return false;
+	if (kind == CITUS_OTHER)
+		target_refuse_distributed(relid, "target");
+	if (kind == CITUS_DISTRIBUTED && !sqlgen_in_list(m->s->unique_key, column))
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("unique_key of %s step \"%s\" must contain the distribution column \"%s\" of its target %s",
+						m->kind->name, m->s->name, column, m->qname),
+				 errdetail("The merge relies on a unique index on the key, and Citus creates unique indexes on "
+						   "distributed tables only when they contain the distribution column."),
+				 errhint("Add \"%s\" to unique_key, or distribute the target on a column of the key.", column)));
+	return true;
 }
 
 /*
@@ -241,13 +272,14 @@ before_table(const StepDef *s)
  * undone).  Must run before the merge, in its transaction.
  */
 static void
-keep_before_images(const StepDef *s, Oid owner, Oid target, TupleDesc desc, List *keys, int64 run_id, bool full)
+keep_before_images(const StepDef *s, Oid owner, Oid target, TupleDesc desc, List *keys, int64 run_id, bool full,
+				   const char *batch)
 {
 	const char *qname = dataops_qualified_name(s->target_schema, s->target_table);
 	char	   *bq = before_table(s);
 	char	   *bname = sqlgen_side_table_name(s->target_table, "_before");
-	Oid			relid = target_relation(s->target_schema, bname, "before-images table", owner,
-										 TARGET_PIPELINE_OWNER, RowExclusiveLock);
+	Oid			relid = target_relation_citus(s->target_schema, bname, "before-images table", owner,
+											  RowExclusiveLock);
 	int			keep = options_keep_versions(step_options(s), 3);
 	char	   *join = sqlgen_key_join(keys, desc, "t", "b");
 	int			nest;
@@ -264,8 +296,9 @@ keep_before_images(const StepDef *s, Oid owner, Oid target, TupleDesc desc, List
 			return;
 		dataops_exec_sql(psprintf("CREATE TABLE %s AS SELECT t.*, CAST(NULL AS pg_catalog.int8) AS _run_id, "
 								  "CAST(NULL AS pg_catalog.text) AS _op FROM %s t WITH NO DATA", bq, qname));
-		(void) target_relation(s->target_schema, bname, "before-images table", owner, TARGET_PIPELINE_OWNER,
-								RowExclusiveLock);
+		/* colocated with a Citus target, so that the statements below run on its shards */
+		(void) citus_distribute_like(bq, target);
+		(void) target_relation_citus(s->target_schema, bname, "before-images table", owner, RowExclusiveLock);
 		dataops_exec_sql(psprintf("CREATE INDEX ON %s (_run_id)", bq));
 		dataops_exec_sql(psprintf("COMMENT ON TABLE %s IS %s", bq,
 								  quote_literal_cstr(psprintf("before-images of the last batches merged into %s by dataops, for dataops.rollback()",
@@ -282,13 +315,13 @@ keep_before_images(const StepDef *s, Oid owner, Oid target, TupleDesc desc, List
 	(void) set_config_option("enable_hashjoin", "off", PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
 	(void) set_config_option("enable_mergejoin", "off", PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
 	(void) sqlgen_exec_int8(psprintf("INSERT INTO %s SELECT t.*, $1, 'update' FROM %s t "
-										  "WHERE EXISTS (SELECT 1 FROM pg_temp.%s b WHERE %s)",
-										  bq, qname, BATCH_TABLE, join),
+										  "WHERE EXISTS (SELECT 1 FROM %s b WHERE %s)",
+										  bq, qname, batch, join),
 								 1, &run_id);
-	(void) sqlgen_exec_int8(psprintf("INSERT INTO %s (%s, _run_id, _op) SELECT %s, $1, 'insert' FROM pg_temp.%s b "
+	(void) sqlgen_exec_int8(psprintf("INSERT INTO %s (%s, _run_id, _op) SELECT %s, $1, 'insert' FROM %s b "
 										  "WHERE NOT EXISTS (SELECT 1 FROM %s t WHERE %s)",
 										  bq, sqlgen_name_list(keys, ""), sqlgen_name_list(keys, "b."),
-										  BATCH_TABLE, qname, join),
+										  batch, qname, join),
 								 1, &run_id);
 	AtEOXact_GUC(true, nest);
 	{
@@ -355,8 +388,8 @@ merge_target(MergeRun *m, bool full_refresh, StepCounts *c)
 	ListCell   *lc;
 
 	dataops_ensure_schema(s->target_schema);
-	relid = target_relation(s->target_schema, s->target_table, "target", m->owner, TARGET_PIPELINE_OWNER,
-							ShareRowExclusiveLock);
+	relid = target_relation_citus(s->target_schema, s->target_table, "target", m->owner, ShareRowExclusiveLock);
+	m->citus = OidIsValid(relid) && citus_target_checked(m, relid);
 	if (OidIsValid(relid) && get_rel_relkind(relid) != RELKIND_RELATION)
 		ereport(ERROR,
 				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
@@ -370,7 +403,23 @@ merge_target(MergeRun *m, bool full_refresh, StepCounts *c)
 		bool		type_changed;
 
 		(void) publish_columns(relid, m->desc, &exact_columns, &added, &type_changed);
-		if (full_refresh && (added != NIL || type_changed || (found && strcmp(stored_hash, m->hash) != 0)))
+		if (m->citus && (added != NIL || type_changed || (found && strcmp(stored_hash, m->hash) != 0)) &&
+			(full_refresh || (!type_changed && m->opts->append_new_columns)))
+		{
+			/* a Citus table is never dropped and re-created: widened, or refused */
+			if (type_changed)
+				ereport(ERROR,
+						(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+						 errmsg("a column of %s step \"%s\" changed type and its target %s is a Citus table",
+								mat, s->name, qname),
+						 errdetail("dataops does not drop and re-create a distributed or reference table."),
+						 errhint("Change the column with ALTER TABLE yourself (Citus propagates it to the shards), "
+								 "or drop the target so that the next run creates it.")));
+			foreach(lc, added)
+				dataops_exec_sql(psprintf("ALTER TABLE %s ADD COLUMN %s", qname,
+										  sqlgen_column_def((Form_pg_attribute) lfirst(lc))));
+		}
+		else if (full_refresh && (added != NIL || type_changed || (found && strcmp(stored_hash, m->hash) != 0)))
 		{
 			/* rebuilt from scratch: a new table of the query's columns */
 			ereport(NOTICE,
@@ -397,8 +446,11 @@ merge_target(MergeRun *m, bool full_refresh, StepCounts *c)
 	if (!OidIsValid(relid))
 	{
 		create_target(m);
-		relid = target_relation(s->target_schema, s->target_table, "target", m->owner, TARGET_PIPELINE_OWNER,
-								ShareRowExclusiveLock);
+		citus_distribute(m->qname, m->opts->reference ? CITUS_REFERENCE :
+						 m->opts->distribution_column ? CITUS_DISTRIBUTED : CITUS_NONE,
+						 m->opts->distribution_column, m->opts->colocate_with);
+		relid = target_relation_citus(s->target_schema, s->target_table, "target", m->owner, ShareRowExclusiveLock);
+		m->citus = citus_target_checked(m, relid);
 		created = true;
 	}
 	m->target = relid;
@@ -425,10 +477,31 @@ merge_load_batch(MergeRun *m, StepCounts *c, List **results, MemoryContext resul
 	};
 
 	publish_side_tables(s, m->owner, m->desc, m->run_id, &w.quarantine, &w.unexpected);
-	dataops_exec_sql(psprintf("CREATE TEMP TABLE %s ON COMMIT DROP AS SELECT * FROM (\n%s\n) q WITH NO DATA",
-							  BATCH_TABLE, s->query));
-	w.into = dataops_relation_oid(get_namespace_name(LookupCreationNamespace("pg_temp")), BATCH_TABLE);
-	w.into_qname = "pg_temp." BATCH_TABLE;
+	if (m->citus)
+	{
+		/* a table colocated with the target: the merge's joins then run on the shards */
+		char	   *bname = sqlgen_side_table_name(s->target_table, "_" BATCH_TABLE);
+
+		if (OidIsValid(target_relation_citus(s->target_schema, bname, "batch table", m->owner, AccessExclusiveLock)))
+			ereport(ERROR,
+					(errcode(ERRCODE_DUPLICATE_TABLE),
+					 errmsg("relation %s exists", dataops_qualified_name(s->target_schema, bname)),
+					 errdetail("dataops keeps the batch of a step whose target is a Citus table in a table of this "
+							   "name during the step."),
+					 errhint("Drop or rename it.")));
+		m->batch = dataops_qualified_name(s->target_schema, bname);
+		dataops_exec_sql(psprintf("CREATE TABLE %s AS SELECT * FROM (\n%s\n) q WITH NO DATA", m->batch, s->query));
+		(void) citus_distribute_like(m->batch, m->target);
+		w.into = target_relation_citus(s->target_schema, bname, "batch table", m->owner, AccessExclusiveLock);
+	}
+	else
+	{
+		dataops_exec_sql(psprintf("CREATE TEMP TABLE %s ON COMMIT DROP AS SELECT * FROM (\n%s\n) q WITH NO DATA",
+								  BATCH_TABLE, s->query));
+		m->batch = "pg_temp." BATCH_TABLE;
+		w.into = dataops_relation_oid(get_namespace_name(LookupCreationNamespace("pg_temp")), BATCH_TABLE);
+	}
+	w.into_qname = m->batch;
 	if (m->stored_wm != NULL && m->wm_att >= 0)
 	{
 		/* the watermark as a value of the column's type, parsed once (not per row) */
@@ -460,26 +533,26 @@ apply_incremental(MergeRun *m, StepCounts *c)
 	char	   *cols = sqlgen_name_list(m->cols, "");
 	char	   *set;
 
-	keep_before_images(s, m->owner, m->target, m->desc, s->unique_key, m->run_id, m->full);
+	keep_before_images(s, m->owner, m->target, m->desc, s->unique_key, m->run_id, m->full, m->batch);
 	set = m->rest == NIL ? "DO NOTHING" :
 		psprintf("DO UPDATE SET (%s) = ROW(%s)", sqlgen_name_list(m->rest, ""), sqlgen_name_list(m->rest, "EXCLUDED."));
 
 	if (m->full)
 	{
 		/* an empty target: a plain insert (the batch holds one row per key) */
-		c->rows_inserted = sqlgen_exec_count(psprintf("INSERT INTO %s (%s) SELECT %s FROM pg_temp.%s", m->qname,
-													  cols, cols, BATCH_TABLE));
+		c->rows_inserted = sqlgen_exec_count(psprintf("INSERT INTO %s (%s) SELECT %s FROM %s", m->qname,
+													  cols, cols, m->batch));
 		c->rows_updated = 0;
 	}
 	else
 	{
 		bool		isnull;
 
-		if (SPI_execute(psprintf("WITH m AS (INSERT INTO %s (%s) SELECT %s FROM pg_temp.%s ON CONFLICT (%s) %s "
+		if (SPI_execute(psprintf("WITH m AS (INSERT INTO %s (%s) SELECT %s FROM %s ON CONFLICT (%s) %s "
 								 "RETURNING (xmax OPERATOR(pg_catalog.=) 0) AS inserted) "
 								 "SELECT pg_catalog.count(*) FILTER (WHERE inserted), "
 								 "pg_catalog.count(*) FILTER (WHERE NOT inserted) FROM m",
-								 m->qname, cols, cols, BATCH_TABLE,
+								 m->qname, cols, cols, m->batch,
 								 sqlgen_name_list(s->unique_key, ""), set), false, 0) != SPI_OK_SELECT)
 			elog(ERROR, "dataops: the merge of step \"%s\" failed", s->name);
 		c->rows_inserted = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
@@ -518,21 +591,21 @@ apply_scd2(MergeRun *m, StepCounts *c)
 	(void) set_config_option("enable_mergejoin", "off", PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
 	/* a changed row closes its current version (none to close after a full refresh) ... */
 	c->rows_updated = (tracked == NIL || full) ? 0 :
-		sqlgen_exec_count(psprintf("UPDATE %s t SET valid_to = pg_catalog.now(), is_current = false FROM pg_temp.%s b "
+		sqlgen_exec_count(psprintf("UPDATE %s t SET valid_to = pg_catalog.now(), is_current = false FROM %s b "
 								   "WHERE t.is_current AND %s AND %s",
-								   qname, BATCH_TABLE, sqlgen_key_join(s->unique_key, m->desc, "t", "b"),
+								   qname, m->batch, sqlgen_key_join(s->unique_key, m->desc, "t", "b"),
 								   sqlgen_distinct(tracked, m->desc, "t", "b")));
 	AtEOXact_GUC(true, nest);
 	/* ... a key missing from the snapshot is closed (hard_deletes = invalidate: all the history against the batch, a hash join) ... */
 	c->rows_deleted = (m->opts->hard_deletes_invalidate && !full) ?
 		sqlgen_exec_count(psprintf("UPDATE %s t SET valid_to = pg_catalog.now(), is_current = false "
-								   "WHERE t.is_current AND NOT EXISTS (SELECT 1 FROM pg_temp.%s b WHERE %s)",
-								   qname, BATCH_TABLE, sqlgen_key_join(s->unique_key, m->desc, "t", "b"))) : 0;
+								   "WHERE t.is_current AND NOT EXISTS (SELECT 1 FROM %s b WHERE %s)",
+								   qname, m->batch, sqlgen_key_join(s->unique_key, m->desc, "t", "b"))) : 0;
 	/* ... and every key without a current version opens one (the others conflict on the index) */
 	c->rows_inserted =
 		sqlgen_exec_count(psprintf("INSERT INTO %s (%s, valid_from, valid_to, is_current) "
-								   "SELECT %s, pg_catalog.now(), NULL, true FROM pg_temp.%s b%s%s%s",
-								   qname, sqlgen_name_list(m->cols, ""), sqlgen_name_list(m->cols, "b."), BATCH_TABLE,
+								   "SELECT %s, pg_catalog.now(), NULL, true FROM %s b%s%s%s",
+								   qname, sqlgen_name_list(m->cols, ""), sqlgen_name_list(m->cols, "b."), m->batch,
 								   full ? "" : " ON CONFLICT (", full ? "" : sqlgen_name_list(s->unique_key, ""),
 								   full ? "" : ") WHERE is_current DO NOTHING"));
 	c->rows_written = c->rows_inserted;
@@ -572,8 +645,10 @@ merge_step(const StepDef *s, const MergeKind *kind, Oid owner, int64 run_id, boo
 
 	/* the merge; the batch's statistics let the planner probe the target's key index */
 	c->merged = true;
-	dataops_exec_sql("ANALYZE pg_temp." BATCH_TABLE);
+	dataops_exec_sql(psprintf("ANALYZE %s", m.batch));
 	kind->apply(&m, c);
+	if (m.citus)
+		dataops_exec_sql(psprintf("DROP TABLE %s", m.batch));
 
 	/* the watermark, in the same transaction as the write: exactly once */
 	/* read by the worker after SPI_finish: in the caller's context */

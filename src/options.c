@@ -77,6 +77,10 @@ options_parse_step(Jsonb *options)
 	o->retry_delay = option_text(options, "retry_delay");
 	o->timeout = option_text(options, "timeout");
 	parse_csv(options, &o->csv);
+	o->distribution_column = option_text(options, "distribution_column");
+	o->colocate_with = option_text(options, "colocate_with");
+	t = option_text(options, "reference");
+	o->reference = t != NULL && strcmp(t, "true") == 0;
 	return o;
 }
 

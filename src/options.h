@@ -57,6 +57,10 @@ typedef struct StepOptions
 	const char *retry_delay;	/* interval text */
 	const char *timeout;		/* interval text */
 	CsvOptions	csv;
+	/* Citus (issue 15): how a target dataops creates is distributed */
+	const char *distribution_column;	/* create_distributed_table on this column; NULL: not given */
+	const char *colocate_with;	/* its colocate_with ('default', 'none', a table); NULL: 'default' */
+	bool		reference;		/* create_reference_table */
 } StepOptions;
 
 /* A pipeline's run options (set_pipeline_option), as given (text); NULL: not given. */

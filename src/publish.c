@@ -28,8 +28,10 @@
 #include "utils/plancache.h"
 #include "utils/rel.h"
 
+#include "citus.h"
 #include "dataops.h"
 #include "expect.h"
+#include "options.h"
 #include "publish.h"
 #include "sink.h"
 #include "sqlgen.h"
@@ -114,7 +116,7 @@ ensure_side_table(const char *schema, const char *table, const char *suffix, con
 {
 	char	   *name = sqlgen_side_table_name(table, suffix);
 	char	   *qname = dataops_qualified_name(schema, name);
-	Oid			relid = target_relation(schema, name, what, owner, whose, RowExclusiveLock);
+	Oid			relid = target_relation_citus(schema, name, what, owner, RowExclusiveLock);
 	ColumnMatch	rule = {2, extra, true};
 
 	if (OidIsValid(relid) && !publish_columns(relid, desc, &rule, NULL, NULL))
@@ -137,8 +139,14 @@ ensure_side_table(const char *schema, const char *table, const char *suffix, con
 								  quote_literal_cstr(extra_comments[0])));
 		dataops_exec_sql(psprintf("COMMENT ON COLUMN %s.%s IS %s", qname, quote_identifier(extra[1]),
 								  quote_literal_cstr(extra_comments[1])));
-		/* ours now; a Citus schema could have distributed it */
-		relid = target_relation(schema, name, what, owner, whose, RowExclusiveLock);
+		/* a Citus target's side tables are colocated with it (or reference tables like it) */
+		{
+			Oid			target = dataops_relation_oid(schema, table);
+
+			if (OidIsValid(target))
+				(void) citus_distribute_like(qname, target);
+		}
+		relid = target_relation_citus(schema, name, what, owner, RowExclusiveLock);
 	}
 	if (qname_out)
 		*qname_out = qname;
@@ -162,6 +170,52 @@ publish_ensure_unexpected(const char *schema, const char *table, const char *sub
 							 comments, run_id, qname);
 }
 
+/*
+ * A Citus target whose columns differ from the query's: never dropped and
+ * re-created (that would make it a local table, or lose its distribution
+ * and its shards' placement), but widened with ALTER TABLE ADD COLUMN
+ * (Citus runs it on every shard) when the query only adds columns; refused
+ * (0A000) when a column is gone or changed type.
+ */
+static void
+citus_target_columns(const StepDef *s, Oid relid, TupleDesc desc)
+{
+	List	   *added;
+	bool		type_changed;
+	int			natts = 0;
+	int			i;
+	ListCell   *lc;
+	const char *qname = dataops_qualified_name(s->target_schema, s->target_table);
+	Relation	rel;
+
+	if (publish_columns(relid, desc, &exact_columns, &added, &type_changed))
+		return;
+	rel = relation_open(relid, AccessShareLock);
+	for (i = 0; i < RelationGetDescr(rel)->natts; i++)
+		natts += !TupleDescAttr(RelationGetDescr(rel), i)->attisdropped;
+	relation_close(rel, AccessShareLock);
+	for (i = 0; i < desc->natts; i++)
+		natts -= !TupleDescAttr(desc, i)->attisdropped;
+	if (type_changed || natts + list_length(added) != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("columns of step \"%s\" changed and its target %s is a Citus table", s->name, qname),
+				 errdetail("dataops does not drop and re-create a distributed or reference table; it only adds "
+						   "the columns a query adds, and this change removes a column or changes a type."),
+				 errhint("Change the target with ALTER TABLE yourself (Citus propagates it to the shards), "
+						 "or drop it so that the next run creates it.")));
+	foreach(lc, added)
+	{
+		Form_pg_attribute a = lfirst(lc);
+
+		ereport(NOTICE,
+				(errmsg("adding column \"%s\" of step \"%s\" to %s", NameStr(a->attname), s->name, qname)));
+		dataops_exec_sql(psprintf("ALTER TABLE %s ADD COLUMN %s %s", qname, quote_identifier(NameStr(a->attname)),
+								  format_type_extended(a->atttypid, a->atttypmod,
+													   FORMAT_TYPE_TYPEMOD_GIVEN | FORMAT_TYPE_FORCE_QUALIFY)));
+	}
+}
+
 Oid
 publish_ensure_target(const StepDef *s, Oid owner, const char *subquery, TupleDesc desc, bool *recreated)
 {
@@ -169,8 +223,12 @@ publish_ensure_target(const StepDef *s, Oid owner, const char *subquery, TupleDe
 	Oid			relid;
 
 	dataops_ensure_schema(s->target_schema);
-	relid = target_relation(s->target_schema, s->target_table, "target", owner, TARGET_PIPELINE_OWNER,
-							 AccessShareLock);
+	relid = target_relation_citus(s->target_schema, s->target_table, "target", owner, AccessShareLock);
+	if (OidIsValid(relid) && citus_table_kind(relid, NULL) != CITUS_NONE)
+	{
+		citus_target_columns(s, relid, desc);
+		return relid;
+	}
 	if (OidIsValid(relid) && !publish_columns(relid, desc, &exact_columns, NULL, NULL))
 	{
 		ereport(NOTICE,
@@ -186,8 +244,14 @@ publish_ensure_target(const StepDef *s, Oid owner, const char *subquery, TupleDe
 		dataops_exec_sql(psprintf("COMMENT ON TABLE %s IS %s", qname,
 						  quote_literal_cstr(psprintf("%s target of step \"%s\" of pipeline \"%s\", published by dataops",
 													  s->layer, s->name, s->pipeline))));
-		relid = target_relation(s->target_schema, s->target_table, "target", owner, TARGET_PIPELINE_OWNER,
-								 AccessShareLock);
+		{
+			const StepOptions *o = step_options(s);
+
+			citus_distribute(qname, o->reference ? CITUS_REFERENCE :
+							 o->distribution_column ? CITUS_DISTRIBUTED : CITUS_NONE,
+							 o->distribution_column, o->colocate_with);
+		}
+		relid = target_relation_citus(s->target_schema, s->target_table, "target", owner, AccessShareLock);
 	}
 	return relid;
 }
@@ -439,6 +503,13 @@ publish_write_checked(const PublishWrite *w, char **watermark, StepCounts *c, Li
 	const StepDef *s = w->step;
 	TupleDesc	desc = w->desc;
 	SqlParams  *params = w->params ? w->params : palloc0(sizeof(SqlParams));
+
+	if (citus_table_kind(w->into, NULL) != CITUS_NONE)
+	{
+		/* the sink would fill the coordinator's shell: SQL Citus runs on the shards */
+		publish_write_citus(w, watermark, c, results);
+		return;
+	}
 
 	/*
 	 * The checked query: the rows (sorted by unique_key and keep, the sink

@@ -124,4 +124,15 @@ typedef struct PublishWrite
  */
 extern void publish_write_checked(const PublishWrite *w, char **watermark, StepCounts *c, List **results);
 
+/*
+ * publish_write_citus: publish_write_checked for a write whose `into` is a
+ * Citus table (publish_citus.c): the same counts, results and watermark,
+ * with every row moved by SQL Citus plans (a stage colocated with `into`,
+ * aggregate queries, INSERT ... SELECT) instead of the sink.  When a fail
+ * expectation failed nothing is written (the caller raises it).  Raises
+ * 42P07 when the stage's name (<into>___dataops_stage) is taken, and the
+ * errors of the step's query and of Citus.  SPI must be connected.
+ */
+extern void publish_write_citus(const PublishWrite *w, char **watermark, StepCounts *c, List **results);
+
 #endif							/* DATAOPS_PUBLISH_H */

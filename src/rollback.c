@@ -66,11 +66,10 @@ rollback_step(const StepDef *s, Oid owner, int64 to_run)
 				 errdetail("dataops keeps versions of incremental targets, and of table targets with options.keep_versions."),
 				 errhint("Rebuild the target with a full refresh instead.")));
 	/* the owner's target and before-images, checked before they are locked */
-	target = target_relation(s->target_schema, s->target_table, "target", owner, TARGET_PIPELINE_OWNER,
-							  ExclusiveLock);
+	/* a Citus target too: the statements below are SQL Citus runs on the colocated shards */
+	target = target_relation_citus(s->target_schema, s->target_table, "target", owner, ExclusiveLock);
 	before = OidIsValid(target) ?
-		target_relation(s->target_schema, btable, "before-images table", owner, TARGET_PIPELINE_OWNER,
-						 RowExclusiveLock) : InvalidOid;
+		target_relation_citus(s->target_schema, btable, "before-images table", owner, RowExclusiveLock) : InvalidOid;
 	if (!OidIsValid(target) || !OidIsValid(before) ||
 		!catalog_get_step_state(s->pipeline, s->name, &cur_wm, &hash))
 		ereport(ERROR,

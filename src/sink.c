@@ -533,7 +533,8 @@ sink_can_write(Oid relid)
 		!(rel->trigdesc && rel->trigdesc->trig_insert_new_table) &&
 		check_enable_rls(relid, InvalidOid, true) != RLS_ENABLED;
 	table_close(rel, AccessShareLock);
-	return ok;
+	/* a Citus table's rows live in its shards: SQL only */
+	return ok && !target_is_distributed(relid);
 }
 
 void

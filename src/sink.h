@@ -64,7 +64,8 @@ extern void sink_dedup_sorted(DestReceiver *sink, List *key_atts);
 /*
  * sink_can_write: whether the sink can write into relation relid (locked
  * by the caller): a plain table, without row-level security and without
- * an insert trigger that collects a transition table.  For a step with
+ * an insert trigger that collects a transition table, and not a Citus
+ * table (SPI must be connected to ask).  For a step with
  * nothing to check, the caller falls back to INSERT ... SELECT otherwise.
  * No errors of its own.
  */

@@ -158,17 +158,14 @@ step_execute(const StepDef *s, int64 run_id, bool full_refresh, StepCounts *c,
 
 		/*
 		 * Nothing before the file privilege check (ingest_step checks it
-		 * again).  The bronze table ingest.c loads: another role's table is refused
-		 * before COPY touches it, and a Citus table (COPY into its
-		 * coordinator shell loses the rows) before and after, in case ingest
-		 * created it in a distributed schema.
+		 * again).  The bronze table ingest.c loads: another role's table is
+		 * refused before COPY touches it.  A Citus table is loaded through
+		 * the COPY utility statement Citus routes to the shards (ingest.c).
 		 */
 		ingest_check_read_privilege(owner, s->pipeline, s->name);
-		(void) target_relation(s->target_schema, s->target_table, "target", owner, TARGET_PIPELINE_OWNER,
-								RowExclusiveLock);
+		(void) target_relation_citus(s->target_schema, s->target_table, "target", owner, RowExclusiveLock);
 		ingest_step(s, owner, run_id, full_refresh, c, &files);
-		target = target_relation(s->target_schema, s->target_table, "target", owner, TARGET_PIPELINE_OWNER,
-								  RowExclusiveLock);
+		target = target_relation_citus(s->target_schema, s->target_table, "target", owner, RowExclusiveLock);
 		if (s->expectations != NIL && c->files_ingested > 0 && OidIsValid(target))
 			check_bronze_rows(s, owner, target, run_id, results, result_cxt);
 		spi = MemoryContextSwitchTo(caller);

@@ -1,5 +1,5 @@
 /*
- * target.c: whose relations dataops publishes into, and Citus tables refused
+ * target.c: whose relations dataops publishes into, and which Citus tables
  * (see target.h for the rules).
  */
 #include "postgres.h"
@@ -17,6 +17,7 @@
 #include "utils/syscache.h"
 
 #include "catalog.h"
+#include "citus.h"
 #include "dataops.h"
 #include "target.h"
 
@@ -80,16 +81,31 @@ owner_callback(const RangeVar *rv, Oid relid, Oid oldrelid, void *arg)
 	ReleaseSysCache(tup);
 }
 
-Oid
-target_relation_rv(RangeVar *rv, const char *what, Oid owner, const char *whose, LOCKMODE lockmode)
+static Oid
+owned_relation(RangeVar *rv, const char *what, Oid owner, const char *whose, LOCKMODE lockmode, bool citus_ok)
 {
 	OwnerCheck	c = {what, owner, whose};
 	Oid			relid;
 
 	relid = RangeVarGetRelidExtended(rv, lockmode, RVR_MISSING_OK, owner_callback, &c);
-	if (OidIsValid(relid))
+	if (OidIsValid(relid) && !citus_ok)
 		target_refuse_distributed(relid, what);
 	return relid;
+}
+
+Oid
+target_relation_rv(RangeVar *rv, const char *what, Oid owner, const char *whose, LOCKMODE lockmode)
+{
+	return owned_relation(rv, what, owner, whose, lockmode, false);
+}
+
+Oid
+target_relation_citus(const char *schema, const char *name, const char *what, Oid owner, LOCKMODE lockmode)
+{
+	if (!OidIsValid(get_namespace_oid(schema, true)))
+		return InvalidOid;
+	return owned_relation(makeRangeVar(pstrdup(schema), pstrdup(name), -1), what, owner,
+						  TARGET_PIPELINE_OWNER, lockmode, true);
 }
 
 Oid
@@ -125,26 +141,7 @@ target_require_owner(Oid relid, const char *what, Oid owner, const char *whose)
 bool
 target_is_distributed(Oid relid)
 {
-	Oid			types[1] = {REGCLASSOID};
-	Datum		values[1] = {ObjectIdGetDatum(relid)};
-	SPITupleTable *saved_tuptable = SPI_tuptable;
-	uint64		saved_processed = SPI_processed;
-	bool		isnull;
-	bool		found;
-
-	/* no lock, no permission check: Citus absent, nothing to ask */
-	if (!OidIsValid(get_relname_relid("pg_dist_partition", PG_CATALOG_NAMESPACE)))
-		return false;
-	if (SPI_execute_with_args("SELECT EXISTS (SELECT FROM pg_catalog.pg_dist_partition "
-							  "WHERE logicalrelid OPERATOR(pg_catalog.=) $1)",
-							  1, types, values, NULL, true, 1) != SPI_OK_SELECT || SPI_processed != 1)
-		elog(ERROR, "dataops: could not read pg_catalog.pg_dist_partition");
-	found = DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull)) && !isnull;
-	SPI_freetuptable(SPI_tuptable);
-	/* the caller's last result stays readable */
-	SPI_tuptable = saved_tuptable;
-	SPI_processed = saved_processed;
-	return found;
+	return citus_table_kind(relid, NULL) != CITUS_NONE;
 }
 
 void
@@ -155,8 +152,9 @@ target_refuse_distributed(Oid relid, const char *what)
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 				 errmsg("%s \"%s.%s\" is a Citus table", what,
 						get_namespace_name(get_rel_namespace(relid)), get_rel_name(relid)),
-				 errdetail("dataops writes rows into the local table; on a Citus coordinator they would never "
-						   "reach the table's shards and would be lost."),
-				 errhint("Publish into a local table (undistribute it with undistribute_table(), or give the step "
-						 "another target); distributed targets are planned for a later release.")));
+				 errdetail("dataops would write this %s's rows into the coordinator's local shell; they would "
+						   "never reach the table's shards and would be lost.", what),
+				 errhint("Table, incremental and scd2 steps and bronze steps publish into distributed and reference "
+						 "tables; this one (kept versions, a view, a Citus local table) does not yet.  "
+						 "Publish it into a local table, or undistribute it with undistribute_table().")));
 }

@@ -16,8 +16,11 @@
  *
  * Citus.  Rows written by the sink (heap inserts) or by COPY into a Citus
  * table's coordinator shell never reach its shards: the run would report
- * them published and they would be lost.  Until distributed targets are
- * supported, a relation listed in pg_catalog.pg_dist_partition is refused.
+ * them published and they would be lost.  target_relation refuses a
+ * relation listed in pg_catalog.pg_dist_partition; the paths that write
+ * Citus tables with SQL Citus plans (publish_citus.c, the incremental and
+ * scd2 merges, ingest's COPY through the utility hook) use
+ * target_relation_citus instead (citus.h).
  */
 #ifndef DATAOPS_TARGET_H
 #define DATAOPS_TARGET_H
@@ -54,6 +57,15 @@ extern Oid	target_relation(const char *schema, const char *name, const char *wha
 extern Oid	target_relation_rv(RangeVar *rv, const char *what, Oid owner, const char *whose,
 								LOCKMODE lockmode);
 
+/*
+ * target_relation_citus: target_relation for the callers that write Citus
+ * tables only through SQL Citus plans: the same ownership check and lock,
+ * but a Citus table is returned, not refused; the pipeline's owner is named
+ * in errors.  Raises 42501 as target_relation.
+ */
+extern Oid	target_relation_citus(const char *schema, const char *name, const char *what, Oid owner,
+								  LOCKMODE lockmode);
+
 /* target_owned_by: true when relation relid exists and `owner` owns it exactly.  No lock. */
 extern bool target_owned_by(Oid relid, Oid owner);
 
@@ -66,8 +78,7 @@ extern void target_require_owner(Oid relid, const char *what, Oid owner, const c
 /*
  * target_is_distributed: true when pg_catalog.pg_dist_partition exists
  * (Citus is installed) and lists relid (a distributed, reference or Citus
- * local table).  A qualified query with relid as a parameter, as the
- * current user (Citus grants SELECT on it to PUBLIC).  SPI must be
+ * local table): citus_table_kind(relid) is not CITUS_NONE.  SPI must be
  * connected.
  */
 extern bool target_is_distributed(Oid relid);
