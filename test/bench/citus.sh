@@ -197,20 +197,46 @@ SQL
     } | q -v file="$file" >/dev/null
 }
 
-# The silver step's checked query, as the engine writes it for this step
-# (publish_write_checked: the step's query, then one flag per row-level
-# expectation), over bronze.people.
-EXPLAIN_SQL=$(cat <<'SQL'
-SELECT query AS silver_query FROM dataops.steps WHERE pipeline = 'people' AND name = 'clean' \gset
-EXPLAIN (VERBOSE, COSTS OFF)
-  SELECT s.*, true AS live,
+# The silver step's checked query over bronze.people, in the shape the
+# engine gives it (the step's query, then one flag per row-level
+# expectation): with local targets (mode source) the SELECT whose rows the
+# sink reads (publish.c, publish_write_checked); with Citus targets (mode
+# targets) an INSERT ... SELECT into a stage colocated with the target
+# (publish_citus.c), here a scratch table made like it and dropped after.
+# In mode targets also the gold step's dedup (row_number() per user_id in
+# keep order, publish_citus.c) over the distributed silver.people.
+FLAGS=$(cat <<'SQL'
+SELECT s.*, true AS live,
          NOT dataops.regex_match(s.email, '^[^@\s]+@[^@\s]+\.[a-z]{2,}$') AS u1,
          s.user_id IS NULL AS u2,
          NOT (s.date_of_birth BETWEEN date '1900-01-01' AND current_date) AS u3,
          NOT (s.sex = ANY (ARRAY['Male', 'Female'])) AS u4
-    FROM (:silver_query) s;
+    FROM (:silver_query) s
 SQL
 )
+explain_sql() {
+    echo "SELECT query AS silver_query FROM dataops.steps WHERE pipeline = 'people' AND name = 'clean' \\gset"
+    if [ "$MODE" = source ]; then
+        printf "%s\n" "\\echo EXPLAIN-SILVER"
+        echo "EXPLAIN (VERBOSE, COSTS OFF)"
+        echo "  $FLAGS;"
+        return 0
+    fi
+    cat <<SQL
+\\o /dev/null
+CREATE TABLE silver.bench_explain_stage AS $FLAGS LIMIT 0;
+SELECT create_distributed_table('silver.bench_explain_stage', 'user_id', colocate_with => 'silver.people');
+\\o
+\\echo EXPLAIN-SILVER
+EXPLAIN (VERBOSE, COSTS OFF)
+  INSERT INTO silver.bench_explain_stage
+  $FLAGS;
+DROP TABLE silver.bench_explain_stage;
+\\echo EXPLAIN-GOLD
+EXPLAIN (COSTS OFF)
+  SELECT q.*, row_number() OVER (PARTITION BY user_id ORDER BY email) AS rn FROM (SELECT * FROM silver.people) q;
+SQL
+}
 
 # Where the rows of (b) are: the Citus tables and their shards per worker.
 PLACEMENT_SQL="SELECT 'PLACE', table_name, citus_table_type, coalesce(distribution_column, '-'), colocation_id, shard_count
@@ -223,8 +249,7 @@ SELECT 'NODE', nodename || ':' || nodeport, count(*), pg_size_pretty(sum(shard_s
 timed_run() { # <extra: '' or place>
     local extra=
     [ "$1" = place ] && extra="$PLACEMENT_SQL
-\\echo EXPLAIN-BEGIN
-$EXPLAIN_SQL
+$(explain_sql)
 \\echo EXPLAIN-END"
     OUT=$(q <<SQL
 \\o /dev/null
@@ -352,10 +377,25 @@ done
 echo "   where the rows of (b) are (round 1; citus_tables, then shards per node):"
 awk -F'|' '$1 == "PLACE" { printf "     %-28s %-12s distribution column %-8s colocation %s, %s shards\n", $2, $3, $4, $5, $6 }' <<<"$PLACE_OUT"
 awk -F'|' '$1 == "NODE" { printf "     node %-16s %s shards, %s\n", $2, $3, $4 }' <<<"$PLACE_OUT"
-echo "   EXPLAIN (VERBOSE, COSTS OFF) of the silver step's checked query (its query, one flag per"
-echo "   row-level expectation) over the distributed bronze.people (round 1 of (b)); Task Count: the"
-echo "   shards queried, Query: what each worker runs for its shard (the flags computed there):"
-awk '/^EXPLAIN-END$/ { p = 0 } p { print "     | " $0 } /^EXPLAIN-BEGIN$/ { p = 1 }' <<<"$PLACE_OUT"
+if [ "$MODE" = source ]; then
+    echo "   EXPLAIN (VERBOSE, COSTS OFF) of the silver step's checked query (its query, one flag per"
+    echo "   row-level expectation; the rows go to the coordinator, whose sink writes the local targets)"
+else
+    echo "   EXPLAIN (VERBOSE, COSTS OFF) of the silver step's checked query (its query, one flag per"
+    echo "   row-level expectation) as the engine runs it for a Citus target: INSERT ... SELECT into a stage"
+    echo "   colocated with silver.people (here a scratch table made like it)"
+fi
+echo "   over the distributed bronze.people, round 1 of (b).  Task Count: the shards queried; Query: what"
+echo "   each worker runs for its shard (the flags computed there):"
+plan() { # <from> <to> < output: the lines between the two markers
+    awk -v a="$1" -v b="$2" '$0 == b { p = 0 } p { print "     | " $0 } $0 == a { p = 1 }'
+}
+plan EXPLAIN-SILVER "$([ "$MODE" = source ] && echo EXPLAIN-END || echo EXPLAIN-GOLD)" <<<"$PLACE_OUT"
+if [ "$MODE" = targets ]; then
+    echo "   EXPLAIN (COSTS OFF) of the gold step's dedup (row_number() per user_id in keep order) over the"
+    echo "   distributed silver.people: the window runs in each shard's task, user_id being the distribution column:"
+    plan EXPLAIN-GOLD EXPLAIN-END <<<"$PLACE_OUT"
+fi
 
 read -r amin amed < <(stats "${A[@]}")
 read -r bmin bmed < <(stats "${B[@]}")
