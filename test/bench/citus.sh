@@ -392,6 +392,8 @@ plan() { # <from> <to> < output: the lines between the two markers
 }
 plan EXPLAIN-SILVER "$([ "$MODE" = source ] && echo EXPLAIN-END || echo EXPLAIN-GOLD)" <<<"$PLACE_OUT"
 if [ "$MODE" = targets ]; then
+    echo "   (Filter: user_id IS NOT NULL is added by Citus to the pushed-down INSERT ... SELECT into a"
+    echo "   distributed table; a distributed bronze.people holds no NULL user_id, so it removes no row)"
     echo "   EXPLAIN (COSTS OFF) of the gold step's dedup (row_number() per user_id in keep order) over the"
     echo "   distributed silver.people: the window runs in each shard's task, user_id being the distribution column:"
     plan EXPLAIN-GOLD EXPLAIN-END <<<"$PLACE_OUT"
