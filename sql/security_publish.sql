@@ -396,15 +396,20 @@ SELECT count(*) FROM dataops.validate('spub_shared.t13', 'spub_suite');
 RESET ROLE;
 SELECT * FROM public.spub_gained();
 
--- 15. Citus: a target or side table listed in pg_catalog.pg_dist_partition
---     is refused (its rows would stay in the coordinator's shell table).
---     Citus is not installed here: a stand-in catalog table with its name
---     and first column makes the check find them.
+-- 15. Citus: a table listed in pg_catalog.pg_dist_partition is written only
+--     through SQL Citus plans, never by the sink's heap inserts (its rows
+--     would stay in the coordinator's shell table): a Citus side table of a
+--     local target is refused, and a Citus target does not skip the
+--     ownership checks of its side tables.  Citus is not installed here: a
+--     stand-in catalog table with the columns dataops reads makes the check
+--     find them (make test-citus runs the real thing).
 SET allow_system_table_mods = on;
-CREATE TABLE pg_catalog.pg_dist_partition (logicalrelid regclass NOT NULL, partmethod "char" NOT NULL);
+CREATE TABLE pg_catalog.pg_dist_partition (logicalrelid regclass NOT NULL, partmethod "char" NOT NULL,
+                                           partkey text, repmodel "char" NOT NULL);
 RESET allow_system_table_mods;
 GRANT SELECT ON pg_catalog.pg_dist_partition TO PUBLIC;
-INSERT INTO pg_catalog.pg_dist_partition VALUES ('spub_shared.t8', 'h');
+-- a Citus local table ('n', 's'): the attacker's quarantine planted in 8 is still refused
+INSERT INTO pg_catalog.pg_dist_partition VALUES ('spub_shared.t8', 'n', NULL, 's');
 SELECT public.spub_run('spub_p8');
 DELETE FROM pg_catalog.pg_dist_partition;
 -- spub_p13's target was published; now its quarantine's turn: first created, then distributed
@@ -412,11 +417,11 @@ SET ROLE spub_victim;
 SELECT dataops.add_expectation('spub_p13', 's', 'named', 'not_null', 'name', action => 'drop');
 RESET ROLE;
 SELECT public.spub_run('spub_p13');
-INSERT INTO pg_catalog.pg_dist_partition VALUES ('spub_shared.t13_quarantine', 'h');
+INSERT INTO pg_catalog.pg_dist_partition VALUES ('spub_shared.t13_quarantine', 'h', NULL, 'c');
 SELECT public.spub_run('spub_p13');
 -- a distributed table elsewhere does not matter
 DELETE FROM pg_catalog.pg_dist_partition;
-INSERT INTO pg_catalog.pg_dist_partition VALUES ('spub_src.people', 'h');
+INSERT INTO pg_catalog.pg_dist_partition VALUES ('spub_src.people', 'h', NULL, 'c');
 SELECT public.spub_run('spub_p13');
 SET allow_system_table_mods = on;
 DROP TABLE pg_catalog.pg_dist_partition;

@@ -33,9 +33,7 @@ citus_table_kind(Oid relid, char **column)
 		return CITUS_NONE;
 	/* not read-only: a fresh snapshot sees a table distributed earlier in this transaction */
 	if (SPI_execute_with_args("SELECT p.partmethod OPERATOR(pg_catalog.=) 'h', "
-							  "p.partmethod OPERATOR(pg_catalog.=) 'n' AND p.repmodel OPERATOR(pg_catalog.=) 't', "
-							  "CASE WHEN p.partmethod OPERATOR(pg_catalog.=) 'h' THEN "
-							  "pg_catalog.column_to_column_name(p.logicalrelid, p.partkey) END "
+							  "p.partmethod OPERATOR(pg_catalog.=) 'n' AND p.repmodel OPERATOR(pg_catalog.=) 't' "
 							  "FROM pg_catalog.pg_dist_partition p "
 							  "WHERE p.logicalrelid OPERATOR(pg_catalog.=) $1",
 							  1, types, values, NULL, false, 1) != SPI_OK_SELECT)
@@ -47,17 +45,23 @@ citus_table_kind(Oid relid, char **column)
 		HeapTuple	row = SPI_tuptable->vals[0];
 
 		if (DatumGetBool(SPI_getbinval(row, td, 1, &isnull)))
-		{
 			kind = CITUS_DISTRIBUTED;
-			if (column)
-				*column = SPI_getvalue(row, td, 3);
-		}
 		else if (DatumGetBool(SPI_getbinval(row, td, 2, &isnull)))
 			kind = CITUS_REFERENCE;
 		else
 			kind = CITUS_OTHER;
 	}
 	SPI_freetuptable(SPI_tuptable);
+	if (kind == CITUS_DISTRIBUTED && column)
+	{
+		/* Citus's own function names the column (partkey is a serialized Var) */
+		if (SPI_execute_with_args("SELECT pg_catalog.column_to_column_name(p.logicalrelid, p.partkey) "
+								  "FROM pg_catalog.pg_dist_partition p WHERE p.logicalrelid OPERATOR(pg_catalog.=) $1",
+								  1, types, values, NULL, false, 1) != SPI_OK_SELECT || SPI_processed != 1)
+			elog(ERROR, "dataops: could not read the distribution column of a table");
+		*column = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
+		SPI_freetuptable(SPI_tuptable);
+	}
 	/* the caller's last result stays readable */
 	SPI_tuptable = saved_tuptable;
 	SPI_processed = saved_processed;

@@ -279,7 +279,7 @@ keep_before_images(const StepDef *s, Oid owner, Oid target, TupleDesc desc, List
 	char	   *bq = before_table(s);
 	char	   *bname = sqlgen_side_table_name(s->target_table, "_before");
 	Oid			relid = target_relation_citus(s->target_schema, bname, "before-images table", owner,
-											  RowExclusiveLock);
+											  TARGET_PIPELINE_OWNER, RowExclusiveLock);
 	int			keep = options_keep_versions(step_options(s), 3);
 	char	   *join = sqlgen_key_join(keys, desc, "t", "b");
 	int			nest;
@@ -298,7 +298,8 @@ keep_before_images(const StepDef *s, Oid owner, Oid target, TupleDesc desc, List
 								  "CAST(NULL AS pg_catalog.text) AS _op FROM %s t WITH NO DATA", bq, qname));
 		/* colocated with a Citus target, so that the statements below run on its shards */
 		(void) citus_distribute_like(bq, target);
-		(void) target_relation_citus(s->target_schema, bname, "before-images table", owner, RowExclusiveLock);
+		(void) target_relation_citus(s->target_schema, bname, "before-images table", owner,
+									 TARGET_PIPELINE_OWNER, RowExclusiveLock);
 		dataops_exec_sql(psprintf("CREATE INDEX ON %s (_run_id)", bq));
 		dataops_exec_sql(psprintf("COMMENT ON TABLE %s IS %s", bq,
 								  quote_literal_cstr(psprintf("before-images of the last batches merged into %s by dataops, for dataops.rollback()",
@@ -388,7 +389,8 @@ merge_target(MergeRun *m, bool full_refresh, StepCounts *c)
 	ListCell   *lc;
 
 	dataops_ensure_schema(s->target_schema);
-	relid = target_relation_citus(s->target_schema, s->target_table, "target", m->owner, ShareRowExclusiveLock);
+	relid = target_relation_citus(s->target_schema, s->target_table, "target", m->owner,
+								  TARGET_PIPELINE_OWNER, ShareRowExclusiveLock);
 	m->citus = OidIsValid(relid) && citus_target_checked(m, relid);
 	if (OidIsValid(relid) && get_rel_relkind(relid) != RELKIND_RELATION)
 		ereport(ERROR,
@@ -449,7 +451,8 @@ merge_target(MergeRun *m, bool full_refresh, StepCounts *c)
 		citus_distribute(m->qname, m->opts->reference ? CITUS_REFERENCE :
 						 m->opts->distribution_column ? CITUS_DISTRIBUTED : CITUS_NONE,
 						 m->opts->distribution_column, m->opts->colocate_with);
-		relid = target_relation_citus(s->target_schema, s->target_table, "target", m->owner, ShareRowExclusiveLock);
+		relid = target_relation_citus(s->target_schema, s->target_table, "target", m->owner,
+									  TARGET_PIPELINE_OWNER, ShareRowExclusiveLock);
 		m->citus = citus_target_checked(m, relid);
 		created = true;
 	}
@@ -482,7 +485,8 @@ merge_load_batch(MergeRun *m, StepCounts *c, List **results, MemoryContext resul
 		/* a table colocated with the target: the merge's joins then run on the shards */
 		char	   *bname = sqlgen_side_table_name(s->target_table, "_" BATCH_TABLE);
 
-		if (OidIsValid(target_relation_citus(s->target_schema, bname, "batch table", m->owner, AccessExclusiveLock)))
+		if (OidIsValid(target_relation_citus(s->target_schema, bname, "batch table", m->owner,
+											 TARGET_PIPELINE_OWNER, AccessExclusiveLock)))
 			ereport(ERROR,
 					(errcode(ERRCODE_DUPLICATE_TABLE),
 					 errmsg("relation %s exists", dataops_qualified_name(s->target_schema, bname)),
@@ -492,7 +496,8 @@ merge_load_batch(MergeRun *m, StepCounts *c, List **results, MemoryContext resul
 		m->batch = dataops_qualified_name(s->target_schema, bname);
 		dataops_exec_sql(psprintf("CREATE TABLE %s AS SELECT * FROM (\n%s\n) q WITH NO DATA", m->batch, s->query));
 		(void) citus_distribute_like(m->batch, m->target);
-		w.into = target_relation_citus(s->target_schema, bname, "batch table", m->owner, AccessExclusiveLock);
+		w.into = target_relation_citus(s->target_schema, bname, "batch table", m->owner,
+									   TARGET_PIPELINE_OWNER, AccessExclusiveLock);
 	}
 	else
 	{

@@ -116,8 +116,13 @@ ensure_side_table(const char *schema, const char *table, const char *suffix, con
 {
 	char	   *name = sqlgen_side_table_name(table, suffix);
 	char	   *qname = dataops_qualified_name(schema, name);
-	Oid			relid = target_relation_citus(schema, name, what, owner, RowExclusiveLock);
+	Oid			relid = target_relation_citus(schema, name, what, owner, whose, RowExclusiveLock);
+	Oid			target = dataops_relation_oid(schema, table);
 	ColumnMatch	rule = {2, extra, true};
+
+	/* the sink writes the side tables of a local target: none of them may be a Citus table */
+	if (OidIsValid(relid) && (!OidIsValid(target) || citus_table_kind(target, NULL) == CITUS_NONE))
+		target_refuse_distributed(relid, what);
 
 	if (OidIsValid(relid) && !publish_columns(relid, desc, &rule, NULL, NULL))
 	{
@@ -140,13 +145,9 @@ ensure_side_table(const char *schema, const char *table, const char *suffix, con
 		dataops_exec_sql(psprintf("COMMENT ON COLUMN %s.%s IS %s", qname, quote_identifier(extra[1]),
 								  quote_literal_cstr(extra_comments[1])));
 		/* a Citus target's side tables are colocated with it (or reference tables like it) */
-		{
-			Oid			target = dataops_relation_oid(schema, table);
-
-			if (OidIsValid(target))
-				(void) citus_distribute_like(qname, target);
-		}
-		relid = target_relation_citus(schema, name, what, owner, RowExclusiveLock);
+		if (OidIsValid(target))
+			(void) citus_distribute_like(qname, target);
+		relid = target_relation_citus(schema, name, what, owner, whose, RowExclusiveLock);
 	}
 	if (qname_out)
 		*qname_out = qname;
@@ -223,7 +224,8 @@ publish_ensure_target(const StepDef *s, Oid owner, const char *subquery, TupleDe
 	Oid			relid;
 
 	dataops_ensure_schema(s->target_schema);
-	relid = target_relation_citus(s->target_schema, s->target_table, "target", owner, AccessShareLock);
+	relid = target_relation_citus(s->target_schema, s->target_table, "target", owner, TARGET_PIPELINE_OWNER,
+								  AccessShareLock);
 	if (OidIsValid(relid) && citus_table_kind(relid, NULL) != CITUS_NONE)
 	{
 		citus_target_columns(s, relid, desc);
@@ -251,7 +253,8 @@ publish_ensure_target(const StepDef *s, Oid owner, const char *subquery, TupleDe
 							 o->distribution_column ? CITUS_DISTRIBUTED : CITUS_NONE,
 							 o->distribution_column, o->colocate_with);
 		}
-		relid = target_relation_citus(s->target_schema, s->target_table, "target", owner, AccessShareLock);
+		relid = target_relation_citus(s->target_schema, s->target_table, "target", owner,
+									  TARGET_PIPELINE_OWNER, AccessShareLock);
 	}
 	return relid;
 }

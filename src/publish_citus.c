@@ -76,11 +76,17 @@ stage_columns(const PublishWrite *w)
 	return b.data;
 }
 
-/* Runs a generated statement with the write's parameters; returns the rows it processed. */
+/*
+ * Runs a generated statement with the write's parameters; returns the rows it
+ * processed.  Never read-only, here and below: each statement takes a new
+ * snapshot, which sees the stage rows inserted before it (a read-only SPI
+ * call would reuse an older one, and a stage that is a local table, next to
+ * a Citus local target, would look empty).
+ */
 static uint64
-exec_params(const char *sql, SqlParams *params, bool read_only)
+exec_params(const char *sql, SqlParams *params)
 {
-	int			rc = SPI_execute_with_args(sql, params->n, params->types, params->values, NULL, read_only, 0);
+	int			rc = SPI_execute_with_args(sql, params->n, params->types, params->values, NULL, false, 0);
 
 	if (rc < 0)
 		elog(ERROR, "dataops: a generated statement on a Citus table failed: %s", SPI_result_code_string(rc));
@@ -115,7 +121,7 @@ stage_samples(const ExpectationDef *e, int idx, const char *sample, const char *
 	if (unexpected > 0)
 	{
 		if (SPI_execute(psprintf("SELECT %s FROM %s WHERE " LIVE " AND " DATAOPS_INTERNAL_PREFIX "u%d LIMIT %d",
-								 sample, stage, idx, DATAOPS_SAMPLE_SIZE), true, 0) != SPI_OK_SELECT)
+								 sample, stage, idx, DATAOPS_SAMPLE_SIZE), false, 0) != SPI_OK_SELECT)
 			elog(ERROR, "dataops: could not read the unexpected values of expectation \"%s\"", e->name);
 		for (i = 0; i < SPI_processed && n < DATAOPS_SAMPLE_SIZE; i++)
 			values[n++] = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1);
@@ -136,7 +142,7 @@ stage_samples(const ExpectationDef *e, int idx, const char *sample, const char *
 							 "ORDER BY t.n DESC, t.v), CAST('[]' AS pg_catalog.jsonb)) "
 							 "FROM (SELECT %s AS v, pg_catalog.count(*) AS n FROM %s WHERE " LIVE " AND "
 							 DATAOPS_INTERNAL_PREFIX "u%d GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT %d) t",
-							 sample, stage, idx, DATAOPS_SAMPLE_SIZE), true, 0) != SPI_OK_SELECT ||
+							 sample, stage, idx, DATAOPS_SAMPLE_SIZE), false, 0) != SPI_OK_SELECT ||
 		SPI_processed != 1)
 		elog(ERROR, "dataops: could not count the unexpected values of expectation \"%s\"", e->name);
 	{
@@ -189,7 +195,8 @@ publish_write_citus(const PublishWrite *w, char **watermark, StepCounts *c, List
 	Oid			stage_relid;
 
 	/* 1. the checked rows into a stage colocated with the target */
-	if (OidIsValid(target_relation_citus(schema, sname, "stage table", w->owner, AccessExclusiveLock)))
+	if (OidIsValid(target_relation_citus(schema, sname, "stage table", w->owner, TARGET_PIPELINE_OWNER,
+										 AccessExclusiveLock)))
 		ereport(ERROR,
 				(errcode(ERRCODE_DUPLICATE_TABLE),
 				 errmsg("relation %s exists", stage),
@@ -197,7 +204,8 @@ publish_write_citus(const PublishWrite *w, char **watermark, StepCounts *c, List
 						   "a Citus table, and drops it before the step ends."),
 				 errhint("Drop or rename it.")));
 	dataops_exec_sql(psprintf("CREATE TABLE %s (%s)", stage, stage_columns(w)));
-	stage_relid = target_relation_citus(schema, sname, "stage table", w->owner, AccessExclusiveLock);
+	stage_relid = target_relation_citus(schema, sname, "stage table", w->owner, TARGET_PIPELINE_OWNER,
+										AccessExclusiveLock);
 	(void) citus_distribute_like(stage, w->into);
 
 	initStringInfo(&sql);
@@ -220,7 +228,7 @@ publish_write_citus(const PublishWrite *w, char **watermark, StepCounts *c, List
 		expect_sql_flags(exps, desc, "true", params, &sql);
 		appendStringInfo(&sql, "\nFROM (\n%s\n) s", w->subquery);
 	}
-	(void) exec_params(sql.data, params, false);
+	(void) exec_params(sql.data, params);
 
 	/* 2. the counts: rows, duplicates, quarantined, and per row-level expectation missing and unexpected */
 	resetStringInfo(&sql);
@@ -239,7 +247,7 @@ publish_write_citus(const PublishWrite *w, char **watermark, StepCounts *c, List
 						 missing ? missing : "false", foreach_current_index(lc) + 1);
 	}
 	appendStringInfo(&sql, " FROM %s", stage);
-	if (SPI_execute(sql.data, true, 0) != SPI_OK_SELECT || SPI_processed != 1)
+	if (SPI_execute(sql.data, false, 0) != SPI_OK_SELECT || SPI_processed != 1)
 		elog(ERROR, "dataops: could not count the rows of step \"%s\"", s->name);
 	c->rows_read = int8_col(1);
 	c->duplicates_removed = int8_col(2);
@@ -282,7 +290,7 @@ publish_write_citus(const PublishWrite *w, char **watermark, StepCounts *c, List
 			appendStringInfoString(&sql, "SELECT true");
 			expect_sql_aggregates(exps, desc, false, aparams, &sql);
 			appendStringInfo(&sql, "\nFROM %s", kept);
-			if (exec_params(sql.data, aparams, true) != 1)
+			if (exec_params(sql.data, aparams) != 1)
 				elog(ERROR, "dataops: the aggregate expectations of step \"%s\" returned no row", s->name);
 			aggs = SPI_tuptable->vals[0];
 			aggdesc = SPI_tuptable->tupdesc;
@@ -296,7 +304,7 @@ publish_write_citus(const PublishWrite *w, char **watermark, StepCounts *c, List
 		/* every row's, duplicates and dropped ones included, as sink_track_max */
 		if (SPI_execute(psprintf("SELECT pg_catalog.max(%s) FROM %s",
 								 quote_identifier(NameStr(TupleDescAttr(desc, w->watermark_att)->attname)), stage),
-						true, 0) != SPI_OK_SELECT || SPI_processed != 1)
+						false, 0) != SPI_OK_SELECT || SPI_processed != 1)
 			elog(ERROR, "dataops: could not read the watermark of step \"%s\"", s->name);
 		*watermark = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
 	}
@@ -328,7 +336,7 @@ publish_write_citus(const PublishWrite *w, char **watermark, StepCounts *c, List
 										dataops_qualified_name(get_namespace_name(get_rel_namespace(w->quarantine)),
 															   get_rel_name(w->quarantine)),
 										cols, cols, names.data, stage, dropped),
-							   qparams, false);
+							   qparams);
 		}
 		if (OidIsValid(w->unexpected))
 			foreach(lc, exps)
@@ -347,7 +355,7 @@ publish_write_citus(const PublishWrite *w, char **watermark, StepCounts *c, List
 											dataops_qualified_name(get_namespace_name(get_rel_namespace(w->unexpected)),
 																   get_rel_name(w->unexpected)),
 											cols, cols, stage, foreach_current_index(lc) + 1),
-								   uparams, false);
+								   uparams);
 			}
 	}
 	(void) stage_relid;

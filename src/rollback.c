@@ -67,9 +67,11 @@ rollback_step(const StepDef *s, Oid owner, int64 to_run)
 				 errhint("Rebuild the target with a full refresh instead.")));
 	/* the owner's target and before-images, checked before they are locked */
 	/* a Citus target too: the statements below are SQL Citus runs on the colocated shards */
-	target = target_relation_citus(s->target_schema, s->target_table, "target", owner, ExclusiveLock);
+	target = target_relation_citus(s->target_schema, s->target_table, "target", owner, TARGET_PIPELINE_OWNER,
+								   ExclusiveLock);
 	before = OidIsValid(target) ?
-		target_relation_citus(s->target_schema, btable, "before-images table", owner, RowExclusiveLock) : InvalidOid;
+		target_relation_citus(s->target_schema, btable, "before-images table", owner, TARGET_PIPELINE_OWNER,
+							  RowExclusiveLock) : InvalidOid;
 	if (!OidIsValid(target) || !OidIsValid(before) ||
 		!catalog_get_step_state(s->pipeline, s->name, &cur_wm, &hash))
 		ereport(ERROR,

@@ -163,9 +163,11 @@ step_execute(const StepDef *s, int64 run_id, bool full_refresh, StepCounts *c,
 		 * the COPY utility statement Citus routes to the shards (ingest.c).
 		 */
 		ingest_check_read_privilege(owner, s->pipeline, s->name);
-		(void) target_relation_citus(s->target_schema, s->target_table, "target", owner, RowExclusiveLock);
+		(void) target_relation_citus(s->target_schema, s->target_table, "target", owner,
+									 TARGET_PIPELINE_OWNER, RowExclusiveLock);
 		ingest_step(s, owner, run_id, full_refresh, c, &files);
-		target = target_relation_citus(s->target_schema, s->target_table, "target", owner, RowExclusiveLock);
+		target = target_relation_citus(s->target_schema, s->target_table, "target", owner,
+									   TARGET_PIPELINE_OWNER, RowExclusiveLock);
 		if (s->expectations != NIL && c->files_ingested > 0 && OidIsValid(target))
 			check_bronze_rows(s, owner, target, run_id, results, result_cxt);
 		spi = MemoryContextSwitchTo(caller);

@@ -100,12 +100,12 @@ target_relation_rv(RangeVar *rv, const char *what, Oid owner, const char *whose,
 }
 
 Oid
-target_relation_citus(const char *schema, const char *name, const char *what, Oid owner, LOCKMODE lockmode)
+target_relation_citus(const char *schema, const char *name, const char *what, Oid owner, const char *whose,
+					  LOCKMODE lockmode)
 {
 	if (!OidIsValid(get_namespace_oid(schema, true)))
 		return InvalidOid;
-	return owned_relation(makeRangeVar(pstrdup(schema), pstrdup(name), -1), what, owner,
-						  TARGET_PIPELINE_OWNER, lockmode, true);
+	return owned_relation(makeRangeVar(pstrdup(schema), pstrdup(name), -1), what, owner, whose, lockmode, true);
 }
 
 Oid

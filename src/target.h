@@ -60,11 +60,11 @@ extern Oid	target_relation_rv(RangeVar *rv, const char *what, Oid owner, const c
 /*
  * target_relation_citus: target_relation for the callers that write Citus
  * tables only through SQL Citus plans: the same ownership check and lock,
- * but a Citus table is returned, not refused; the pipeline's owner is named
- * in errors.  Raises 42501 as target_relation.
+ * but a Citus table is returned, not refused.  Raises 42501 as
+ * target_relation.
  */
 extern Oid	target_relation_citus(const char *schema, const char *name, const char *what, Oid owner,
-								  LOCKMODE lockmode);
+								  const char *whose, LOCKMODE lockmode);
 
 /* target_owned_by: true when relation relid exists and `owner` owns it exactly.  No lock. */
 extern bool target_owned_by(Oid relid, Oid owner);

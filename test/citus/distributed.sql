@@ -101,10 +101,11 @@ SELECT pg_temp.expect('cid_local run', (SELECT status FROM dataops.runs WHERE ru
 SELECT pg_temp.expect('cid_dist run', (SELECT status FROM dataops.runs WHERE run_id = :drun), 'succeeded');
 
 \echo '== (a) where the rows are: shards per table and node, the coordinator''s shells'
-SELECT table_name, nodeport, count(*) AS shards,
-       sum((SELECT result::bigint FROM run_command_on_shards(table_name, 'SELECT count(*) FROM %s') r
-             WHERE r.shardid = s.shardid)) AS rows
-  FROM citus_shards s WHERE table_name::text LIKE 'cid_d.%' GROUP BY 1, 2 ORDER BY 1, 2;
+WITH r AS (SELECT x.shardid, x.result::bigint AS n
+             FROM pg_dist_partition p, run_command_on_shards(p.logicalrelid, 'SELECT count(*) FROM %s') x
+            WHERE p.logicalrelid::text LIKE 'cid_d.%')
+SELECT s.table_name, s.nodeport, count(*) AS shards, sum(r.n) AS rows
+  FROM citus_shards s JOIN r USING (shardid) GROUP BY 1, 2 ORDER BY 1, 2;
 SELECT pg_temp.expect('tables of cid_d distributed on user_id (bronze, silver, quarantine, _unexpected, gold)',
        (SELECT count(*) FROM pg_dist_partition
          WHERE logicalrelid::text LIKE 'cid_d.%' AND partmethod = 'h'
