@@ -55,7 +55,7 @@ sql/dataops--$(EXTVERSION).sql: sql/install-header.sql $(UPGRADE_CHAIN)
 # PGXS tracks no header dependencies: rebuild every object when a header changes
 $(OBJS): $(wildcard src/*.h)
 
-.PHONY: test demo demo-stop bench bench-peers loadtest valgrind test-citus
+.PHONY: test demo demo-stop bench bench-peers loadtest valgrind test-citus bench-citus
 test:
 	PG=$(PG) test/pg.sh test
 # dataops on a Citus coordinator + 2 workers (test/citus.sh; not part of make test)
@@ -70,6 +70,10 @@ bench:
 # dataops against Dataform on the people pipeline (test/bench/peers.sh)
 bench-peers:
 	PG=$(PG) test/pg.sh bench-peers
+# the people pipeline on one node against Citus coordinator + 2 workers
+# (test/bench/citus.sh; also the last part of make bench)
+bench-citus:
+	PG_CONFIG=$(PG_CONFIG) test/bench/citus.sh
 loadtest:
 	test/loadtest.sh
 # the regression suite with the server under valgrind memcheck (many minutes)

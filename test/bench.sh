@@ -100,6 +100,10 @@
 #                        (default: ../shared/data next to the repository);
 #                        a same-shaped file is generated when it is missing
 #   BENCH_KEEP           "1" to keep the generated CSV files and databases
+#
+# `make bench` then runs test/bench/citus.sh (the people pipeline on one node
+# against a Citus coordinator + 2 workers, its own cluster; "citus" in
+# BENCH_ONLY selects it, test/pg.sh takes that word out before this script).
 set -euo pipefail
 
 SELF_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)

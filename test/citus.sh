@@ -25,6 +25,14 @@
 #                       /var/cache/dataops if writable, else $TMPDIR)
 #   DATAOPS_CITUS_BASE  where the nodes' data go (default /tmp/dataops-citus)
 #   DATAOPS_KEEP        "1" to leave the cluster running
+#   DATAOPS_CITUS_TESTS the test/citus/*.sql scripts to run, by name without
+#                       .sql, space separated (default: all); "none" runs
+#                       none and leaves the cluster running (for
+#                       test/bench/citus.sh, which stops it with
+#                       `test/citus.sh stop`)
+#   DATAOPS_CITUS_FSYNC "on" to start the nodes with fsync on (default off)
+#
+# `test/citus.sh stop` stops the nodes under DATAOPS_CITUS_BASE.
 set -euo pipefail
 
 SELF=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/$(basename "${BASH_SOURCE[0]}")
@@ -165,7 +173,7 @@ unix_socket_directories = '$d/sock'
 shared_preload_libraries = 'citus,dataops'
 max_worker_processes = 32
 max_connections = 100
-fsync = off
+fsync = $FSYNC
 log_min_messages = warning
 EOF
     # initdb --auth=trust already trusts 127.0.0.1/32; say it explicitly
@@ -184,6 +192,16 @@ node_psql() { # <index> psql-args...
 }
 
 # ---------------------------------------------------------------- main
+
+if [ "${1:-}" = stop ]; then
+    stop_cluster
+    exit 0
+fi
+[ $# -eq 0 ] || die "unknown argument '$1' (none, or 'stop')"
+TESTS=${DATAOPS_CITUS_TESTS:-}
+FSYNC=off
+[ "${DATAOPS_CITUS_FSYNC:-off}" = on ] && FSYNC=on
+if [ "$TESTS" = none ]; then DATAOPS_KEEP=1; fi
 
 T_START=$SECONDS
 if [ ! -f "$PKGLIBDIR/citus.so" ] && [ ! -f "$CITUS_TARBALL" ]; then
@@ -239,10 +257,16 @@ done
 PROPAGATED=${PROPAGATED:-yes}
 echo "workers: $(node_psql 0 -A -t -c "SELECT string_agg(nodename || ':' || nodeport, ', ' ORDER BY nodeport) FROM pg_dist_node WHERE noderole = 'primary' AND groupid <> 0")"
 
+if [ "$TESTS" = none ]; then
+    log "cluster started (fsync $FSYNC); DATAOPS_CITUS_TESTS=none: no test scripts run"
+    log "stop it with: test/citus.sh stop (same DATAOPS_CITUS_BASE)"
+    exit 0
+fi
 failed=() passed=()
 for f in "$TESTDIR"/citus/*.sql; do
     [ -f "$f" ] || continue
     name=$(basename "$f" .sql)
+    if [ -n "$TESTS" ] && [[ " $TESTS " != *" $name "* ]]; then continue; fi
     echo "==== test/citus/$name.sql"
     if (cd "$REPO" && node_psql 0 -v datadir="$BASE/files" -v coordlog="$(node_dir 0)/log/postgresql.log" -f "$f"); then
         passed+=("$name")

@@ -9,7 +9,8 @@
 #   test/pg.sh env <name> <port>    print "export PGHOST=... PGPORT=... PGUSER=..."
 #   test/pg.sh test                 everything behind `make test`
 #   test/pg.sh demo | demo-stop     demo cluster on port 55433
-#   test/pg.sh bench                benchmark cluster on port 55434 (fsync on)
+#   test/pg.sh bench                benchmark cluster on port 55434 (fsync on),
+#                                   then test/bench/citus.sh (Citus cluster)
 #   test/pg.sh bench-peers          dataops against Dataform (test/bench/peers.sh)
 #                                   on a cluster on port 55435 (fsync on, SSL)
 #
@@ -327,18 +328,33 @@ cmd_bench() {
     [ -f "$script" ] || die "test/bench.sh does not exist (yet); nothing to benchmark"
     cmd_deps
     cmd_build
-    DATAOPS_FSYNC=on cmd_start "$BENCH_NAME" "$BENCH_PORT"
-    trap 'cmd_stop "$BENCH_NAME" || true' EXIT
-    export_env "$BENCH_NAME" "$BENCH_PORT"
+    # BENCH_ONLY may also name "citus": test/bench/citus.sh (the people
+    # pipeline on a Citus coordinator + 2 workers), run last, after the
+    # bench cluster is stopped; it skips itself without Citus.
+    local only=${BENCH_ONLY:-} sections="" citus=yes w
+    for w in $only; do
+        if [ "$w" = citus ]; then continue; fi
+        sections+="${sections:+ }$w"
+    done
+    [ -z "$only" ] || [[ " $only " == *" citus "* ]] || citus=no
     local rc=0
-    if [ -x "$script" ]; then
-        (cd "$REPO" && "$script") || rc=$?
-    else
-        (cd "$REPO" && bash "$script") || rc=$?
+    if [ -z "$only" ] || [ -n "$sections" ]; then
+        DATAOPS_FSYNC=on cmd_start "$BENCH_NAME" "$BENCH_PORT"
+        trap 'cmd_stop "$BENCH_NAME" || true' EXIT
+        export_env "$BENCH_NAME" "$BENCH_PORT"
+        if [ -x "$script" ]; then
+            (cd "$REPO" && BENCH_ONLY=$sections "$script") || rc=$?
+        else
+            (cd "$REPO" && BENCH_ONLY=$sections bash "$script") || rc=$?
+        fi
+        cmd_stop "$BENCH_NAME"
+        trap - EXIT
     fi
-    cmd_stop "$BENCH_NAME"
-    trap - EXIT
     [ $rc -eq 0 ] || die "test/bench.sh failed (exit $rc)"
+    if [ "$citus" = yes ]; then
+        (cd "$REPO" && PG_CONFIG="$PG_CONFIG" "$TESTDIR/bench/citus.sh") \
+            || die "test/bench/citus.sh failed"
+    fi
 }
 
 # The benchmark against other tools (test/bench/peers.sh).  Dataform's
@@ -383,7 +399,7 @@ EOF
 }
 
 usage() {
-    sed -n '2,21p' "$SELF" | sed 's/^# \{0,1\}//' >&2
+    sed -n '2,22p' "$SELF" | sed 's/^# \{0,1\}//' >&2
     exit 2
 }
 
