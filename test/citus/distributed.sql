@@ -68,6 +68,9 @@ BEGIN
     PERFORM dataops.create_pipeline(p, 'people (Citus distributed targets test)');
     PERFORM dataops.add_step(p, 'raw', 'bronze', s || '.bronze_people',
         source => current_setting('cid.datadir') || '/people-day*.csv', options => opts);
+    -- checked on the rows each load brings (a query over the bronze table's shards)
+    PERFORM dataops.add_expectation(p, 'raw', 'raw_email_at', 'match_regex', 'email',
+        '{"pattern": "@", "result_format": "COMPLETE"}', 'warn');
     PERFORM dataops.add_step(p, 'clean', 'silver', s || '.silver_people', query => format(
         'SELECT user_id, first_name, last_name, sex, lower(trim(email)) AS email, phone,
                 date_of_birth::date AS date_of_birth, job_title, _ingested_at, _source_file
@@ -113,10 +116,10 @@ WITH r AS (SELECT x.shardid, x.result::bigint AS n
             WHERE p.logicalrelid::text LIKE 'cid_d.%')
 SELECT s.table_name, s.nodeport, count(*) AS shards, sum(r.n) AS rows
   FROM citus_shards s JOIN r USING (shardid) GROUP BY 1, 2 ORDER BY 1, 2;
-SELECT pg_temp.expect('tables of cid_d distributed on user_id (bronze, silver, quarantine, _unexpected, gold)',
+SELECT pg_temp.expect('tables of cid_d distributed on user_id (bronze and silver with their _unexpected, quarantine, gold)',
        (SELECT count(*) FROM pg_dist_partition
          WHERE logicalrelid::text LIKE 'cid_d.%' AND partmethod = 'h'
-           AND column_to_column_name(logicalrelid, partkey) = 'user_id'), 5::bigint);
+           AND column_to_column_name(logicalrelid, partkey) = 'user_id'), 6::bigint);
 SELECT pg_temp.expect('colocation groups of cid_d''s tables',
        (SELECT count(DISTINCT colocationid) FROM pg_dist_partition WHERE logicalrelid::text LIKE 'cid_d.%'), 1::bigint);
 SELECT pg_temp.expect('bytes in the coordinator''s shells of cid_d',
@@ -148,6 +151,9 @@ SELECT pg_temp.expect('quarantined rows on the shards', pg_temp.shard_rows('cid_
 SELECT pg_temp.expect('_unexpected rows on the shards (COMPLETE sex_known)',
        pg_temp.shard_rows('cid_d.silver_people_unexpected'), :odd_sex::numeric);
 SELECT pg_temp.expect('gold rows on the shards', pg_temp.shard_rows('cid_d.gold_people'), :good_users::numeric);
+SELECT pg_temp.expect('bronze _unexpected rows on the shards (e-mails without @)',
+       pg_temp.shard_rows('cid_d.bronze_people_unexpected'),
+       (SELECT count(*) FROM cid_l.bronze_people WHERE email !~ '@')::numeric);
 SELECT pg_temp.expect('quarantined rows name the expectation they failed',
        (SELECT count(*) FROM cid_d.silver_people_quarantine
          WHERE _failed_expectations = '{email_valid}' AND _run_id = :drun), :bad_emails::bigint);
@@ -215,7 +221,7 @@ SELECT step, expectation, l.element_count AS l_elements, d.element_count AS d_el
   FROM (SELECT * FROM dataops.expectation_results WHERE run_id = :lrun) l
   FULL JOIN (SELECT * FROM dataops.expectation_results WHERE run_id = :drun) d USING (step, expectation);
 SELECT * FROM cid_exp ORDER BY step, expectation;
-SELECT pg_temp.expect('expectations compared', (SELECT count(*) FROM cid_exp), 7::bigint);
+SELECT pg_temp.expect('expectations compared', (SELECT count(*) FROM cid_exp), 8::bigint);
 SELECT pg_temp.expect('expectation results that differ', (SELECT count(*) FROM cid_exp WHERE NOT same), 0::bigint);
 SELECT pg_temp.expect('email_valid unexpected_count', (SELECT d_unexpected FROM cid_exp WHERE expectation = 'email_valid'),
        :bad_emails::bigint);
