@@ -228,6 +228,9 @@ publish_ensure_target(const StepDef *s, Oid owner, const char *subquery, TupleDe
 								  AccessShareLock);
 	if (OidIsValid(relid) && citus_table_kind(relid, NULL) != CITUS_NONE)
 	{
+		/* distributed and reference tables; a Citus local table is not supported yet */
+		if (citus_table_kind(relid, NULL) == CITUS_OTHER)
+			target_refuse_distributed(relid, "target");
 		citus_target_columns(s, relid, desc);
 		return relid;
 	}

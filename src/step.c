@@ -14,6 +14,7 @@
 #include "utils/rel.h"
 
 #include "catalog.h"
+#include "citus.h"
 #include "compat.h"
 #include "dataops.h"
 #include "expect.h"
@@ -163,8 +164,11 @@ step_execute(const StepDef *s, int64 run_id, bool full_refresh, StepCounts *c,
 		 * the COPY utility statement Citus routes to the shards (ingest.c).
 		 */
 		ingest_check_read_privilege(owner, s->pipeline, s->name);
-		(void) target_relation_citus(s->target_schema, s->target_table, "target", owner,
+		target = target_relation_citus(s->target_schema, s->target_table, "target", owner,
 									 TARGET_PIPELINE_OWNER, RowExclusiveLock);
+		/* distributed and reference tables; a Citus local table is not supported yet */
+		if (OidIsValid(target) && citus_table_kind(target, NULL) == CITUS_OTHER)
+			target_refuse_distributed(target, "target");
 		ingest_step(s, owner, run_id, full_refresh, c, &files);
 		target = target_relation_citus(s->target_schema, s->target_table, "target", owner,
 									   TARGET_PIPELINE_OWNER, RowExclusiveLock);

@@ -10,8 +10,8 @@
 --      step_runs and expectation_results is the same, and the right one (computed
 --      here from the bronze rows, without dataops); the published rows are the same.
 --  (b) steps publish into a pre-created distributed table and a reference table;
---      kept versions of a distributed table are refused with 0A000 "is a Citus
---      table" and write nothing.
+--      kept versions of a distributed table and a Citus local table as target are
+--      refused with 0A000 "is a Citus table" and write nothing.
 --  (c) EXPLAIN of the gold dedup over the distributed source shows Citus shard tasks.
 \set QUIET on
 \pset footer off
@@ -213,6 +213,8 @@ CREATE TABLE cit_t.people_ref (user_id text, email text, _source_file text);
 SELECT create_reference_table('cit_t.people_ref');
 CREATE TABLE cit_t.people_kept (user_id text, email text, _source_file text);
 SELECT create_distributed_table('cit_t.people_kept', 'user_id');
+CREATE TABLE cit_t.people_clocal (user_id text, email text, _source_file text);
+SELECT citus_add_local_table_to_metadata('cit_t.people_clocal');
 RESET client_min_messages;
 \o /dev/null
 SELECT dataops.create_pipeline('cit_into_dist', 'a gold step into a distributed table (Citus baseline)');
@@ -221,6 +223,9 @@ SELECT dataops.add_step('cit_into_dist', 'into_dist', 'gold', 'cit_t.people_dist
        unique_key => '{user_id}', keep => '_source_file DESC');
 SELECT dataops.create_pipeline('cit_into_ref', 'a gold step into a reference table (Citus baseline)');
 SELECT dataops.add_step('cit_into_ref', 'into_ref', 'gold', 'cit_t.people_ref',
+       query => 'SELECT user_id, email, _source_file FROM cit_l.bronze_people');
+SELECT dataops.create_pipeline('cit_refuse_clocal', 'a gold step into a Citus local table (Citus baseline)');
+SELECT dataops.add_step('cit_refuse_clocal', 'into_clocal', 'gold', 'cit_t.people_clocal',
        query => 'SELECT user_id, email, _source_file FROM cit_l.bronze_people');
 SELECT dataops.create_pipeline('cit_refuse', 'kept versions of a distributed table (Citus baseline)');
 SELECT dataops.add_step('cit_refuse', 'into_kept', 'gold', 'cit_t.people_kept',
@@ -241,6 +246,11 @@ RESET client_min_messages;
 SELECT pg_temp.refused('cit_into_dist') AS dist_result \gset
 SELECT pg_temp.refused('cit_into_ref') AS ref_result \gset
 SELECT pg_temp.refused('cit_refuse') AS kept_error \gset
+SELECT pg_temp.refused('cit_refuse_clocal') AS clocal_error \gset
+\echo 'Citus local table:' :'clocal_error'
+SELECT pg_temp.expect('0A000 "is a Citus table" for a Citus local table',
+       :'clocal_error' ~ '^0A000: .*target "cit_t\.people_clocal" is a Citus table$', true);
+SELECT pg_temp.expect('rows in cit_t.people_clocal', (SELECT count(*) FROM cit_t.people_clocal), 0::bigint);
 \echo 'distributed target:' :'dist_result'
 \echo 'reference target:  ' :'ref_result'
 \echo 'kept versions:     ' :'kept_error'

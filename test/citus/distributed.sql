@@ -52,6 +52,13 @@ EXCEPTION WHEN OTHERS THEN
     GET STACKED DIAGNOSTICS st = RETURNED_SQLSTATE, msg = MESSAGE_TEXT;
     RETURN st || ': ' || msg;
 END $$;
+-- rows of query a not in query b, and of b not in a (multisets): 0 when both hold the same rows
+CREATE FUNCTION pg_temp.rows_in_one_only(a text, b text) RETURNS bigint LANGUAGE plpgsql AS $$
+DECLARE n bigint;
+BEGIN
+    EXECUTE format('SELECT count(*) FROM ((%s EXCEPT ALL %s) UNION ALL (%s EXCEPT ALL %s)) x', a, b, b, a) INTO n;
+    RETURN n;
+END $$;
 
 \o /dev/null
 SELECT dataops.drop_pipeline(name) FROM dataops.pipelines WHERE name LIKE 'cid\_%';
@@ -237,18 +244,12 @@ SELECT pg_temp.expect('unexpected values reported by the distributed run that ar
        (SELECT sum(d_samples_not_in_l) FROM cid_exp WHERE d_unexpected BETWEEN 1 AND 20), 0::numeric);
 
 \echo '== (a) the published rows are the same'
-SELECT pg_temp.expect('gold rows in one target only',
-       (SELECT count(*) FROM ((SELECT user_id, email, _source_file FROM cid_l.gold_people
-                               EXCEPT ALL SELECT user_id, email, _source_file FROM cid_d.gold_people)
-                              UNION ALL
-                              (SELECT user_id, email, _source_file FROM cid_d.gold_people
-                               EXCEPT ALL SELECT user_id, email, _source_file FROM cid_l.gold_people)) x), 0::bigint);
-SELECT pg_temp.expect('silver rows in one target only',
-       (SELECT count(*) FROM ((SELECT user_id, email, _source_file FROM cid_l.silver_people
-                               EXCEPT ALL SELECT user_id, email, _source_file FROM cid_d.silver_people)
-                              UNION ALL
-                              (SELECT user_id, email, _source_file FROM cid_d.silver_people
-                               EXCEPT ALL SELECT user_id, email, _source_file FROM cid_l.silver_people)) x), 0::bigint);
+SELECT pg_temp.expect('gold rows in one target only', pg_temp.rows_in_one_only(
+       'SELECT user_id, email, _source_file FROM cid_l.gold_people',
+       'SELECT user_id, email, _source_file FROM cid_d.gold_people'), 0::bigint);
+SELECT pg_temp.expect('silver rows in one target only', pg_temp.rows_in_one_only(
+       'SELECT user_id, email, _source_file FROM cid_l.silver_people',
+       'SELECT user_id, email, _source_file FROM cid_d.silver_people'), 0::bigint);
 SELECT pg_temp.expect('expectation functions installed on the workers (dataops functions per worker)',
        (SELECT count(*) FROM run_command_on_workers(
             $$SELECT count(*) > 50 FROM pg_proc WHERE pronamespace = 'dataops'::regnamespace$$) WHERE result = 't'),
@@ -348,17 +349,10 @@ SELECT pg_temp.expect('incremental target rows on the shards', pg_temp.shard_row
 SELECT pg_temp.expect('scd2 versions on the shards (1,100 + 100 + 60)', pg_temp.shard_rows('cid_d.orders_hist'), 1260::numeric);
 SELECT pg_temp.expect('scd2 current versions', (SELECT count(*) FROM cid_d.orders_hist WHERE is_current), 1090::bigint);
 SELECT pg_temp.expect('incremental rows in one target only',
-       (SELECT count(*) FROM ((TABLE cid_l.orders_inc EXCEPT ALL TABLE cid_d.orders_inc)
-                              UNION ALL (TABLE cid_d.orders_inc EXCEPT ALL TABLE cid_l.orders_inc)) x), 0::bigint);
-SELECT pg_temp.expect('scd2 versions in one history only',
-       (SELECT count(*) FROM ((SELECT order_id, customer, amount, is_current, valid_to IS NULL FROM cid_l.orders_hist
-                               EXCEPT ALL
-                               SELECT order_id, customer, amount, is_current, valid_to IS NULL FROM cid_d.orders_hist)
-                              UNION ALL
-                              (SELECT order_id, customer, amount, is_current, valid_to IS NULL FROM cid_d.orders_hist
-                               EXCEPT ALL
-                               SELECT order_id, customer, amount, is_current, valid_to IS NULL FROM cid_l.orders_hist)) x),
-       0::bigint);
+       pg_temp.rows_in_one_only('TABLE cid_l.orders_inc', 'TABLE cid_d.orders_inc'), 0::bigint);
+SELECT pg_temp.expect('scd2 versions in one history only', pg_temp.rows_in_one_only(
+       'SELECT order_id, customer, amount, is_current, valid_to IS NULL FROM cid_l.orders_hist',
+       'SELECT order_id, customer, amount, is_current, valid_to IS NULL FROM cid_d.orders_hist'), 0::bigint);
 SELECT pg_temp.expect('merge side tables colocated with their targets (quarantine, _before)',
        (SELECT count(*) FROM pg_dist_partition
          WHERE logicalrelid IN ('cid_d.orders_inc_quarantine'::regclass, 'cid_d.orders_inc_before'::regclass)
@@ -373,8 +367,7 @@ SELECT dataops.rollback('cid_merge_d', 'orders');
 SELECT pg_temp.expect('rows after a rollback of delivery 3 (1,099 + 0 new)', (SELECT count(*) FROM cid_d.orders_inc),
        1099::bigint);
 SELECT pg_temp.expect('incremental rows in one target only, after the rollback',
-       (SELECT count(*) FROM ((TABLE cid_l.orders_inc EXCEPT ALL TABLE cid_d.orders_inc)
-                              UNION ALL (TABLE cid_d.orders_inc EXCEPT ALL TABLE cid_l.orders_inc)) x), 0::bigint);
+       pg_temp.rows_in_one_only('TABLE cid_l.orders_inc', 'TABLE cid_d.orders_inc'), 0::bigint);
 
 -- ------------------------------------------------------------------ (c)
 \echo '== (c) reference targets, pre-created targets, column changes, fail, refused options'
