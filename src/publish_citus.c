@@ -229,7 +229,6 @@ publish_write_citus(const PublishWrite *w, char **watermark, StepCounts *c, List
 	int			col;
 	ListCell   *lc;
 	MemoryContext old;
-	Oid			stage_relid;
 
 	/* 1. the checked rows into a stage colocated with the target */
 	if (OidIsValid(target_relation_citus(schema, sname, "stage table", w->owner, TARGET_PIPELINE_OWNER,
@@ -241,8 +240,8 @@ publish_write_citus(const PublishWrite *w, char **watermark, StepCounts *c, List
 						   "a Citus table, and drops it before the step ends."),
 				 errhint("Drop or rename it.")));
 	dataops_exec_sql(psprintf("CREATE TABLE %s (%s)", stage, stage_columns(w)));
-	stage_relid = target_relation_citus(schema, sname, "stage table", w->owner, TARGET_PIPELINE_OWNER,
-										AccessExclusiveLock);
+	(void) target_relation_citus(schema, sname, "stage table", w->owner, TARGET_PIPELINE_OWNER,
+								 AccessExclusiveLock);
 	(void) citus_distribute_like(stage, w->into);
 
 	initStringInfo(&sql);
@@ -395,6 +394,5 @@ publish_write_citus(const PublishWrite *w, char **watermark, StepCounts *c, List
 								   uparams);
 			}
 	}
-	(void) stage_relid;
 	dataops_exec_sql(psprintf("DROP TABLE %s", stage));
 }
