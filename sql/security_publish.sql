@@ -408,8 +408,8 @@ CREATE TABLE pg_catalog.pg_dist_partition (logicalrelid regclass NOT NULL, partm
                                            partkey text, repmodel "char" NOT NULL);
 RESET allow_system_table_mods;
 GRANT SELECT ON pg_catalog.pg_dist_partition TO PUBLIC;
--- a Citus local table ('n', 's'): the attacker's quarantine planted in 8 is still refused
-INSERT INTO pg_catalog.pg_dist_partition VALUES ('spub_shared.t8', 'n', NULL, 's');
+-- a reference table ('n', 't'): the attacker's quarantine planted in 8 is still refused
+INSERT INTO pg_catalog.pg_dist_partition VALUES ('spub_shared.t8', 'n', NULL, 't');
 SELECT public.spub_run('spub_p8');
 DELETE FROM pg_catalog.pg_dist_partition;
 -- spub_p13's target was published; now its quarantine's turn: first created, then distributed
