@@ -234,14 +234,12 @@ static const char *const citus_options[] = {"distribution_column", "colocate_wit
 static void
 validate_citus_options(const StepOptions *o)
 {
+	if (o->colocate_with != NULL && o->distribution_column == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("option \"colocate_with\" needs option \"distribution_column\"")));
 	if (o->distribution_column == NULL && !o->reference)
-	{
-		if (o->colocate_with != NULL)
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("option \"colocate_with\" needs option \"distribution_column\"")));
 		return;
-	}
 	if (!citus_installed())
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
@@ -253,10 +251,6 @@ validate_citus_options(const StepOptions *o)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("options \"distribution_column\" and \"reference\" exclude each other"),
 				 errdetail("A reference table has a copy on every node; a distributed table is split on its distribution column.")));
-	if (o->colocate_with != NULL && o->distribution_column == NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("option \"colocate_with\" needs option \"distribution_column\"")));
 	if (o->materialization == MATERIALIZATION_VIEW || options_keep_versions(o, 0) > 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),

@@ -69,13 +69,13 @@ citus_table_kind(Oid relid, char **column)
 }
 
 void
-citus_distribute(const char *qname, CitusKind kind, const char *column, const char *colocate_with)
+citus_distribute(const char *qname, bool reference, const char *column, const char *colocate_with)
 {
 	Oid			types[3] = {TEXTOID, TEXTOID, TEXTOID};
 	Datum		values[3];
 	int			rc;
 
-	if (kind == CITUS_NONE)
+	if (!reference && column == NULL)
 		return;
 	if (!citus_installed())
 		ereport(ERROR,
@@ -83,12 +83,11 @@ citus_distribute(const char *qname, CitusKind kind, const char *column, const ch
 				 errmsg("cannot distribute %s: the citus extension is not installed in this database", qname),
 				 errhint("Remove the options distribution_column and reference, or CREATE EXTENSION citus.")));
 	values[0] = CStringGetTextDatum(qname);
-	if (kind == CITUS_REFERENCE)
+	if (reference)
 		rc = SPI_execute_with_args("SELECT pg_catalog.create_reference_table(CAST($1 AS pg_catalog.regclass))",
 								   1, types, values, NULL, false, 0);
 	else
 	{
-		Assert(kind == CITUS_DISTRIBUTED && column != NULL);
 		values[1] = CStringGetTextDatum(column);
 		values[2] = CStringGetTextDatum(colocate_with ? colocate_with : "default");
 		rc = SPI_execute_with_args("SELECT pg_catalog.create_distributed_table(CAST($1 AS pg_catalog.regclass), "
@@ -104,12 +103,9 @@ citus_distribute_like(const char *qname, Oid like)
 	char	   *column;
 	CitusKind	kind = citus_table_kind(like, &column);
 
-	if (kind == CITUS_DISTRIBUTED)
-		citus_distribute(qname, kind, column,
-						 dataops_qualified_name(get_namespace_name(get_rel_namespace(like)), get_rel_name(like)));
-	else if (kind == CITUS_REFERENCE)
-		citus_distribute(qname, kind, NULL, NULL);
-	else
-		kind = CITUS_NONE;
+	if (kind != CITUS_DISTRIBUTED && kind != CITUS_REFERENCE)
+		return CITUS_NONE;
+	citus_distribute(qname, kind == CITUS_REFERENCE, column,
+					 kind == CITUS_DISTRIBUTED ? dataops_relation_name(like) : NULL);
 	return kind;
 }

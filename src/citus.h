@@ -48,16 +48,17 @@ extern CitusKind citus_table_kind(Oid relid, char **column);
 
 /*
  * citus_distribute: makes the table qname (qualified, created by the
- * caller in this transaction, owned by the current user) a Citus table:
- * a reference table (kind CITUS_REFERENCE, pg_catalog.create_reference_table)
- * or a table distributed on `column` (CITUS_DISTRIBUTED,
- * pg_catalog.create_distributed_table(qname, column, colocate_with =>
- * colocate_with, or 'default' when NULL)).  Nothing for CITUS_NONE.
- * Errors are Citus's own (for example 42703 for a column the table lacks,
- * or a colocation whose column type differs) and 0A000 when Citus is not
+ * caller in this transaction, owned by the current user) a Citus table, as
+ * a step's options distribution_column, colocate_with and reference say: a
+ * reference table when `reference` (pg_catalog.create_reference_table), a
+ * table distributed on `column` when it is not NULL
+ * (pg_catalog.create_distributed_table(qname, column, colocate_with =>
+ * colocate_with, or 'default' when NULL)), nothing otherwise.  Errors are
+ * Citus's own (for example 42703 for a column the table lacks, or a
+ * colocation whose column type differs) and 0A000 when Citus is not
  * installed.  SPI must be connected.
  */
-extern void citus_distribute(const char *qname, CitusKind kind, const char *column, const char *colocate_with);
+extern void citus_distribute(const char *qname, bool reference, const char *column, const char *colocate_with);
 
 /*
  * citus_distribute_like: distributes the table qname as relation `like`

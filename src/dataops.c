@@ -169,6 +169,12 @@ dataops_qualified_name(const char *schema, const char *table)
 	return quote_qualified_identifier(schema, table);
 }
 
+char *
+dataops_relation_name(Oid relid)
+{
+	return dataops_qualified_name(get_namespace_name(get_rel_namespace(relid)), get_rel_name(relid));
+}
+
 Oid
 dataops_relation_oid(const char *schema, const char *table)
 {

@@ -82,6 +82,13 @@ extern Oid	dataops_extension_owner(void);
 extern char *dataops_qualified_name(const char *schema, const char *table);
 
 /*
+ * dataops_relation_name: dataops_qualified_name of relation relid (its
+ * schema and name now).  No lock; the caller holds one or accepts a name
+ * that may change.  Raises nothing (NULL parts for a dropped relation).
+ */
+extern char *dataops_relation_name(Oid relid);
+
+/*
  * dataops_relation_oid: OID of the relation schema.table, or InvalidOid if
  * the schema or the relation does not exist.  Takes no lock.
  */

@@ -399,8 +399,7 @@ flag_relationship(const ExpectationDef *e, const KindInfo *ki, SqlTarget *t)
 	appendStringInfo(t->sql, "(%s IS NOT NULL AND (%s %s ANY (SELECT %s FROM %s)) IS NOT TRUE)", t->col, t->col,
 					 relationship_operator(t->att->atttypid),
 					 quote_identifier(json_value_text(json_get(e->args, "field"))),
-					 dataops_qualified_name(get_namespace_name(get_rel_namespace(relid)),
-											get_rel_name(relid)));
+					 dataops_relation_name(relid));
 }
 
 /* expression: what the user wrote, not true. */

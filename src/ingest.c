@@ -499,13 +499,8 @@ ensure_bronze_table(const StepDef *s, List *columns)
 													 s->name, s->pipeline, s->source)));
 		dataops_exec_sql(sql.data);
 		/* options distribution_column / reference: a Citus table from the start (issue 15) */
-		{
-			const StepOptions *o = step_options(s);
-
-			citus_distribute(qname, o->reference ? CITUS_REFERENCE :
-							 o->distribution_column ? CITUS_DISTRIBUTED : CITUS_NONE,
-							 o->distribution_column, o->colocate_with);
-		}
+		citus_distribute(qname, step_options(s)->reference, step_options(s)->distribution_column,
+						 step_options(s)->colocate_with);
 		return;
 	}
 	foreach(lc, columns)

@@ -204,10 +204,10 @@ create_target(const MergeRun *m)
 }
 
 /*
- * Whether target relid is a Citus table, checked for a merge: a Citus local
- * table, or a distributed one whose distribution column is not in unique_key
- * (Citus creates unique indexes on a distributed table only with it), is
- * refused with 0A000.
+ * Whether target relid (from target_relation_citus: not a Citus local table)
+ * is a Citus table, checked for a merge: a distributed one whose
+ * distribution column is not in unique_key (Citus creates unique indexes on
+ * a distributed table only with it) is refused with 0A000.
  */
 static bool
 citus_target_checked(const MergeRun *m, Oid relid)
@@ -217,8 +217,6 @@ citus_target_checked(const MergeRun *m, Oid relid)
 
 	if (kind == CITUS_NONE)
 		return false;
-	if (kind == CITUS_OTHER)
-		target_refuse_distributed(relid, "target");
 	if (kind == CITUS_DISTRIBUTED && !sqlgen_in_list(m->s->unique_key, column))
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
@@ -403,12 +401,30 @@ merge_target(MergeRun *m, bool full_refresh, StepCounts *c)
 	{
 		List	   *added;
 		bool		type_changed;
+		bool		changed;
 
 		(void) publish_columns(relid, m->desc, &exact_columns, &added, &type_changed);
-		if (m->citus && (added != NIL || type_changed || (found && strcmp(stored_hash, m->hash) != 0)) &&
-			(full_refresh || (!type_changed && m->opts->append_new_columns)))
+		changed = added != NIL || type_changed || (found && strcmp(stored_hash, m->hash) != 0);
+		if (changed && full_refresh && !m->citus)
 		{
-			/* a Citus table is never dropped and re-created: widened, or refused */
+			/* rebuilt from scratch: a new table of the query's columns */
+			ereport(NOTICE,
+					(errmsg("full refresh of step \"%s\": recreating %s", s->name, qname)));
+			dataops_exec_sql(psprintf("DROP TABLE %s", qname));
+			relid = InvalidOid;
+			c->target_recreated = true;
+		}
+		else if (changed)
+		{
+			if (!full_refresh && (type_changed || !m->opts->append_new_columns))
+				ereport(ERROR,
+						(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+						 errmsg("the query of %s step \"%s\" changed since its target was built", mat, s->name),
+						 errdetail("Merging rows of the new query into rows built by the old one would mix both%s.",
+								   type_changed ? ", and a column changed type" : ""),
+						 errhint("Rebuild the target with dataops.run('%s', full_refresh => true)%s.", s->pipeline,
+								 type_changed ? "" : ", or set options.on_schema_change to append_new_columns")));
+			/* the full refresh of a Citus table: never dropped and re-created, widened or refused */
 			if (type_changed)
 				ereport(ERROR,
 						(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
@@ -421,36 +437,11 @@ merge_target(MergeRun *m, bool full_refresh, StepCounts *c)
 				dataops_exec_sql(psprintf("ALTER TABLE %s ADD COLUMN %s", qname,
 										  sqlgen_column_def((Form_pg_attribute) lfirst(lc))));
 		}
-		else if (full_refresh && (added != NIL || type_changed || (found && strcmp(stored_hash, m->hash) != 0)))
-		{
-			/* rebuilt from scratch: a new table of the query's columns */
-			ereport(NOTICE,
-					(errmsg("full refresh of step \"%s\": recreating %s", s->name, qname)));
-			dataops_exec_sql(psprintf("DROP TABLE %s", qname));
-			relid = InvalidOid;
-			c->target_recreated = true;
-		}
-		else if (!full_refresh && (type_changed || added != NIL || (found && strcmp(stored_hash, m->hash) != 0)))
-		{
-			if (type_changed || !m->opts->append_new_columns)
-				ereport(ERROR,
-						(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-						 errmsg("the query of %s step \"%s\" changed since its target was built", mat, s->name),
-						 errdetail("Merging rows of the new query into rows built by the old one would mix both%s.",
-								   type_changed ? ", and a column changed type" : ""),
-						 errhint("Rebuild the target with dataops.run('%s', full_refresh => true)%s.", s->pipeline,
-								 type_changed ? "" : ", or set options.on_schema_change to append_new_columns")));
-			foreach(lc, added)
-				dataops_exec_sql(psprintf("ALTER TABLE %s ADD COLUMN %s", qname,
-										  sqlgen_column_def((Form_pg_attribute) lfirst(lc))));
-		}
 	}
 	if (!OidIsValid(relid))
 	{
 		create_target(m);
-		citus_distribute(m->qname, m->opts->reference ? CITUS_REFERENCE :
-						 m->opts->distribution_column ? CITUS_DISTRIBUTED : CITUS_NONE,
-						 m->opts->distribution_column, m->opts->colocate_with);
+		citus_distribute(m->qname, m->opts->reference, m->opts->distribution_column, m->opts->colocate_with);
 		relid = target_relation_citus(s->target_schema, s->target_table, "target", m->owner,
 									  TARGET_PIPELINE_OWNER, ShareRowExclusiveLock);
 		m->citus = citus_target_checked(m, relid);
@@ -754,7 +745,7 @@ versioned_table_step(const StepDef *s, Oid owner, int64 run_id, StepCounts *c, L
 	cur = attached_version(relid);
 	if (OidIsValid(cur))
 		dataops_exec_sql(psprintf("ALTER TABLE %s DETACH PARTITION %s", qname,
-								  dataops_qualified_name(get_namespace_name(get_rel_namespace(cur)), get_rel_name(cur))));
+								  dataops_relation_name(cur)));
 	dataops_exec_sql(psprintf("ALTER TABLE %s ATTACH PARTITION %s DEFAULT", qname, vq));
 	catalog_add_table_version(s->pipeline, s->name, run_id, vq);
 
@@ -831,7 +822,7 @@ materialize_table_rollback(const StepDef *s, Oid owner, int64 to_run)
 				 errhint("See SELECT * FROM dataops.table_versions; options.keep_versions sets how many are kept.")));
 	if (OidIsValid(cur))
 		dataops_exec_sql(psprintf("ALTER TABLE %s DETACH PARTITION %s", qname,
-								  dataops_qualified_name(get_namespace_name(get_rel_namespace(cur)), get_rel_name(cur))));
+								  dataops_relation_name(cur)));
 	dataops_exec_sql(psprintf("ALTER TABLE %s ATTACH PARTITION %s DEFAULT", qname, chosen->relation));
 	return chosen->run_id;
 }

@@ -211,9 +211,7 @@ citus_target_columns(const StepDef *s, Oid relid, TupleDesc desc)
 
 		ereport(NOTICE,
 				(errmsg("adding column \"%s\" of step \"%s\" to %s", NameStr(a->attname), s->name, qname)));
-		dataops_exec_sql(psprintf("ALTER TABLE %s ADD COLUMN %s %s", qname, quote_identifier(NameStr(a->attname)),
-								  format_type_extended(a->atttypid, a->atttypmod,
-													   FORMAT_TYPE_TYPEMOD_GIVEN | FORMAT_TYPE_FORCE_QUALIFY)));
+		dataops_exec_sql(psprintf("ALTER TABLE %s ADD COLUMN %s", qname, sqlgen_column_def(a)));
 	}
 }
 
@@ -228,9 +226,7 @@ publish_ensure_target(const StepDef *s, Oid owner, const char *subquery, TupleDe
 								  AccessShareLock);
 	if (OidIsValid(relid) && citus_table_kind(relid, NULL) != CITUS_NONE)
 	{
-		/* distributed and reference tables; a Citus local table is not supported yet */
-		if (citus_table_kind(relid, NULL) == CITUS_OTHER)
-			target_refuse_distributed(relid, "target");
+		/* a distributed or reference table (target_relation_citus refuses the other kinds) */
 		citus_target_columns(s, relid, desc);
 		return relid;
 	}
@@ -249,13 +245,8 @@ publish_ensure_target(const StepDef *s, Oid owner, const char *subquery, TupleDe
 		dataops_exec_sql(psprintf("COMMENT ON TABLE %s IS %s", qname,
 						  quote_literal_cstr(psprintf("%s target of step \"%s\" of pipeline \"%s\", published by dataops",
 													  s->layer, s->name, s->pipeline))));
-		{
-			const StepOptions *o = step_options(s);
-
-			citus_distribute(qname, o->reference ? CITUS_REFERENCE :
-							 o->distribution_column ? CITUS_DISTRIBUTED : CITUS_NONE,
-							 o->distribution_column, o->colocate_with);
-		}
+		citus_distribute(qname, step_options(s)->reference, step_options(s)->distribution_column,
+						 step_options(s)->colocate_with);
 		relid = target_relation_citus(s->target_schema, s->target_table, "target", owner,
 									  TARGET_PIPELINE_OWNER, AccessShareLock);
 	}
@@ -431,12 +422,8 @@ run_into_sink(const char *sql, SqlParams *params, DestReceiver *sink, bool paral
 		AtEOXact_GUC(true, guc_nest);
 }
 
-/*
- * The observed values of the aggregate kinds, from one aggregate query over
- * the target (which now holds exactly the published rows); NULL if none.
- */
-static HeapTuple
-aggregate_row(const StepDef *s, TupleDesc desc, const char *relation, TupleDesc *rowdesc)
+HeapTuple
+publish_aggregate_row(const StepDef *s, TupleDesc desc, const char *relation, TupleDesc *rowdesc)
 {
 	SqlParams  *params = palloc0(sizeof(SqlParams));
 	StringInfoData sql;
@@ -612,7 +599,8 @@ publish_write_checked(const PublishWrite *w, char **watermark, StepCounts *c, Li
 	c->rows_written = counts.published;
 	c->rows_quarantined = counts.quarantined;
 
-	aggs = aggregate_row(s, desc, w->into_qname, &aggdesc);
+	/* over the target, which now holds exactly the published rows */
+	aggs = publish_aggregate_row(s, desc, w->into_qname, &aggdesc);
 	old = MemoryContextSwitchTo(w->result_cxt);
 	*results = expect_results(s->expectations, aggs, aggdesc, 2, counts.rows_read - counts.duplicates,
 							  counts.published, desc, outcomes);

@@ -125,6 +125,16 @@ typedef struct PublishWrite
 extern void publish_write_checked(const PublishWrite *w, char **watermark, StepCounts *c, List **results);
 
 /*
+ * publish_aggregate_row: the observed values of the aggregate kinds of s's
+ * expectations, from one aggregate query over `relation` (a qualified
+ * relation, or a parenthesized subquery with an alias, holding exactly the
+ * published rows whose columns are desc); the row is SPI's (*rowdesc its
+ * descriptor), NULL when s has no aggregate kind.  Raises the errors of the
+ * query.  SPI must be connected.
+ */
+extern HeapTuple publish_aggregate_row(const StepDef *s, TupleDesc desc, const char *relation, TupleDesc *rowdesc);
+
+/*
  * publish_write_citus: publish_write_checked for a write whose `into` is a
  * Citus table (publish_citus.c): the same counts, results and watermark,
  * with every row moved by SQL Citus plans (a stage colocated with `into`,

@@ -63,9 +63,7 @@ stage_columns(const PublishWrite *w)
 
 		if (a->attisdropped)
 			continue;
-		appendStringInfo(&b, "%s %s, ", quote_identifier(NameStr(a->attname)),
-						 format_type_extended(a->atttypid, a->atttypmod,
-											  FORMAT_TYPE_TYPEMOD_GIVEN | FORMAT_TYPE_FORCE_QUALIFY));
+		appendStringInfo(&b, "%s, ", sqlgen_column_def(a));
 	}
 	if (w->step->unique_key != NIL)
 		appendStringInfoString(&b, DATAOPS_INTERNAL_PREFIX "rn pg_catalog.int8, ");
@@ -80,8 +78,7 @@ stage_columns(const PublishWrite *w)
  * Runs a generated statement with the write's parameters; returns the rows it
  * processed.  Never read-only, here and below: each statement takes a new
  * snapshot, which sees the stage rows inserted before it (a read-only SPI
- * call would reuse an older one, and a stage that is a local table, next to
- * a Citus local target, would look empty).
+ * call would reuse an older one).
  */
 static uint64
 exec_params(const char *sql, SqlParams *params)
@@ -230,6 +227,9 @@ publish_write_citus(const PublishWrite *w, char **watermark, StepCounts *c, List
 	ListCell   *lc;
 	MemoryContext old;
 
+	/* the rows to publish: live, and rejected by no drop expectation */
+	kept = psprintf(LIVE " AND %s IS NOT TRUE", dropped ? dropped : "false");
+
 	/* 1. the checked rows into a stage colocated with the target */
 	if (OidIsValid(target_relation_citus(schema, sname, "stage table", w->owner, TARGET_PIPELINE_OWNER,
 										 AccessExclusiveLock)))
@@ -313,24 +313,11 @@ publish_write_citus(const PublishWrite *w, char **watermark, StepCounts *c, List
 	}
 
 	/* the aggregate kinds, over the rows that would be published */
-	kept = psprintf("(SELECT %s FROM %s WHERE " LIVE " AND %s IS NOT TRUE) s", cols, stage,
-					dropped ? dropped : "false");
 	{
-		HeapTuple	aggs = NULL;
 		TupleDesc	aggdesc = NULL;
-		SqlParams  *aparams = palloc0(sizeof(SqlParams));
+		HeapTuple	aggs = publish_aggregate_row(s, desc, psprintf("(SELECT %s FROM %s WHERE %s) s", cols, stage, kept),
+												 &aggdesc);
 
-		if (expect_any_aggregate(exps))
-		{
-			resetStringInfo(&sql);
-			appendStringInfoString(&sql, "SELECT true");
-			expect_sql_aggregates(exps, desc, false, aparams, &sql);
-			appendStringInfo(&sql, "\nFROM %s", kept);
-			if (exec_params(sql.data, aparams) != 1)
-				elog(ERROR, "dataops: the aggregate expectations of step \"%s\" returned no row", s->name);
-			aggs = SPI_tuptable->vals[0];
-			aggdesc = SPI_tuptable->tupdesc;
-		}
 		old = MemoryContextSwitchTo(w->result_cxt);
 		*results = expect_results(exps, aggs, aggdesc, 2, live_rows, c->rows_written, desc, outcomes);
 		MemoryContextSwitchTo(old);
@@ -351,8 +338,8 @@ publish_write_citus(const PublishWrite *w, char **watermark, StepCounts *c, List
 	if (!any_failure(*results))
 	{
 		/* 4. the target, the quarantine and <target>_unexpected, from the stage */
-		(void) sqlgen_exec_count(psprintf("INSERT INTO %s (%s) SELECT %s FROM %s WHERE " LIVE " AND %s IS NOT TRUE",
-										  w->into_qname, cols, cols, stage, dropped ? dropped : "false"));
+		(void) sqlgen_exec_count(psprintf("INSERT INTO %s (%s) SELECT %s FROM %s WHERE %s",
+										  w->into_qname, cols, cols, stage, kept));
 		if (OidIsValid(w->quarantine) && quarantined > 0)
 		{
 			SqlParams  *qparams = palloc0(sizeof(SqlParams));
@@ -369,8 +356,7 @@ publish_write_citus(const PublishWrite *w, char **watermark, StepCounts *c, List
 			(void) exec_params(psprintf("INSERT INTO %s (%s, _run_id, _failed_expectations) "
 										"SELECT %s, $1, pg_catalog.array_remove(CAST(ARRAY[%s] AS pg_catalog.text[]), NULL) "
 										"FROM %s WHERE " LIVE " AND %s IS TRUE",
-										dataops_qualified_name(get_namespace_name(get_rel_namespace(w->quarantine)),
-															   get_rel_name(w->quarantine)),
+										dataops_relation_name(w->quarantine),
 										cols, cols, names.data, stage, dropped),
 							   qparams);
 		}
@@ -388,8 +374,7 @@ publish_write_citus(const PublishWrite *w, char **watermark, StepCounts *c, List
 				(void) sql_param(uparams, TEXTOID, CStringGetTextDatum(e->name));
 				(void) exec_params(psprintf("INSERT INTO %s (%s, _check_run_id, _expectation) SELECT %s, $1, $2 "
 											"FROM %s WHERE " LIVE " AND " DATAOPS_INTERNAL_PREFIX "u%d",
-											dataops_qualified_name(get_namespace_name(get_rel_namespace(w->unexpected)),
-																   get_rel_name(w->unexpected)),
+											dataops_relation_name(w->unexpected),
 											cols, cols, stage, foreach_current_index(lc) + 1),
 								   uparams);
 			}

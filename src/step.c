@@ -14,7 +14,6 @@
 #include "utils/rel.h"
 
 #include "catalog.h"
-#include "citus.h"
 #include "compat.h"
 #include "dataops.h"
 #include "expect.h"
@@ -166,9 +165,6 @@ step_execute(const StepDef *s, int64 run_id, bool full_refresh, StepCounts *c,
 		ingest_check_read_privilege(owner, s->pipeline, s->name);
 		target = target_relation_citus(s->target_schema, s->target_table, "target", owner,
 									 TARGET_PIPELINE_OWNER, RowExclusiveLock);
-		/* distributed and reference tables; a Citus local table is not supported yet */
-		if (OidIsValid(target) && citus_table_kind(target, NULL) == CITUS_OTHER)
-			target_refuse_distributed(target, "target");
 		ingest_step(s, owner, run_id, full_refresh, c, &files);
 		target = target_relation_citus(s->target_schema, s->target_table, "target", owner,
 									   TARGET_PIPELINE_OWNER, RowExclusiveLock);

@@ -81,6 +81,21 @@ owner_callback(const RangeVar *rv, Oid relid, Oid oldrelid, void *arg)
 	ReleaseSysCache(tup);
 }
 
+/* Raises 0A000: relation relid, a Citus table, cannot be written the way the step writes it. */
+static void
+refuse_citus(Oid relid, const char *what)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+			 errmsg("%s \"%s.%s\" is a Citus table", what,
+					get_namespace_name(get_rel_namespace(relid)), get_rel_name(relid)),
+			 errdetail("dataops would write this %s's rows into the coordinator's local shell; they would "
+					   "never reach the table's shards and would be lost.", what),
+			 errhint("Table, incremental and scd2 steps and bronze steps publish into distributed and reference "
+					 "tables; this one (kept versions, a view, a Citus local table) does not yet.  "
+					 "Publish it into a local table, or undistribute it with undistribute_table().")));
+}
+
 static Oid
 owned_relation(RangeVar *rv, const char *what, Oid owner, const char *whose, LOCKMODE lockmode, bool citus_ok)
 {
@@ -88,8 +103,9 @@ owned_relation(RangeVar *rv, const char *what, Oid owner, const char *whose, LOC
 	Oid			relid;
 
 	relid = RangeVarGetRelidExtended(rv, lockmode, RVR_MISSING_OK, owner_callback, &c);
-	if (OidIsValid(relid) && !citus_ok)
-		target_refuse_distributed(relid, what);
+	/* with citus_ok, distributed and reference tables pass; a Citus local table is not supported yet */
+	if (OidIsValid(relid) && (citus_ok ? citus_table_kind(relid, NULL) == CITUS_OTHER : target_is_distributed(relid)))
+		refuse_citus(relid, what);
 	return relid;
 }
 
@@ -148,13 +164,5 @@ void
 target_refuse_distributed(Oid relid, const char *what)
 {
 	if (target_is_distributed(relid))
-		ereport(ERROR,
-				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("%s \"%s.%s\" is a Citus table", what,
-						get_namespace_name(get_rel_namespace(relid)), get_rel_name(relid)),
-				 errdetail("dataops would write this %s's rows into the coordinator's local shell; they would "
-						   "never reach the table's shards and would be lost.", what),
-				 errhint("Table, incremental and scd2 steps and bronze steps publish into distributed and reference "
-						 "tables; this one (kept versions, a view, a Citus local table) does not yet.  "
-						 "Publish it into a local table, or undistribute it with undistribute_table().")));
+		refuse_citus(relid, what);
 }

@@ -60,8 +60,9 @@ extern Oid	target_relation_rv(RangeVar *rv, const char *what, Oid owner, const c
 /*
  * target_relation_citus: target_relation for the callers that write Citus
  * tables only through SQL Citus plans: the same ownership check and lock,
- * but a Citus table is returned, not refused.  Raises 42501 as
- * target_relation.
+ * but a distributed or reference table is returned, not refused.  Raises
+ * 42501 as target_relation, and 0A000 for a Citus local table (not
+ * supported yet).
  */
 extern Oid	target_relation_citus(const char *schema, const char *name, const char *what, Oid owner,
 								  const char *whose, LOCKMODE lockmode);

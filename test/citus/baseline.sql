@@ -18,14 +18,7 @@
 -- pg_temp functions stay on the coordinator (Citus says so with a WARNING)
 SET client_min_messages = error;
 
-CREATE FUNCTION pg_temp.expect(what text, got anyelement, want anyelement) RETURNS text
-LANGUAGE plpgsql AS $$
-BEGIN
-    IF got IS DISTINCT FROM want THEN
-        RAISE EXCEPTION 'citus baseline: % is %, want %', what, got, want;
-    END IF;
-    RETURN format('ok: %s = %s', what, got);
-END $$;
+\ir lib/helpers.psql
 
 \o /dev/null
 SELECT dataops.drop_pipeline(name) FROM dataops.pipelines WHERE name LIKE 'cit\_%';
@@ -99,10 +92,10 @@ SELECT pg_temp.expect('cit_d.bronze_people is distributed by user_id',
        (SELECT column_to_column_name(logicalrelid, partkey) FROM pg_dist_partition
          WHERE logicalrelid = 'cit_d.bronze_people'::regclass), 'user_id'::text);
 SELECT pg_temp.expect('rows on the shards of cit_d.bronze_people',
-       (SELECT sum(result::bigint) FROM run_command_on_shards('cit_d.bronze_people', 'SELECT count(*) FROM %s')),
+       pg_temp.shard_rows('cit_d.bronze_people'),
        11000::numeric);
 SELECT pg_temp.expect('workers holding shards of cit_d.bronze_people',
-       (SELECT count(DISTINCT nodeport) FROM citus_shards WHERE table_name = 'cit_d.bronze_people'::regclass),
+       pg_temp.shard_nodes('cit_d.bronze_people'),
        2::bigint);
 SELECT dataops.run('cit_dist') AS drun \gset
 
@@ -257,7 +250,7 @@ SELECT pg_temp.expect('rows in cit_t.people_clocal', (SELECT count(*) FROM cit_t
 SELECT pg_temp.expect('run into the distributed target', :'dist_result'::text, 'succeeded');
 SELECT pg_temp.expect('run into the reference target', :'ref_result'::text, 'succeeded');
 SELECT pg_temp.expect('rows on the shards of cit_t.people_dist (one per user)',
-       (SELECT sum(result::bigint) FROM run_command_on_shards('cit_t.people_dist', 'SELECT count(*) FROM %s')),
+       pg_temp.shard_rows('cit_t.people_dist'),
        (SELECT count(DISTINCT user_id) FROM cit_l.bronze_people)::numeric);
 SELECT pg_temp.expect('bytes in the coordinator''s shell of cit_t.people_dist',
        pg_relation_size('cit_t.people_dist'), 0::bigint);
@@ -265,7 +258,7 @@ SELECT pg_temp.expect('rows in cit_t.people_ref', (SELECT count(*) FROM cit_t.pe
 SELECT pg_temp.expect('0A000 "is a Citus table" for kept versions of a distributed target',
        :'kept_error' ~ '^0A000: .*target "cit_t\.people_kept" is a Citus table$', true);
 SELECT pg_temp.expect('rows on the shards of cit_t.people_kept',
-       (SELECT sum(result::bigint) FROM run_command_on_shards('cit_t.people_kept', 'SELECT count(*) FROM %s')),
+       pg_temp.shard_rows('cit_t.people_kept'),
        0::numeric);
 SELECT pg_temp.expect('bytes in the coordinator''s shell of cit_t.people_kept',
        pg_relation_size('cit_t.people_kept'), 0::bigint);

@@ -23,42 +23,7 @@
 \pset footer off
 SET client_min_messages = error;
 
-CREATE FUNCTION pg_temp.expect(what text, got anyelement, want anyelement) RETURNS text
-LANGUAGE plpgsql AS $$
-BEGIN
-    IF got IS DISTINCT FROM want THEN
-        RAISE EXCEPTION 'citus distributed: % is %, want %', what, got, want;
-    END IF;
-    RETURN format('ok: %s = %s', what, got);
-END $$;
-
--- rows of a Citus table counted on its shards, and the bytes of its coordinator shell
-CREATE FUNCTION pg_temp.shard_rows(t regclass) RETURNS numeric LANGUAGE sql AS $$
-    SELECT coalesce(sum(result::bigint), 0) FROM run_command_on_shards(t, 'SELECT count(*) FROM %s')
-$$;
-CREATE FUNCTION pg_temp.shard_nodes(t regclass) RETURNS bigint LANGUAGE sql AS $$
-    SELECT count(DISTINCT nodeport) FROM citus_shards WHERE table_name = t
-$$;
-CREATE FUNCTION pg_temp.colocation(t regclass) RETURNS int LANGUAGE sql AS $$
-    SELECT colocationid FROM pg_dist_partition WHERE logicalrelid = t
-$$;
--- the SQLSTATE and message of a statement (NULL when it succeeds)
-CREATE FUNCTION pg_temp.error_of(stmt text) RETURNS text LANGUAGE plpgsql AS $$
-DECLARE st text; msg text;
-BEGIN
-    EXECUTE stmt;
-    RETURN NULL;
-EXCEPTION WHEN OTHERS THEN
-    GET STACKED DIAGNOSTICS st = RETURNED_SQLSTATE, msg = MESSAGE_TEXT;
-    RETURN st || ': ' || msg;
-END $$;
--- rows of query a not in query b, and of b not in a (multisets): 0 when both hold the same rows
-CREATE FUNCTION pg_temp.rows_in_one_only(a text, b text) RETURNS bigint LANGUAGE plpgsql AS $$
-DECLARE n bigint;
-BEGIN
-    EXECUTE format('SELECT count(*) FROM ((%s EXCEPT ALL %s) UNION ALL (%s EXCEPT ALL %s)) x', a, b, b, a) INTO n;
-    RETURN n;
-END $$;
+\ir lib/helpers.psql
 
 \o /dev/null
 SELECT dataops.drop_pipeline(name) FROM dataops.pipelines WHERE name LIKE 'cid\_%';
@@ -410,14 +375,14 @@ SELECT pg_temp.expect('pre-created target totals (the right answer)',
        (SELECT sum(amount) FROM cid_x.by_customer), (SELECT sum(amount) FROM cid_d.orders));
 
 -- a query that adds a column: ALTER TABLE on the distributed target, same shards
+SELECT 'SELECT user_id, first_name, last_name, sex, lower(trim(email)) AS email, phone,
+               date_of_birth::date AS date_of_birth, job_title, _ingested_at, _source_file,
+               length(first_name) AS first_name_length
+          FROM cid_d.bronze_people' AS wide_query \gset
 SELECT (SELECT array_agg(shardid ORDER BY shardid) FROM pg_dist_shard WHERE logicalrelid = 'cid_d.gold_people'::regclass)::text
        AS shards_before \gset
 \o /dev/null
-SELECT dataops.alter_step('cid_dist', 'clean', query =>
-       'SELECT user_id, first_name, last_name, sex, lower(trim(email)) AS email, phone,
-               date_of_birth::date AS date_of_birth, job_title, _ingested_at, _source_file,
-               length(first_name) AS first_name_length
-          FROM cid_d.bronze_people');
+SELECT dataops.alter_step('cid_dist', 'clean', query => :'wide_query');
 \o
 SELECT dataops.run('cid_dist') AS arun \gset
 SELECT pg_temp.expect('run after a column was added', (SELECT status FROM dataops.runs WHERE run_id = :arun), 'succeeded');
@@ -452,11 +417,7 @@ SELECT pg_temp.expect('silver still distributed with all its columns',
 
 -- a fail expectation that fails: nothing published, the gold rows stay
 \o /dev/null
-SELECT dataops.alter_step('cid_dist', 'clean', query =>
-       'SELECT user_id, first_name, last_name, sex, lower(trim(email)) AS email, phone,
-               date_of_birth::date AS date_of_birth, job_title, _ingested_at, _source_file,
-               length(first_name) AS first_name_length
-          FROM cid_d.bronze_people');
+SELECT dataops.alter_step('cid_dist', 'clean', query => :'wide_query');
 SELECT dataops.add_expectation('cid_dist', 'people', 'gold_small', 'row_count_between', NULL, '{"max": 10}', 'fail');
 \o
 SELECT pg_temp.error_of($$SELECT dataops.run('cid_dist')$$) AS fail_error \gset
